@@ -1,0 +1,119 @@
+// HdrHistogram: our implementation of the published High Dynamic Range Histogram algorithm
+// (Gil Tene) and its V2 encoding, compatible with the reference implementations (Java, JS).
+//
+// Values are integers (llmload records times in whole microseconds). Precision: any value is
+// recorded in a bucket whose width is at most value / 10^significant_digits.
+// A value outside [0, highest_trackable] is not recorded: record() returns false and the value
+// is counted in overflow_count(), which the results report — never dropped silently.
+//
+// Not thread-safe: one writer. Cross-thread hand-off goes through IntervalRecorder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+
+namespace llmload {
+
+class HdrHistogram {
+ public:
+  // lowest_discernible >= 1; highest_trackable >= 2 * lowest_discernible;
+  // significant_digits in [1, 5]. Throws std::invalid_argument otherwise.
+  HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable, int significant_digits);
+
+  // The settings llmload uses for times: 1 µs .. 1 h, 3 significant digits.
+  static HdrHistogram for_micros();
+
+  // Records `count` occurrences of `value`. No allocation. False (and counted as overflow)
+  // when value < 0 or value > highest_trackable().
+  bool record(int64_t value, int64_t count = 1) noexcept;
+  // Records value, then back-fills the samples a stalled recorder missed: value - k*interval
+  // for k = 1.. while >= interval (the reference recordValueWithExpectedInterval).
+  bool record_corrected(int64_t value, int64_t expected_interval) noexcept;
+
+  // Adds every count of `other`, whatever its settings; values beyond this histogram's range
+  // are counted as overflow here. Returns false if any value overflowed.
+  bool add(const HdrHistogram& other);
+  void reset() noexcept;
+
+  int64_t total_count() const { return total_count_; }
+  int64_t overflow_count() const { return overflow_count_; }
+  // 0 when empty (as the reference implementations report).
+  int64_t min() const;
+  int64_t max() const;
+  double mean() const;
+  double stddev() const;
+  // The highest value equivalent to the bucket holding the rank ceil(p/100 * total), p clamped
+  // to [0, 100], exactly as the reference getValueAtPercentile computes it.
+  int64_t value_at_percentile(double percentile) const;
+  int64_t count_at_value(int64_t value) const;
+
+  int64_t lowest_discernible() const { return lowest_discernible_; }
+  int64_t highest_trackable() const { return highest_trackable_; }
+  int significant_digits() const { return significant_digits_; }
+
+  int64_t lowest_equivalent(int64_t value) const;
+  int64_t highest_equivalent(int64_t value) const;
+  int64_t median_equivalent(int64_t value) const;
+  bool values_equivalent(int64_t a, int64_t b) const;
+
+  // Every non-empty bucket in ascending order: (value, count), value being the bucket's
+  // highest equivalent value (as the reference RecordedValuesIterator reports it).
+  struct Bucket {
+    int64_t value;
+    int64_t count;
+  };
+  std::vector<Bucket> recorded_buckets() const;
+
+  // The reference percentile iteration (PercentileIterator), ticks_per_half_distance as there:
+  // the points of a percentile-distribution plot.
+  struct PercentilePoint {
+    double percentile;        // percentile level iterated to
+    int64_t value;            // highest equivalent value at that level
+    int64_t cumulative_count; // total count up to and including that value
+  };
+  std::vector<PercentilePoint> percentiles(int ticks_per_half_distance = 5) const;
+
+  // Same settings and identical counts (and overflow).
+  bool operator==(const HdrHistogram& other) const;
+
+  // --- V2 encoding -------------------------------------------------------------------------
+  // Uncompressed V2 ("encoding cookie" 0x1c849303) and DEFLATE-compressed V2 (0x1c849304).
+  std::string encode() const;
+  std::string encode_compressed(int level = 6) const;
+  // The `HISTF…` string: base64 of the compressed encoding.
+  std::string to_base64() const;
+
+  // Decoders take untrusted bytes: settings and lengths are checked before anything is
+  // allocated; corrupt, truncated or hostile input gives an Error, never a crash.
+  // `max_bucket_count` bounds the memory a decoded histogram may take.
+  static Expected<HdrHistogram> decode(std::string_view bytes, int64_t max_counts_len = 1 << 20);
+  static Expected<HdrHistogram> from_base64(std::string_view text, int64_t max_counts_len = 1 << 20);
+
+  // Metadata carried by the encoding (the reference fields; the log format uses them).
+  int64_t start_time_ms = 0;
+  int64_t end_time_ms = 0;
+  std::string tag;
+
+ private:
+  // Implementation fields are the implementer's to choose.
+  int64_t lowest_discernible_;
+  int64_t highest_trackable_;
+  int significant_digits_;
+  int64_t total_count_ = 0;
+  int64_t overflow_count_ = 0;
+  int unit_magnitude_ = 0;
+  int sub_bucket_half_count_magnitude_ = 0;
+  int64_t sub_bucket_count_ = 0;
+  int64_t sub_bucket_half_count_ = 0;
+  int64_t sub_bucket_mask_ = 0;
+  int bucket_count_ = 0;
+  int64_t min_value_ = INT64_MAX;
+  int64_t max_value_ = 0;
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace llmload
