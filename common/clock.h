@@ -1,0 +1,48 @@
+// Time for measurement: one monotonic nanosecond clock (CLOCK_MONOTONIC, as uv_hrtime and
+// std::chrono::steady_clock on Linux), never the loop's cached time. Taken through an interface
+// where pacing and timeouts need a fake clock in tests.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+namespace llmload {
+
+// Nanoseconds on CLOCK_MONOTONIC.
+inline int64_t mono_now_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Nanoseconds since the Unix epoch (wall clock: only for timestamps in results, never for
+// intervals).
+inline int64_t wall_now_ns() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t now_ns() const = 0;
+};
+
+class MonotonicClock final : public Clock {
+ public:
+  int64_t now_ns() const override { return mono_now_ns(); }
+};
+
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t start_ns = 0) : now_(start_ns) {}
+  int64_t now_ns() const override { return now_; }
+  void set(int64_t ns) { now_ = ns; }
+  void advance(int64_t ns) { now_ += ns; }
+
+ private:
+  int64_t now_;
+};
+
+}  // namespace llmload
