@@ -1,0 +1,171 @@
+// GroupStats: the mergeable measurement of one group of requests (one set of labels: target,
+// model, scenario tags). A worker loop records into one per group and hands it over every
+// interval; the coordinator merges them, exactly, through the histograms.
+//
+// Recording (record(), counters) is the hot path: no lock, no map lookup for fixed metrics, and
+// no allocation once a metric's histogram exists (the first record of a metric creates it;
+// prepare() creates them up front). reset() keeps every histogram, so a reused GroupStats never
+// allocates again.
+//
+// Wire form (to_wire / from_wire), carried by REPORT inside MessagePack:
+//   { "labels": {k: v},
+//     "counters": { "requests", "ok", "failed", "retries", "input_tokens", "output_tokens",
+//                   "tokens_from_usage", "tokens_counted", "goodput", "dropped",
+//                   "bytes_received", "errors": {kind: n} },           (non-negative integers)
+//     "histograms": { name: { "hdr": binary (compressed V2 encoding), "overflow": n } },
+//     "samples": { kind: [message, ...] } }
+// Only metrics that hold something are sent. from_wire takes hostile input: every field is
+// type- and range-checked, and histogram settings are checked against the metric's expected
+// settings (decoding bounded by WireLimits) before anything large is allocated.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/hdr_histogram.h"
+#include "common/metrics.h"
+
+namespace llmload {
+
+// A group's labels: "target", "model", and any scenario tags. Ordered, so equal label sets
+// compare equal and print the same.
+using Labels = std::map<std::string, std::string>;
+// "model=llama,target=http://h:8080" (keys in order, k=v joined by ','): the `group` column.
+std::string group_key(const Labels& labels);
+
+// Request counters. Invariants: requests == ok + failed; sum(errors) == failed;
+// goodput <= ok; tokens_from_usage + tokens_counted == requests whose output tokens are known.
+struct Counters {
+  int64_t requests = 0;  // measured requests that finished (ok + failed)
+  int64_t ok = 0;        // requests that completed a full, well-formed response
+  int64_t failed = 0;    // requests that ended in an error (each of exactly one kind)
+  std::array<int64_t, kErrorKindCount> errors{};  // failed, by ErrorKind
+  int64_t retries = 0;            // re-sends on a fresh connection after a stale keep-alive one
+  int64_t input_tokens = 0;       // sum of input tokens over requests where known
+  int64_t output_tokens = 0;      // sum of output tokens over all requests (ok and failed)
+  int64_t tokens_from_usage = 0;  // requests whose output_tokens came from server usage
+  int64_t tokens_counted = 0;     // requests whose output_tokens were counted chunks
+  int64_t goodput = 0;            // ok requests that met every per-request SLO
+  int64_t dropped = 0;            // rate mode: arrivals not started (max-in-flight cap reached)
+  int64_t bytes_received = 0;     // response bytes read (headers and body)
+
+  void merge(const Counters& other);  // adds every field
+  bool operator==(const Counters&) const = default;
+};
+
+// Bounds for from_wire on untrusted input.
+struct WireLimits {
+  int64_t max_counts_len = 1 << 20;     // per decoded histogram (see HdrHistogram::decode)
+  std::size_t max_groups = 4096;        // groups per IntervalSnapshot
+  std::size_t max_labels = 32;          // labels per group
+  std::size_t max_label_bytes = 1024;   // per key and per value
+  std::size_t max_server_metrics = 64;  // server.* histograms per group
+};
+
+class GroupStats {
+ public:
+  static constexpr std::size_t kMaxSamplesPerKind = 5;
+  static constexpr std::size_t kMaxSampleBytes = 512;  // longer messages are cut (UTF-8 safe)
+
+  GroupStats() = default;
+  explicit GroupStats(Labels labels) : labels(std::move(labels)) {}
+
+  Labels labels;
+  Counters counters;
+
+  // Creates the histograms of these metrics now (so record() never allocates later).
+  void prepare(std::initializer_list<Metric> metrics);
+  void prepare_all();
+
+  // Records `value` in the metric's hdr_unit (µs for times: see ns_to_us). A value outside
+  // the histogram's range is not recorded: counted in overflow(m), returns false.
+  bool record(Metric m, int64_t value, int64_t count = 1);
+  bool record_ns(Metric m, int64_t ns) { return record(m, ns_to_us(ns)); }
+  // Server-reported metric, `name` a valid server.* name (see metrics.h); false (and nothing
+  // recorded) for an invalid name or an out-of-range value (counted in server_overflow).
+  // A map lookup: not for the per-token path.
+  bool record_server(std::string_view name, int64_t value);
+
+  // Counts one failed request of `kind` (requests, failed, errors[kind]) and keeps `message`
+  // as a sample if fewer than kMaxSamplesPerKind are kept for that kind.
+  void record_error(ErrorKind kind, std::string_view message);
+  void add_error_sample(ErrorKind kind, std::string_view message);
+  const std::vector<std::string>& error_samples(ErrorKind kind) const {
+    return samples_[static_cast<std::size_t>(kind)];
+  }
+
+  // nullptr until the metric is first recorded or prepared. May be empty (after reset()).
+  const HdrHistogram* histogram(Metric m) const {
+    const auto& h = fixed_[static_cast<std::size_t>(m)];
+    return h ? &*h : nullptr;
+  }
+  int64_t overflow(Metric m) const { return overflow_[static_cast<std::size_t>(m)]; }
+  const std::map<std::string, HdrHistogram, std::less<>>& server_histograms() const {
+    return server_;
+  }
+  int64_t server_overflow(std::string_view name) const;
+  // Number of samples recorded in metric m (0 if never created).
+  int64_t count(Metric m) const;
+
+  // Adds everything in `other` (counters, histograms, overflow, samples up to the bound).
+  // Labels are not touched: the caller merges like with like. Exact: merging is the same as
+  // having recorded everything into one GroupStats, in either order (samples aside: they keep
+  // the first kMaxSamplesPerKind in merge order).
+  void merge(const GroupStats& other);
+  // Zeroes counters, histograms, overflow and samples; keeps labels and allocated histograms.
+  void reset();
+  // True when nothing was counted or recorded.
+  bool empty() const;
+
+  // Equal labels, counters, samples, overflow, and histograms with equal counts (a histogram
+  // that was never created equals an empty one).
+  bool operator==(const GroupStats& other) const;
+
+  nlohmann::json to_wire() const;
+  // Names the field at fault: "counters.ok: not a non-negative integer",
+  // "histograms.ttft: settings 1..1000/2 differ from the expected 1..3600000000/3".
+  static Expected<GroupStats> from_wire(const nlohmann::json& j, const WireLimits& limits = {});
+
+ private:
+  std::array<std::optional<HdrHistogram>, kMetricCount> fixed_;
+  std::array<int64_t, kMetricCount> overflow_{};
+  std::map<std::string, HdrHistogram, std::less<>> server_;
+  std::map<std::string, int64_t, std::less<>> server_overflow_;
+  std::array<std::vector<std::string>, kErrorKindCount> samples_;
+
+  HdrHistogram& fixed_histogram(Metric m);
+};
+
+// What a worker sends every interval: one GroupStats per group seen in the interval, plus
+// gauges of the worker's own health.
+// Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
+//              "loop_lag_us_max", "loop_busy_fraction" }.
+struct IntervalSnapshot {
+  int64_t start_ns = 0;  // interval start, worker monotonic clock
+  int64_t end_ns = 0;    // interval end (>= start_ns)
+  std::vector<GroupStats> groups;
+  int64_t in_flight = 0;            // requests in flight at end_ns
+  int64_t loop_lag_us_max = 0;      // worst event-loop lag seen in the interval, µs
+  double loop_busy_fraction = 0.0;  // share of the interval the loops were busy, [0, 1]
+
+  // The group with these labels, created if absent.
+  GroupStats& group(const Labels& labels);
+  // Everything in the snapshot merged into one GroupStats (labels empty).
+  GroupStats total() const;
+
+  bool operator==(const IntervalSnapshot& other) const = default;
+
+  nlohmann::json to_wire() const;
+  static Expected<IntervalSnapshot> from_wire(const nlohmann::json& j,
+                                              const WireLimits& limits = {});
+};
+
+}  // namespace llmload

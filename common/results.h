@@ -1,0 +1,154 @@
+// The canonical in-memory result of a run. Every output format (summary.json, summary.csv,
+// timeseries.csv, the report) is a pure function of a RunResult; merge/compare/report read runs
+// back into one (results_json.h: read_summary). Field meanings and units: docs/results.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/group_stats.h"
+#include "common/hdr_histogram.h"
+#include "common/metrics.h"
+
+namespace llmload {
+
+inline constexpr std::string_view kSummarySchema = "llmload.summary/1";
+
+enum class RunStatus : uint8_t {
+  kCompleted,  // ran to its end (assertions may still have failed: exit 3)
+  kAborted,    // a signal or an abort-on-fail assertion stopped it (exit 4)
+  kPartial,    // workers lost, or not one request succeeded (exit 5)
+  kFailed,     // internal error or invalid configuration (exit 1 or 2)
+};
+std::string_view name(RunStatus s);  // "completed", "aborted", "partial", "failed"
+std::optional<RunStatus> parse_run_status(std::string_view s);
+
+enum class WorkerStatus : uint8_t {
+  kOk,    // attached until the end
+  kLost,  // went silent (3 s) or disconnected during the run
+};
+std::string_view name(WorkerStatus s);  // "ok", "lost"
+std::optional<WorkerStatus> parse_worker_status(std::string_view s);
+
+struct WorkerInfo {
+  std::string id;
+  std::string host;
+  int64_t threads = 0;
+  WorkerStatus status = WorkerStatus::kOk;
+  Counters totals;  // what this worker measured (summed over its groups)
+  bool operator==(const WorkerInfo&) const = default;
+};
+
+// The load generator's own health: a saturated client measures itself, not the target.
+struct ClientHealth {
+  bool saturated = false;        // loops too busy / lagging for the numbers to be trusted
+  double loop_lag_ms_p99 = 0.0;  // p99 of event-loop lag over the run, ms
+  double cpu_busy = 0.0;         // fraction [0, 1] of the client's CPU time busy
+  double steal = 0.0;            // fraction [0, 1] of CPU time stolen by the hypervisor
+  bool operator==(const ClientHealth&) const = default;
+};
+
+struct RunInfo {
+  std::string id;
+  RunStatus status = RunStatus::kCompleted;
+  int64_t exit_code = 0;
+  std::string started_at;  // ISO-8601 UTC, "2026-11-23T18:52:50.123Z" (format_iso8601_utc)
+  double duration_s = 0;   // measured window (warmup excluded): the denominator of every rate
+  std::string version;
+  std::string command;  // the command line, secrets already redacted by the caller
+  nlohmann::json scenario = nlohmann::json::object();  // resolved scenario, redacted
+  int64_t seed = 0;
+  std::string host;       // host the coordinator ran on
+  bool insecure = false;  // TLS verification was off (a warning says so too)
+  std::vector<WorkerInfo> workers;
+  ClientHealth client;
+  std::vector<std::string> warnings;
+  bool operator==(const RunInfo&) const = default;
+};
+
+// A per-model price, USD per million tokens.
+struct ModelPrice {
+  double input_per_mtok = 0;
+  double output_per_mtok = 0;
+};
+using PriceTable = std::map<std::string, ModelPrice>;  // by model name (the "model" label)
+
+struct GroupResult {
+  GroupStats stats;                // labels inside
+  std::optional<double> cost_usd;  // nullopt: no price known for this group's model
+  bool operator==(const GroupResult&) const = default;
+};
+
+struct AssertionResult {
+  std::string expr;             // as the user wrote it
+  std::optional<double> value;  // the evaluated left-hand side; nullopt if not evaluable
+  bool passed = false;
+  bool operator==(const AssertionResult&) const = default;
+};
+
+// One timeseries.csv row: what the whole run did in one reporting interval.
+struct IntervalRow {
+  double elapsed_s = 0;   // end of the interval, seconds since the measured window began
+  double interval_s = 0;  // length of the interval, seconds
+  int64_t requests = 0;   // finished in the interval
+  int64_t ok = 0;
+  int64_t failed = 0;
+  int64_t in_flight = 0;              // at the end of the interval, all workers
+  double requests_per_s = 0;          // requests / interval_s
+  double output_tokens_per_s = 0;     // output tokens of requests finished / interval_s
+  std::optional<double> ttft_p50_ms;  // nullopt: no ttft recorded in the interval
+  std::optional<double> ttft_p99_ms;
+  int64_t errors = 0;  // == failed (kept as its own column for readers)
+  bool operator==(const IntervalRow&) const = default;
+};
+// Builds the row from the interval's merged total.
+IntervalRow make_interval_row(const GroupStats& interval_total, double elapsed_s, double interval_s,
+                              int64_t in_flight);
+
+struct RunResult {
+  RunInfo run;
+  GroupStats total;                 // everything, merged (labels empty)
+  std::vector<GroupResult> groups;  // one per label set, in output order
+  std::optional<double> cost_usd;   // sum over groups with a price; nullopt if none had one
+  std::vector<AssertionResult> assertions;
+  std::vector<IntervalRow> intervals;  // for timeseries.csv; not stored in summary.json
+
+  // Derived totals, over run.duration_s (0 when the duration is 0).
+  double requests_per_s() const;
+  double output_tokens_per_s() const;
+  double goodput_per_s() const;
+  bool operator==(const RunResult&) const = default;
+};
+
+// Fills groups[i].cost_usd and cost_usd from `prices` (by the "model" label).
+void apply_prices(RunResult& result, const PriceTable& prices);
+// Sets total to the merge of every group (convenient when groups are filled first).
+void recompute_total(RunResult& result);
+
+// One metric's statistics as summary.json and summary.csv print them.
+struct MetricSummary {
+  std::string name;
+  std::string_view unit;      // "ms", "tokens", "tokens/s"
+  std::string_view hdr_unit;  // "us", "tokens", "tokens/s"
+  int64_t count = 0;
+  // For times: the histogram's own value / 1000.0, unrounded; otherwise the value itself.
+  double min = 0, mean = 0, stddev = 0, p50 = 0, p90 = 0, p95 = 0, p99 = 0, p999 = 0, max = 0;
+  int64_t overflow = 0;  // values outside the histogram's range (not in count)
+  std::string hdr;       // HdrHistogram::to_base64(): "HISTF..."
+};
+MetricSummary summarize(const HdrHistogram& h, std::string_view name, const MetricUnits& units,
+                        int64_t overflow = 0);
+MetricSummary summarize(const HdrHistogram& h, Metric m, int64_t overflow = 0);
+// Every metric of `stats` that holds a value (or an overflow), fixed metrics in enum order
+// then server.* by name.
+std::vector<MetricSummary> summarize_all(const GroupStats& stats);
+
+// "2026-11-23T18:52:50.123Z" from nanoseconds since the Unix epoch.
+std::string format_iso8601_utc(int64_t wall_ns);
+
+}  // namespace llmload

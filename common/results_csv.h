@@ -1,0 +1,93 @@
+// CSV outputs (RFC 4180: comma-separated, CRLF-free "\n" line ends, fields quoted when they
+// hold a comma, quote, CR or LF, quotes doubled). Columns and units: docs/results.md.
+//   summary.csv     one row per group and metric, the "total" group first (written at the end)
+//   timeseries.csv  one row per interval (appended during the run, flushed every interval)
+//   requests.csv    one row per measured request (--requests-csv; appended, flushed every
+//                   interval)
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/metrics.h"
+#include "common/results.h"
+
+namespace llmload {
+
+std::string csv_escape(std::string_view field);
+// Splits one CSV record (no line end) back into fields; the inverse of joining escaped fields.
+Expected<std::vector<std::string>> csv_split(std::string_view line);
+
+// --- summary.csv -----------------------------------------------------------------------------
+// Header: group,metric,unit,count,min,mean,stddev,p50,p90,p95,p99,p999,max
+// `group` is "total" for the whole run, else group_key(labels).
+std::string summary_csv(const RunResult& result);
+Expected<std::string> write_summary_csv(const RunResult& result, const std::string& path);
+
+// --- timeseries.csv --------------------------------------------------------------------------
+// Header: elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,output_tokens_per_s,
+//         ttft_p50_ms,ttft_p99_ms,errors
+std::string_view timeseries_csv_header();  // with its "\n"
+std::string timeseries_csv_row(const IntervalRow& row);
+std::string timeseries_csv(const std::vector<IntervalRow>& rows);
+
+// --- requests.csv ----------------------------------------------------------------------------
+enum class TokensSource : uint8_t { kUsage, kCounted };
+std::string_view name(TokensSource s);  // "usage", "counted"
+
+// One measured request. Times are whole microseconds since the request's start (start_us: since
+// the measured window began), written as ms with µs precision ("12.345"); nullopt = not
+// reached (an empty field).
+struct RequestRow {
+  std::string request_id;  // x-request-id header, else the stream's id, else empty
+  std::string worker;      // worker id
+  std::string group;       // group_key(labels)
+  int64_t prompt = -1;     // index in the run's prompt list; -1 → empty field
+  int64_t start_us = 0;
+  std::optional<int64_t> connect_us, tls_us, ttfb_us, ttft_us, ttfo_us, e2e_us;
+  int64_t output_tokens = 0;
+  TokensSource tokens_source = TokensSource::kCounted;
+  std::optional<ErrorKind> error;  // nullopt → outcome "ok"
+};
+// Header: request_id,worker,group,prompt,start_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
+//         e2e_ms,output_tokens,tokens_source,outcome
+std::string_view requests_csv_header();  // with its "\n"
+std::string requests_csv_row(const RequestRow& row);
+// "12.345" from 12345 µs; "-0.001" style for negatives.
+std::string format_us_as_ms(int64_t us);
+
+// An append-only CSV file: the header on creation, rows buffered, flush() writes them out and
+// fflush()es (call it every interval, so a crash loses at most one interval).
+class AppendingCsvWriter {
+ public:
+  // Creates (truncates) `path` and writes `header`.
+  static Expected<AppendingCsvWriter> create(const std::string& path, std::string_view header);
+  AppendingCsvWriter(AppendingCsvWriter&&) noexcept = default;
+  AppendingCsvWriter& operator=(AppendingCsvWriter&&) noexcept = default;
+  ~AppendingCsvWriter();
+
+  void append_line(std::string_view line);  // one record with its "\n"
+  void append(const RequestRow& row) { append_line(requests_csv_row(row)); }
+  void append(const IntervalRow& row) { append_line(timeseries_csv_row(row)); }
+  // Writes buffered rows and flushes; the error names the path.
+  Expected<std::string> flush();
+  Expected<std::string> close();
+  const std::string& path() const { return path_; }
+
+ private:
+  struct FileCloser {
+    void operator()(std::FILE* f) const;
+  };
+  AppendingCsvWriter(std::string path, std::FILE* f) : path_(std::move(path)), file_(f) {}
+  std::string path_;
+  std::unique_ptr<std::FILE, FileCloser> file_;
+  std::string buffer_;
+};
+
+}  // namespace llmload
