@@ -1,0 +1,132 @@
+// Worker: the load engine one process runs. It owns N event loops (one thread + uv_loop each),
+// runs a share of a run's load on them, and hands back what they measured every interval.
+// The coordinator's worker-side glue (a remote `llmload worker`, or `llmload run` in-process)
+// drives it through this API alone.
+//
+// Threads. Every method is called from ONE control thread (the thread that owns the Worker),
+// except stop(), which may also be called from any other thread (a signal watcher, a heartbeat
+// timer). The loops never call back into the control thread: the control thread pulls.
+//
+// One run at a time: preflight → start → next_interval()* → (stop) → wait_done → final_snapshot.
+// After wait_done() the Worker is ready for the next start() (a remote worker serves run after
+// run).
+//
+// Load split. A run's load is split over "slots": every loop of every worker of the run is one
+// slot, numbered 0..total_slots-1 across the run; this worker's loops are the slots
+// [first_slot, first_slot + threads). The coordinator assigns slot ranges by thread counts; the
+// worker derives each loop's part from the scenario's load shape:
+//   - concurrency C (and each stage's C): slot g runs floor(C/N) + (g < C mod N) virtual users;
+//   - request budget B: slot g measures floor(B/N) + (g < B mod N) requests;
+//   - constant rate R: slot g runs at R/N with its first arrival at start + g/R, so the merged
+//     arrivals of the whole run are evenly spaced at 1/R;
+//   - Poisson rate R: slot g is an independent Poisson process of rate R/N (seeded from the
+//     run's seed and g), whose sum over slots is a Poisson process of rate R.
+// A single-worker run passes first_slot 0, total_slots = threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/group_stats.h"
+#include "common/results.h"
+#include "common/results_csv.h"
+
+namespace llmload {
+
+struct Scenario;  // common/scenario.h
+struct Prompt;    // common/scenario.h: one sampled prompt of the run
+
+struct WorkerOptions {
+  int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
+};
+
+// This worker's part of a run (see "Load split" above).
+struct WorkerShare {
+  int first_slot = 0;   // global index of this worker's first loop
+  int total_slots = 1;  // loops across every worker of the run (>= first_slot + threads)
+};
+
+struct RunSpec {
+  std::string run_id;
+  std::string worker_id;  // written to requests.csv's `worker` column
+  // The resolved scenario (overrides applied, secrets already expanded): targets, API, model,
+  // load shape, limits (duration / requests), warmup, grace, timeouts, interval, SLOs, seed.
+  std::shared_ptr<const Scenario> scenario;
+  // The run's prompt list (the same on every worker); requests.csv's `prompt` is an index here.
+  std::shared_ptr<const std::vector<Prompt>> prompts;
+  WorkerShare share;
+  // Keep one RequestRow per measured request (requests.csv), delivered with each interval.
+  bool record_requests = false;
+};
+
+// What the loops measured in one reporting interval, merged over this worker's loops.
+struct WorkerReport {
+  int64_t sequence = 0;              // 0, 1, 2, ... per run
+  IntervalSnapshot snapshot;         // groups seen in the interval, in-flight, loop lag and busy
+  std::vector<RequestRow> requests;  // measured requests that finished in it (if asked)
+  bool last = false;                 // the run's final report (returned by final_snapshot)
+};
+
+// Outcome of the pre-flight (DESIGN.md "How a run starts and ends").
+struct PreflightResult {
+  bool ok = true;     // false: no load may be sent; the run stops with exit code 2
+  std::string error;  // when !ok: names the target at fault ("http://h:8080: 401 Unauthorized")
+  std::vector<std::string> warnings;  // e.g. "model 'x' not listed by http://h:8080"
+};
+
+class Worker {
+ public:
+  explicit Worker(WorkerOptions options);
+  ~Worker();  // stops a running run with grace 0 and joins the loops
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  int threads() const;
+
+  // Checks every target of `scenario` without generating tokens. Blocks (bounded by the
+  // scenario's connect timeout per target). Never sends load.
+  PreflightResult preflight(const Scenario& scenario);
+
+  // Starts the loops; load begins at `start_ns` (this process's CLOCK_MONOTONIC, mono_now_ns();
+  // the coordinator has already converted its own clock). Connections are opened before the
+  // start instant where the load shape allows. Raises RLIMIT_NOFILE to the hard limit; when the
+  // limit cannot hold the concurrency asked for, a warning says so (see warnings()).
+  // Error (nothing started) on an invalid spec: no scenario, bad share, a run already going.
+  Expected<bool> start(RunSpec spec, int64_t start_ns);
+
+  // Blocks up to `timeout_ns` for the next interval report (intervals every scenario
+  // `interval`, default 1 s, aligned to the start instant; warmup intervals carry no groups).
+  // nullopt on timeout or once the run is done (then call final_snapshot()).
+  std::optional<WorkerReport> next_interval(int64_t timeout_ns);
+
+  // Ends the run: no new request starts; requests in flight finish within `grace_ns` and count
+  // normally; those still going then are `cancelled`. stop(0) cancels everything in flight at
+  // once (abort, lost coordinator). Thread-safe, idempotent; returns at once. A run also ends
+  // by itself when its limits are reached (then the scenario's grace applies).
+  void stop(int64_t grace_ns);
+
+  // True once every loop has finished (limits or stop, grace over, connections closed).
+  bool done() const;
+  // Blocks until done(), then joins the loop threads.
+  void wait_done();
+
+  // After wait_done(): everything not yet returned by next_interval(), as one report with
+  // last = true. The reports of a run together hold each measured request exactly once.
+  WorkerReport final_snapshot();
+
+  // After wait_done(): the loops' own health over the run (loop lag p99, busy fraction,
+  // saturated flag: lag p99 > 10 ms or busy > 0.9 in the measured window).
+  ClientHealth client_health() const;
+  // Warnings of the current / last run (fd limit, unlisted model, ...), each once.
+  std::vector<std::string> warnings() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace llmload
