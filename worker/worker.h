@@ -11,17 +11,16 @@
 // After wait_done() the Worker is ready for the next start() (a remote worker serves run after
 // run).
 //
-// Load split. A run's load is split over "slots": every loop of every worker of the run is one
-// slot, numbered 0..total_slots-1 across the run; this worker's loops are the slots
-// [first_slot, first_slot + threads). The coordinator assigns slot ranges by thread counts; the
-// worker derives each loop's part from the scenario's load shape:
-//   - concurrency C (and each stage's C): slot g runs floor(C/N) + (g < C mod N) virtual users;
-//   - request budget B: slot g measures floor(B/N) + (g < B mod N) requests;
-//   - constant rate R: slot g runs at R/N with its first arrival at start + g/R, so the merged
-//     arrivals of the whole run are evenly spaced at 1/R;
-//   - Poisson rate R: slot g is an independent Poisson process of rate R/N (seeded from the
-//     run's seed and g), whose sum over slots is a Poisson process of rate R.
-// A single-worker run passes first_slot 0, total_slots = threads.
+// Load split. The coordinator gives this worker a LoadShare (common/load_split.h: its part of
+// the concurrency, rate, stages and request budget); the worker splits it over its loops with
+// split_integer / split_rate, the same way:
+//   - concurrency (and each stage's level) and the request budget: as evenly as possible;
+//   - constant rate r over T loops: loop i runs at r/T, its first arrival at
+//     start + share.first_arrival_offset_ns + i/r, so the run's merged arrivals stay evenly
+//     spaced (worker k of n is offset k/R, its loops n/R apart);
+//   - Poisson rate: loop i is an independent Poisson process of rate r/T (seeded from the
+//     scenario's seed, share.index and i), whose sum is a Poisson process of rate r.
+// A single-worker run passes split_load(scenario.load, {threads})[0].
 #pragma once
 
 #include <cstdint>
@@ -32,22 +31,15 @@
 
 #include "common/expected.h"
 #include "common/group_stats.h"
+#include "common/load_split.h"
 #include "common/results.h"
 #include "common/results_csv.h"
+#include "common/scenario.h"
 
 namespace llmload {
 
-struct Scenario;  // common/scenario.h
-struct Prompt;    // common/scenario.h: one sampled prompt of the run
-
 struct WorkerOptions {
   int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
-};
-
-// This worker's part of a run (see "Load split" above).
-struct WorkerShare {
-  int first_slot = 0;   // global index of this worker's first loop
-  int total_slots = 1;  // loops across every worker of the run (>= first_slot + threads)
 };
 
 struct RunSpec {
@@ -55,10 +47,14 @@ struct RunSpec {
   std::string worker_id;  // written to requests.csv's `worker` column
   // The resolved scenario (overrides applied, secrets already expanded): targets, API, model,
   // load shape, limits (duration / requests), warmup, grace, timeouts, interval, SLOs, seed.
+  // Target URLs are real (a "mock" target was already replaced by the caller that started the
+  // mock: worker/ never includes mock/).
   std::shared_ptr<const Scenario> scenario;
   // The run's prompt list (the same on every worker); requests.csv's `prompt` is an index here.
-  std::shared_ptr<const std::vector<Prompt>> prompts;
-  WorkerShare share;
+  // Each loop walks the list in order from its own offset, wrapping around; a prompt with
+  // `turns` is replayed turn by turn by one virtual user on one connection.
+  std::shared_ptr<const std::vector<ResolvedPrompt>> prompts;
+  LoadShare share;
   // Keep one RequestRow per measured request (requests.csv), delivered with each interval.
   bool record_requests = false;
 };
