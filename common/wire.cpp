@@ -1,0 +1,573 @@
+#include "common/wire.h"
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+namespace llmload::wire {
+
+namespace {
+
+constexpr std::array<std::string_view, 10> kTypeNames = {
+    "HELLO", "WELCOME", "REJECT", "PING", "PONG", "RUN", "REPORT", "DONE", "STOP", "BYE"};
+
+using json = nlohmann::json;
+
+// Thrown only inside decode() and caught there: a field at fault.
+struct FieldError {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& field, const std::string& what) {
+  throw FieldError{field + ": " + what};
+}
+
+std::string join(const std::string& ctx, std::string_view key) {
+  return ctx.empty() ? std::string(key) : ctx + "." + std::string(key);
+}
+
+const json& need(const json& obj, const std::string& ctx, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) fail(join(ctx, key), "missing");
+  return *it;
+}
+
+int64_t as_i64(const json& v, const std::string& field, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) fail(field, "not an integer");
+  int64_t x = 0;
+  if (v.is_number_unsigned()) {
+    if (v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) fail(field, "out of range");
+    x = static_cast<int64_t>(v.get<uint64_t>());
+  } else {
+    x = v.get<int64_t>();
+  }
+  if (x < lo || x > hi) {
+    fail(field, "out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return x;
+}
+
+int64_t get_i64(const json& obj, const std::string& ctx, std::string_view key, int64_t lo,
+                int64_t hi) {
+  return as_i64(need(obj, ctx, key), join(ctx, key), lo, hi);
+}
+
+std::string as_str(const json& v, const std::string& field, std::size_t max_bytes) {
+  if (!v.is_string()) fail(field, "not a string");
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.size() > max_bytes) fail(field, "longer than " + std::to_string(max_bytes) + " bytes");
+  return s;
+}
+
+std::string get_str(const json& obj, const std::string& ctx, std::string_view key,
+                    std::size_t max_bytes) {
+  return as_str(need(obj, ctx, key), join(ctx, key), max_bytes);
+}
+
+bool get_bool(const json& obj, const std::string& ctx, std::string_view key) {
+  const json& v = need(obj, ctx, key);
+  if (!v.is_boolean()) fail(join(ctx, key), "not a boolean");
+  return v.get<bool>();
+}
+
+const json& get_array(const json& obj, const std::string& ctx, std::string_view key,
+                      std::size_t max_items) {
+  const json& v = need(obj, ctx, key);
+  if (!v.is_array()) fail(join(ctx, key), "not an array");
+  if (v.size() > max_items) {
+    fail(join(ctx, key), "more than " + std::to_string(max_items) + " entries");
+  }
+  return v;
+}
+
+std::optional<int64_t> get_opt_i64(const json& obj, const std::string& ctx, std::string_view key,
+                                   int64_t lo, int64_t hi) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::nullopt;
+  return as_i64(*it, join(ctx, key), lo, hi);
+}
+
+constexpr int64_t kMaxI64 = INT64_MAX;
+
+json hello_body(const Hello& m) {
+  return {{"protocol", m.protocol},
+          {"worker_id", m.worker_id},
+          {"host", m.host},
+          {"threads", m.threads},
+          {"version", m.version}};
+}
+
+Hello decode_hello(const json& j, const DecodeLimits& lim) {
+  Hello m;
+  m.protocol = get_i64(j, "", "protocol", 0, kMaxI64);
+  // A peer of another version is answered with a clear REJECT: read what we can and stop.
+  auto opt_str = [&](std::string_view key) -> std::string {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string() || it->get_ref<const std::string&>().size() > 128)
+      return {};
+    return it->get<std::string>();
+  };
+  if (m.protocol != kProtocolVersion) {
+    m.worker_id = opt_str("worker_id");
+    m.host = opt_str("host");
+    m.version = opt_str("version");
+    return m;
+  }
+  m.worker_id = get_str(j, "", "worker_id", 128);
+  if (m.worker_id.empty()) fail("worker_id", "empty");
+  m.host = get_str(j, "", "host", 256);
+  m.threads = get_i64(j, "", "threads", 1, 4096);
+  m.version = get_str(j, "", "version", 64);
+  (void)lim;
+  return m;
+}
+
+json preflight_to_json(const Preflight& p) {
+  json failures = json::array();
+  for (const auto& f : p.failures)
+    failures.push_back({{"target", f.target}, {"message", f.message}});
+  return {{"ok", p.ok}, {"failures", failures}, {"warnings", p.warnings}};
+}
+
+Preflight preflight_from_json(const json& j, const DecodeLimits& lim) {
+  const std::string ctx = "preflight";
+  if (!j.is_object()) fail(ctx, "not a map");
+  Preflight p;
+  p.ok = get_bool(j, ctx, "ok");
+  const json& failures = get_array(j, ctx, "failures", 1024);
+  for (std::size_t i = 0; i < failures.size(); ++i) {
+    std::string fctx = ctx + ".failures[" + std::to_string(i) + "]";
+    if (!failures[i].is_object()) fail(fctx, "not a map");
+    p.failures.push_back(
+        {get_str(failures[i], fctx, "target", 1024), get_str(failures[i], fctx, "message", 4096)});
+  }
+  const json& warnings = get_array(j, ctx, "warnings", 1024);
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    p.warnings.push_back(as_str(warnings[i], ctx + ".warnings[" + std::to_string(i) + "]", 4096));
+  }
+  if (p.ok != p.failures.empty()) fail(ctx + ".ok", "disagrees with failures");
+  (void)lim;
+  return p;
+}
+
+}  // namespace
+
+std::string_view type_name(MsgType t) {
+  return kTypeNames[static_cast<std::size_t>(t)];
+}
+
+std::optional<MsgType> parse_type(std::string_view frame) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == frame) return static_cast<MsgType>(i);
+  }
+  return std::nullopt;
+}
+
+MsgType type_of(const Message& m) {
+  return static_cast<MsgType>(m.index());
+}
+
+// --- prompts and request rows --------------------------------------------------------------
+
+json prompt_to_json(const ResolvedPrompt& p) {
+  json j = {{"index", p.index},
+            {"source_index", p.source_index},
+            {"input_tokens_estimate", p.input_tokens_estimate}};
+  if (!p.text.empty()) j["text"] = p.text;
+  if (!p.messages.empty()) {
+    json msgs = json::array();
+    for (const auto& m : p.messages) msgs.push_back({m.role, m.content});
+    j["messages"] = std::move(msgs);
+  }
+  if (!p.turns.empty()) {
+    json turns = json::array();
+    for (const auto& t : p.turns) turns.push_back({t.user, t.recorded_reply});
+    j["turns"] = std::move(turns);
+  }
+  if (!p.system.empty()) j["system"] = p.system;
+  if (p.max_tokens) j["max_tokens"] = *p.max_tokens;
+  return j;
+}
+
+Expected<ResolvedPrompt> prompt_from_json(const json& j, std::size_t max_string_bytes) {
+  try {
+    if (!j.is_object()) fail("prompt", "not a map");
+    ResolvedPrompt p;
+    const std::string ctx = "prompt";
+    p.index = get_i64(j, ctx, "index", 0, kMaxI64);
+    p.source_index = get_i64(j, ctx, "source_index", 0, kMaxI64);
+    p.input_tokens_estimate = get_i64(j, ctx, "input_tokens_estimate", 0, kMaxI64);
+    if (j.contains("text")) p.text = get_str(j, ctx, "text", max_string_bytes);
+    if (j.contains("system")) p.system = get_str(j, ctx, "system", max_string_bytes);
+    p.max_tokens = get_opt_i64(j, ctx, "max_tokens", 0, 100'000'000);
+    auto pairs = [&](std::string_view key, auto&& add) {
+      if (!j.contains(key)) return;
+      const json& arr = get_array(j, ctx, key, 100'000);
+      for (std::size_t i = 0; i < arr.size(); ++i) {
+        std::string f = join(ctx, key) + "[" + std::to_string(i) + "]";
+        if (!arr[i].is_array() || arr[i].size() != 2) fail(f, "not a pair");
+        add(as_str(arr[i][0], f, max_string_bytes), as_str(arr[i][1], f, max_string_bytes));
+      }
+    };
+    pairs("messages", [&](std::string a, std::string b) {
+      p.messages.push_back(llmload::Message{std::move(a), std::move(b)});
+    });
+    pairs("turns", [&](std::string a, std::string b) {
+      p.turns.push_back(Turn{std::move(a), std::move(b)});
+    });
+    return p;
+  } catch (const FieldError& e) {
+    return Error{e.message};
+  }
+}
+
+json request_row_to_json(const RequestRow& r) {
+  auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
+  return json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
+                      opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
+                      r.output_tokens,
+                      r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
+                      r.error ? std::string(name(*r.error)) : std::string("ok")});
+}
+
+Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string_bytes) {
+  try {
+    const std::string ctx = "request";
+    if (!j.is_array() || j.size() != 14) fail(ctx, "not an array of 14 fields");
+    RequestRow r;
+    r.request_id = as_str(j[0], ctx + ".request_id", std::min<std::size_t>(max_string_bytes, 1024));
+    r.worker = as_str(j[1], ctx + ".worker", 1024);
+    r.group = as_str(j[2], ctx + ".group", 64 * 1024);
+    r.prompt = as_i64(j[3], ctx + ".prompt", -1, kMaxI64);
+    r.start_us = as_i64(j[4], ctx + ".start_us", INT64_MIN / 2, kMaxI64);
+    auto opt = [&](const json& v, const char* f) -> std::optional<int64_t> {
+      if (v.is_null()) return std::nullopt;
+      return as_i64(v, ctx + "." + f, 0, kMaxI64);
+    };
+    r.connect_us = opt(j[5], "connect_us");
+    r.tls_us = opt(j[6], "tls_us");
+    r.ttfb_us = opt(j[7], "ttfb_us");
+    r.ttft_us = opt(j[8], "ttft_us");
+    r.ttfo_us = opt(j[9], "ttfo_us");
+    r.e2e_us = opt(j[10], "e2e_us");
+    r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
+    std::string src = as_str(j[12], ctx + ".tokens_source", 16);
+    if (src == "usage") {
+      r.tokens_source = TokensSource::kUsage;
+    } else if (src == "counted") {
+      r.tokens_source = TokensSource::kCounted;
+    } else {
+      fail(ctx + ".tokens_source", "neither 'usage' nor 'counted'");
+    }
+    std::string outcome = as_str(j[13], ctx + ".outcome", 32);
+    if (outcome != "ok") {
+      auto kind = parse_error_kind(outcome);
+      if (!kind) fail(ctx + ".outcome", "unknown error kind");
+      r.error = *kind;
+    }
+    return r;
+  } catch (const FieldError& e) {
+    return Error{e.message};
+  }
+}
+
+// --- encode ----------------------------------------------------------------------------------
+
+namespace {
+
+json body_of(const Hello& m) {
+  return hello_body(m);
+}
+json body_of(const Welcome& m) {
+  return {{"protocol", m.protocol}, {"coordinator", m.coordinator}};
+}
+json body_of(const Reject& m) {
+  return {{"protocol", m.protocol}, {"reason", m.reason}};
+}
+json body_of(const Ping& m) {
+  return {{"seq", m.seq}, {"sent_ns", m.sent_ns}};
+}
+json body_of(const Pong& m) {
+  return {{"seq", m.seq}, {"ping_sent_ns", m.ping_sent_ns}, {"recv_ns", m.recv_ns}};
+}
+json body_of(const Run& m) {
+  json prompts = json::array();
+  for (const auto& p : m.prompts) prompts.push_back(prompt_to_json(p));
+  return {{"run_id", m.run_id},
+          {"scenario", m.scenario},
+          {"prompts", std::move(prompts)},
+          {"share", m.share.to_json()},
+          {"start_ns", m.start_ns},
+          {"interval_ns", m.interval_ns},
+          {"requests_csv", m.requests_csv}};
+}
+json body_of(const Report& m) {
+  json j = {{"run_id", m.run_id}, {"seq", m.seq}, {"final", m.final}};
+  if (m.preflight) j["preflight"] = preflight_to_json(*m.preflight);
+  if (m.snapshot) j["snapshot"] = m.snapshot->to_wire();
+  if (!m.requests.empty()) {
+    json rows = json::array();
+    for (const auto& r : m.requests) rows.push_back(request_row_to_json(r));
+    j["requests"] = std::move(rows);
+  }
+  return j;
+}
+json body_of(const Done& m) {
+  return {{"run_id", m.run_id}, {"reports", m.reports}, {"error", m.error}};
+}
+json body_of(const Stop& m) {
+  return {{"run_id", m.run_id}, {"reason", m.reason}, {"grace_ns", m.grace_ns}};
+}
+json body_of(const Bye& m) {
+  return {{"reason", m.reason}};
+}
+
+// --- decode ----------------------------------------------------------------------------------
+
+Message decode_body(MsgType t, const json& j, const DecodeLimits& lim) {
+  const std::size_t s = lim.max_string_bytes;
+  switch (t) {
+    case MsgType::kHello:
+      return decode_hello(j, lim);
+    case MsgType::kWelcome:
+      return Welcome{get_i64(j, "", "protocol", 0, kMaxI64), get_str(j, "", "coordinator", 256)};
+    case MsgType::kReject:
+      return Reject{get_i64(j, "", "protocol", 0, kMaxI64), get_str(j, "", "reason", 4096)};
+    case MsgType::kPing:
+      return Ping{get_i64(j, "", "seq", 0, kMaxI64), get_i64(j, "", "sent_ns", INT64_MIN, kMaxI64)};
+    case MsgType::kPong:
+      return Pong{get_i64(j, "", "seq", 0, kMaxI64),
+                  get_i64(j, "", "ping_sent_ns", INT64_MIN, kMaxI64),
+                  get_i64(j, "", "recv_ns", INT64_MIN, kMaxI64)};
+    case MsgType::kRun: {
+      Run m;
+      m.run_id = get_str(j, "", "run_id", 256);
+      m.scenario = need(j, "", "scenario");
+      if (!m.scenario.is_object()) fail("scenario", "not a map");
+      const json& prompts = get_array(j, "", "prompts", lim.max_prompts);
+      m.prompts.reserve(prompts.size());
+      for (std::size_t i = 0; i < prompts.size(); ++i) {
+        auto p = prompt_from_json(prompts[i], lim.max_body_bytes);
+        if (!p) fail("prompts[" + std::to_string(i) + "]", p.error());
+        m.prompts.push_back(std::move(p.value()));
+      }
+      auto share = LoadShare::from_json(need(j, "", "share"));
+      if (!share) fail("share", share.error());
+      m.share = std::move(share.value());
+      m.start_ns = get_i64(j, "", "start_ns", INT64_MIN, kMaxI64);
+      m.interval_ns = get_i64(j, "", "interval_ns", 1'000'000, 3'600'000'000'000);
+      m.requests_csv = get_bool(j, "", "requests_csv");
+      return m;
+    }
+    case MsgType::kReport: {
+      Report m;
+      m.run_id = get_str(j, "", "run_id", 256);
+      m.seq = get_i64(j, "", "seq", 0, kMaxI64);
+      m.final = get_bool(j, "", "final");
+      if (auto it = j.find("preflight"); it != j.end()) m.preflight = preflight_from_json(*it, lim);
+      if (auto it = j.find("snapshot"); it != j.end()) {
+        auto snap = IntervalSnapshot::from_wire(*it, lim.stats);
+        if (!snap) fail("snapshot", snap.error());
+        m.snapshot = std::move(snap.value());
+      }
+      if (j.contains("requests")) {
+        const json& rows = get_array(j, "", "requests", lim.max_request_rows);
+        m.requests.reserve(rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+          auto r = request_row_from_json(rows[i], s);
+          if (!r) fail("requests[" + std::to_string(i) + "]", r.error());
+          m.requests.push_back(std::move(r.value()));
+        }
+      }
+      if (m.seq == 0 && !m.preflight) fail("preflight", "missing from the seq 0 report");
+      if (m.seq > 0 && !m.snapshot) fail("snapshot", "missing from an interval report");
+      return m;
+    }
+    case MsgType::kDone:
+      return Done{get_str(j, "", "run_id", 256), get_i64(j, "", "reports", 0, kMaxI64),
+                  get_str(j, "", "error", 4096)};
+    case MsgType::kStop:
+      return Stop{get_str(j, "", "run_id", 256), get_str(j, "", "reason", 4096),
+                  get_i64(j, "", "grace_ns", 0, kMaxI64)};
+    case MsgType::kBye:
+      return Bye{get_str(j, "", "reason", 4096)};
+  }
+  fail("type", "unknown");
+}
+
+}  // namespace
+
+Frames encode(const Message& m) {
+  Frames f;
+  f.type = std::string(type_name(type_of(m)));
+  json body = std::visit([](const auto& x) { return body_of(x); }, m);
+  std::vector<std::uint8_t> bytes = json::to_msgpack(body);
+  f.body.assign(bytes.begin(), bytes.end());
+  return f;
+}
+
+std::string check_msgpack(std::string_view bytes, std::size_t max_depth) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const std::size_t n = bytes.size();
+  std::size_t pos = 0;
+  // Items still expected at each open level (maps count keys and values).
+  std::vector<uint64_t> pending;
+  pending.push_back(1);
+  auto need_bytes = [&](uint64_t k) { return k <= n - pos; };
+  auto read_be = [&](int len) {
+    uint64_t v = 0;
+    for (int i = 0; i < len; ++i) v = (v << 8) | p[pos + i];
+    pos += len;
+    return v;
+  };
+  while (!pending.empty()) {
+    if (pending.back() == 0) {
+      pending.pop_back();
+      continue;
+    }
+    --pending.back();
+    if (pos >= n) return "truncated at byte " + std::to_string(pos);
+    const unsigned char b = p[pos++];
+    uint64_t skip = 0;      // payload bytes to skip
+    uint64_t children = 0;  // nested items
+    bool container = false;
+    int lenlen = 0;  // bytes of a big-endian length that follows
+    int mult = 1;    // children per counted entry (maps: 2)
+    int extra = 0;   // fixed extra bytes (ext type byte)
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+      // fixint, nil, bool
+    } else if (b >= 0x80 && b <= 0x8f) {
+      container = true, children = uint64_t(b & 0x0f) * 2;
+    } else if (b >= 0x90 && b <= 0x9f) {
+      container = true, children = b & 0x0f;
+    } else if (b >= 0xa0 && b <= 0xbf) {
+      skip = b & 0x1f;
+    } else {
+      switch (b) {
+        case 0xc4:
+        case 0xd9:
+          lenlen = 1;
+          break;
+        case 0xc5:
+        case 0xda:
+          lenlen = 2;
+          break;
+        case 0xc6:
+        case 0xdb:
+          lenlen = 4;
+          break;
+        case 0xc7:
+          lenlen = 1, extra = 1;
+          break;
+        case 0xc8:
+          lenlen = 2, extra = 1;
+          break;
+        case 0xc9:
+          lenlen = 4, extra = 1;
+          break;
+        case 0xca:
+          skip = 4;
+          break;
+        case 0xcb:
+          skip = 8;
+          break;
+        case 0xcc:
+        case 0xd0:
+          skip = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          skip = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          skip = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+          skip = 8;
+          break;
+        case 0xd4:
+          skip = 2;
+          break;
+        case 0xd5:
+          skip = 3;
+          break;
+        case 0xd6:
+          skip = 5;
+          break;
+        case 0xd7:
+          skip = 9;
+          break;
+        case 0xd8:
+          skip = 17;
+          break;
+        case 0xdc:
+          container = true, lenlen = 2;
+          break;
+        case 0xdd:
+          container = true, lenlen = 4;
+          break;
+        case 0xde:
+          container = true, lenlen = 2, mult = 2;
+          break;
+        case 0xdf:
+          container = true, lenlen = 4, mult = 2;
+          break;
+        default:
+          return "invalid byte 0x" + std::to_string(b) + " at " + std::to_string(pos - 1);
+      }
+    }
+    if (lenlen > 0) {
+      if (!need_bytes(lenlen)) return "truncated length at byte " + std::to_string(pos);
+      uint64_t len = read_be(lenlen);
+      if (container) {
+        children = len * mult;
+      } else {
+        skip = len + extra;
+      }
+    }
+    if (container) {
+      // Every item takes at least one byte: a count beyond the bytes left is a lie.
+      if (children > n - pos)
+        return "container larger than the message at byte " + std::to_string(pos);
+      if (children > 0) {
+        if (pending.size() > max_depth) return "nested deeper than " + std::to_string(max_depth);
+        pending.push_back(children);
+      }
+    } else {
+      if (!need_bytes(skip)) return "truncated value at byte " + std::to_string(pos);
+      pos += skip;
+    }
+  }
+  if (pos != n) return "trailing bytes after the value at byte " + std::to_string(pos);
+  return {};
+}
+
+Expected<Message> decode(std::string_view type_frame, std::string_view body,
+                         const DecodeLimits& limits) {
+  auto t = parse_type(type_frame.substr(0, 16));
+  if (!t)
+    return Error{"unknown message type (" + std::to_string(type_frame.size()) + "-byte frame)"};
+  const std::string tname(type_name(*t));
+  if (body.size() > limits.max_body_bytes) {
+    return Error{tname + ": body of " + std::to_string(body.size()) +
+                 " bytes exceeds the limit of " + std::to_string(limits.max_body_bytes)};
+  }
+  if (std::string problem = check_msgpack(body, limits.max_depth); !problem.empty()) {
+    return Error{tname + ": malformed MessagePack: " + problem};
+  }
+  json j = json::from_msgpack(body, /*strict=*/true, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Error{tname + ": malformed MessagePack"};
+  if (!j.is_object()) return Error{tname + ": body is not a map"};
+  try {
+    return decode_body(*t, j, limits);
+  } catch (const FieldError& e) {
+    return Error{tname + ": " + e.message};
+  } catch (const std::exception& e) {
+    // nlohmann type errors on unexpected shapes: still a bad message, never a crash.
+    return Error{tname + ": " + e.what()};
+  }
+}
+
+}  // namespace llmload::wire
