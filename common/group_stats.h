@@ -85,6 +85,12 @@ class GroupStats {
   void prepare(std::initializer_list<Metric> metrics);
   void prepare_all();
 
+  // Adds every count of `h` into the named metric (a fixed name or a server.* name), plus
+  // `overflow` to its overflow count. Exact when h has the metric's settings (make_histogram);
+  // values outside the metric's range are counted as overflow. False for an unknown name.
+  // For rebuilding stats from stored histograms (the summary reader, merge tools).
+  bool add_histogram(std::string_view metric_name, const HdrHistogram& h, int64_t overflow = 0);
+
   // Records `value` in the metric's hdr_unit (µs for times: see ns_to_us). A value outside
   // the histogram's range is not recorded: counted in overflow(m), returns false.
   bool record(Metric m, int64_t value, int64_t count = 1);

@@ -1,0 +1,234 @@
+#include "common/group_stats.h"
+
+#include <algorithm>
+
+namespace llmload {
+
+std::string group_key(const Labels& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) {
+    if (!out.empty()) out += ',';
+    out += k;
+    out += '=';
+    out += v;
+  }
+  return out;
+}
+
+void Counters::merge(const Counters& o) {
+  requests += o.requests;
+  ok += o.ok;
+  failed += o.failed;
+  for (std::size_t i = 0; i < kErrorKindCount; ++i) errors[i] += o.errors[i];
+  retries += o.retries;
+  input_tokens += o.input_tokens;
+  output_tokens += o.output_tokens;
+  tokens_from_usage += o.tokens_from_usage;
+  tokens_counted += o.tokens_counted;
+  goodput += o.goodput;
+  dropped += o.dropped;
+  bytes_received += o.bytes_received;
+}
+
+HdrHistogram& GroupStats::fixed_histogram(Metric m) {
+  auto& slot = fixed_[static_cast<std::size_t>(m)];
+  if (!slot) slot.emplace(make_histogram(m));
+  return *slot;
+}
+
+void GroupStats::prepare(std::initializer_list<Metric> metrics) {
+  for (Metric m : metrics) fixed_histogram(m);
+}
+
+void GroupStats::prepare_all() {
+  for (Metric m : kAllMetrics) fixed_histogram(m);
+}
+
+bool GroupStats::record(Metric m, int64_t value, int64_t count) {
+  if (fixed_histogram(m).record(value, count)) return true;
+  overflow_[static_cast<std::size_t>(m)] += count;
+  return false;
+}
+
+bool GroupStats::record_server(std::string_view metric_name, int64_t value) {
+  auto units = units_of_name(metric_name);
+  if (!units || !is_server_metric_name(metric_name)) return false;
+  auto it = server_.find(metric_name);
+  if (it == server_.end()) {
+    it = server_.emplace(std::string(metric_name), make_histogram(*units)).first;
+  }
+  if (it->second.record(value)) return true;
+  server_overflow_[std::string(metric_name)] += 1;
+  return false;
+}
+
+bool GroupStats::add_histogram(std::string_view metric_name, const HdrHistogram& h,
+                               int64_t overflow) {
+  HdrHistogram* target = nullptr;
+  int64_t* target_overflow = nullptr;
+  if (auto m = parse_metric(metric_name)) {
+    target = &fixed_histogram(*m);
+    target_overflow = &overflow_[static_cast<std::size_t>(*m)];
+  } else if (is_server_metric_name(metric_name)) {
+    auto it = server_.find(metric_name);
+    if (it == server_.end()) {
+      it = server_.emplace(std::string(metric_name), make_histogram(*units_of_name(metric_name)))
+               .first;
+    }
+    target = &it->second;
+    target_overflow = &server_overflow_[std::string(metric_name)];
+  } else {
+    return false;
+  }
+  int64_t before = target->overflow_count();
+  target->add(h);
+  *target_overflow += overflow + (target->overflow_count() - before);
+  return true;
+}
+
+int64_t GroupStats::server_overflow(std::string_view metric_name) const {
+  auto it = server_overflow_.find(metric_name);
+  return it == server_overflow_.end() ? 0 : it->second;
+}
+
+int64_t GroupStats::count(Metric m) const {
+  const auto* h = histogram(m);
+  return h ? h->total_count() : 0;
+}
+
+void GroupStats::record_error(ErrorKind kind, std::string_view message) {
+  counters.requests += 1;
+  counters.failed += 1;
+  counters.errors[static_cast<std::size_t>(kind)] += 1;
+  add_error_sample(kind, message);
+}
+
+void GroupStats::add_error_sample(ErrorKind kind, std::string_view message) {
+  auto& kept = samples_[static_cast<std::size_t>(kind)];
+  if (kept.size() >= kMaxSamplesPerKind) return;
+  if (message.size() > kMaxSampleBytes) {
+    std::size_t cut = kMaxSampleBytes;
+    // Never split a UTF-8 sequence: back off over continuation bytes (10xxxxxx).
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+    message = message.substr(0, cut);
+  }
+  kept.emplace_back(message);
+}
+
+void GroupStats::merge(const GroupStats& other) {
+  counters.merge(other.counters);
+  for (std::size_t i = 0; i < kMetricCount; ++i) {
+    overflow_[i] += other.overflow_[i];
+    const auto& theirs = other.fixed_[i];
+    if (!theirs) continue;
+    if (theirs->total_count() == 0 && fixed_[i]) continue;
+    // Same settings on both sides (make_histogram), so add() is exact and never overflows.
+    fixed_histogram(static_cast<Metric>(i)).add(*theirs);
+  }
+  for (const auto& [n, h] : other.server_) {
+    auto it = server_.find(n);
+    if (it == server_.end()) {
+      server_.emplace(n, h);
+    } else {
+      it->second.add(h);
+    }
+  }
+  for (const auto& [n, c] : other.server_overflow_) server_overflow_[n] += c;
+  for (std::size_t i = 0; i < kErrorKindCount; ++i) {
+    for (const auto& s : other.samples_[i]) {
+      if (samples_[i].size() >= kMaxSamplesPerKind) break;
+      samples_[i].push_back(s);
+    }
+  }
+}
+
+void GroupStats::reset() {
+  counters = Counters{};
+  for (auto& h : fixed_) {
+    if (h) h->reset();
+  }
+  overflow_.fill(0);
+  for (auto& [n, h] : server_) h.reset();
+  server_overflow_.clear();
+  for (auto& s : samples_) s.clear();
+}
+
+bool GroupStats::empty() const {
+  if (!(counters == Counters{})) return false;
+  for (std::size_t i = 0; i < kMetricCount; ++i) {
+    if (overflow_[i] != 0 || (fixed_[i] && fixed_[i]->total_count() != 0)) return false;
+  }
+  for (const auto& [n, h] : server_) {
+    if (h.total_count() != 0) return false;
+  }
+  for (const auto& [n, c] : server_overflow_) {
+    if (c != 0) return false;
+  }
+  for (const auto& s : samples_) {
+    if (!s.empty()) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Equal recorded counts; a missing histogram equals an empty one. Overflow is compared
+// separately (GroupStats keeps its own), so HdrHistogram::operator== is not used.
+bool same_counts(const HdrHistogram* a, const HdrHistogram* b) {
+  int64_t ca = a ? a->total_count() : 0;
+  int64_t cb = b ? b->total_count() : 0;
+  if (ca != cb) return false;
+  if (ca == 0) return true;
+  auto ba = a->recorded_buckets();
+  auto bb = b->recorded_buckets();
+  return std::equal(ba.begin(), ba.end(), bb.begin(), bb.end(), [](const auto& x, const auto& y) {
+    return x.value == y.value && x.count == y.count;
+  });
+}
+
+}  // namespace
+
+bool GroupStats::operator==(const GroupStats& o) const {
+  if (labels != o.labels || !(counters == o.counters) || overflow_ != o.overflow_ ||
+      samples_ != o.samples_) {
+    return false;
+  }
+  for (std::size_t i = 0; i < kMetricCount; ++i) {
+    if (!same_counts(fixed_[i] ? &*fixed_[i] : nullptr, o.fixed_[i] ? &*o.fixed_[i] : nullptr)) {
+      return false;
+    }
+  }
+  auto nonzero = [](const auto& map) {
+    std::map<std::string, int64_t> out;
+    for (const auto& [n, c] : map) {
+      if (c != 0) out.emplace(n, c);
+    }
+    return out;
+  };
+  if (nonzero(server_overflow_) != nonzero(o.server_overflow_)) return false;
+  auto check_server = [](const auto& mine, const auto& theirs) {
+    for (const auto& [n, h] : mine) {
+      auto it = theirs.find(n);
+      if (!same_counts(&h, it == theirs.end() ? nullptr : &it->second)) return false;
+    }
+    return true;
+  };
+  return check_server(server_, o.server_) && check_server(o.server_, server_);
+}
+
+// --- IntervalSnapshot ------------------------------------------------------------------------
+
+GroupStats& IntervalSnapshot::group(const Labels& labels) {
+  for (auto& g : groups) {
+    if (g.labels == labels) return g;
+  }
+  return groups.emplace_back(labels);
+}
+
+GroupStats IntervalSnapshot::total() const {
+  GroupStats out;
+  for (const auto& g : groups) out.merge(g);
+  return out;
+}
+
+}  // namespace llmload

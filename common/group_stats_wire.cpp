@@ -1,0 +1,247 @@
+// GroupStats / IntervalSnapshot wire form (see group_stats.h). from_wire takes hostile input.
+#include <array>
+#include <utility>
+
+#include "common/group_stats.h"
+#include "common/json_fields.h"
+
+namespace llmload {
+namespace {
+
+using nlohmann::json;
+namespace jf = json_fields;
+
+struct CounterField {
+  std::string_view name;
+  int64_t Counters::*field;
+};
+constexpr std::array<CounterField, 11> kCounterFields = {{
+    {"requests", &Counters::requests},
+    {"ok", &Counters::ok},
+    {"failed", &Counters::failed},
+    {"retries", &Counters::retries},
+    {"input_tokens", &Counters::input_tokens},
+    {"output_tokens", &Counters::output_tokens},
+    {"tokens_from_usage", &Counters::tokens_from_usage},
+    {"tokens_counted", &Counters::tokens_counted},
+    {"goodput", &Counters::goodput},
+    {"dropped", &Counters::dropped},
+    {"bytes_received", &Counters::bytes_received},
+}};
+
+json histogram_wire(const HdrHistogram& h, int64_t overflow) {
+  std::string bytes = h.encode_compressed();
+  return json{{"hdr", json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()))},
+              {"overflow", overflow}};
+}
+
+// Decodes {"hdr": binary | base64 string, "overflow": n} and checks the settings.
+std::pair<HdrHistogram, int64_t> histogram_from_wire(const json& v, const std::string& path,
+                                                     const MetricUnits& units,
+                                                     const WireLimits& limits) {
+  jf::object(v, path);
+  const json& hdr = jf::member(v, "hdr", path);
+  std::string hdr_path = jf::sub(path, "hdr");
+  int64_t overflow = jf::count(jf::member(v, "overflow", path), jf::sub(path, "overflow"));
+  Expected<HdrHistogram> decoded = Error{""};
+  if (hdr.is_binary()) {
+    const auto& b = hdr.get_binary();
+    decoded = HdrHistogram::decode(
+        std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), limits.max_counts_len);
+  } else if (hdr.is_string()) {
+    decoded = HdrHistogram::from_base64(hdr.get_ref<const std::string&>(), limits.max_counts_len);
+  } else {
+    jf::fail(hdr_path, std::string("expected binary or a base64 string, found ") + hdr.type_name());
+  }
+  if (!decoded) jf::fail(hdr_path, "not a valid histogram (" + decoded.error() + ")");
+  if (!has_expected_settings(*decoded, units)) {
+    HdrHistogram expected = make_histogram(units);
+    jf::fail(hdr_path, "settings " + std::to_string(decoded->lowest_discernible()) + ".." +
+                           std::to_string(decoded->highest_trackable()) + "/" +
+                           std::to_string(decoded->significant_digits()) +
+                           " differ from the expected " +
+                           std::to_string(expected.lowest_discernible()) + ".." +
+                           std::to_string(expected.highest_trackable()) + "/" +
+                           std::to_string(expected.significant_digits()));
+  }
+  if (decoded->total_count() < 0 || decoded->total_count() > jf::kMaxCount) {
+    jf::fail(hdr_path, "total count out of range");
+  }
+  return {std::move(decoded).value(), overflow};
+}
+
+Counters counters_from_wire(const json& v, const std::string& path) {
+  jf::object(v, path);
+  Counters c;
+  for (const auto& f : kCounterFields) {
+    c.*(f.field) = jf::count(jf::member(v, f.name, path), jf::sub(path, f.name));
+  }
+  std::string errors_path = jf::sub(path, "errors");
+  const json& errors = jf::object(jf::member(v, "errors", path), errors_path);
+  int64_t error_sum = 0;
+  for (const auto& [k, n] : errors.items()) {
+    auto kind = parse_error_kind(k);
+    std::string p = jf::sub(errors_path, k);
+    if (!kind) jf::fail(p, "unknown error kind");
+    int64_t count = jf::count(n, p);
+    c.errors[static_cast<std::size_t>(*kind)] = count;
+    error_sum += count;
+  }
+  if (c.requests != c.ok + c.failed) jf::fail(path, "requests is not ok + failed");
+  if (error_sum != c.failed) jf::fail(errors_path, "the error counts do not add up to failed");
+  if (c.goodput > c.ok) jf::fail(jf::sub(path, "goodput"), "greater than ok");
+  return c;
+}
+
+Labels labels_from_wire(const json& v, const std::string& path, const WireLimits& limits) {
+  jf::object(v, path);
+  if (v.size() > limits.max_labels) {
+    jf::fail(path, "more than " + std::to_string(limits.max_labels) + " labels");
+  }
+  Labels labels;
+  for (const auto& [k, value] : v.items()) {
+    if (k.empty() || k.size() > limits.max_label_bytes)
+      jf::fail(path, "label name empty or too long");
+    labels.emplace(k, jf::string(value, jf::sub(path, k), limits.max_label_bytes));
+  }
+  return labels;
+}
+
+}  // namespace
+
+json GroupStats::to_wire() const {
+  json counters_j = json::object();
+  for (const auto& f : kCounterFields) counters_j[std::string(f.name)] = counters.*(f.field);
+  json errors = json::object();
+  for (ErrorKind k : kAllErrorKinds) {
+    int64_t n = counters.errors[static_cast<std::size_t>(k)];
+    if (n != 0) errors[std::string(name(k))] = n;
+  }
+  counters_j["errors"] = std::move(errors);
+
+  json histograms = json::object();
+  for (Metric m : kAllMetrics) {
+    const HdrHistogram* h = histogram(m);
+    int64_t ov = overflow(m);
+    if ((h && h->total_count() > 0) || ov > 0) {
+      histograms[std::string(name(m))] = histogram_wire(h ? *h : make_histogram(m), ov);
+    }
+  }
+  for (const auto& [n, h] : server_) {
+    int64_t ov = server_overflow(n);
+    if (h.total_count() > 0 || ov > 0) histograms[n] = histogram_wire(h, ov);
+  }
+  for (const auto& [n, ov] : server_overflow_) {
+    if (ov > 0 && !histograms.contains(n)) {
+      histograms[n] = histogram_wire(make_histogram(*units_of_name(n)), ov);
+    }
+  }
+
+  json samples = json::object();
+  for (ErrorKind k : kAllErrorKinds) {
+    const auto& s = error_samples(k);
+    if (!s.empty()) samples[std::string(name(k))] = s;
+  }
+  json labels_j = json::object();
+  for (const auto& [k, v] : labels) labels_j[k] = v;
+  return json{{"labels", std::move(labels_j)},
+              {"counters", std::move(counters_j)},
+              {"histograms", std::move(histograms)},
+              {"samples", std::move(samples)}};
+}
+
+Expected<GroupStats> GroupStats::from_wire(const json& j, const WireLimits& limits) {
+  try {
+    jf::object(j, "");
+    GroupStats g(labels_from_wire(jf::member(j, "labels", ""), "labels", limits));
+    g.counters = counters_from_wire(jf::member(j, "counters", ""), "counters");
+
+    const json& histograms = jf::object(jf::member(j, "histograms", ""), "histograms");
+    std::size_t server_count = 0;
+    for (const auto& [n, v] : histograms.items()) {
+      std::string p = jf::sub("histograms", n);
+      if (auto m = parse_metric(n)) {
+        auto [h, ov] = histogram_from_wire(v, p, units_of(*m), limits);
+        g.fixed_[static_cast<std::size_t>(*m)].emplace(std::move(h));
+        g.overflow_[static_cast<std::size_t>(*m)] = ov;
+      } else if (is_server_metric_name(n)) {
+        if (++server_count > limits.max_server_metrics) {
+          jf::fail("histograms",
+                   "more than " + std::to_string(limits.max_server_metrics) + " server metrics");
+        }
+        auto [h, ov] = histogram_from_wire(v, p, *units_of_name(n), limits);
+        g.server_.emplace(n, std::move(h));
+        if (ov > 0) g.server_overflow_[n] = ov;
+      } else {
+        jf::fail(p, "unknown metric");
+      }
+    }
+
+    const json& samples = jf::object(jf::member(j, "samples", ""), "samples");
+    for (const auto& [k, v] : samples.items()) {
+      std::string p = jf::sub("samples", k);
+      auto kind = parse_error_kind(k);
+      if (!kind) jf::fail(p, "unknown error kind");
+      jf::array(v, p);
+      if (v.size() > kMaxSamplesPerKind) {
+        jf::fail(p, "more than " + std::to_string(kMaxSamplesPerKind) + " samples");
+      }
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        g.add_error_sample(*kind, jf::string(v[i], jf::index(p, i), kMaxSampleBytes));
+      }
+    }
+    return g;
+  } catch (const jf::FieldError& e) {
+    return Error{e.what()};
+  } catch (const json::exception& e) {
+    return Error{std::string("malformed: ") + e.what()};
+  }
+}
+
+json IntervalSnapshot::to_wire() const {
+  json gs = json::array();
+  for (const auto& g : groups) gs.push_back(g.to_wire());
+  return json{{"start_ns", start_ns},
+              {"end_ns", end_ns},
+              {"groups", std::move(gs)},
+              {"in_flight", in_flight},
+              {"loop_lag_us_max", loop_lag_us_max},
+              {"loop_busy_fraction", loop_busy_fraction}};
+}
+
+Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const WireLimits& limits) {
+  try {
+    jf::object(j, "");
+    IntervalSnapshot s;
+    s.start_ns = jf::integer(jf::member(j, "start_ns", ""), "start_ns");
+    s.end_ns = jf::integer(jf::member(j, "end_ns", ""), "end_ns");
+    if (s.end_ns < s.start_ns) jf::fail("end_ns", "before start_ns");
+    s.in_flight = jf::count(jf::member(j, "in_flight", ""), "in_flight");
+    s.loop_lag_us_max = jf::count(jf::member(j, "loop_lag_us_max", ""), "loop_lag_us_max");
+    s.loop_busy_fraction =
+        jf::number(jf::member(j, "loop_busy_fraction", ""), "loop_busy_fraction");
+    if (s.loop_busy_fraction < 0 || s.loop_busy_fraction > 1) {
+      jf::fail("loop_busy_fraction", "outside [0, 1]");
+    }
+    const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
+    if (groups.size() > limits.max_groups) {
+      jf::fail("groups", "more than " + std::to_string(limits.max_groups) + " groups");
+    }
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      jf::object(groups[i], jf::index("groups", i));  // so every error below has a field path
+      auto g = GroupStats::from_wire(groups[i], limits);
+      if (!g) return Error{jf::index("groups", i) + "." + g.error()};
+      for (const auto& other : s.groups) {
+        if (other.labels == g->labels) return Error{jf::index("groups", i) + ": duplicate labels"};
+      }
+      s.groups.push_back(std::move(g).value());
+    }
+    return s;
+  } catch (const jf::FieldError& e) {
+    return Error{e.what()};
+  } catch (const json::exception& e) {
+    return Error{std::string("malformed: ") + e.what()};
+  }
+}
+
+}  // namespace llmload

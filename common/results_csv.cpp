@@ -1,0 +1,208 @@
+#include "common/results_csv.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "common/atomic_file.h"
+
+namespace llmload {
+namespace {
+
+// Shortest text that reads back as the same double.
+std::string format_double(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string format_optional(const std::optional<double>& v) {
+  return v ? format_double(*v) : std::string();
+}
+
+std::string format_optional_us(const std::optional<int64_t>& us) {
+  return us ? format_us_as_ms(*us) : std::string();
+}
+
+void append_fields(std::string& line, std::initializer_list<std::string_view> fields) {
+  bool first = true;
+  for (auto f : fields) {
+    if (!first) line += ',';
+    first = false;
+    line += csv_escape(f);
+  }
+  line += '\n';
+}
+
+void summary_rows(std::string& out, std::string_view group, const GroupStats& stats) {
+  for (const MetricSummary& s : summarize_all(stats)) {
+    append_fields(out, {group, s.name, s.unit, std::to_string(s.count), format_double(s.min),
+                        format_double(s.mean), format_double(s.stddev), format_double(s.p50),
+                        format_double(s.p90), format_double(s.p95), format_double(s.p99),
+                        format_double(s.p999), format_double(s.max)});
+  }
+}
+
+}  // namespace
+
+std::string csv_escape(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+Expected<std::vector<std::string>> csv_split(std::string_view line) {
+  std::vector<std::string> fields;
+  std::string cur;
+  std::size_t i = 0;
+  for (;;) {
+    cur.clear();
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      for (;;) {
+        if (i >= line.size()) return Error{"unterminated quoted field"};
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            cur += '"';
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        cur += line[i++];
+      }
+      if (i < line.size() && line[i] != ',') return Error{"text after a closing quote"};
+    } else {
+      while (i < line.size() && line[i] != ',') {
+        if (line[i] == '"') return Error{"quote inside an unquoted field"};
+        cur += line[i++];
+      }
+    }
+    fields.push_back(cur);
+    if (i >= line.size()) break;
+    ++i;  // the comma
+  }
+  return fields;
+}
+
+std::string summary_csv(const RunResult& result) {
+  std::string out = "group,metric,unit,count,min,mean,stddev,p50,p90,p95,p99,p999,max\n";
+  summary_rows(out, "total", result.total);
+  for (const auto& g : result.groups) summary_rows(out, group_key(g.stats.labels), g.stats);
+  return out;
+}
+
+Expected<std::string> write_summary_csv(const RunResult& result, const std::string& path) {
+  return write_file_atomic(path, summary_csv(result));
+}
+
+std::string_view timeseries_csv_header() {
+  return "elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,output_tokens_per_s,"
+         "ttft_p50_ms,ttft_p99_ms,errors\n";
+}
+
+std::string timeseries_csv_row(const IntervalRow& r) {
+  std::string line;
+  append_fields(line, {format_double(r.elapsed_s), format_double(r.interval_s),
+                       std::to_string(r.requests), std::to_string(r.ok), std::to_string(r.failed),
+                       std::to_string(r.in_flight), format_double(r.requests_per_s),
+                       format_double(r.output_tokens_per_s), format_optional(r.ttft_p50_ms),
+                       format_optional(r.ttft_p99_ms), std::to_string(r.errors)});
+  return line;
+}
+
+std::string timeseries_csv(const std::vector<IntervalRow>& rows) {
+  std::string out(timeseries_csv_header());
+  for (const auto& r : rows) out += timeseries_csv_row(r);
+  return out;
+}
+
+std::string_view name(TokensSource s) {
+  return s == TokensSource::kUsage ? "usage" : "counted";
+}
+
+std::string format_us_as_ms(int64_t us) {
+  // Integer arithmetic: exact µs digits, no binary floating-point noise ("12.345", "-0.001").
+  std::string out = us < 0 ? "-" : "";
+  uint64_t mag = us < 0 ? uint64_t(0) - static_cast<uint64_t>(us) : static_cast<uint64_t>(us);
+  out += std::to_string(mag / 1000);
+  char frac[5];
+  std::snprintf(frac, sizeof frac, ".%03u", static_cast<unsigned>(mag % 1000));
+  out += frac;
+  return out;
+}
+
+std::string_view requests_csv_header() {
+  return "request_id,worker,group,prompt,start_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,"
+         "e2e_ms,output_tokens,tokens_source,outcome\n";
+}
+
+std::string requests_csv_row(const RequestRow& r) {
+  std::string line;
+  append_fields(
+      line,
+      {r.request_id, r.worker, r.group, r.prompt >= 0 ? std::to_string(r.prompt) : std::string(),
+       format_us_as_ms(r.start_us), format_optional_us(r.connect_us), format_optional_us(r.tls_us),
+       format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us), format_optional_us(r.ttfo_us),
+       format_optional_us(r.e2e_us), std::to_string(r.output_tokens), name(r.tokens_source),
+       r.error ? name(*r.error) : "ok"});
+  return line;
+}
+
+// --- AppendingCsvWriter ----------------------------------------------------------------------
+
+void AppendingCsvWriter::FileCloser::operator()(std::FILE* f) const {
+  if (f) std::fclose(f);
+}
+
+Expected<AppendingCsvWriter> AppendingCsvWriter::create(const std::string& path,
+                                                        std::string_view header) {
+  std::FILE* f = std::fopen(path.c_str(), "we");
+  if (!f) return Error{path + ": cannot create: " + std::strerror(errno)};
+  AppendingCsvWriter w(path, f);
+  w.append_line(header);
+  auto flushed = w.flush();
+  if (!flushed) return Error{flushed.error()};
+  return w;
+}
+
+AppendingCsvWriter::~AppendingCsvWriter() {
+  if (file_) (void)flush();
+}
+
+void AppendingCsvWriter::append_line(std::string_view line) {
+  buffer_.append(line);
+}
+
+Expected<std::string> AppendingCsvWriter::flush() {
+  if (!file_) return Error{path_ + ": already closed"};
+  if (!buffer_.empty()) {
+    std::size_t n = std::fwrite(buffer_.data(), 1, buffer_.size(), file_.get());
+    if (n != buffer_.size()) {
+      buffer_.erase(0, n);
+      return Error{path_ + ": write failed: " + std::strerror(errno)};
+    }
+    buffer_.clear();
+  }
+  if (std::fflush(file_.get()) != 0)
+    return Error{path_ + ": flush failed: " + std::strerror(errno)};
+  return path_;
+}
+
+Expected<std::string> AppendingCsvWriter::close() {
+  auto flushed = flush();
+  if (!file_) return flushed;
+  std::FILE* f = file_.release();
+  if (std::fclose(f) != 0 && flushed) {
+    return Error{path_ + ": close failed: " + std::strerror(errno)};
+  }
+  return flushed;
+}
+
+}  // namespace llmload

@@ -1,0 +1,405 @@
+// summary.json writer and validating reader. Layout: DESIGN.md "Results", docs/results.md.
+#include "common/results_json.h"
+
+#include <cmath>
+
+#include "common/atomic_file.h"
+#include "common/json_fields.h"
+
+namespace llmload {
+namespace {
+
+using nlohmann::json;
+namespace jf = json_fields;
+
+// ------------------------------------------------------------------------------------ writer
+
+json counters_json(const Counters& c) {
+  return json{{"requests", c.requests},
+              {"ok", c.ok},
+              {"failed", c.failed},
+              {"retries", c.retries},
+              {"input_tokens", c.input_tokens},
+              {"output_tokens", c.output_tokens},
+              {"tokens_from_usage", c.tokens_from_usage},
+              {"tokens_counted", c.tokens_counted},
+              {"goodput", c.goodput},
+              {"dropped", c.dropped},
+              {"bytes_received", c.bytes_received}};
+}
+
+json optional_number(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json totals_json(const Counters& c, double duration_s, const std::optional<double>& cost) {
+  json t = counters_json(c);
+  auto rate = [&](int64_t n) { return duration_s > 0 ? double(n) / duration_s : 0.0; };
+  t["requests_per_s"] = rate(c.requests);
+  t["output_tokens_per_s"] = rate(c.output_tokens);
+  t["goodput_per_s"] = rate(c.goodput);
+  t["error_rate"] = c.requests > 0 ? double(c.failed) / double(c.requests) : 0.0;
+  t["goodput_ratio"] = c.ok > 0 ? double(c.goodput) / double(c.ok) : 0.0;
+  t["cost_usd"] = optional_number(cost);
+  return t;
+}
+
+// Every kind, zero counts included, so readers can index any kind without a presence check.
+json errors_json(const GroupStats& g) {
+  json out = json::object();
+  for (ErrorKind k : kAllErrorKinds) {
+    out[std::string(name(k))] = json{{"count", g.counters.errors[static_cast<std::size_t>(k)]},
+                                     {"samples", g.error_samples(k)}};
+  }
+  return out;
+}
+
+json metric_json(const MetricSummary& s, bool is_time) {
+  // Non-time statistics other than mean/stddev are whole units: written as integers.
+  auto stat = [&](double v) { return is_time ? json(v) : json(static_cast<int64_t>(v)); };
+  return json{{"unit", s.unit},         {"hdr_unit", s.hdr_unit},
+              {"count", s.count},       {"min", stat(s.min)},
+              {"mean", s.mean},         {"stddev", s.stddev},
+              {"p50", stat(s.p50)},     {"p90", stat(s.p90)},
+              {"p95", stat(s.p95)},     {"p99", stat(s.p99)},
+              {"p999", stat(s.p999)},   {"max", stat(s.max)},
+              {"overflow", s.overflow}, {"hdr", s.hdr}};
+}
+
+json metrics_json(const GroupStats& g) {
+  json out = json::object();
+  for (const MetricSummary& s : summarize_all(g)) {
+    out[s.name] = metric_json(s, units_of_name(s.name)->is_time);
+  }
+  return out;
+}
+
+json run_json(const RunInfo& r) {
+  json workers = json::array();
+  for (const auto& w : r.workers) {
+    json totals = counters_json(w.totals);
+    json errors = json::object();
+    for (ErrorKind k : kAllErrorKinds) {
+      errors[std::string(name(k))] = w.totals.errors[static_cast<std::size_t>(k)];
+    }
+    totals["errors"] = std::move(errors);
+    workers.push_back(json{{"id", w.id},
+                           {"host", w.host},
+                           {"threads", w.threads},
+                           {"status", name(w.status)},
+                           {"totals", std::move(totals)}});
+  }
+  return json{{"id", r.id},
+              {"status", name(r.status)},
+              {"exit_code", r.exit_code},
+              {"started_at", r.started_at},
+              {"duration_s", r.duration_s},
+              {"version", r.version},
+              {"command", r.command},
+              {"scenario", r.scenario},
+              {"seed", r.seed},
+              {"host", r.host},
+              {"insecure", r.insecure},
+              {"workers", std::move(workers)},
+              {"client", json{{"saturated", r.client.saturated},
+                              {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
+                              {"cpu_busy", r.client.cpu_busy},
+                              {"steal", r.client.steal}}},
+              {"warnings", r.warnings}};
+}
+
+// ------------------------------------------------------------------------------------ reader
+
+void read_counters(const json& v, const std::string& path, Counters& c, bool extras_required) {
+  jf::object(v, path);
+  struct Field {
+    const char* name;
+    int64_t Counters::*field;
+    bool required;
+  };
+  const Field fields[] = {{"requests", &Counters::requests, true},
+                          {"ok", &Counters::ok, true},
+                          {"failed", &Counters::failed, true},
+                          {"retries", &Counters::retries, true},
+                          {"input_tokens", &Counters::input_tokens, true},
+                          {"output_tokens", &Counters::output_tokens, true},
+                          {"tokens_from_usage", &Counters::tokens_from_usage, extras_required},
+                          {"tokens_counted", &Counters::tokens_counted, extras_required},
+                          {"goodput", &Counters::goodput, extras_required},
+                          {"dropped", &Counters::dropped, extras_required},
+                          {"bytes_received", &Counters::bytes_received, extras_required}};
+  for (const auto& f : fields) {
+    const json* m = jf::optional_member(v, f.name);
+    if (!m) {
+      if (f.required) jf::fail(jf::sub(path, f.name), "missing");
+      continue;
+    }
+    c.*(f.field) = jf::count(*m, jf::sub(path, f.name));
+  }
+  if (c.requests != c.ok + c.failed) {
+    jf::fail(jf::sub(path, "requests"), "is not ok + failed (" + std::to_string(c.ok) + " + " +
+                                            std::to_string(c.failed) + ")");
+  }
+  if (c.goodput > c.ok) jf::fail(jf::sub(path, "goodput"), "greater than ok");
+}
+
+std::optional<double> read_optional_number(const json& v, const std::string& path) {
+  if (v.is_null()) return std::nullopt;
+  return jf::number(v, path);
+}
+
+// Errors object into g (counts into counters.errors, samples); the counts must add up to failed.
+void read_errors(const json& v, const std::string& path, GroupStats& g) {
+  jf::object(v, path);
+  int64_t sum = 0;
+  for (const auto& [k, e] : v.items()) {
+    std::string p = jf::sub(path, k);
+    auto kind = parse_error_kind(k);
+    if (!kind) jf::fail(p, "unknown error kind");
+    int64_t n = jf::count(jf::member(e, "count", p), jf::sub(p, "count"));
+    g.counters.errors[static_cast<std::size_t>(*kind)] = n;
+    sum += n;
+    if (const json* samples = jf::optional_member(e, "samples")) {
+      std::string sp = jf::sub(p, "samples");
+      jf::array(*samples, sp);
+      for (std::size_t i = 0; i < samples->size(); ++i) {
+        g.add_error_sample(*kind, jf::string((*samples)[i], jf::index(sp, i)));
+      }
+    }
+  }
+  if (sum != g.counters.failed) {
+    jf::fail(path, "error counts add up to " + std::to_string(sum) + ", not to failed (" +
+                       std::to_string(g.counters.failed) + ")");
+  }
+}
+
+bool close_enough(double stated, double actual) {
+  return std::fabs(stated - actual) <= 1e-9 * std::max(1.0, std::fabs(actual));
+}
+
+// One metrics entry: checks units, decodes `hdr`, checks it against the stated statistics, and
+// adds the histogram to g.
+void read_metric(const std::string& metric_name, const json& v, const std::string& path,
+                 GroupStats& g) {
+  jf::object(v, path);
+  auto units = units_of_name(metric_name);
+  if (!units) jf::fail(path, "unknown metric");
+  const std::string& unit = jf::string(jf::member(v, "unit", path), jf::sub(path, "unit"));
+  if (unit != units->unit) {
+    jf::fail(jf::sub(path, "unit"),
+             "\"" + unit + "\", expected \"" + std::string(units->unit) + "\"");
+  }
+  const std::string& hdr_unit =
+      jf::string(jf::member(v, "hdr_unit", path), jf::sub(path, "hdr_unit"));
+  if (hdr_unit != units->hdr_unit) {
+    jf::fail(jf::sub(path, "hdr_unit"),
+             "\"" + hdr_unit + "\", expected \"" + std::string(units->hdr_unit) + "\"");
+  }
+  int64_t count = jf::count(jf::member(v, "count", path), jf::sub(path, "count"));
+  int64_t overflow = 0;
+  if (const json* o = jf::optional_member(v, "overflow")) {
+    overflow = jf::count(*o, jf::sub(path, "overflow"));
+  }
+  std::string hdr_path = jf::sub(path, "hdr");
+  const std::string& hdr = jf::string(jf::member(v, "hdr", path), hdr_path, 64u << 20);
+  auto h = HdrHistogram::from_base64(hdr);
+  if (!h) jf::fail(hdr_path, "not a valid histogram (" + h.error() + ")");
+  if (!has_expected_settings(*h, *units)) {
+    jf::fail(hdr_path, "histogram settings " + std::to_string(h->lowest_discernible()) + ".." +
+                           std::to_string(h->highest_trackable()) + "/" +
+                           std::to_string(h->significant_digits()) + " are not " + metric_name +
+                           "'s");
+  }
+  if (h->total_count() != count) {
+    jf::fail(hdr_path, "holds " + std::to_string(h->total_count()) + " values, but count says " +
+                           std::to_string(count));
+  }
+  // The stated statistics must be the histogram's own (the number contract).
+  MetricSummary actual = summarize(*h, metric_name, *units, overflow);
+  const std::pair<const char*, double> stats[] = {
+      {"min", actual.min},   {"max", actual.max},   {"p50", actual.p50},
+      {"p90", actual.p90},   {"p95", actual.p95},   {"p99", actual.p99},
+      {"p999", actual.p999}, {"mean", actual.mean}, {"stddev", actual.stddev}};
+  for (const auto& [stat, value] : stats) {
+    std::string p = jf::sub(path, stat);
+    double stated = jf::number(jf::member(v, stat, path), p);
+    if (!close_enough(stated, value)) {
+      jf::fail(p, "is " + json(stated).dump() + " but the histogram gives " + json(value).dump());
+    }
+  }
+  g.add_histogram(metric_name, *h, overflow);
+}
+
+// totals + errors + metrics (+ labels for a group) into a GroupStats.
+GroupStats read_stats(const json& node, const std::string& prefix, std::optional<double>& cost,
+                      const std::string& totals_key) {
+  GroupStats g;
+  std::string tp = jf::sub(prefix, totals_key);
+  const json& totals = jf::member(node, totals_key, prefix);
+  read_counters(totals, tp, g.counters, false);
+  cost = read_optional_number(jf::member(totals, "cost_usd", tp), jf::sub(tp, "cost_usd"));
+  read_errors(jf::member(node, "errors", prefix), jf::sub(prefix, "errors"), g);
+  std::string mp = jf::sub(prefix, "metrics");
+  const json& metrics = jf::object(jf::member(node, "metrics", prefix), mp);
+  for (const auto& [n, v] : metrics.items()) read_metric(n, v, jf::sub(mp, n), g);
+  return g;
+}
+
+RunInfo read_run(const json& v) {
+  const std::string path = "run";
+  jf::object(v, path);
+  auto str = [&](const char* key) -> std::string {
+    return jf::string(jf::member(v, key, path), jf::sub(path, key));
+  };
+  RunInfo r;
+  r.id = str("id");
+  auto status = parse_run_status(str("status"));
+  if (!status) jf::fail("run.status", "not one of completed, aborted, partial, failed");
+  r.status = *status;
+  r.exit_code = jf::integer(jf::member(v, "exit_code", path), "run.exit_code");
+  r.started_at = str("started_at");
+  r.duration_s = jf::number(jf::member(v, "duration_s", path), "run.duration_s");
+  if (r.duration_s < 0) jf::fail("run.duration_s", "negative");
+  r.version = str("version");
+  r.command = str("command");
+  r.scenario = jf::member(v, "scenario", path);
+  r.seed = jf::integer(jf::member(v, "seed", path), "run.seed");
+  r.host = str("host");
+  r.insecure = jf::boolean(jf::member(v, "insecure", path), "run.insecure");
+
+  const json& workers = jf::array(jf::member(v, "workers", path), "run.workers");
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    std::string wp = jf::index("run.workers", i);
+    const json& w = jf::object(workers[i], wp);
+    WorkerInfo info;
+    info.id = jf::string(jf::member(w, "id", wp), jf::sub(wp, "id"));
+    info.host = jf::string(jf::member(w, "host", wp), jf::sub(wp, "host"));
+    info.threads = jf::count(jf::member(w, "threads", wp), jf::sub(wp, "threads"));
+    auto ws = parse_worker_status(jf::string(jf::member(w, "status", wp), jf::sub(wp, "status")));
+    if (!ws) jf::fail(jf::sub(wp, "status"), "not ok or lost");
+    info.status = *ws;
+    std::string tp = jf::sub(wp, "totals");
+    const json& totals = jf::member(w, "totals", wp);
+    read_counters(totals, tp, info.totals, false);
+    if (const json* errors = jf::optional_member(totals, "errors")) {
+      std::string ep = jf::sub(tp, "errors");
+      for (const auto& [k, n] : jf::object(*errors, ep).items()) {
+        auto kind = parse_error_kind(k);
+        if (!kind) jf::fail(jf::sub(ep, k), "unknown error kind");
+        info.totals.errors[static_cast<std::size_t>(*kind)] = jf::count(n, jf::sub(ep, k));
+      }
+    }
+    r.workers.push_back(std::move(info));
+  }
+
+  const json& client = jf::object(jf::member(v, "client", path), "run.client");
+  r.client.saturated =
+      jf::boolean(jf::member(client, "saturated", "run.client"), "run.client.saturated");
+  r.client.loop_lag_ms_p99 =
+      jf::number(jf::member(client, "loop_lag_ms_p99", "run.client"), "run.client.loop_lag_ms_p99");
+  r.client.cpu_busy =
+      jf::number(jf::member(client, "cpu_busy", "run.client"), "run.client.cpu_busy");
+  r.client.steal = jf::number(jf::member(client, "steal", "run.client"), "run.client.steal");
+
+  const json& warnings = jf::array(jf::member(v, "warnings", path), "run.warnings");
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    r.warnings.push_back(jf::string(warnings[i], jf::index("run.warnings", i)));
+  }
+  return r;
+}
+
+RunResult read_result(const json& j) {
+  jf::object(j, "");
+  const std::string& schema = jf::string(jf::member(j, "schema", ""), "schema");
+  if (schema != kSummarySchema) {
+    jf::fail("schema", "\"" + schema + "\" is not supported (this llmload reads \"" +
+                           std::string(kSummarySchema) + "\")");
+  }
+  RunResult result;
+  result.run = read_run(jf::member(j, "run", ""));
+  result.total = read_stats(j, "", result.cost_usd, "totals");
+
+  const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    std::string gp = jf::index("groups", i);
+    jf::object(groups[i], gp);
+    GroupResult gr;
+    gr.stats = read_stats(groups[i], gp, gr.cost_usd, "totals");
+    std::string lp = jf::sub(gp, "labels");
+    for (const auto& [k, val] : jf::object(jf::member(groups[i], "labels", gp), lp).items()) {
+      gr.stats.labels.emplace(k, jf::string(val, jf::sub(lp, k)));
+    }
+    result.groups.push_back(std::move(gr));
+  }
+
+  const json& assertions = jf::array(jf::member(j, "assertions", ""), "assertions");
+  for (std::size_t i = 0; i < assertions.size(); ++i) {
+    std::string ap = jf::index("assertions", i);
+    const json& a = jf::object(assertions[i], ap);
+    AssertionResult ar;
+    ar.expr = jf::string(jf::member(a, "expr", ap), jf::sub(ap, "expr"));
+    ar.value = read_optional_number(jf::member(a, "value", ap), jf::sub(ap, "value"));
+    ar.passed = jf::boolean(jf::member(a, "passed", ap), jf::sub(ap, "passed"));
+    result.assertions.push_back(std::move(ar));
+  }
+  return result;
+}
+
+}  // namespace
+
+json summary_to_json(const RunResult& r) {
+  json groups = json::array();
+  for (const auto& g : r.groups) {
+    json labels = json::object();
+    for (const auto& [k, v] : g.stats.labels) labels[k] = v;
+    groups.push_back(json{{"labels", std::move(labels)},
+                          {"totals", totals_json(g.stats.counters, r.run.duration_s, g.cost_usd)},
+                          {"errors", errors_json(g.stats)},
+                          {"metrics", metrics_json(g.stats)}});
+  }
+  json assertions = json::array();
+  for (const auto& a : r.assertions) {
+    assertions.push_back(
+        json{{"expr", a.expr}, {"value", optional_number(a.value)}, {"passed", a.passed}});
+  }
+  return json{{"schema", kSummarySchema},
+              {"run", run_json(r.run)},
+              {"totals", totals_json(r.total.counters, r.run.duration_s, r.cost_usd)},
+              {"errors", errors_json(r.total)},
+              {"metrics", metrics_json(r.total)},
+              {"groups", std::move(groups)},
+              {"assertions", std::move(assertions)}};
+}
+
+std::string summary_to_string(const RunResult& result) {
+  // `replace`: a stray invalid UTF-8 byte in an error sample must not make the writer throw.
+  return summary_to_json(result).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Expected<std::string> write_summary_json(const RunResult& result, const std::string& path) {
+  return write_file_atomic(path, summary_to_string(result));
+}
+
+Expected<RunResult> summary_from_json(const json& j, std::string_view source) {
+  try {
+    return read_result(j);
+  } catch (const jf::FieldError& e) {
+    return Error{std::string(source) + ": " + e.what()};
+  } catch (const json::exception& e) {
+    return Error{std::string(source) + ": malformed (" + e.what() + ")"};
+  }
+}
+
+Expected<RunResult> parse_summary(std::string_view text, std::string_view source) {
+  auto j = jf::parse_json_bounded(text);
+  if (!j) return Error{std::string(source) + ": " + j.error()};
+  return summary_from_json(*j, source);
+}
+
+Expected<RunResult> read_summary(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return Error{text.error()};
+  return parse_summary(*text, path);
+}
+
+}  // namespace llmload
