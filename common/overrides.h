@@ -37,4 +37,9 @@ struct Overrides {
 // failure and must then not be used.
 std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o);
 
+// What `run`, `coordinator`, `sweep` and `validate` call: reads the file, applies the overrides,
+// then checks the whole (so `--requests 10` completes a file that has no limit of its own).
+// The error holds every problem, one per line.
+Expected<Scenario> load_scenario_with_overrides(const std::string& path, const Overrides& o);
+
 }  // namespace llmload

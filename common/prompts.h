@@ -1,0 +1,39 @@
+// Prompt sources: reading the datasets a scenario names, generating synthetic prompts, and
+// sampling the prompts a run needs (sample_prompts() in scenario.h is the entry point; this
+// header exposes the pieces for validate and tests).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/scenario.h"
+
+namespace llmload {
+
+// The entries of a non-synthetic source in dataset order: the inline items, or the file read
+// and checked (JSONL, ShareGPT, conversations), `limit` applied. Errors name the file and the
+// line (JSONL) or entry (ShareGPT) at fault. A synthetic source has no entries.
+Expected<std::vector<InlinePrompt>> load_prompt_entries(const PromptSource& src);
+
+// Length statistics of a set of prompts (input_tokens_estimate), for validate.
+struct PromptLengthStats {
+  size_t count = 0;
+  double mean = 0;
+  int64_t min = 0;
+  int64_t p50 = 0;
+  int64_t p90 = 0;
+  int64_t max = 0;
+};
+PromptLengthStats prompt_length_stats(const std::vector<ResolvedPrompt>& prompts);
+
+// The order in which dataset entries are used by `count` requests: indices into the entries,
+// per the sampling mode (random: with replacement; shuffle: without replacement, reshuffled
+// each pass; sequential: in order, wrapping).
+std::vector<size_t> sample_indices(Sampling mode, size_t entries, size_t count, uint64_t seed);
+
+// A synthetic prompt of `words` words (≈ tokens) drawn from a fixed vocabulary.
+std::string synthetic_words(Rng& rng, int64_t words);
+
+}  // namespace llmload

@@ -1,0 +1,248 @@
+// Sampling the prompts a run needs, synthetic prompt generation, and the prompt helpers the
+// API adapters use (scenario.h).
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "common/prompts.h"
+
+namespace llmload {
+
+namespace {
+
+// Seeds of independent streams derived from the run's seed, so that, e.g., drawing max_tokens
+// never changes which prompts are chosen.
+constexpr uint64_t kStreamIndices = 0x70726f6d7074ULL;
+constexpr uint64_t kStreamLengths = 0x6c656e677468ULL;
+constexpr uint64_t kStreamMaxTokens = 0x6d6178746f6bULL;
+constexpr uint64_t kStreamPrefix = 0x707265666978ULL;
+constexpr uint64_t kStreamUnique = 0x756e69717565ULL;
+
+constexpr const char* kVocabulary[] = {
+    "time",     "person",  "year",     "way",    "day",    "thing",   "man",     "world",
+    "life",     "hand",    "part",     "child",  "eye",    "woman",   "place",   "work",
+    "week",     "case",    "point",    "number", "group",  "problem", "fact",    "water",
+    "river",    "stone",   "light",    "house",  "garden", "market",  "system",  "answer",
+    "question", "story",   "city",     "road",   "window", "paper",   "music",   "table",
+    "bright",   "quiet",   "simple",   "early",  "large",  "small",   "green",   "heavy",
+    "write",    "explain", "describe", "build",  "carry",  "listen",  "measure", "follow",
+    "under",    "between", "across",   "after",  "before", "around",  "through", "without"};
+constexpr size_t kVocabularySize = sizeof(kVocabulary) / sizeof(kVocabulary[0]);
+
+std::string unique_tag(int64_t index, Rng& rng) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[request %lld %08llx]", static_cast<long long>(index),
+                static_cast<unsigned long long>(rng.next() & 0xffffffffULL));
+  return buf;
+}
+
+void prepend(std::string& s, const std::string& prefix) {
+  s = s.empty() ? prefix : prefix + " " + s;
+}
+
+int64_t estimate_of(const ResolvedPrompt& p) {
+  int64_t n = estimate_tokens(p.system);
+  if (!p.turns.empty()) return n + estimate_tokens(p.turns.front().user);
+  if (!p.messages.empty()) {
+    for (const Message& m : p.messages) n += estimate_tokens(m.content);
+    return n;
+  }
+  return n + estimate_tokens(p.text);
+}
+
+}  // namespace
+
+int64_t estimate_tokens(std::string_view text) {
+  int64_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    const bool space = std::isspace(static_cast<unsigned char>(c));
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+std::string synthetic_words(Rng& rng, int64_t words) {
+  std::string out;
+  out.reserve(static_cast<size_t>(std::max<int64_t>(words, 0)) * 7);
+  for (int64_t i = 0; i < words; ++i) {
+    if (i > 0) out += ' ';
+    out += kVocabulary[rng.below(kVocabularySize)];
+  }
+  return out;
+}
+
+std::vector<size_t> sample_indices(Sampling mode, size_t entries, size_t count, uint64_t seed) {
+  std::vector<size_t> out;
+  if (entries == 0) return out;
+  out.reserve(count);
+  Rng rng(seed ^ kStreamIndices);
+  switch (mode) {
+    case Sampling::kRandom:
+      for (size_t i = 0; i < count; ++i) out.push_back(rng.below(entries));
+      break;
+    case Sampling::kSequential:
+      for (size_t i = 0; i < count; ++i) out.push_back(i % entries);
+      break;
+    case Sampling::kShuffle: {
+      std::vector<size_t> deck(entries);
+      while (out.size() < count) {
+        for (size_t i = 0; i < entries; ++i) deck[i] = i;
+        for (size_t i = entries; i > 1; --i) std::swap(deck[i - 1], deck[rng.below(i)]);
+        for (size_t i = 0; i < entries && out.size() < count; ++i) out.push_back(deck[i]);
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t count,
+                                                     uint64_t seed) {
+  const PromptSource& src = s.prompts;
+  std::vector<ResolvedPrompt> out;
+  out.reserve(count);
+  Rng max_rng(seed ^ kStreamMaxTokens);
+  Rng unique_rng(seed ^ kStreamUnique);
+  if (src.kind == PromptSourceKind::kSynthetic) {
+    Rng len_rng(seed ^ kStreamLengths);
+    Rng prefix_rng(seed ^ kStreamPrefix);
+    const std::string shared = synthetic_words(prefix_rng, src.shared_prefix_tokens);
+    for (size_t i = 0; i < count; ++i) {
+      ResolvedPrompt p;
+      p.index = static_cast<int64_t>(i);
+      p.source_index = p.index;
+      p.system = src.system;
+      // input_tokens is the whole prompt: shared prefix and unique tag included (≥ 1 own word).
+      const int64_t total = src.input_tokens.sample_int(len_rng, 1);
+      std::string tag = src.unique_prefix ? unique_tag(p.index, unique_rng) : "";
+      const int64_t own =
+          std::max<int64_t>(1, total - src.shared_prefix_tokens - estimate_tokens(tag));
+      p.text = synthetic_words(len_rng, own);
+      prepend(p.text, tag);
+      prepend(p.text, shared);
+      out.push_back(std::move(p));
+    }
+  } else {
+    auto entries = load_prompt_entries(src);
+    if (!entries) return Error{entries.error()};
+    if (entries->empty()) return Error{"prompts: the source has no prompts"};
+    const std::vector<size_t> order = sample_indices(src.sampling, entries->size(), count, seed);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const InlinePrompt& e = (*entries)[order[i]];
+      ResolvedPrompt p;
+      p.index = static_cast<int64_t>(i);
+      p.source_index = static_cast<int64_t>(order[i]);
+      p.system = src.system;
+      p.max_tokens = e.max_tokens;
+      if (!e.turns.empty()) {
+        p.turns = e.turns;
+        if (!e.text.empty()) p.system = e.text;  // the conversation's own system prompt
+      } else if (!e.messages.empty()) {
+        p.messages = e.messages;
+      } else {
+        p.text = e.text;
+      }
+      if (src.unique_prefix) {
+        const std::string tag = unique_tag(p.index, unique_rng);
+        if (!p.turns.empty()) {
+          prepend(p.turns.front().user, tag);
+        } else if (!p.messages.empty()) {
+          auto first_user = std::find_if(p.messages.begin(), p.messages.end(),
+                                         [](const Message& m) { return m.role == "user"; });
+          prepend(first_user != p.messages.end() ? first_user->content : p.messages.front().content,
+                  tag);
+        } else {
+          prepend(p.text, tag);
+        }
+      }
+      out.push_back(std::move(p));
+    }
+  }
+  for (ResolvedPrompt& p : out) {
+    p.input_tokens_estimate = estimate_of(p);
+    if (!p.max_tokens && s.output.max_tokens)
+      p.max_tokens = s.output.max_tokens->sample_int(max_rng, 1);
+  }
+  return out;
+}
+
+size_t prompt_count_for_run(const Scenario& s) {
+  constexpr size_t kPool = 4096;
+  constexpr size_t kMax = 100'000;
+  if (s.load.requests > 0) {
+    const size_t warmup_room = s.load.warmup_ns > 0 ? 256 : 0;
+    return std::min(kMax, static_cast<size_t>(s.load.requests) + warmup_room);
+  }
+  return kPool;
+}
+
+PromptLengthStats prompt_length_stats(const std::vector<ResolvedPrompt>& prompts) {
+  PromptLengthStats st;
+  st.count = prompts.size();
+  if (prompts.empty()) return st;
+  std::vector<int64_t> v;
+  v.reserve(prompts.size());
+  double sum = 0;
+  for (const ResolvedPrompt& p : prompts) {
+    v.push_back(p.input_tokens_estimate);
+    sum += double(p.input_tokens_estimate);
+  }
+  std::sort(v.begin(), v.end());
+  // Nearest-rank percentiles.
+  auto pct = [&](double q) {
+    size_t rank = static_cast<size_t>(std::ceil(q * double(v.size())));
+    return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+  };
+  st.mean = sum / double(v.size());
+  st.min = v.front();
+  st.p50 = pct(0.50);
+  st.p90 = pct(0.90);
+  st.max = v.back();
+  return st;
+}
+
+std::string prompt_text(const ResolvedPrompt& p) {
+  std::string out = p.system;
+  auto add = [&](const std::string& s) {
+    if (s.empty()) return;
+    if (!out.empty()) out += "\n\n";
+    out += s;
+  };
+  if (!p.turns.empty()) {
+    add(p.turns.front().user);
+  } else if (!p.messages.empty()) {
+    for (const Message& m : p.messages) add(m.content);
+  } else {
+    add(p.text);
+  }
+  return out;
+}
+
+std::vector<Message> prompt_messages(const ResolvedPrompt& p) {
+  if (!p.turns.empty()) return conversation_messages(p, 0, nullptr);
+  std::vector<Message> out;
+  if (!p.system.empty()) out.push_back({"system", p.system});
+  if (!p.messages.empty())
+    out.insert(out.end(), p.messages.begin(), p.messages.end());
+  else
+    out.push_back({"user", p.text});
+  return out;
+}
+
+std::vector<Message> conversation_messages(const ResolvedPrompt& p, size_t turn,
+                                           const std::vector<std::string>* live_replies) {
+  std::vector<Message> out;
+  if (!p.system.empty()) out.push_back({"system", p.system});
+  for (size_t k = 0; k < turn && k < p.turns.size(); ++k) {
+    out.push_back({"user", p.turns[k].user});
+    const bool live = live_replies != nullptr && k < live_replies->size();
+    out.push_back({"assistant", live ? (*live_replies)[k] : p.turns[k].recorded_reply});
+  }
+  if (turn < p.turns.size()) out.push_back({"user", p.turns[turn].user});
+  return out;
+}
+
+}  // namespace llmload

@@ -1,0 +1,335 @@
+#include "common/scenario.h"
+
+#include "common/duration.h"
+#include "common/env_expand.h"
+#include "common/scenario_parse_ctx.h"
+
+namespace llmload {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::pair<Api, std::string_view> kApis[] = {
+    {Api::kOpenAiChat, "openai-chat"},
+    {Api::kOpenAiCompletions, "openai-completions"},
+    {Api::kOllamaChat, "ollama-chat"},
+    {Api::kOllamaGenerate, "ollama-generate"},
+    {Api::kAnthropicMessages, "anthropic-messages"},
+};
+
+json dist_json(const Distribution& d, bool durations) {
+  auto v = [&](double x) -> json {
+    if (durations) return format_duration_ns(static_cast<int64_t>(x));
+    return x;
+  };
+  if (d.kind == DistKind::kFixed) return v(d.value);
+  json j;
+  switch (d.kind) {
+    case DistKind::kFixed:
+      break;
+    case DistKind::kUniform:
+      j = {{"dist", "uniform"}, {"min", v(d.min)}, {"max", v(d.max)}};
+      break;
+    case DistKind::kNormal:
+    case DistKind::kLognormal:
+      j = {{"dist", d.kind == DistKind::kNormal ? "normal" : "lognormal"},
+           {"mean", v(d.mean)},
+           {"stddev", v(d.stddev)}};
+      if (d.min != 0) j["min"] = v(d.min);
+      if (d.has_max) j["max"] = v(d.max);
+      break;
+  }
+  return j;
+}
+
+std::string dur(int64_t ns) {
+  return format_duration_ns(ns);
+}
+
+json target_json(const Target& t, JsonMode mode) {
+  json j = {{"name", t.name}, {"url", t.url}, {"api", std::string(api_name(t.api))}};
+  if (t.models.size() == 1 && t.models[0].weight == 1) {
+    j["model"] = t.models[0].name;
+  } else if (!t.models.empty()) {
+    json ms = json::array();
+    for (const ModelChoice& m : t.models) ms.push_back({{"name", m.name}, {"weight", m.weight}});
+    j["models"] = ms;
+  }
+  j["weight"] = t.weight;
+  if (!t.headers.empty()) {
+    json hs = json::object();
+    for (const Header& h : t.headers) {
+      if (!h.secret)
+        hs[h.name] = h.value_template;
+      else if (mode == JsonMode::kRedacted)
+        hs[h.name] = "***";
+      else
+        hs[h.name] = {{"value", h.value}, {"secret", true}};
+    }
+    j["headers"] = hs;
+  }
+  j["timeouts"] = {{"connect", dur(t.timeouts.connect_ns)},
+                   {"ttft", dur(t.timeouts.ttft_ns)},
+                   {"idle", dur(t.timeouts.idle_ns)},
+                   {"total", dur(t.timeouts.total_ns)}};
+  json tls = {{"insecure", t.tls.insecure}};
+  if (!t.tls.ca_file.empty()) tls["ca_file"] = t.tls.ca_file;
+  if (!t.tls.cert_file.empty()) tls["cert_file"] = t.tls.cert_file;
+  if (!t.tls.key_file.empty()) tls["key_file"] = t.tls.key_file;
+  j["tls"] = tls;
+  j["stream_options"] = {{"include_usage", t.stream_options.include_usage},
+                         {"continuous_usage", t.stream_options.continuous_usage}};
+  return j;
+}
+
+json load_json(const Load& l) {
+  const bool rate = l.mode == LoadMode::kRate;
+  json j = {{"mode", rate ? "rate" : "concurrency"}};
+  if (l.stages.empty()) {
+    if (rate)
+      j["rate"] = l.rate;
+    else
+      j["concurrency"] = l.concurrency;
+  }
+  if (rate) j["arrival"] = l.arrival == Arrival::kPoisson ? "poisson" : "constant";
+  if (!l.stages.empty()) {
+    json st = json::array();
+    for (const Stage& s : l.stages) {
+      json x = {{"duration", dur(s.duration_ns)}};
+      if (rate)
+        x["rate"] = s.rate;
+      else
+        x["concurrency"] = s.concurrency;
+      st.push_back(x);
+    }
+    j["stages"] = st;
+  }
+  if (l.duration_ns > 0) j["duration"] = dur(l.duration_ns);
+  if (l.requests > 0) j["requests"] = l.requests;
+  j["warmup"] = dur(l.warmup_ns);
+  j["grace"] = dur(l.grace_ns);
+  if (rate && l.max_in_flight > 0) j["max_in_flight"] = l.max_in_flight;
+  if (!rate) j["think_time"] = dist_json(l.think_time, true);
+  return j;
+}
+
+json item_json(const InlinePrompt& p) {
+  if (!p.turns.empty()) {
+    json ts = json::array();
+    for (const Turn& t : p.turns) ts.push_back({{"user", t.user}, {"reply", t.recorded_reply}});
+    return {{"turns", ts}};
+  }
+  if (p.messages.empty() && !p.max_tokens) return p.text;
+  json j = json::object();
+  if (p.messages.empty()) {
+    j["text"] = p.text;
+  } else {
+    json ms = json::array();
+    for (const Message& m : p.messages) ms.push_back({{"role", m.role}, {"content", m.content}});
+    j["messages"] = ms;
+  }
+  if (p.max_tokens) j["max_tokens"] = *p.max_tokens;
+  return j;
+}
+
+json prompts_json(const PromptSource& p) {
+  using K = PromptSourceKind;
+  json j = {{"source", std::string(prompt_source_name(p.kind))}};
+  if (!p.items.empty()) {
+    json items = json::array();
+    for (const InlinePrompt& it : p.items) items.push_back(item_json(it));
+    j["items"] = items;
+  }
+  if (!p.file.empty()) j["file"] = p.file;
+  if (!p.system.empty()) j["system"] = p.system;
+  if (p.kind != K::kSynthetic) {
+    j["sampling"] = p.sampling == Sampling::kShuffle      ? "shuffle"
+                    : p.sampling == Sampling::kSequential ? "sequential"
+                                                          : "random";
+  }
+  if (p.limit > 0) j["limit"] = p.limit;
+  if (p.kind == K::kShareGpt) j["output_from_reply"] = p.output_from_reply;
+  if (p.kind == K::kSynthetic) {
+    j["input_tokens"] = dist_json(p.input_tokens, false);
+    j["shared_prefix_tokens"] = p.shared_prefix_tokens;
+  }
+  j["unique_prefix"] = p.unique_prefix;
+  if (p.kind == K::kConversations) j["history"] = p.history == History::kLive ? "live" : "recorded";
+  return j;
+}
+
+json slo_json(const Slo& s) {
+  json j = json::object();
+  json r = json::object();
+  if (s.request.ttft_ns) r["ttft"] = dur(*s.request.ttft_ns);
+  if (s.request.ttfo_ns) r["ttfo"] = dur(*s.request.ttfo_ns);
+  if (s.request.tpot_ns) r["tpot"] = dur(*s.request.tpot_ns);
+  if (s.request.itl_ns) r["itl"] = dur(*s.request.itl_ns);
+  if (s.request.e2e_ns) r["e2e"] = dur(*s.request.e2e_ns);
+  if (!r.empty()) j["request"] = r;
+  if (!s.asserts.empty()) {
+    json a = json::array();
+    for (const SloAssertion& x : s.asserts) {
+      // The text already says abort_on_fail when it was written inline.
+      const bool inline_abort = x.text.find("abort_on_fail") != std::string::npos;
+      if (x.abort_on_fail && !inline_abort)
+        a.push_back({{"expr", x.text}, {"abort_on_fail", true}});
+      else
+        a.push_back(x.text);
+    }
+    j["assert"] = a;
+  }
+  return j;
+}
+
+json sweep_json(const Sweep& s) {
+  switch (s.kind) {
+    case SweepKind::kNone:
+      return nullptr;
+    case SweepKind::kConcurrency:
+      return {{"concurrency", s.concurrency}};
+    case SweepKind::kRate:
+      return {{"rate", s.rate}};
+    case SweepKind::kSearch:
+      return {{"search",
+               {{"mode", s.search_mode == LoadMode::kRate ? "rate" : "concurrency"},
+                {"min", s.search_min},
+                {"max", s.search_max},
+                {"factor", s.search_factor},
+                {"precision", s.search_precision}}}};
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view api_name(Api api) {
+  for (const auto& [a, name] : kApis)
+    if (a == api) return name;
+  return "?";
+}
+
+std::optional<Api> parse_api(std::string_view name) {
+  for (const auto& [a, n] : kApis)
+    if (n == name) return a;
+  return std::nullopt;
+}
+
+bool api_is_chat(Api api) {
+  return api == Api::kOpenAiChat || api == Api::kOllamaChat || api == Api::kAnthropicMessages;
+}
+
+std::string_view prompt_source_name(PromptSourceKind kind) {
+  switch (kind) {
+    case PromptSourceKind::kInline:
+      return "inline";
+    case PromptSourceKind::kJsonl:
+      return "jsonl";
+    case PromptSourceKind::kShareGpt:
+      return "sharegpt";
+    case PromptSourceKind::kSynthetic:
+      return "synthetic";
+    case PromptSourceKind::kConversations:
+      return "conversations";
+  }
+  return "?";
+}
+
+std::vector<std::string> check_scenario(const Scenario& s) {
+  std::vector<std::string> errors;
+  if (s.targets.empty()) errors.push_back("target: no target");
+  for (size_t i = 0; i < s.targets.size(); ++i) {
+    const Target& t = s.targets[i];
+    const std::string p = "targets[" + std::to_string(i) + "] (" + t.name + ")";
+    if (t.models.empty()) errors.push_back(p + ": no model (set model: or pass --model)");
+    if (!(t.weight > 0)) errors.push_back(p + ": weight must be greater than 0");
+  }
+  const Load& l = s.load;
+  if (l.duration_ns <= 0 && l.requests <= 0) {
+    errors.push_back(
+        "load: no end: set load.duration or load.requests (a load generator never runs without "
+        "an end)");
+  }
+  if (l.stages.empty()) {
+    if (l.mode == LoadMode::kConcurrency && l.concurrency < 1)
+      errors.push_back("load.concurrency: must be at least 1");
+    if (l.mode == LoadMode::kRate && !(l.rate > 0))
+      errors.push_back("load.rate: must be greater than 0");
+  }
+  if (s.interval_ns < 100'000'000) errors.push_back("interval: must be at least 100ms");
+  return errors;
+}
+
+nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {
+  json j = {{"name", s.name}};
+  if (!s.description.empty()) j["description"] = s.description;
+  json ts = json::array();
+  for (const Target& t : s.targets) ts.push_back(target_json(t, mode));
+  j["targets"] = ts;
+  j["load"] = load_json(s.load);
+  j["prompts"] = prompts_json(s.prompts);
+  json out = {{"ignore_eos", s.output.ignore_eos}};
+  if (s.output.max_tokens) out["max_tokens"] = dist_json(*s.output.max_tokens, false);
+  if (s.output.temperature) out["temperature"] = *s.output.temperature;
+  if (!s.output.extra.empty()) out["extra"] = s.output.extra;
+  j["output"] = out;
+  json slo = slo_json(s.slo);
+  if (!slo.empty()) j["slo"] = slo;
+  json sweep = sweep_json(s.sweep);
+  if (!sweep.is_null()) j["sweep"] = sweep;
+  j["on_worker_loss"] = s.on_worker_loss == OnWorkerLoss::kStop ? "stop" : "continue";
+  if (!s.pricing.empty()) {
+    json pr = json::object();
+    for (const auto& [model, p] : s.pricing)
+      pr[model] = {{"input_per_mtok", p.input_per_mtok}, {"output_per_mtok", p.output_per_mtok}};
+    j["pricing"] = pr;
+  }
+  if (!s.tags.empty()) j["tags"] = s.tags;
+  j["seed"] = s.seed;
+  j["interval"] = dur(s.interval_ns);
+  return j;
+}
+
+Expected<Scenario> scenario_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return Error{"scenario: expected a JSON object"};
+  // JSON is YAML: one parser, one set of checks.
+  auto s = scenario_parse::parse_text(j.dump(), "scenario", "", {true, false});
+  if (!s) return s;
+  // Secret values arrive resolved ({"value", "secret"}): keep them as the values to send.
+  for (Target& t : s->targets) {
+    for (Header& h : t.headers) {
+      if (h.value.empty() && !h.value_template.empty()) h.value = h.value_template;
+    }
+  }
+  s->warnings.clear();
+  return s;
+}
+
+std::vector<std::string> resolve_secrets(Scenario& s, bool strict) {
+  std::vector<std::string> errors;
+  const EnvLookup env = process_env();
+  for (Target& t : s.targets) {
+    for (Header& h : t.headers) {
+      auto e = expand_env(h.value_template, env);
+      if (!e) {
+        errors.push_back("target " + t.name + ": header " + h.name + ": " + e.error());
+        continue;
+      }
+      if (e->used.empty()) continue;  // a literal (possibly marked secret in the file)
+      h.secret = true;
+      h.value = e->value;
+      for (const std::string& var : e->missing) {
+        const std::string msg = "target " + t.name + ": header " + h.name +
+                                ": environment variable " + var + " is not set";
+        if (strict)
+          errors.push_back(msg);
+        else
+          s.warnings.push_back(msg);
+      }
+    }
+  }
+  return errors;
+}
+
+}  // namespace llmload
