@@ -27,11 +27,14 @@ class HdrHistogram {
   // The settings llmload uses for times: 1 µs .. 1 h, 3 significant digits.
   static HdrHistogram for_micros();
 
-  // Records `count` occurrences of `value`. No allocation. False (and counted as overflow)
-  // when value < 0 or value > highest_trackable().
+  // Records `count` occurrences of `value`. No allocation. False (and `count` added to
+  // overflow_count()) when value < 0 or value > highest_trackable(). A negative count is a
+  // caller bug: false, nothing recorded or counted.
   bool record(int64_t value, int64_t count = 1) noexcept;
   // Records value, then back-fills the samples a stalled recorder missed: value - k*interval
-  // for k = 1.. while >= interval (the reference recordValueWithExpectedInterval).
+  // for k = 1.. while >= interval (the reference recordValueWithExpectedInterval; the same
+  // counts, but added bucket by bucket, so the cost is bounded by the bucket count whatever
+  // value / interval is). expected_interval <= 0 records value alone.
   bool record_corrected(int64_t value, int64_t expected_interval) noexcept;
 
   // Adds every count of `other`, whatever its settings; values beyond this histogram's range
@@ -71,9 +74,9 @@ class HdrHistogram {
   // The reference percentile iteration (PercentileIterator), ticks_per_half_distance as there:
   // the points of a percentile-distribution plot.
   struct PercentilePoint {
-    double percentile;        // percentile level iterated to
-    int64_t value;            // highest equivalent value at that level
-    int64_t cumulative_count; // total count up to and including that value
+    double percentile;         // percentile level iterated to
+    int64_t value;             // highest equivalent value at that level
+    int64_t cumulative_count;  // total count up to and including that value
   };
   std::vector<PercentilePoint> percentiles(int ticks_per_half_distance = 5) const;
 
@@ -89,9 +92,13 @@ class HdrHistogram {
 
   // Decoders take untrusted bytes: settings and lengths are checked before anything is
   // allocated; corrupt, truncated or hostile input gives an Error, never a crash.
-  // `max_bucket_count` bounds the memory a decoded histogram may take.
+  // `max_counts_len` bounds the memory a decoded histogram may take (8 bytes per count slot;
+  // for_micros() needs 23,552). Accepted: V2 (cookie base 0x1c849303, written 0x1c849313) and
+  // compressed V2 (base 0x1c849304, written 0x1c849314), normalizing index offset 0; V0/V1 and
+  // DoubleHistogram encodings are refused with an Error that says so.
   static Expected<HdrHistogram> decode(std::string_view bytes, int64_t max_counts_len = 1 << 20);
-  static Expected<HdrHistogram> from_base64(std::string_view text, int64_t max_counts_len = 1 << 20);
+  static Expected<HdrHistogram> from_base64(std::string_view text,
+                                            int64_t max_counts_len = 1 << 20);
 
   // Metadata carried by the encoding (the reference fields; the log format uses them).
   int64_t start_time_ms = 0;
@@ -99,6 +106,34 @@ class HdrHistogram {
   std::string tag;
 
  private:
+  // Sizes derived from the three settings (the reference AbstractHistogram's fields).
+  struct Layout {
+    int unit_magnitude;
+    int sub_bucket_half_count_magnitude;
+    int64_t sub_bucket_count;
+    int bucket_count;
+    int64_t counts_len;
+  };
+  // Validates the settings without allocating anything. Error names the bad setting.
+  static Expected<Layout> layout_for(int64_t lowest_discernible, int64_t highest_trackable,
+                                     int significant_digits);
+  explicit HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
+                        int significant_digits, const Layout& layout);
+
+  size_t counts_index(int64_t value) const noexcept {
+    int bucket =
+        leading_zero_count_base_ - __builtin_clzll(static_cast<uint64_t>(value | sub_bucket_mask_));
+    int64_t sub_bucket = value >> (bucket + unit_magnitude_);
+    return static_cast<size_t>(
+        (static_cast<int64_t>(bucket + 1) << sub_bucket_half_count_magnitude_) +
+        (sub_bucket - sub_bucket_half_count_));
+  }
+  int64_t value_from_index(size_t index) const noexcept;
+  int64_t size_of_equivalent_range(int64_t value) const;
+  // Sets total, min and max from the counts (after decode or a cross-settings add).
+  void recompute_stats() noexcept;
+  friend struct HdrCodec;  // the V2 encoder/decoder (hdr_histogram_codec.cpp)
+
   // Implementation fields are the implementer's to choose.
   int64_t lowest_discernible_;
   int64_t highest_trackable_;
@@ -112,7 +147,10 @@ class HdrHistogram {
   int64_t sub_bucket_mask_ = 0;
   int bucket_count_ = 0;
   int64_t min_value_ = INT64_MAX;
-  int64_t max_value_ = 0;
+  int64_t max_value_ = 0;  // the largest value recorded, | unit_magnitude_mask_ (as reference)
+  int64_t unit_magnitude_mask_ = 0;
+  int leading_zero_count_base_ = 0;
+  size_t max_index_ = 0;  // counts_index(highest_trackable_): the last slot record() may touch
   std::vector<int64_t> counts_;
 };
 
