@@ -1,0 +1,122 @@
+// Keep-alive connections to one target, owned by one loop: idle connections are reused LIFO
+// (the warmest first), at most max_connects_in_flight connects run at once (the rest of the
+// requests wait in FIFO order: a burst of SYNs would overflow the server's accept queue and
+// look like the server's fault), prewarm(n) opens connections before the start instant, and a
+// request that meets a keep-alive connection the server just closed is re-sent once on a fresh
+// connection (HttpListener::on_retry, counters().retries) instead of failing.
+//
+// Single-threaded: every call on the loop's thread. Not re-entrant-unsafe: listeners may
+// submit or cancel from inside their callbacks.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "worker/dns_cache.h"
+#include "worker/endpoint.h"
+#include "worker/http_connection.h"
+#include "worker/tls_context.h"
+
+namespace llmload {
+
+struct PoolOptions {
+  size_t max_connects_in_flight = 64;
+  int64_t connect_timeout_ns = 10'000'000'000;  // DESIGN.md default: 10 s
+  size_t max_idle = 1'000'000;                  // idle connections beyond this are closed
+};
+
+struct PoolCounters {
+  uint64_t opened = 0;            // connect attempts started
+  uint64_t connected = 0;         // ... that succeeded (TCP, and TLS when used)
+  uint64_t connect_failures = 0;  // ... that failed or were abandoned
+  uint64_t reused = 0;            // requests sent on an idle keep-alive connection
+  uint64_t retries = 0;           // requests re-sent after meeting a stale keep-alive connection
+  uint64_t queued = 0;            // requests that had to wait for a connection
+  uint64_t tls_resumed = 0;       // TLS handshakes that resumed a cached session
+};
+
+class ConnectionPool final : private ConnectionOwner {
+ public:
+  // `tls` null for http:// targets. `dns` must outlive the pool.
+  ConnectionPool(uv_loop_t* loop, Endpoint endpoint, std::shared_ptr<const TlsContext> tls,
+                 DnsCache& dns, PoolOptions options = {});
+  // Requires every connection to be freed: call shutdown() and run the loop until it is done.
+  ~ConnectionPool() override;
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Sends `request` (which must outlive the request) for `listener`: on an idle connection, a
+  // new one, or after waiting for a connect slot. Every outcome arrives through the listener.
+  void submit(const HttpRequest& request, HttpListener* listener);
+  // Ends the listener's request (queued or in flight) with no further listener call.
+  void cancel(HttpListener* listener);
+  // Opens up to n more connections ahead of load; they wait idle.
+  void prewarm(size_t n);
+  // Cancels every request without listener calls and closes every connection; `done` runs on
+  // the loop once the last connection is freed (at once if none is alive).
+  void shutdown(std::function<void()> done);
+
+  const Endpoint& endpoint() const { return endpoint_; }
+  const PoolCounters& counters() const { return counters_; }
+  size_t idle() const { return idle_count_; }
+  size_t connecting() const { return connecting_; }
+  size_t alive() const { return live_.size(); }
+  size_t waiting() const { return queue_.size(); }
+  // The latest failure no listener heard (a prewarm connect, a DNS failure), or "".
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  struct Waiting {
+    const HttpRequest* request;
+    HttpListener* listener;
+    bool fresh;  // must go on a new connection (a retry)
+  };
+  enum class Dns : uint8_t { kUnresolved, kResolving, kResolved };
+
+  void pump();
+  void ensure_resolved();
+  void open(const Waiting* w);
+  HttpConnection* pop_idle();
+  void push_idle(HttpConnection& c);
+  void unlink_idle(HttpConnection& c);
+
+  // ConnectionOwner
+  void on_connection_connected(HttpConnection& c) override;
+  void on_connection_idle(HttpConnection& c) override;
+  void on_connection_closing(HttpConnection& c, const NetError* error,
+                             bool was_connecting) override;
+  void on_connection_retry(HttpConnection& c, const HttpRequest& request, HttpListener* listener,
+                           int64_t t) override;
+  void on_connection_closed(HttpConnection* c) override;
+
+  uv_loop_t* loop_;
+  Endpoint endpoint_;
+  std::shared_ptr<const TlsContext> tls_;
+  TlsSessionCache sessions_;
+  DnsCache& dns_;
+  PoolOptions options_;
+  ConnectionConfig config_;
+  Dns dns_state_ = Dns::kUnresolved;
+  ResolvedAddress address_;
+  std::deque<Waiting> queue_;
+  HttpConnection* idle_head_ = nullptr;  // LIFO stack through owner_next
+  size_t idle_count_ = 0;
+  size_t connecting_ = 0;
+  size_t prewarm_pending_ = 0;
+  std::unordered_set<HttpConnection*> live_;
+  PoolCounters counters_;
+  std::string last_error_;
+  bool pumping_ = false;
+  bool pump_again_ = false;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards DNS callbacks
+};
+
+}  // namespace llmload
