@@ -1,0 +1,114 @@
+// The coordinator: binds a ROUTER, waits for its workers, starts them at one instant, merges
+// their REPORTs live and writes the run's results (DESIGN.md "Wire protocol", "How a run starts
+// and ends", "Results"). `llmload coordinator` runs one over tcp://; `llmload run` runs one over
+// inproc:// with workers in the same process: the same code and the same messages.
+//
+//   CoordinatorOptions opt; opt.bind = "tcp://127.0.0.1:*"; opt.workers = 3; ...
+//   Coordinator c(opt);
+//   auto endpoint = c.bind();             // security checks; the real endpoint (port 0 → *)
+//   RunOutcome out = c.run(scenario, prompts, run_id);   // blocks until the run is over
+//   return out.exit_code;
+//
+// Security: without CURVE keys only loopback (tcp://127.0.0.1, [::1], localhost), ipc:// and
+// inproc:// binds are allowed; anything else needs allow_insecure and is warned about loudly.
+// With keys the ROUTER is a CURVE server whose ZAP handler admits only allow-listed worker keys
+// and fails closed. Every incoming message is size-limited (ZMQ_MAXMSGSIZE) and validated;
+// garbage is counted and dropped, never fatal.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/expected.h"
+#include "common/results.h"
+#include "common/scenario.h"
+#include "coordinator/curve_keys.h"
+#include "coordinator/progress_view.h"
+
+namespace zmq {
+class context_t;
+}
+
+namespace llmload {
+
+struct CoordinatorOptions {
+  std::string bind = "tcp://127.0.0.1:5557";  // "tcp://127.0.0.1:*": an ephemeral port
+  zmq::context_t* context = nullptr;  // shared context (embedded mode, inproc://); null: own
+  int workers = 1;                    // wait for this many workers
+  int64_t join_timeout_ns = 120'000'000'000;  // how long to wait for them
+  // Load starts this long after the N-th worker's HELLO (<= 2 s: DESIGN.md). Clock offsets are
+  // estimated and every pre-flight must be back before then.
+  int64_t start_delay_ns = 1'500'000'000;
+  bool allow_insecure = false;                // a non-loopback bind without CURVE
+  std::optional<CurveKeyPair> curve;          // the coordinator's own keys: CURVE server
+  std::vector<std::string> allowed_keys;      // worker public keys (Z85) the ZAP handler admits
+  std::size_t max_message_bytes = 64u << 20;  // ZMQ_MAXMSGSIZE for incoming messages
+  std::string out_dir;                        // results directory (created)
+  bool requests_csv = false;
+  ProgressMode progress = ProgressMode::kPlain;
+  std::FILE* progress_out = stdout;
+  std::FILE* log = stderr;                      // join/loss/warning messages
+  std::string command;                          // the command line, secrets redacted
+  const std::atomic<int>* signals = nullptr;    // count of SIGINT/SIGTERM received (cli)
+  int64_t max_abort_grace_ns = 10'000'000'000;  // drain bound after a signal
+  // Fills result.assertions from the merged result (the gates); null: no assertions evaluated.
+  std::function<void(RunResult&)> evaluate_assertions;
+  // Called once the ROUTER is bound, with the real endpoint.
+  std::function<void(const std::string&)> on_bound;
+};
+
+struct RunOutcome {
+  int exit_code = 1;
+  RunResult result;
+  std::string message;           // why the run failed or stopped early ("" when completed)
+  bool results_written = false;  // summary.json/csv are in out_dir
+};
+
+class Coordinator {
+ public:
+  explicit Coordinator(CoordinatorOptions options);
+  ~Coordinator();
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // Checks the bind against the security rules, binds, starts the ZAP handler (CURVE).
+  // Returns the endpoint actually bound (ZMQ_LAST_ENDPOINT). Errors: exit code 2 material.
+  Expected<std::string> bind();
+
+  // One run, start to end. `scenario` is resolved (overrides applied, secrets expanded);
+  // `prompts` are the ones the run needs, shipped to every worker.
+  RunOutcome run(const Scenario& scenario, const std::vector<ResolvedPrompt>& prompts,
+                 const std::string& run_id);
+
+  // Counters of what was refused (tests and logs).
+  int64_t malformed_messages() const;
+  int64_t rejected_hellos() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for endpoints only this host can reach: tcp on 127.0.0.0/8, [::1] or localhost,
+// ipc://, inproc://.
+bool is_local_endpoint(const std::string& endpoint);
+
+// The exit code for how a run ended (DESIGN.md "Exit codes": 1, 2, 4, 5, 3 priority).
+struct RunEnding {
+  bool internal_error = false;
+  bool config_error = false;  // includes a failed pre-flight (no load sent)
+  bool aborted = false;
+  bool workers_lost = false;
+  int64_t ok = 0;
+  bool assertion_failed = false;
+};
+int exit_code_for(const RunEnding& e);
+RunStatus status_for_exit(int exit_code);
+
+}  // namespace llmload

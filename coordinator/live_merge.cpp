@@ -1,0 +1,45 @@
+#include "coordinator/live_merge.h"
+
+#include <algorithm>
+
+namespace llmload {
+
+bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
+                    int64_t clock_offset_ns) {
+  if (w >= last_seq_.size() || seq <= last_seq_[w]) return false;
+  last_seq_[w] = seq;
+  ++reports_;
+  MergedInterval& iv = pending_[seq];
+  iv.seq = seq;
+  ++iv.reporters;
+  iv.in_flight += snap.in_flight;
+  iv.end_ns = std::max(iv.end_ns, snap.end_ns - clock_offset_ns);
+  iv.interval_ns = std::max(iv.interval_ns, snap.end_ns - snap.start_ns);
+  iv.loop_lag_us_max = std::max(iv.loop_lag_us_max, snap.loop_lag_us_max);
+  for (const GroupStats& g : snap.groups) {
+    const std::string key = group_key(g.labels);
+    auto it = groups_.find(key);
+    if (it == groups_.end()) it = groups_.emplace(key, GroupStats(g.labels)).first;
+    it->second.merge(g);
+    iv.total.merge(g);
+    worker_totals_[w].merge(g.counters);
+  }
+  return true;
+}
+
+std::vector<MergedInterval> LiveMerge::take_through(int64_t through) {
+  std::vector<MergedInterval> out;
+  while (!pending_.empty() && pending_.begin()->first <= through) {
+    out.push_back(std::move(pending_.begin()->second));
+    pending_.erase(pending_.begin());
+  }
+  return out;
+}
+
+GroupStats LiveMerge::total() const {
+  GroupStats t;
+  for (const auto& [key, g] : groups_) t.merge(g);
+  return t;
+}
+
+}  // namespace llmload

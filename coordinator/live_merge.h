@@ -1,0 +1,61 @@
+// Live merge of the workers' interval REPORTs (DESIGN.md "Data flow").
+//
+// Every REPORT is merged, exactly (through the histograms), into:
+//   - the run's cumulative groups (one GroupStats per label set): summary.json at the end;
+//   - the worker's own totals (summary.json run.workers[].totals);
+//   - the pending interval of its sequence number: one timeseries.csv row and one set of
+//     histograms.hlog entries once every worker still reporting has sent that interval (or the
+//     coordinator gives up waiting for it: a lost worker never holds the live view back).
+// A worker lost mid-run keeps everything it reported up to its last REPORT.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/group_stats.h"
+
+namespace llmload {
+
+struct MergedInterval {
+  int64_t seq = 0;
+  GroupStats total;             // every group of every worker in the interval, merged
+  int64_t in_flight = 0;        // summed over the workers that reported it
+  int64_t end_ns = 0;           // latest interval end reported, coordinator clock
+  int64_t interval_ns = 0;      // longest interval length reported
+  int64_t loop_lag_us_max = 0;  // worst loop lag of any worker
+  int reporters = 0;            // workers that reported it
+};
+
+class LiveMerge {
+ public:
+  explicit LiveMerge(std::size_t workers) : worker_totals_(workers), last_seq_(workers, 0) {}
+
+  // Merges interval `seq` (>= 1) of worker `w`; `clock_offset_ns` converts its clock to the
+  // coordinator's (coordinator = worker − offset). A seq not above the worker's last one is a
+  // duplicate: refused (false), nothing merged.
+  bool add(std::size_t w, int64_t seq, const IntervalSnapshot& snap, int64_t clock_offset_ns);
+
+  // Pending intervals with seq <= through, in order (removed).
+  std::vector<MergedInterval> take_through(int64_t through);
+  // The lowest pending seq (0 when none).
+  int64_t oldest_pending() const { return pending_.empty() ? 0 : pending_.begin()->first; }
+
+  int64_t last_seq(std::size_t w) const { return last_seq_[w]; }
+  const Counters& worker_totals(std::size_t w) const { return worker_totals_[w]; }
+  // Cumulative, by group_key(labels).
+  const std::map<std::string, GroupStats>& groups() const { return groups_; }
+  GroupStats total() const;
+  // Latest in-flight of each worker summed (the live view's gauge).
+  int64_t reports_merged() const { return reports_; }
+
+ private:
+  std::map<std::string, GroupStats> groups_;
+  std::vector<Counters> worker_totals_;
+  std::vector<int64_t> last_seq_;
+  std::map<int64_t, MergedInterval> pending_;
+  int64_t reports_ = 0;
+};
+
+}  // namespace llmload

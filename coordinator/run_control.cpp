@@ -1,0 +1,461 @@
+#include "coordinator/run_control.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <limits>
+
+#include "common/clock.h"
+#include "common/exit_codes.h"
+#include "common/load_split.h"
+#include "common/wire_socket.h"
+#include "coordinator/progress_view.h"
+
+namespace llmload {
+
+namespace {
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kSec = 1'000'000'000;
+constexpr int64_t kMaxMalformedLogged = 5;
+}  // namespace
+
+RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
+                       const Scenario& scenario, const std::vector<ResolvedPrompt>& prompts,
+                       std::string run_id)
+    : opt_(opt),
+      router_(router),
+      scenario_(scenario),
+      prompts_(prompts),
+      run_id_(std::move(run_id)) {
+  progress_ = std::make_unique<ProgressView>(opt.progress, opt.progress_out);
+  if (opt.signals) signals_seen_ = opt.signals->load();
+}
+
+void RunControl::log(const char* fmt, ...) {
+  if (!opt_.log) return;
+  progress_->finish();
+  va_list ap;
+  va_start(ap, fmt);
+  std::fputs("llmload: ", opt_.log);
+  std::vfprintf(opt_.log, fmt, ap);
+  std::fputc('\n', opt_.log);
+  va_end(ap);
+  std::fflush(opt_.log);
+}
+
+void RunControl::send(WorkerEntry& w, const wire::Message& m) {
+  if (!wire::send_message(router_, m, &w.routing_id) && w.state != WorkerState::kLost &&
+      phase_ >= RunPhase::kStarting && wire::type_of(m) != wire::MsgType::kPing) {
+    // The connection is gone (ROUTER_MANDATORY): the heartbeat will declare the loss.
+  }
+}
+
+std::size_t RunControl::index_of(const WorkerEntry& w) const {
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    if (order_[i] == w.routing_id) return i;
+  }
+  return std::numeric_limits<std::size_t>::max();
+}
+
+void RunControl::pump(int64_t wait_ms) {
+  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
+  try {
+    zmq::poll(items, 1, std::chrono::milliseconds(wait_ms));
+  } catch (const zmq::error_t&) {
+    return;
+  }
+  // Bounded work per wake-up.
+  for (int i = 0; i < 10'000; ++i) {
+    auto raw = wire::recv_message(router_, true);
+    if (!raw) break;
+    dispatch(*raw, mono_now_ns());
+  }
+}
+
+void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
+  wire::DecodeLimits limits;
+  limits.max_body_bytes = opt_.max_message_bytes;
+  auto bad = [&](const std::string& why) {
+    ++malformed_;
+    if (malformed_logged_++ < kMaxMalformedLogged) {
+      WorkerEntry* w = registry_.find(raw.routing_id);
+      log("ignored a malformed message from %s: %s",
+          w ? ("worker " + w->hello.worker_id).c_str() : "an unknown peer", why.c_str());
+    }
+  };
+  if (!raw.well_formed) return bad("wrong number of frames");
+  auto decoded = wire::decode(raw.type, raw.body, limits);
+  if (!decoded) return bad(decoded.error());
+  wire::Message& msg = decoded.value();
+  if (auto* h = std::get_if<wire::Hello>(&msg)) return on_hello(raw.routing_id, *h, now);
+  WorkerEntry* w = registry_.find(raw.routing_id);
+  if (!w || w->state == WorkerState::kLost) return;  // strangers and the lost: ignored
+  registry_.heard(*w, now);
+  switch (wire::type_of(msg)) {
+    case wire::MsgType::kPing: {
+      auto& p = std::get<wire::Ping>(msg);
+      send(*w, wire::Pong{p.seq, p.sent_ns, mono_now_ns()});
+      break;
+    }
+    case wire::MsgType::kPong: {
+      auto& p = std::get<wire::Pong>(msg);
+      w->clock.add_sample(p.ping_sent_ns, p.recv_ns, now);
+      break;
+    }
+    case wire::MsgType::kReport:
+      on_report(*w, std::get<wire::Report>(msg), now);
+      break;
+    case wire::MsgType::kDone: {
+      auto& d = std::get<wire::Done>(msg);
+      if (d.run_id != run_id_ || w->state == WorkerState::kJoined) break;
+      w->state = WorkerState::kDone;
+      if (!d.error.empty()) {
+        warnings_.push_back("worker " + w->hello.worker_id + ": " + d.error);
+        log("worker %s: %s", w->hello.worker_id.c_str(), d.error.c_str());
+      }
+      break;
+    }
+    case wire::MsgType::kBye: {
+      auto& b = std::get<wire::Bye>(msg);
+      if (w->state == WorkerState::kDone) break;
+      registry_.mark_lost(*w, "left: " + b.reason);
+      log("worker %s left: %s", w->hello.worker_id.c_str(), b.reason.c_str());
+      if (phase_ >= RunPhase::kStarting && index_of(*w) < order_.size()) {
+        warnings_.push_back("worker " + w->hello.worker_id + " lost: left (" + b.reason + ")");
+        if (phase_ == RunPhase::kRunning && scenario_.on_worker_loss == OnWorkerLoss::kStop) {
+          stop_all("worker " + w->hello.worker_id + " lost (on_worker_loss: stop)",
+                   scenario_.load.grace_ns);
+        }
+      }
+      break;
+    }
+    default:
+      bad(std::string("unexpected ") + std::string(wire::type_name(wire::type_of(msg))) +
+          " from a worker");
+  }
+}
+
+void RunControl::on_hello(const std::string& rid, const wire::Hello& h, int64_t now) {
+  auto reject = [&](const std::string& reason) {
+    ++rejected_;
+    wire::send_message(router_, wire::Reject{wire::kProtocolVersion, reason}, &rid);
+    log("refused worker %s%s%s: %s", h.worker_id.empty() ? "?" : h.worker_id.c_str(),
+        h.host.empty() ? "" : " on ", h.host.c_str(), reason.c_str());
+  };
+  if (registry_.find(rid)) return;  // a repeated HELLO on a known connection
+  if (h.protocol != wire::kProtocolVersion) {
+    return reject("protocol version " + std::to_string(h.protocol) + " (llmload " +
+                  (h.version.empty() ? "?" : h.version) + ") but this coordinator speaks version " +
+                  std::to_string(wire::kProtocolVersion) + " (llmload " + LLMLOAD_VERSION +
+                  "): run the same llmload version everywhere");
+  }
+  if (phase_ != RunPhase::kJoining || registry_.alive() >= static_cast<std::size_t>(opt_.workers)) {
+    return reject("this run already has its " + std::to_string(opt_.workers) + " worker(s)");
+  }
+  auto added = registry_.add(rid, h, now);
+  if (!added) return reject(added.error());
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  send(*added.value(), wire::Welcome{wire::kProtocolVersion, host});
+  log("worker %s (%s, %lld threads) joined [%zu/%d]", h.worker_id.c_str(), h.host.c_str(),
+      static_cast<long long>(h.threads), registry_.alive(), opt_.workers);
+}
+
+void RunControl::on_report(WorkerEntry& w, wire::Report& r, int64_t now) {
+  (void)now;
+  if (r.run_id != run_id_) return;
+  if (r.seq == 0) {
+    if (!r.preflight || w.state != WorkerState::kPreflight) return;
+    for (const auto& warn : r.preflight->warnings) {
+      std::string text = "worker " + w.hello.worker_id + ": " + warn;
+      if (std::find(warnings_.begin(), warnings_.end(), text) == warnings_.end()) {
+        warnings_.push_back(text);
+      }
+    }
+    if (r.preflight->ok) {
+      w.state = WorkerState::kReady;
+    } else if (message_.empty()) {
+      const auto& f = r.preflight->failures.front();
+      message_ = "pre-flight failed on worker " + w.hello.worker_id +
+                 (f.target.empty() ? "" : " against target " + f.target) + ": " + f.message;
+      config_error_ = true;
+    }
+    return;
+  }
+  const std::size_t idx = index_of(w);
+  if (idx >= order_.size() || !r.snapshot || !merge_) return;
+  if (!merge_->add(idx, r.seq, *r.snapshot, w.clock.offset_ns())) return;
+  w.last_report_seq = r.seq;
+  if (files_) files_->append_requests(r.requests);
+}
+
+void RunControl::heartbeats(int64_t now) {
+  for (WorkerEntry* w : registry_.due_pings(now)) {
+    send(*w, wire::Ping{w->ping_seq, now});
+  }
+  for (WorkerEntry* w : registry_.expire(now)) {
+    log("worker %s lost: %s", w->hello.worker_id.c_str(), w->lost_reason.c_str());
+    if (phase_ >= RunPhase::kStarting && index_of(*w) < order_.size()) {
+      warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason +
+                          "; its data up to its last report is kept");
+      if (phase_ == RunPhase::kRunning && scenario_.on_worker_loss == OnWorkerLoss::kStop) {
+        stop_all("worker " + w->hello.worker_id + " lost (on_worker_loss: stop)",
+                 scenario_.load.grace_ns);
+      }
+    }
+  }
+}
+
+void RunControl::stop_all(const std::string& reason, int64_t grace_ns) {
+  const int64_t now = mono_now_ns();
+  for (const auto& rid : order_) {
+    WorkerEntry* w = registry_.find(rid);
+    if (w && w->state != WorkerState::kLost && w->state != WorkerState::kDone) {
+      send(*w, wire::Stop{run_id_, reason, grace_ns});
+    }
+  }
+  if (phase_ != RunPhase::kDraining) {
+    phase_ = RunPhase::kDraining;
+    stop_sent_ns_ = now;
+    drain_deadline_ns_ = now + grace_ns + 5 * kSec;
+  }
+}
+
+bool RunControl::join() {
+  const int64_t deadline = mono_now_ns() + opt_.join_timeout_ns;
+  while (registry_.alive() < static_cast<std::size_t>(opt_.workers)) {
+    const int64_t now = mono_now_ns();
+    if (opt_.signals && opt_.signals->load() > signals_seen_) {
+      aborted_ = true;
+      message_ = "interrupted while waiting for workers";
+      return false;
+    }
+    if (now >= deadline) {
+      std::string joined;
+      for (WorkerEntry* w : registry_.all()) {
+        if (w->state == WorkerState::kLost) continue;
+        joined += (joined.empty() ? "" : ", ") + w->hello.worker_id + " on " + w->hello.host;
+      }
+      message_ = "waited " + std::to_string(opt_.join_timeout_ns / kSec) + " s for " +
+                 std::to_string(opt_.workers) + " worker(s): " + std::to_string(registry_.alive()) +
+                 " joined" + (joined.empty() ? "" : " (" + joined + ")") + ", " +
+                 std::to_string(opt_.workers - static_cast<int>(registry_.alive())) +
+                 " missing; no load was sent";
+      config_error_ = true;
+      return false;
+    }
+    pump(50);
+    heartbeats(mono_now_ns());
+  }
+  nth_hello_ns_ = mono_now_ns();
+  for (WorkerEntry* w : registry_.all()) {
+    if (w->state != WorkerState::kLost) order_.push_back(w->routing_id);
+  }
+  return true;
+}
+
+bool RunControl::start() {
+  phase_ = RunPhase::kStarting;
+  merge_ = std::make_unique<LiveMerge>(order_.size());
+  // Clock offsets: a short burst of PINGs (the best round trip wins).
+  const int64_t burst_end = nth_hello_ns_ + std::min<int64_t>(300 * kMs, opt_.start_delay_ns / 4);
+  int64_t last_burst = 0;
+  while (mono_now_ns() < burst_end) {
+    const int64_t now = mono_now_ns();
+    if (now - last_burst >= 30 * kMs) {
+      last_burst = now;
+      for (const auto& rid : order_) {
+        WorkerEntry* w = registry_.find(rid);
+        if (w->state != WorkerState::kLost) send(*w, wire::Ping{++w->ping_seq, now});
+      }
+    }
+    pump(5);
+  }
+  std::vector<int64_t> weights;
+  for (const auto& rid : order_) weights.push_back(registry_.find(rid)->hello.threads);
+  const auto shares = split_load(scenario_.load, weights);
+  start_ns_ = nth_hello_ns_ + opt_.start_delay_ns;
+  measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
+  const nlohmann::json scenario_json = scenario_to_json(scenario_, JsonMode::kWire);
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    WorkerEntry* w = registry_.find(order_[i]);
+    if (w->state == WorkerState::kLost) continue;
+    wire::Run run;
+    run.run_id = run_id_;
+    run.scenario = scenario_json;
+    run.prompts = prompts_;
+    run.share = shares[i];
+    run.start_ns = w->clock.to_worker(start_ns_);
+    run.interval_ns = scenario_.interval_ns;
+    run.requests_csv = opt_.requests_csv;
+    w->state = WorkerState::kPreflight;
+    send(*w, run);
+  }
+  // Every verdict must be in before the start instant (with a margin for the STOP to arrive).
+  const int64_t verdict_deadline = start_ns_ - 100 * kMs;
+  while (true) {
+    std::size_t waiting = 0;
+    for (const auto& rid : order_) waiting += registry_.find(rid)->state == WorkerState::kPreflight;
+    if (config_error_ || waiting == 0) break;
+    const int64_t now = mono_now_ns();
+    if (opt_.signals && opt_.signals->load() > signals_seen_) {
+      signals_seen_ = opt_.signals->load();
+      aborted_ = true;
+      message_ = "interrupted before the start";
+      break;
+    }
+    if (now >= verdict_deadline) {
+      for (const auto& rid : order_) {
+        WorkerEntry* w = registry_.find(rid);
+        if (w->state == WorkerState::kPreflight && message_.empty()) {
+          message_ = "pre-flight on worker " + w->hello.worker_id +
+                     " did not finish before the start instant";
+        }
+      }
+      config_error_ = true;
+      break;
+    }
+    pump(10);
+    heartbeats(mono_now_ns());
+  }
+  if (config_error_ || aborted_) {
+    stop_all(message_, 0);
+    // Let the workers acknowledge (their final REPORT and DONE), bounded.
+    const int64_t until = mono_now_ns() + 2 * kSec;
+    while (mono_now_ns() < until) {
+      bool all = true;
+      for (const auto& rid : order_) {
+        auto s = registry_.find(rid)->state;
+        all = all && (s == WorkerState::kDone || s == WorkerState::kLost);
+      }
+      if (all) break;
+      pump(20);
+    }
+    return false;
+  }
+  phase_ = RunPhase::kRunning;
+  return true;
+}
+
+void RunControl::flush_intervals(int64_t now, bool force) {
+  (void)now;
+  int64_t through = std::numeric_limits<int64_t>::max();
+  int64_t max_seen = 0;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    WorkerEntry* w = registry_.find(order_[i]);
+    max_seen = std::max(max_seen, merge_->last_seq(i));
+    if (w->state == WorkerState::kLost || w->state == WorkerState::kDone) continue;
+    through = std::min(through, merge_->last_seq(i));
+  }
+  // A worker two intervals behind does not hold the live view back.
+  through = std::max<int64_t>(through == std::numeric_limits<int64_t>::max() ? max_seen : through,
+                              max_seen - 2);
+  if (force) through = std::numeric_limits<int64_t>::max();
+  auto ready = merge_->take_through(through);
+  if (ready.empty()) return;
+  const GroupStats total = merge_->total();
+  for (MergedInterval& iv : ready) {
+    if (iv.end_ns <= measured_start_ns_ && iv.total.empty()) continue;  // warmup
+    last_interval_end_ns_ = std::max(last_interval_end_ns_, iv.end_ns);
+    const double elapsed = double(iv.end_ns - measured_start_ns_) / 1e9;
+    IntervalRow row =
+        make_interval_row(iv.total, elapsed, double(iv.interval_ns) / 1e9, iv.in_flight);
+    rows_.push_back(row);
+    lag_ms_.push_back(double(iv.loop_lag_us_max) / 1000.0);
+    if (files_) files_->append_interval(row);
+    ProgressSample s;
+    s.elapsed_s = elapsed;
+    s.total_s = double(scenario_.load.duration_ns) / 1e9;
+    s.requests_done = total.counters.requests;
+    s.requests_total = scenario_.load.requests;
+    s.requests_per_s = row.requests_per_s;
+    s.output_tokens_per_s = row.output_tokens_per_s;
+    s.in_flight = row.in_flight;
+    s.ttft_p50_ms = row.ttft_p50_ms;
+    s.ttft_p99_ms = row.ttft_p99_ms;
+    s.errors = total.counters.failed;
+    s.workers_alive = 0;
+    for (const auto& rid : order_)
+      s.workers_alive += registry_.find(rid)->state != WorkerState::kLost;
+    s.workers_total = static_cast<int>(order_.size());
+    progress_->print(s);
+  }
+  if (files_) {
+    if (auto f = files_->flush(); !f) {
+      log("%s", f.error().c_str());
+      internal_error_ = true;
+    }
+  }
+}
+
+void RunControl::run_load() {
+  const auto& load = scenario_.load;
+  const int64_t hard_end = load.duration_ns > 0 ? start_ns_ + load.warmup_ns + load.duration_ns +
+                                                      load.grace_ns + 15 * kSec
+                                                : std::numeric_limits<int64_t>::max();
+  while (true) {
+    pump(50);
+    const int64_t now = mono_now_ns();
+    heartbeats(now);
+    if (opt_.signals && opt_.signals->load() > signals_seen_ && !aborted_) {
+      signals_seen_ = opt_.signals->load();
+      aborted_ = true;
+      const int64_t grace = std::min(load.grace_ns, opt_.max_abort_grace_ns);
+      message_ = "interrupted: load stopped, results marked aborted";
+      log("interrupted: stopping load, draining up to %.0f s (a second signal exits at once)",
+          double(grace) / 1e9);
+      stop_all("interrupted", grace);
+    }
+    if (phase_ == RunPhase::kRunning && now > hard_end) {
+      warnings_.push_back("the run overran its planned end; workers were stopped");
+      stop_all("the run overran its planned end", 0);
+    }
+    flush_intervals(now, false);
+    bool all_over = true;
+    for (const auto& rid : order_) {
+      auto s = registry_.find(rid)->state;
+      all_over = all_over && (s == WorkerState::kDone || s == WorkerState::kLost);
+    }
+    if (all_over) break;
+    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_) {
+      for (const auto& rid : order_) {
+        WorkerEntry* w = registry_.find(rid);
+        if (w->state != WorkerState::kDone && w->state != WorkerState::kLost) {
+          registry_.mark_lost(*w, "no DONE within the grace after STOP");
+          warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason);
+        }
+      }
+      break;
+    }
+  }
+  flush_intervals(mono_now_ns(), true);
+}
+
+RunOutcome RunControl::run() {
+  RunOutcome out;
+  if (!join()) {
+    out.exit_code = exit_code_for({false, config_error_, aborted_, false, 1, false});
+    out.message = message_;
+    out.result.run.id = run_id_;
+    out.result.run.status = status_for_exit(out.exit_code);
+    out.result.run.exit_code = out.exit_code;
+    for (WorkerEntry* w : registry_.all()) send(*w, wire::Bye{message_});
+    return out;
+  }
+  auto files = ResultFiles::open(opt_.out_dir, opt_.requests_csv);
+  if (!files) {
+    config_error_ = true;
+    message_ = files.error();
+    out.exit_code = kExitUsage;
+    out.message = message_;
+    out.result.run.status = RunStatus::kFailed;
+    for (WorkerEntry* w : registry_.all()) send(*w, wire::Bye{message_});
+    return out;
+  }
+  files_.emplace(std::move(files.value()));
+  if (start()) run_load();
+  return finish();
+}
+
+}  // namespace llmload

@@ -1,0 +1,92 @@
+// One run on a bound ROUTER: the coordinator's state machine.
+//
+//   kJoining   HELLOs → WELCOME (or REJECT: wrong protocol, run full); until N workers joined
+//              or the join timeout (an error naming who is missing)
+//   kStarting  clock offsets by PING/PONG; RUN to every worker with its share and the start
+//              instant (N-th HELLO + start delay, in each worker's clock); every pre-flight
+//              verdict (REPORT seq 0) must be in before the start, else STOP all (exit 2)
+//   kRunning   REPORTs merged live; PING every 500 ms; a worker silent 3 s is lost (its data
+//              kept, the run partial; on_worker_loss: stop → STOP all); a signal → STOP all
+//   kDraining  STOP sent: waiting (bounded) for every worker's final REPORT and DONE
+//   kFinished  results assembled and written; BYE to every worker
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/scenario.h"
+#include "common/wire.h"
+#include "common/wire_socket.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/live_merge.h"
+#include "coordinator/result_files.h"
+#include "coordinator/worker_registry.h"
+
+namespace llmload {
+
+enum class RunPhase : uint8_t { kJoining, kStarting, kRunning, kDraining, kFinished };
+
+class RunControl {
+ public:
+  RunControl(const CoordinatorOptions& opt, zmq::socket_t& router, const Scenario& scenario,
+             const std::vector<ResolvedPrompt>& prompts, std::string run_id);
+  RunOutcome run();
+  int64_t malformed() const { return malformed_; }
+  int64_t rejected() const { return rejected_; }
+
+ private:
+  // I/O
+  void pump(int64_t wait_ms);
+  void dispatch(const wire::RawMessage& raw, int64_t now);
+  void on_hello(const std::string& rid, const wire::Hello& h, int64_t now);
+  void on_report(WorkerEntry& w, wire::Report& r, int64_t now);
+  void send(WorkerEntry& w, const wire::Message& m);
+  void heartbeats(int64_t now);
+  void stop_all(const std::string& reason, int64_t grace_ns);
+  void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+  // phases
+  bool join();
+  bool start();
+  void run_load();
+  void flush_intervals(int64_t now, bool force);
+  std::size_t index_of(const WorkerEntry& w) const;
+  RunOutcome finish();
+
+  const CoordinatorOptions& opt_;
+  zmq::socket_t& router_;
+  const Scenario& scenario_;
+  const std::vector<ResolvedPrompt>& prompts_;
+  std::string run_id_;
+
+  RunPhase phase_ = RunPhase::kJoining;
+  WorkerRegistry registry_;
+  std::vector<std::string> order_;  // routing ids in join order (index = worker index)
+  std::unique_ptr<LiveMerge> merge_;
+  std::optional<ResultFiles> files_;
+
+  int64_t nth_hello_ns_ = 0;
+  int64_t start_ns_ = 0;           // coordinator clock
+  int64_t measured_start_ns_ = 0;  // start + warmup
+  int64_t last_interval_end_ns_ = 0;
+  int64_t stop_sent_ns_ = 0;
+  int64_t drain_deadline_ns_ = 0;
+  int signals_seen_ = 0;
+  bool aborted_ = false;
+  bool config_error_ = false;
+  bool internal_error_ = false;
+  std::string message_;
+  std::vector<std::string> warnings_;
+  std::vector<IntervalRow> rows_;
+  std::vector<double> lag_ms_;
+  std::vector<double> busy_;
+  int64_t malformed_ = 0;
+  int64_t rejected_ = 0;
+  int64_t malformed_logged_ = 0;
+  std::unique_ptr<class ProgressView> progress_;
+};
+
+}  // namespace llmload

@@ -1,0 +1,120 @@
+// RunControl::finish: the merged result, the exit code and the files at the end of a run.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/clock.h"
+#include "common/exit_codes.h"
+#include "common/wire_socket.h"
+#include "coordinator/progress_view.h"
+#include "coordinator/run_control.h"
+
+namespace llmload {
+
+namespace {
+
+double p99_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto rank = static_cast<std::size_t>(std::ceil(0.99 * double(v.size())));
+  return v[std::max<std::size_t>(rank, 1) - 1];
+}
+
+}  // namespace
+
+RunOutcome RunControl::finish() {
+  progress_->finish();
+  phase_ = RunPhase::kFinished;
+  RunOutcome out;
+  RunResult& r = out.result;
+  const int64_t now_mono = mono_now_ns();
+  const int64_t wall_at_start = wall_now_ns() - (now_mono - start_ns_);
+
+  r.run.id = run_id_;
+  r.run.started_at = format_iso8601_utc(wall_at_start);
+  r.run.duration_s = last_interval_end_ns_ > measured_start_ns_
+                         ? double(last_interval_end_ns_ - measured_start_ns_) / 1e9
+                         : 0.0;
+  r.run.version = LLMLOAD_VERSION;
+  r.run.command = opt_.command;
+  r.run.scenario = scenario_to_json(scenario_, JsonMode::kRedacted);
+  r.run.seed = static_cast<int64_t>(scenario_.seed);
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  r.run.host = host;
+  for (const auto& t : scenario_.targets) r.run.insecure = r.run.insecure || t.tls.insecure;
+  if (r.run.insecure) warnings_.push_back("TLS verification was off (--insecure)");
+
+  bool lost = false;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    WorkerEntry* w = registry_.find(order_[i]);
+    WorkerInfo info;
+    info.id = w->hello.worker_id;
+    info.host = w->hello.host;
+    info.threads = w->hello.threads;
+    info.status = w->state == WorkerState::kLost ? WorkerStatus::kLost : WorkerStatus::kOk;
+    lost = lost || info.status == WorkerStatus::kLost;
+    if (merge_) info.totals = merge_->worker_totals(i);
+    r.run.workers.push_back(std::move(info));
+  }
+  r.run.client.loop_lag_ms_p99 = p99_of(lag_ms_);
+  r.run.client.saturated = r.run.client.loop_lag_ms_p99 > 10.0;
+  if (r.run.client.saturated) {
+    warnings_.push_back(
+        "the load generator was saturated (event-loop lag p99 above 10 ms): its "
+        "numbers partly measure itself");
+  }
+  r.run.warnings = warnings_;
+
+  if (merge_) {
+    for (const auto& [key, g] : merge_->groups()) r.groups.push_back(GroupResult{g, std::nullopt});
+  }
+  recompute_total(r);
+  PriceTable prices;
+  for (const auto& [model, p] : scenario_.pricing) {
+    prices[model] = ModelPrice{p.input_per_mtok, p.output_per_mtok};
+  }
+  apply_prices(r, prices);
+  r.intervals = rows_;
+  const bool load_sent = phase_ >= RunPhase::kRunning && !config_error_;
+  if (opt_.evaluate_assertions && load_sent) opt_.evaluate_assertions(r);
+  bool assertion_failed = false;
+  for (const auto& a : r.assertions) assertion_failed = assertion_failed || !a.passed;
+
+  RunEnding ending;
+  ending.internal_error = internal_error_;
+  ending.config_error = config_error_;
+  ending.aborted = aborted_;
+  ending.workers_lost = lost;
+  ending.ok = r.total.counters.ok;
+  ending.assertion_failed = assertion_failed;
+  out.exit_code = exit_code_for(ending);
+  r.run.exit_code = out.exit_code;
+  r.run.status = status_for_exit(out.exit_code);
+  if (message_.empty()) {
+    if (lost)
+      message_ = "workers were lost: the result is partial";
+    else if (r.total.counters.ok == 0)
+      message_ = "not one request succeeded";
+  }
+  out.message = message_;
+
+  if (files_) {
+    auto written = files_->finish(r);
+    if (!written) {
+      log("%s", written.error().c_str());
+      out.exit_code = combine_exit_codes(out.exit_code, kExitInternal);
+      r.run.exit_code = out.exit_code;
+    } else {
+      out.results_written = true;
+    }
+  }
+  for (const auto& rid : order_) {
+    WorkerEntry* w = registry_.find(rid);
+    if (w->state != WorkerState::kLost) send(*w, wire::Bye{"run over"});
+  }
+  return out;
+}
+
+}  // namespace llmload

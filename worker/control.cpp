@@ -1,0 +1,332 @@
+#include "worker/control.h"
+
+#include <unistd.h>
+
+#include <cstdarg>
+#include <future>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/wire_socket.h"
+
+namespace llmload {
+
+namespace {
+constexpr int64_t kMs = 1'000'000;
+constexpr int64_t kSec = 1'000'000'000;
+
+enum class SessionEnd { kStopped, kCoordinatorGone, kRejected, kFatal };
+}  // namespace
+
+// One connection to a coordinator, from the first HELLO to its loss or BYE.
+struct WorkerControl::Session {
+  WorkerControl& wc;
+  zmq::socket_t sock;
+  bool attached = false;
+  int64_t last_hello = 0;
+  int64_t last_heard = 0;
+  int64_t last_ping = 0;
+  int64_t ping_seq = 0;
+  int64_t created = 0;
+  bool warned_silent = false;
+  std::string fatal;
+
+  // The run in progress.
+  enum class RunState { kNone, kPreflight, kRunning } run_state = RunState::kNone;
+  std::string run_id;
+  wire::Run run;
+  std::shared_ptr<Scenario> scenario;
+  std::future<PreflightResult> preflight;
+  bool stop_requested = false;
+  int64_t stop_grace = 0;
+  int64_t seq = 0;
+
+  Session(WorkerControl& w, zmq::context_t& ctx) : wc(w), sock(ctx, zmq::socket_type::dealer) {
+    sock.set(zmq::sockopt::linger, 0);
+    sock.set(zmq::sockopt::immediate, 1);
+    sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wc.opt_.max_message_bytes));
+    if (wc.opt_.curve) {
+      sock.set(zmq::sockopt::curve_serverkey, wc.opt_.curve->server_key);
+      sock.set(zmq::sockopt::curve_publickey, wc.opt_.curve->public_key);
+      sock.set(zmq::sockopt::curve_secretkey, wc.opt_.curve->secret_key);
+    }
+    sock.connect(wc.opt_.connect);
+    created = mono_now_ns();
+  }
+
+  void log(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    if (!wc.opt_.log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    std::fprintf(wc.opt_.log, "llmload worker %s: ", wc.opt_.worker_id.c_str());
+    std::vfprintf(wc.opt_.log, fmt, ap);
+    std::fputc('\n', wc.opt_.log);
+    va_end(ap);
+    std::fflush(wc.opt_.log);
+  }
+
+  bool send(const wire::Message& m) { return wire::send_message(sock, m); }
+
+  void send_report(std::optional<WorkerReport> rep, bool final) {
+    wire::Report r;
+    r.run_id = run_id;
+    r.seq = ++seq;
+    r.final = final;
+    IntervalSnapshot empty;
+    r.snapshot = rep ? std::move(rep->snapshot) : empty;
+    if (rep) r.requests = std::move(rep->requests);
+    // A worker must not lose a REPORT to a momentarily full queue: retry briefly.
+    for (int i = 0; i < 50 && !send(r); ++i) usleep(2000);
+  }
+
+  // Abandons the run in progress (coordinator gone): no new request, everything cancelled.
+  void abandon() {
+    if (run_state == RunState::kPreflight) {
+      preflight.wait();
+      run_state = RunState::kNone;
+    } else if (run_state == RunState::kRunning) {
+      wc.engine_.stop(0);
+      wc.engine_.wait_done();
+      (void)wc.engine_.final_snapshot();
+      run_state = RunState::kNone;
+    } else {
+      return;
+    }
+    ++wc.runs_abandoned_;
+    log("coordinator gone: load stopped, run %s abandoned", run_id.c_str());
+  }
+
+  void finish_run(const std::string& error) {
+    send(wire::Done{run_id, seq, error});
+    run_state = RunState::kNone;
+    ++wc.runs_done_;
+  }
+
+  void on_run(wire::Run r) {
+    if (run_state != RunState::kNone) {
+      log("ignored RUN %s: run %s is still going", r.run_id.c_str(), run_id.c_str());
+      return;
+    }
+    run_id = r.run_id;
+    seq = 0;
+    stop_requested = false;
+    auto sc = scenario_from_json(r.scenario);
+    if (!sc) {
+      wire::Report rep;
+      rep.run_id = run_id;
+      rep.preflight = wire::Preflight{false, {{"", "cannot read the scenario: " + sc.error()}}, {}};
+      send(rep);
+      finish_run("cannot read the scenario: " + sc.error());
+      return;
+    }
+    scenario = std::make_shared<Scenario>(std::move(sc.value()));
+    run = std::move(r);
+    run_state = RunState::kPreflight;
+    LoadEngine* engine = &wc.engine_;
+    std::shared_ptr<const Scenario> s = scenario;
+    preflight = std::async(std::launch::async, [engine, s] { return engine->preflight(*s); });
+  }
+
+  void poll_preflight() {
+    if (run_state != RunState::kPreflight) return;
+    if (preflight.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    PreflightResult pf = preflight.get();
+    wire::Report rep;
+    rep.run_id = run_id;
+    rep.seq = 0;
+    wire::Preflight wp;
+    wp.ok = pf.ok;
+    if (!pf.ok) wp.failures.push_back({"", pf.error.empty() ? "pre-flight failed" : pf.error});
+    wp.warnings = pf.warnings;
+    rep.preflight = wp;
+    send(rep);
+    if (!pf.ok) {
+      // The coordinator stops everyone; nothing was started here.
+      run_state = RunState::kNone;
+      finish_run("");
+      return;
+    }
+    if (stop_requested) {
+      send_report(std::nullopt, true);
+      finish_run("");
+      return;
+    }
+    RunSpec spec;
+    spec.run_id = run_id;
+    spec.worker_id = wc.opt_.worker_id;
+    spec.scenario = scenario;
+    spec.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(run.prompts));
+    spec.share = run.share;
+    spec.record_requests = run.requests_csv;
+    auto started = wc.engine_.start(std::move(spec), run.start_ns);
+    if (!started) {
+      send_report(std::nullopt, true);
+      finish_run("cannot start: " + started.error());
+      return;
+    }
+    run_state = RunState::kRunning;
+  }
+
+  void poll_engine() {
+    if (run_state != RunState::kRunning) return;
+    for (int i = 0; i < 16; ++i) {
+      auto rep = wc.engine_.next_interval(0);
+      if (!rep) break;
+      send_report(std::move(rep), false);
+    }
+    if (wc.engine_.done()) {
+      wc.engine_.wait_done();
+      // Anything next_interval has not returned yet, then the final report.
+      while (auto rep = wc.engine_.next_interval(0)) send_report(std::move(rep), false);
+      send_report(wc.engine_.final_snapshot(), true);
+      std::string warn;
+      finish_run("");
+    }
+  }
+
+  void on_stop(const wire::Stop& s) {
+    if (s.run_id != run_id) return;
+    if (run_state == RunState::kRunning) {
+      wc.engine_.stop(s.grace_ns);
+    } else if (run_state == RunState::kPreflight) {
+      stop_requested = true;
+      stop_grace = s.grace_ns;
+    } else {
+      send(wire::Done{s.run_id, seq, ""});
+    }
+  }
+
+  SessionEnd loop() {
+    const wire::Hello hello{wc.opt_.protocol ? wc.opt_.protocol : wire::kProtocolVersion,
+                            wc.opt_.worker_id, wc.opt_.host, wc.engine_.threads(), LLMLOAD_VERSION};
+    wire::DecodeLimits limits;
+    limits.max_body_bytes = wc.opt_.max_message_bytes;
+    while (true) {
+      if (wc.opt_.stop && wc.opt_.stop->load()) {
+        abandon();
+        send(wire::Bye{"worker stopping"});
+        return SessionEnd::kStopped;
+      }
+      const int64_t now = mono_now_ns();
+      if (!attached && now - last_hello >= kSec) {
+        last_hello = now;
+        send(hello);
+        if (!warned_silent && now - created > 10 * kSec) {
+          warned_silent = true;
+          log("no answer from %s yet (not started, or a CURVE key it does not accept)",
+              wc.opt_.connect.c_str());
+        }
+      }
+      if (attached && now - last_ping >= wire::kHeartbeatNs) {
+        last_ping = now;
+        send(wire::Ping{++ping_seq, now});
+      }
+      if (attached && now - last_heard >= wire::kSilenceNs) {
+        log("coordinator silent for 3 s");
+        abandon();
+        return SessionEnd::kCoordinatorGone;
+      }
+      zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+      try {
+        zmq::poll(items, 1, std::chrono::milliseconds(20));
+      } catch (const zmq::error_t&) {
+        return SessionEnd::kStopped;
+      }
+      for (int i = 0; i < 1000; ++i) {
+        auto raw = wire::recv_message(sock, false);
+        if (!raw) break;
+        if (!raw->well_formed) continue;
+        auto msg = wire::decode(raw->type, raw->body, limits);
+        if (!msg) {
+          log("ignored a bad message from the coordinator: %s", msg.error().c_str());
+          continue;
+        }
+        const int64_t t = mono_now_ns();
+        switch (wire::type_of(*msg)) {
+          case wire::MsgType::kWelcome:
+            if (!attached) log("attached to %s", wc.opt_.connect.c_str());
+            attached = true;
+            last_heard = t;
+            last_ping = t;
+            break;
+          case wire::MsgType::kReject: {
+            auto& r = std::get<wire::Reject>(*msg);
+            log("refused by the coordinator: %s", r.reason.c_str());
+            if (r.protocol != hello.protocol) {
+              fatal = "refused by the coordinator: " + r.reason;
+              return SessionEnd::kFatal;
+            }
+            return SessionEnd::kRejected;
+          }
+          case wire::MsgType::kPing: {
+            last_heard = t;
+            auto& p = std::get<wire::Ping>(*msg);
+            send(wire::Pong{p.seq, p.sent_ns, mono_now_ns()});
+            break;
+          }
+          case wire::MsgType::kPong:
+            last_heard = t;
+            break;
+          case wire::MsgType::kRun:
+            last_heard = t;
+            if (attached) on_run(std::move(std::get<wire::Run>(*msg)));
+            break;
+          case wire::MsgType::kStop:
+            last_heard = t;
+            on_stop(std::get<wire::Stop>(*msg));
+            break;
+          case wire::MsgType::kBye:
+            abandon();
+            return SessionEnd::kCoordinatorGone;
+          default:
+            break;
+        }
+      }
+      poll_preflight();
+      poll_engine();
+    }
+  }
+};
+
+WorkerControl::WorkerControl(ControlOptions options, LoadEngine& engine)
+    : opt_(std::move(options)), engine_(engine) {
+  if (opt_.host.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    opt_.host = host;
+  }
+  if (opt_.worker_id.empty()) opt_.worker_id = opt_.host + ":" + std::to_string(::getpid());
+}
+
+WorkerControl::~WorkerControl() = default;
+
+Expected<bool> WorkerControl::serve() {
+  std::unique_ptr<zmq::context_t> own;
+  zmq::context_t* ctx = opt_.context;
+  if (!ctx) {
+    own = std::make_unique<zmq::context_t>(1);
+    ctx = own.get();
+  }
+  while (!(opt_.stop && opt_.stop->load())) {
+    SessionEnd end;
+    std::string fatal;
+    try {
+      Session s(*this, *ctx);
+      end = s.loop();
+      fatal = s.fatal;
+    } catch (const zmq::error_t& e) {
+      return Error{"--connect " + opt_.connect + ": " + e.what()};
+    }
+    if (end == SessionEnd::kFatal) return Error{fatal};
+    if (end == SessionEnd::kStopped) break;
+    if (opt_.one_session) break;
+    // Back to waiting for a coordinator (rejected: try again a little later).
+    for (int i = 0; i < (end == SessionEnd::kRejected ? 40 : 5); ++i) {
+      if (opt_.stop && opt_.stop->load()) break;
+      usleep(50'000);
+    }
+  }
+  return true;
+}
+
+}  // namespace llmload
