@@ -1,0 +1,39 @@
+// OpenLoopScheduler: rate mode. Arrivals follow the LoadProfile's rate, each with an intended
+// start time, whatever the target does (coordinated omission: a stalled target cannot slow the
+// arrivals down; the queue metric shows how late each request really started).
+//   constant: arrival k at the time the profile's expected arrivals reach k (from the first
+//             arrival at start + first_arrival_offset_ns), so spacing is exactly 1/rate at a
+//             flat rate and follows a ramp without drift;
+//   Poisson:  unit-exponential gaps in expected arrivals (time rescaling), so the gaps at a flat
+//             rate are exponential with mean 1/rate and a ramp gives an inhomogeneous process.
+// An arrival due while max_in_flight requests are in flight is dropped and counted (dropped
+// counter, measured by its intended time), never silently skipped. Late arrivals (the loop
+// woke late) all start at once with their own intended times.
+#pragma once
+
+#include <cstdint>
+
+#include "common/distribution.h"
+#include "worker/scheduler.h"
+
+namespace llmload {
+
+class OpenLoopScheduler final : public Scheduler {
+ public:
+  OpenLoopScheduler(const SchedulerConfig& config, const Clock& clock, SchedulerHost& host);
+
+  // The intended time of the next arrival (kNever when the rate stays 0 for good).
+  int64_t next_arrival_ns() const { return next_time_; }
+
+ private:
+  int64_t poll_load(int64_t now) override;
+  void finished_hook(const StartTicket&, int64_t) override {}
+  void advance();
+  double exp1();
+
+  Rng rng_;
+  double next_mass_ = 0;
+  int64_t next_time_ = kNever;
+};
+
+}  // namespace llmload
