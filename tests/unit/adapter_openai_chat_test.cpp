@@ -97,8 +97,8 @@ TEST_F(OpenAiChat, ReasoningBeforeContent) {
 
 TEST_F(OpenAiChat, ToolCallDeltas) {
   const auto r = testutil::replay(*a, testutil::stream_fixture("openai-chat-tool-calls.sse"));
-  EXPECT_EQ(kind_names(r.kinds), (Names{"tool_call", "tool_call", "tool_call", "tool_call",
-                                        "empty", "usage_only", "done"}));
+  EXPECT_EQ(kind_names(r.kinds), (Names{"tool_call", "tool_call", "tool_call", "tool_call", "empty",
+                                        "usage_only", "done"}));
   EXPECT_EQ(r.ttft_index(), 0);
   EXPECT_EQ(r.ttfo_index(), -1);
   EXPECT_EQ(r.state.output_tokens().value, 17);
@@ -118,8 +118,12 @@ TEST_F(OpenAiChat, OtherErrorShapes) {
   StreamState s;
   ChunkInfo c;
   // Older vLLM: an error object at the top level.
-  ASSERT_EQ(a->classify("", R"({"object":"error","message":"max_tokens too large","type":"BadRequestError","code":400})", s, c),
-            ClassifyStatus::ok);
+  ASSERT_EQ(
+      a->classify(
+          "",
+          R"({"object":"error","message":"max_tokens too large","type":"BadRequestError","code":400})",
+          s, c),
+      ClassifyStatus::ok);
   EXPECT_EQ(c.kind, ChunkKind::error);
   EXPECT_EQ(c.error_message, "max_tokens too large");
   // An `event: error` with plain text.
@@ -134,9 +138,9 @@ TEST_F(OpenAiChat, OtherErrorShapes) {
 TEST_F(OpenAiChat, MalformedChunksAreProtocolErrors) {
   StreamState s;
   ChunkInfo c;
-  for (const char* bad : {"{\"choices\":[{\"delta\":{\"content\":\"x\"}}]", "not json", "",
-                          "{\"choices\":{}}", "{\"choices\":[1]}", "{\"usage\":{\"prompt_tokens\":\"x\"}}",
-                          "[DONE] extra"}) {
+  for (const char* bad :
+       {"{\"choices\":[{\"delta\":{\"content\":\"x\"}}]", "not json", "", "{\"choices\":{}}",
+        "{\"choices\":[1]}", "{\"usage\":{\"prompt_tokens\":\"x\"}}", "[DONE] extra"}) {
     EXPECT_EQ(a->classify("", bad, s, c), ClassifyStatus::malformed) << bad;
     EXPECT_EQ(c.kind, ChunkKind::error);
     EXPECT_FALSE(c.error_message.empty());
@@ -194,7 +198,8 @@ TEST_F(OpenAiChat, BuildsBody) {
   body = a->build_body(PromptView{"Tell me a story", {}}, o);
   ASSERT_TRUE(body.ok());
   j = nlohmann::json::parse(*body);
-  EXPECT_EQ(j["messages"], nlohmann::json::parse(R"([{"role":"user","content":"Tell me a story"}])"));
+  EXPECT_EQ(j["messages"],
+            nlohmann::json::parse(R"([{"role":"user","content":"Tell me a story"}])"));
   EXPECT_EQ(j["stream_options"]["continuous_usage_stats"], true);
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
   EXPECT_FALSE(j.contains("max_tokens"));

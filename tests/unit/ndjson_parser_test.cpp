@@ -16,8 +16,12 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace llmload {
 namespace {
@@ -38,7 +42,8 @@ void expect_lines(std::string_view input, const Lines& expected, bool finish = f
     NdjsonParser parser;
     Recorder rec;
     bool ok = true;
-    feed_all([&](std::string_view piece) { ok = ok && parser.feed(piece, rec) == ParseStatus::ok; });
+    feed_all(
+        [&](std::string_view piece) { ok = ok && parser.feed(piece, rec) == ParseStatus::ok; });
     if (finish) ok = ok && parser.finish(rec) == ParseStatus::ok;
     ASSERT_TRUE(ok);
     ASSERT_EQ(rec.lines, expected) << ::testing::PrintToString(std::string(input));

@@ -19,8 +19,12 @@ void* operator new(size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 namespace llmload {
 namespace {
@@ -43,7 +47,8 @@ void expect_events(std::string_view input, const Events& expected) {
     SseParser parser;
     Recorder rec;
     bool ok = true;
-    feed_all([&](std::string_view piece) { ok = ok && parser.feed(piece, rec) == ParseStatus::ok; });
+    feed_all(
+        [&](std::string_view piece) { ok = ok && parser.feed(piece, rec) == ParseStatus::ok; });
     ASSERT_TRUE(ok);
     ASSERT_EQ(rec.events, expected) << "input: " << ::testing::PrintToString(std::string(input));
   });
@@ -75,7 +80,8 @@ TEST(SseParser, CrAtEndOfOneFeedAndLfAtStartOfNext) {
 }
 
 TEST(SseParser, MultiLineDataJoinedWithNewline) {
-  expect_events("data: line1\ndata: line2\ndata:\ndata: line4\n\n", {{"", "line1\nline2\n\nline4"}});
+  expect_events("data: line1\ndata: line2\ndata:\ndata: line4\n\n",
+                {{"", "line1\nline2\n\nline4"}});
 }
 
 TEST(SseParser, CommentsIdRetryAndUnknownFieldsIgnored) {
@@ -110,11 +116,20 @@ TEST(SseParser, FieldWithNoColon) {
 }
 
 TEST(SseParser, LeadingBomSkippedOnlyAtStreamStart) {
-  expect_events("\xEF\xBB\xBF" "data: x\n\n", {{"", "x"}});
+  expect_events(
+      "\xEF\xBB\xBF"
+      "data: x\n\n",
+      {{"", "x"}});
   // A second BOM is part of the field name, which then is unknown.
-  expect_events("\xEF\xBB\xBF\xEF\xBB\xBF" "data: x\n\ndata: y\n\n", {{"", "y"}});
+  expect_events(
+      "\xEF\xBB\xBF\xEF\xBB\xBF"
+      "data: x\n\ndata: y\n\n",
+      {{"", "y"}});
   // A partial BOM prefix is data of the first line, not dropped.
-  expect_events("\xEF\xBB" "data: x\n\ndata: y\n\n", {{"", "y"}});
+  expect_events(
+      "\xEF\xBB"
+      "data: x\n\ndata: y\n\n",
+      {{"", "y"}});
   // No BOM: nothing is eaten.
   expect_events("data: \xEF\xBB\xBF\n\n", {{"", "\xEF\xBB\xBF"}});
 }

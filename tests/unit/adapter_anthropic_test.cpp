@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/unit/adapter_test_util.h"
+
+namespace llmload {
+namespace {
+
+using testutil::kind_names;
+using Names = std::vector<std::string>;
+
+class Anthropic : public ::testing::Test {
+ protected:
+  std::unique_ptr<ApiAdapter> a = testutil::adapter("anthropic-messages");
+};
+
+TEST_F(Anthropic, Describes) {
+  EXPECT_EQ(a->framing(), Framing::sse);
+  EXPECT_EQ(a->endpoint_path(), "/v1/messages");
+  EXPECT_TRUE(a->preflight_path().empty());  // connect-only pre-flight
+  bool version = false;
+  for (const Header& h : a->required_headers())
+    if (h.name == "anthropic-version") version = h.value == "2023-06-01";
+  EXPECT_TRUE(version);
+}
+
+// message_start, thinking block (with ping and signature), text block, message_delta, stop.
+TEST_F(Anthropic, ThinkingThenTextWithPingAndCrlf) {
+  const auto r = testutil::replay(*a, testutil::stream_fixture("anthropic-messages.sse"));
+  EXPECT_EQ(kind_names(r.kinds),
+            (Names{"role_only", "other", "other", "reasoning", "reasoning", "other", "other",
+                   "other", "content", "content", "content", "other", "usage_only", "done"}));
+  EXPECT_EQ(r.ttft_index(), 3);
+  EXPECT_EQ(r.ttfo_index(), 8);
+  EXPECT_EQ(r.state.counted_tokens, 5);
+  EXPECT_EQ(r.state.output_tokens().value, 15);
+  EXPECT_EQ(r.state.output_tokens().source, TokenSource::usage);
+  EXPECT_EQ(r.state.input_tokens(), 25);
+  EXPECT_EQ(r.ids[0], "msg_01XFDUDYJgAACzvnptvVoYEL");
+  EXPECT_TRUE(r.state.final_seen);
+  EXPECT_TRUE(r.finals.back());
+}
+
+TEST_F(Anthropic, ToolUse) {
+  const auto r = testutil::replay(*a, testutil::stream_fixture("anthropic-tool-use.sse"));
+  EXPECT_EQ(kind_names(r.kinds),
+            (Names{"role_only", "other", "other", "content", "other", "tool_call", "empty",
+                   "tool_call", "tool_call", "other", "usage_only", "done"}));
+  EXPECT_EQ(r.state.counted_tokens, 4);
+  EXPECT_EQ(r.state.output_tokens().value, 89);
+  EXPECT_EQ(r.state.input_tokens(), 472);
+}
+
+TEST_F(Anthropic, ErrorEvent) {
+  const auto r = testutil::replay(*a, testutil::stream_fixture("anthropic-error.sse"));
+  EXPECT_EQ(kind_names(r.kinds), (Names{"role_only", "other", "other", "content", "error"}));
+  EXPECT_EQ(r.errors.back(), "Overloaded");
+  EXPECT_FALSE(r.state.final_seen);
+  // message_start's output_tokens placeholder is not taken as usage.
+  EXPECT_EQ(r.state.output_tokens().source, TokenSource::counted);
+  EXPECT_EQ(r.state.output_tokens().value, 1);
+}
+
+TEST_F(Anthropic, TypeFromDataWhenEventLinesMissingAndMalformed) {
+  StreamState s;
+  ChunkInfo c;
+  ASSERT_EQ(
+      a->classify(
+          "",
+          R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}})", s,
+          c),
+      ClassifyStatus::ok);
+  EXPECT_EQ(c.kind, ChunkKind::content);
+  ASSERT_EQ(a->classify("", R"({"type":"message_stop"})", s, c), ClassifyStatus::ok);
+  EXPECT_EQ(c.kind, ChunkKind::done);
+  EXPECT_TRUE(s.final_seen);
+  EXPECT_EQ(a->classify("content_block_delta", R"({"type":"content_block_delta","delta":7})", s, c),
+            ClassifyStatus::malformed);
+  EXPECT_EQ(a->classify("message_delta", R"({"usage":{"output_tokens":"many"}})", s, c),
+            ClassifyStatus::malformed);
+  EXPECT_EQ(a->classify("ping", "", s, c), ClassifyStatus::malformed);
+  ASSERT_EQ(a->classify("future_event", R"({"type":"future_event"})", s, c), ClassifyStatus::ok);
+  EXPECT_EQ(c.kind, ChunkKind::other);
+}
+
+TEST_F(Anthropic, BuildsBody) {
+  ChatMessage msgs[] = {
+      {"system", "Be terse."}, {"user", "Hello"}, {"assistant", "Hi"}, {"user", "Bye"}};
+  RequestOptions o;
+  o.model = "claude-sonnet-4-20250514";
+  o.max_tokens = 256;
+  o.temperature = 1.0;
+  o.ignore_eos = true;
+  auto body = a->build_body(PromptView{"", msgs}, o);
+  ASSERT_TRUE(body.ok()) << body.error();
+  auto j = nlohmann::json::parse(*body);
+  EXPECT_EQ(j["model"], "claude-sonnet-4-20250514");
+  EXPECT_EQ(j["max_tokens"], 256);
+  EXPECT_EQ(j["stream"], true);
+  EXPECT_EQ(j["system"], "Be terse.");
+  EXPECT_EQ(j["temperature"], 1.0);
+  ASSERT_EQ(j["messages"].size(), 3u);
+  EXPECT_EQ(j["messages"][0]["role"], "user");
+  EXPECT_FALSE(j.contains("stream_options"));
+  EXPECT_FALSE(j.contains("ignore_eos"));
+  // max_tokens is required by the API.
+  o.max_tokens.reset();
+  body = a->build_body(PromptView{"x", {}}, o);
+  ASSERT_FALSE(body.ok());
+  EXPECT_NE(body.error().find("max_tokens"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llmload
