@@ -94,7 +94,8 @@ class HdrHistogram {
   // allocated; corrupt, truncated or hostile input gives an Error, never a crash.
   // `max_counts_len` bounds the memory a decoded histogram may take (8 bytes per count slot;
   // for_micros() needs 23,552). Accepted: V2 (cookie base 0x1c849303, written 0x1c849313) and
-  // compressed V2 (base 0x1c849304, written 0x1c849314), normalizing index offset 0; V0/V1 and
+  // compressed V2 (base 0x1c849304, written 0x1c849314), any normalizing index offset (ignored,
+  // as the reference decoders do; we write 0); V0/V1 and
   // DoubleHistogram encodings are refused with an Error that says so.
   static Expected<HdrHistogram> decode(std::string_view bytes, int64_t max_counts_len = 1 << 20);
   static Expected<HdrHistogram> from_base64(std::string_view text,

@@ -71,7 +71,6 @@ Error fail(const std::string& what) {
 
 struct Header {
   int32_t payload_len;
-  int32_t normalizing_offset;
   int32_t significant_digits;
   int64_t lowest;
   int64_t highest;
@@ -80,7 +79,7 @@ struct Header {
 Header parse_header(const char* p) {
   Header h{};
   h.payload_len = static_cast<int32_t>(get_be32(p + 4));
-  h.normalizing_offset = static_cast<int32_t>(get_be32(p + 8));
+  // p + 8: the normalizing index offset (see empty_from_header).
   h.significant_digits = static_cast<int32_t>(get_be32(p + 12));
   h.lowest = static_cast<int64_t>(get_be64(p + 16));
   h.highest = static_cast<int64_t>(get_be64(p + 24));
@@ -96,9 +95,9 @@ struct HdrCodec {
   static Expected<HdrHistogram> empty_from_header(const Header& h, int64_t payload_available,
                                                   int64_t max_counts_len) {
     if (h.payload_len < 0) return fail("negative payload length " + std::to_string(h.payload_len));
-    if (h.normalizing_offset != 0)
-      return fail("normalizing index offset " + std::to_string(h.normalizing_offset) +
-                  " is not supported (only 0)");
+    // The normalizing index offset is not checked: the payload holds counts in logical slot
+    // order whatever it says (Java writes 0, hdr-histogram-js writes 1, both ignore it when
+    // decoding), so we ignore it too.
     auto layout = HdrHistogram::layout_for(h.lowest, h.highest, h.significant_digits);
     if (!layout.ok()) return fail("bad settings: " + layout.error());
     if (layout->counts_len > max_counts_len)
