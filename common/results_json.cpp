@@ -14,98 +14,105 @@ namespace jf = json_fields;
 
 // ------------------------------------------------------------------------------------ writer
 
-json counters_json(const Counters& c) {
-  return json{{"requests", c.requests},
-              {"ok", c.ok},
-              {"failed", c.failed},
-              {"retries", c.retries},
-              {"input_tokens", c.input_tokens},
-              {"output_tokens", c.output_tokens},
-              {"tokens_from_usage", c.tokens_from_usage},
-              {"tokens_counted", c.tokens_counted},
-              {"goodput", c.goodput},
-              {"dropped", c.dropped},
-              {"bytes_received", c.bytes_received}};
+template <class J>
+J counters_json(const Counters& c) {
+  return J{{"requests", c.requests},
+           {"ok", c.ok},
+           {"failed", c.failed},
+           {"retries", c.retries},
+           {"input_tokens", c.input_tokens},
+           {"output_tokens", c.output_tokens},
+           {"tokens_from_usage", c.tokens_from_usage},
+           {"tokens_counted", c.tokens_counted},
+           {"goodput", c.goodput},
+           {"dropped", c.dropped},
+           {"bytes_received", c.bytes_received}};
 }
 
-json optional_number(const std::optional<double>& v) {
-  return v ? json(*v) : json(nullptr);
+template <class J>
+J optional_number(const std::optional<double>& v) {
+  return v ? J(*v) : J(nullptr);
 }
 
-json totals_json(const Counters& c, double duration_s, const std::optional<double>& cost) {
-  json t = counters_json(c);
+template <class J>
+J totals_json(const Counters& c, double duration_s, const std::optional<double>& cost) {
+  J t = counters_json<J>(c);
   auto rate = [&](int64_t n) { return duration_s > 0 ? double(n) / duration_s : 0.0; };
   t["requests_per_s"] = rate(c.requests);
   t["output_tokens_per_s"] = rate(c.output_tokens);
   t["goodput_per_s"] = rate(c.goodput);
   t["error_rate"] = c.requests > 0 ? double(c.failed) / double(c.requests) : 0.0;
   t["goodput_ratio"] = c.ok > 0 ? double(c.goodput) / double(c.ok) : 0.0;
-  t["cost_usd"] = optional_number(cost);
+  t["cost_usd"] = optional_number<J>(cost);
   return t;
 }
 
 // Every kind, zero counts included, so readers can index any kind without a presence check.
-json errors_json(const GroupStats& g) {
-  json out = json::object();
+template <class J>
+J errors_json(const GroupStats& g) {
+  J out = J::object();
   for (ErrorKind k : kAllErrorKinds) {
-    out[std::string(name(k))] = json{{"count", g.counters.errors[static_cast<std::size_t>(k)]},
-                                     {"samples", g.error_samples(k)}};
+    out[std::string(name(k))] = J{{"count", g.counters.errors[static_cast<std::size_t>(k)]},
+                                  {"samples", g.error_samples(k)}};
   }
   return out;
 }
 
-json metric_json(const MetricSummary& s, bool is_time) {
+template <class J>
+J metric_json(const MetricSummary& s, bool is_time) {
   // Non-time statistics other than mean/stddev are whole units: written as integers.
-  auto stat = [&](double v) { return is_time ? json(v) : json(static_cast<int64_t>(v)); };
-  return json{{"unit", s.unit},         {"hdr_unit", s.hdr_unit},
-              {"count", s.count},       {"min", stat(s.min)},
-              {"mean", s.mean},         {"stddev", s.stddev},
-              {"p50", stat(s.p50)},     {"p90", stat(s.p90)},
-              {"p95", stat(s.p95)},     {"p99", stat(s.p99)},
-              {"p999", stat(s.p999)},   {"max", stat(s.max)},
-              {"overflow", s.overflow}, {"hdr", s.hdr}};
+  auto stat = [&](double v) { return is_time ? J(v) : J(static_cast<int64_t>(v)); };
+  return J{{"unit", s.unit},         {"hdr_unit", s.hdr_unit},
+           {"count", s.count},       {"min", stat(s.min)},
+           {"mean", s.mean},         {"stddev", s.stddev},
+           {"p50", stat(s.p50)},     {"p90", stat(s.p90)},
+           {"p95", stat(s.p95)},     {"p99", stat(s.p99)},
+           {"p999", stat(s.p999)},   {"max", stat(s.max)},
+           {"overflow", s.overflow}, {"hdr", s.hdr}};
 }
 
-json metrics_json(const GroupStats& g) {
-  json out = json::object();
+template <class J>
+J metrics_json(const GroupStats& g) {
+  J out = J::object();
   for (const MetricSummary& s : summarize_all(g)) {
-    out[s.name] = metric_json(s, units_of_name(s.name)->is_time);
+    out[s.name] = metric_json<J>(s, units_of_name(s.name)->is_time);
   }
   return out;
 }
 
-json run_json(const RunInfo& r) {
-  json workers = json::array();
+template <class J>
+J run_json(const RunInfo& r) {
+  J workers = J::array();
   for (const auto& w : r.workers) {
-    json totals = counters_json(w.totals);
-    json errors = json::object();
+    J totals = counters_json<J>(w.totals);
+    J errors = J::object();
     for (ErrorKind k : kAllErrorKinds) {
       errors[std::string(name(k))] = w.totals.errors[static_cast<std::size_t>(k)];
     }
     totals["errors"] = std::move(errors);
-    workers.push_back(json{{"id", w.id},
-                           {"host", w.host},
-                           {"threads", w.threads},
-                           {"status", name(w.status)},
-                           {"totals", std::move(totals)}});
+    workers.push_back(J{{"id", w.id},
+                        {"host", w.host},
+                        {"threads", w.threads},
+                        {"status", name(w.status)},
+                        {"totals", std::move(totals)}});
   }
-  return json{{"id", r.id},
-              {"status", name(r.status)},
-              {"exit_code", r.exit_code},
-              {"started_at", r.started_at},
-              {"duration_s", r.duration_s},
-              {"version", r.version},
-              {"command", r.command},
-              {"scenario", r.scenario},
-              {"seed", r.seed},
-              {"host", r.host},
-              {"insecure", r.insecure},
-              {"workers", std::move(workers)},
-              {"client", json{{"saturated", r.client.saturated},
-                              {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
-                              {"cpu_busy", r.client.cpu_busy},
-                              {"steal", r.client.steal}}},
-              {"warnings", r.warnings}};
+  return J{{"id", r.id},
+           {"status", name(r.status)},
+           {"exit_code", r.exit_code},
+           {"started_at", r.started_at},
+           {"duration_s", r.duration_s},
+           {"version", r.version},
+           {"command", r.command},
+           {"scenario", J(r.scenario)},
+           {"seed", r.seed},
+           {"host", r.host},
+           {"insecure", r.insecure},
+           {"workers", std::move(workers)},
+           {"client", J{{"saturated", r.client.saturated},
+                        {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
+                        {"cpu_busy", r.client.cpu_busy},
+                        {"steal", r.client.steal}}},
+           {"warnings", r.warnings}};
 }
 
 // ------------------------------------------------------------------------------------ reader
@@ -347,33 +354,45 @@ RunResult read_result(const json& j) {
 
 }  // namespace
 
-json summary_to_json(const RunResult& r) {
-  json groups = json::array();
+namespace {
+
+// The writer, over json (sorted keys) or ordered_json (the file: keys in skeleton order).
+template <class J>
+J build_summary(const RunResult& r) {
+  J groups = J::array();
   for (const auto& g : r.groups) {
-    json labels = json::object();
+    J labels = J::object();
     for (const auto& [k, v] : g.stats.labels) labels[k] = v;
-    groups.push_back(json{{"labels", std::move(labels)},
-                          {"totals", totals_json(g.stats.counters, r.run.duration_s, g.cost_usd)},
-                          {"errors", errors_json(g.stats)},
-                          {"metrics", metrics_json(g.stats)}});
+    groups.push_back(J{{"labels", std::move(labels)},
+                       {"totals", totals_json<J>(g.stats.counters, r.run.duration_s, g.cost_usd)},
+                       {"errors", errors_json<J>(g.stats)},
+                       {"metrics", metrics_json<J>(g.stats)}});
   }
-  json assertions = json::array();
+  J assertions = J::array();
   for (const auto& a : r.assertions) {
     assertions.push_back(
-        json{{"expr", a.expr}, {"value", optional_number(a.value)}, {"passed", a.passed}});
+        J{{"expr", a.expr}, {"value", optional_number<J>(a.value)}, {"passed", a.passed}});
   }
-  return json{{"schema", kSummarySchema},
-              {"run", run_json(r.run)},
-              {"totals", totals_json(r.total.counters, r.run.duration_s, r.cost_usd)},
-              {"errors", errors_json(r.total)},
-              {"metrics", metrics_json(r.total)},
-              {"groups", std::move(groups)},
-              {"assertions", std::move(assertions)}};
+  return J{{"schema", kSummarySchema},
+           {"run", run_json<J>(r.run)},
+           {"totals", totals_json<J>(r.total.counters, r.run.duration_s, r.cost_usd)},
+           {"errors", errors_json<J>(r.total)},
+           {"metrics", metrics_json<J>(r.total)},
+           {"groups", std::move(groups)},
+           {"assertions", std::move(assertions)}};
+}
+
+}  // namespace
+
+json summary_to_json(const RunResult& r) {
+  return build_summary<json>(r);
 }
 
 std::string summary_to_string(const RunResult& result) {
   // `replace`: a stray invalid UTF-8 byte in an error sample must not make the writer throw.
-  return summary_to_json(result).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return build_summary<nlohmann::ordered_json>(result).dump(2, ' ', false,
+                                                            json::error_handler_t::replace) +
+         "\n";
 }
 
 Expected<std::string> write_summary_json(const RunResult& result, const std::string& path) {
