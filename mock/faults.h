@@ -37,9 +37,9 @@ Expected<Fault> parse_fault(std::string_view name);
 const std::vector<Fault>& all_faults();
 
 struct FaultPlan {
-  double rate = 0;                // probability that a request gets a fault, 0..1
-  std::vector<Fault> kinds;       // chosen uniformly; empty: all_faults()
-  int after = -1;                 // tokens before a mid-stream fault; -1: half the output
+  double rate = 0;                   // probability that a request gets a fault, 0..1
+  std::vector<Fault> kinds;          // chosen uniformly; empty: all_faults()
+  int after = -1;                    // tokens before a mid-stream fault; -1: half the output
   int64_t delay_ns = 2'000'000'000;  // slow_headers delay
   int64_t drip_ns = 1'000'000;       // drip: gap between bytes
   size_t huge_line_bytes = 2 << 20;

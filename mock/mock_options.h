@@ -20,7 +20,7 @@ enum class UsageMode {
 
 // What happens to a request that arrives when `max_streams` are already running.
 enum class OverCapacity {
-  kQueue,   // waits (FIFO) for a slot; its TTFT grows with load, like a saturated GPU server
+  kQueue,      // waits (FIFO) for a slot; its TTFT grows with load, like a saturated GPU server
   kReject429,  // refused at once: 429 with Retry-After
   kReject503,  // refused at once: 503
 };
@@ -41,29 +41,29 @@ struct MockOptions {
                               // empty: $TMPDIR/llmload-mock-<pid>-cert.pem
 
   // --- timing (all nanoseconds, CLOCK_MONOTONIC) ---
-  int64_t ttft_ns = 50'000'000;       // request fully read (or slot acquired) -> first token
-  int64_t itl_ns = 10'000'000;        // gap between tokens; a chunk of k tokens waits k gaps
-  int64_t prompt_ns_per_token = 0;    // prompt processing added to TTFT, per prompt token
-  int tokens_per_chunk = 1;           // tokens per streamed event (the last chunk may hold fewer)
-  int reasoning_tokens = 0;           // reasoning_content deltas before content (OpenAI chat)
+  int64_t ttft_ns = 50'000'000;     // request fully read (or slot acquired) -> first token
+  int64_t itl_ns = 10'000'000;      // gap between tokens; a chunk of k tokens waits k gaps
+  int64_t prompt_ns_per_token = 0;  // prompt processing added to TTFT, per prompt token
+  int tokens_per_chunk = 1;         // tokens per streamed event (the last chunk may hold fewer)
+  int reasoning_tokens = 0;         // reasoning_content deltas before content (OpenAI chat)
 
   // --- output ---
   TokenDistribution tokens = TokenDistribution::fixed(64);  // when the request names no limit
-  uint64_t seed = 1;             // token text and every random choice derive from it
-  std::string model = "mock";    // listed by /v1/models and /api/tags (any name is accepted)
-  bool role_chunk = true;        // OpenAI chat: a role-only first chunk, as vLLM sends
+  uint64_t seed = 1;           // token text and every random choice derive from it
+  std::string model = "mock";  // listed by /v1/models and /api/tags (any name is accepted)
+  bool role_chunk = true;      // OpenAI chat: a role-only first chunk, as vLLM sends
   UsageMode usage_mode = UsageMode::kChunk;
 
   // --- limits and errors ---
-  size_t max_body_bytes = 1 << 20;   // a larger request body gets 413
+  size_t max_body_bytes = 1 << 20;     // a larger request body gets 413
   size_t max_header_bytes = 64 << 10;  // request line + headers beyond this get 431
-  FaultPlan faults;                  // faults at a rate (per request faults come by header)
+  FaultPlan faults;                    // faults at a rate (per request faults come by header)
 
   // --- capacity ---
-  int max_streams = 0;               // concurrent requests being generated; 0: unlimited
+  int max_streams = 0;  // concurrent requests being generated; 0: unlimited
   OverCapacity over_capacity = OverCapacity::kQueue;
-  int max_queue = 100'000;           // queued beyond this are refused with 503
-  int retry_after_s = 1;             // Retry-After on 429
+  int max_queue = 100'000;  // queued beyond this are refused with 503
+  int retry_after_s = 1;    // Retry-After on 429
 
   // --- ground truth ---
   std::string truth_file;  // JSONL, one line per request (docs/mock.md); empty: none

@@ -23,13 +23,13 @@ namespace llmload::mock {
 
 // Counters over the server's life, summed over loops (a snapshot; safe from any thread).
 struct MockStats {
-  uint64_t connections = 0;     // accepted TCP connections
-  uint64_t requests = 0;        // requests fully read (every path and status)
-  uint64_t streams = 0;         // generation requests answered (streamed or not)
-  uint64_t tokens = 0;          // tokens sent (content + reasoning)
-  uint64_t faults = 0;          // requests that got a fault
-  uint64_t refused = 0;         // refused over capacity (429/503)
-  int64_t peak_active = 0;      // most requests generating at once
+  uint64_t connections = 0;  // accepted TCP connections
+  uint64_t requests = 0;     // requests fully read (every path and status)
+  uint64_t streams = 0;      // generation requests answered (streamed or not)
+  uint64_t tokens = 0;       // tokens sent (content + reasoning)
+  uint64_t faults = 0;       // requests that got a fault
+  uint64_t refused = 0;      // refused over capacity (429/503)
+  int64_t peak_active = 0;   // most requests generating at once
   // Emission lateness: actual minus intended send time of each scheduled write (microseconds).
   double late_p50_us = 0, late_p99_us = 0, late_max_us = 0;
   uint64_t late_samples = 0;

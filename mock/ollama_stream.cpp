@@ -1,0 +1,108 @@
+// Ollama's NDJSON: one JSON object per line; /api/chat carries message.content, /api/generate
+// carries response; the last line has done:true, done_reason and the durations in ns.
+#include "mock/ollama_stream.h"
+
+namespace llmload::mock {
+
+namespace {
+
+bool is_chat(const Generation& g) {
+  return g.api == Api::kOllamaChat;
+}
+
+void line_head(const Generation& g, OutBuffer& e) {
+  e.append("{\"model\":");
+  e.append(g.model_json);
+  e.append(",\"created_at\":\"");
+  e.append(g.created_at);
+  e.append(is_chat(g) ? "\",\"message\":{\"role\":\"assistant\",\"content\":\""
+                      : "\",\"response\":\"");
+}
+
+void line_tail(const Generation& g, OutBuffer& e) {
+  e.append(is_chat(g) ? "\"},\"done\":false}\n" : "\",\"done\":false}\n");
+}
+
+void done_fields(const Generation& g, const GenTiming& t, OutBuffer& e) {
+  e.append(",\"done\":true,\"done_reason\":\"");
+  e.append(g.length_limited ? "length" : "stop");
+  e.append("\",\"total_duration\":");
+  e.append_i64(t.now_ns - t.received_ns);
+  e.append(",\"load_duration\":");
+  e.append_i64(t.started_ns - t.received_ns);
+  e.append(",\"prompt_eval_count\":");
+  e.append_i64(g.prompt_tokens);
+  e.append(",\"prompt_eval_duration\":");
+  e.append_i64(t.first_token_ns - t.started_ns);
+  e.append(",\"eval_count\":");
+  e.append_i64(g.total_tokens());
+  e.append(",\"eval_duration\":");
+  e.append_i64(t.now_ns - t.first_token_ns);
+  e.append("}");
+}
+
+}  // namespace
+
+const char* OllamaStream::content_type(bool stream) const {
+  return stream ? "application/x-ndjson" : "application/json; charset=utf-8";
+}
+
+void OllamaStream::preamble(const Generation&, ChunkSink&) const {}
+
+void OllamaStream::tokens(const Generation& g, int first, int count, ChunkSink& sink) const {
+  OutBuffer& e = sink.begin_event();
+  line_head(g, e);
+  if (is_chat(g) && first < g.reasoning_tokens) {
+    // Ollama puts a thinking model's reasoning in message.thinking.
+    e.append("\",\"thinking\":\"");
+  }
+  append_words(g, first, count, e);
+  line_tail(g, e);
+  sink.end_event();
+}
+
+void OllamaStream::finish(const Generation& g, const GenTiming& t, ChunkSink& sink) const {
+  OutBuffer& e = sink.begin_event();
+  line_head(g, e);
+  e.append(is_chat(g) ? "\"}" : "\"");
+  done_fields(g, t, e);
+  e.push('\n');
+  sink.end_event();
+}
+
+void OllamaStream::error_event(const Generation&, ChunkSink& sink) const {
+  sink.begin_event().append("{\"error\":\"mock fault: error inside the stream\"}\n");
+  sink.end_event();
+}
+
+void OllamaStream::malformed(const Generation& g, int index, ChunkSink& sink) const {
+  OutBuffer& e = sink.begin_event();
+  line_head(g, e);
+  append_words(g, index, 1, e);
+  e.append("\",\"do\n");
+  sink.end_event();
+}
+
+void OllamaStream::huge_line(const Generation& g, size_t bytes, ChunkSink& sink) const {
+  OutBuffer& e = sink.begin_event();
+  line_head(g, e);
+  e.push(' ');
+  e.append_fill('x', bytes);
+  line_tail(g, e);
+  sink.end_event();
+}
+
+void OllamaStream::body(const Generation& g, const GenTiming& t, OutBuffer& out) const {
+  line_head(g, out);
+  append_words(g, g.reasoning_tokens, g.content_tokens, out);
+  out.append(is_chat(g) ? "\"}" : "\"");
+  done_fields(g, t, out);
+}
+
+void OllamaStream::error_body(int, std::string_view message, OutBuffer& out) const {
+  out.append("{\"error\":");
+  append_json_string(out, message);
+  out.push('}');
+}
+
+}  // namespace llmload::mock
