@@ -1,0 +1,243 @@
+// HttpConnection over real loopback sockets: each body framing, callback order and
+// timestamps, and every connection-level error kind. Each test ends with uv_loop_close == 0.
+#include "worker/http_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "common/clock.h"
+#include "tests/unit/http_test_support.h"
+
+namespace llmload {
+namespace {
+
+using namespace llmload::testing;
+
+struct Fixture {
+  uv_loop_t loop;
+  Endpoint endpoint;
+  HttpRequest request;
+  Fixture(uint16_t port)
+      : endpoint(Endpoint::parse("http://127.0.0.1:" + std::to_string(port)).value()),
+        request(HttpRequest::build("POST", endpoint, "/v1/chat/completions",
+                                   {{"Authorization", "Bearer secret"}}, "{\"x\":1}")
+                    .value()) {
+    uv_loop_init(&loop);
+  }
+  // One request on a fresh owner-less connection; the connection is closed when it ends.
+  RecordingListener run(uint16_t port, std::function<void(HttpConnection&)> after_send = {}) {
+    RecordingListener l;
+    ConnectionConfig cfg;
+    cfg.endpoint = &endpoint;
+    HttpConnection* c = HttpConnection::create(&loop, cfg, nullptr);
+    l.on_done = [c](RecordingListener&) { c->close(); };
+    EXPECT_TRUE(c->send(request, &l));
+    sockaddr_in a = loopback_addr(port);
+    c->connect(reinterpret_cast<sockaddr*>(&a), mono_now_ns() + 5'000'000'000);
+    if (after_send) after_send(*c);
+    run_and_close(&loop);
+    return l;
+  }
+};
+
+void respond(int fd, const std::string& response) {
+  read_request(fd);
+  write_all(fd, response);
+  ::close(fd);
+}
+
+TEST(HttpConnection, ContentLengthResponse) {
+  TestServer server([](int fd, int) {
+    std::string req = read_request(fd);
+    EXPECT_NE(req.find("POST /v1/chat/completions HTTP/1.1\r\n"), std::string::npos);
+    EXPECT_NE(req.find("Authorization: Bearer secret\r\n"), std::string::npos);
+    EXPECT_NE(req.find("\r\n\r\n{\"x\":1}"), std::string::npos);
+    write_all(fd,
+              "HTTP/1.1 200 OK\r\nX-Request-Id: r1\r\nContent-Type: text/event-stream\r\n"
+              "Content-Length: 5\r\n\r\nhello");
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events,
+            (std::vector<std::string>{"connected", "sent", "headers", "body", "complete"}));
+  EXPECT_EQ(l.status, 200);
+  EXPECT_EQ(l.request_id, "r1");
+  EXPECT_EQ(l.content_type, "text/event-stream");
+  EXPECT_EQ(l.body, "hello");
+  EXPECT_GE(l.connect_ns, 0);
+  EXPECT_EQ(l.tls_ns, 0);
+  EXPECT_GT(l.sent_ns, 0);
+  EXPECT_LE(l.sent_ns, l.first_byte_ns);
+  EXPECT_LE(l.first_byte_ns, l.headers_ns);
+  EXPECT_LE(l.headers_ns, l.complete_ns);
+}
+
+TEST(HttpConnection, ChunkedResponseInManyWrites) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int i = 0; i < 5; ++i) {
+      write_all(fd, "6\r\ntoken" + std::to_string(i) + "\r\n");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    write_all(fd, "0\r\n\r\n");
+    read_request(fd);  // wait for the client to close
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events.back(), "complete");
+  EXPECT_EQ(l.body, "token0token1token2token3token4");
+}
+
+TEST(HttpConnection, CloseDelimitedResponse) {
+  TestServer server([](int fd, int) {
+    respond(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events.back(), "complete");
+  EXPECT_EQ(l.body, "until the end");
+}
+
+TEST(HttpConnection, ConnectRefused) {
+  uint16_t port = 0;
+  int fd = listen_loopback(&port);
+  ::close(fd);  // nothing listens there now
+  Fixture f(port);
+  RecordingListener l = f.run(port);
+  EXPECT_EQ(l.events, (std::vector<std::string>{"error:connect_refused"}));
+  EXPECT_NE(l.error.message.find("127.0.0.1:" + std::to_string(port)), std::string::npos);
+  EXPECT_EQ(l.error.message.find("secret"), std::string::npos);
+  EXPECT_FALSE(l.error.retryable);
+}
+
+TEST(HttpConnection, ConnectTimeoutOnAFullAcceptQueue) {
+  uint16_t port = 0;
+  int lfd = listen_loopback(&port, 0);  // never accepts
+  // Fill the accept queue so further SYNs are dropped and a connect hangs.
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a = loopback_addr(port);
+    ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    fillers.push_back(s);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  Fixture f(port);
+  RecordingListener l;
+  ConnectionConfig cfg;
+  cfg.endpoint = &f.endpoint;
+  HttpConnection* c = HttpConnection::create(&f.loop, cfg, nullptr);
+  c->send(f.request, &l);
+  sockaddr_in a = loopback_addr(port);
+  c->connect(reinterpret_cast<sockaddr*>(&a), mono_now_ns() + 300'000'000);
+  run_and_close(&f.loop);
+  EXPECT_EQ(l.events, (std::vector<std::string>{"error:connect_timeout"}));
+  for (int s : fillers) ::close(s);
+  ::close(lfd);
+}
+
+TEST(HttpConnection, ResetMidBody) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    reset_close(fd);
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events,
+            (std::vector<std::string>{"connected", "sent", "headers", "body", "error:reset"}));
+  EXPECT_EQ(l.body, "hello");
+  EXPECT_FALSE(l.error.retryable);
+}
+
+TEST(HttpConnection, TruncatedChunkedBody) {
+  TestServer server([](int fd, int) {
+    respond(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events.back(), "error:truncated");
+  EXPECT_EQ(l.body, "hello");
+}
+
+TEST(HttpConnection, EofBeforeAnyResponseOnAFreshConnectionIsTruncatedNotRetryable) {
+  TestServer server([](int fd, int) { respond(fd, ""); });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events, (std::vector<std::string>{"connected", "sent", "error:truncated"}));
+  EXPECT_FALSE(l.error.retryable);
+}
+
+TEST(HttpConnection, GarbageIsAProtocolError) {
+  TestServer server([](int fd, int) { respond(fd, "SSH-2.0-OpenSSH_9.2\r\n\r\n"); });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events.back(), "error:protocol");
+  EXPECT_NE(l.error.message.find("malformed HTTP response"), std::string::npos);
+}
+
+class DeadlineListener : public RecordingListener {
+ public:
+  int rearms = 0;
+  void on_request_sent(int64_t t, HttpConnection& c) override {
+    RecordingListener::on_request_sent(t, c);
+    c.arm(t + 200'000'000, ErrorKind::kTtftTimeout);
+    // Re-arming to a later deadline (idle per chunk) must keep exactly one timer working.
+    for (int i = 0; i < 1000; ++i) c.arm(t + 150'000'000 + i, ErrorKind::kIdleTimeout);
+  }
+};
+
+TEST(HttpConnection, IdleDeadlineAfterManyRearms) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    read_request(fd);  // stall until the client gives up
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  DeadlineListener l;
+  ConnectionConfig cfg;
+  cfg.endpoint = &f.endpoint;
+  HttpConnection* c = HttpConnection::create(&f.loop, cfg, nullptr);
+  c->send(f.request, &l);
+  sockaddr_in a = loopback_addr(server.port());
+  c->connect(reinterpret_cast<sockaddr*>(&a), mono_now_ns() + 5'000'000'000);
+  const int64_t t0 = mono_now_ns();
+  run_and_close(&f.loop);
+  EXPECT_EQ(l.events.back(), "error:idle_timeout");
+  EXPECT_GE(mono_now_ns() - t0, 150'000'000);  // never early
+}
+
+TEST(HttpConnection, CancelClosesWithoutFurtherCallbacks) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+    read_request(fd);
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  RecordingListener l;
+  ConnectionConfig cfg;
+  cfg.endpoint = &f.endpoint;
+  HttpConnection* c = HttpConnection::create(&f.loop, cfg, nullptr);
+  struct CancelOnBody : RecordingListener {
+    void on_body(int64_t t, const char* d, size_t n) override {
+      RecordingListener::on_body(t, d, n);
+      connection()->cancel();
+    }
+  } cl;
+  c->send(f.request, &cl);
+  sockaddr_in a = loopback_addr(server.port());
+  c->connect(reinterpret_cast<sockaddr*>(&a), mono_now_ns() + 5'000'000'000);
+  run_and_close(&f.loop);
+  EXPECT_EQ(cl.events, (std::vector<std::string>{"connected", "sent", "headers", "body"}));
+  EXPECT_EQ(cl.connection(), nullptr);
+}
+
+}  // namespace
+}  // namespace llmload

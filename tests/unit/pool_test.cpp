@@ -1,0 +1,207 @@
+// ConnectionPool on loopback: keep-alive reuse (LIFO, counted), the stale keep-alive retry,
+// the bound on connects in flight, prewarm, name resolution, shutdown.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "tests/unit/http_test_support.h"
+#include "worker/connection_pool.h"
+
+namespace llmload {
+namespace {
+
+using namespace llmload::testing;
+
+const char kOk[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+struct PoolFixture {
+  uv_loop_t loop;
+  std::unique_ptr<DnsCache> dns;
+  std::unique_ptr<ConnectionPool> pool;
+  HttpRequest request;
+  PoolFixture(const std::string& url, PoolOptions options = {})
+      : request(
+            HttpRequest::build("POST", Endpoint::parse(url).value(), "/v1/completions", {}, "{}")
+                .value()) {
+    uv_loop_init(&loop);
+    dns = std::make_unique<DnsCache>(&loop);
+    pool = std::make_unique<ConnectionPool>(&loop, Endpoint::parse(url).value(), nullptr, *dns,
+                                            options);
+  }
+  void finish() {
+    pool->shutdown([] {});
+    run_and_close(&loop);
+    pool.reset();
+    dns.reset();
+  }
+};
+
+std::string url_for(uint16_t port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
+
+TEST(ConnectionPool, SecondRequestReusesTheKeepAliveConnection) {
+  TestServer server(serve_each(kOk));
+  PoolFixture f(url_for(server.port()));
+  RecordingListener first, second;
+  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
+  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  f.pool->submit(f.request, &first);
+  run_and_close(&f.loop);
+  EXPECT_EQ(first.events,
+            (std::vector<std::string>{"connected", "sent", "headers", "body", "complete"}));
+  // No "connected": the pooled connection was reused.
+  EXPECT_EQ(second.events, (std::vector<std::string>{"sent", "headers", "body", "complete"}));
+  EXPECT_EQ(f.pool->counters().opened, 1u);
+  EXPECT_EQ(f.pool->counters().reused, 1u);
+  EXPECT_EQ(f.pool->counters().retries, 0u);
+  EXPECT_EQ(server.accepted(), 1);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, StaleKeepAliveConnectionIsRetriedOnceOnAFreshOne) {
+  // Connection 0 answers once with keep-alive, then the server closes it at once: the second
+  // request, written from the first one's on_complete, meets a connection closed under it.
+  TestServer server([](int fd, int index) {
+    if (index == 0) {
+      read_request(fd);
+      write_all(fd, kOk);
+      ::close(fd);
+      return;
+    }
+    serve_each(kOk)(fd, index);
+  });
+  PoolFixture f(url_for(server.port()));
+  RecordingListener first, second;
+  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
+  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  f.pool->submit(f.request, &first);
+  run_and_close(&f.loop);
+  EXPECT_EQ(first.events.back(), "complete");
+  ASSERT_EQ(second.events.back(), "complete") << second.error.message;
+  EXPECT_EQ(second.retries, 1);
+  EXPECT_EQ(second.events.front(), "sent");  // first on the stale connection
+  EXPECT_EQ(second.body, "ok");
+  EXPECT_EQ(f.pool->counters().retries, 1u);
+  EXPECT_EQ(f.pool->counters().opened, 2u);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, ConnectsInFlightAreBounded) {
+  TestServer server(serve_each(kOk), /*concurrent=*/true);
+  PoolOptions o;
+  o.max_connects_in_flight = 2;
+  PoolFixture f(url_for(server.port()), o);
+  std::vector<RecordingListener> ls(6);
+  size_t max_connecting = 0;
+  int done = 0;
+  for (auto& l : ls) {
+    l.on_done = [&](RecordingListener&) {
+      max_connecting = std::max(max_connecting, f.pool->connecting());
+      if (++done == 6) f.pool->shutdown([] {});
+    };
+    f.pool->submit(f.request, &l);
+    max_connecting = std::max(max_connecting, f.pool->connecting());
+  }
+  EXPECT_EQ(f.pool->connecting(), 2u);
+  EXPECT_EQ(f.pool->waiting(), 4u);
+  run_and_close(&f.loop);
+  for (auto& l : ls) EXPECT_EQ(l.events.back(), "complete");
+  EXPECT_LE(max_connecting, 2u);
+  EXPECT_EQ(f.pool->counters().opened + f.pool->counters().reused, 6u);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, PrewarmOpensIdleConnectionsThatRequestsThenUse) {
+  TestServer server(serve_each(kOk), /*concurrent=*/true);
+  PoolFixture f(url_for(server.port()));
+  f.pool->prewarm(2);
+  uv_timer_t wait;
+  uv_timer_init(&f.loop, &wait);
+  wait.data = &f;
+  RecordingListener l;
+  l.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  struct Ctx {
+    PoolFixture* f;
+    RecordingListener* l;
+  } ctx{&f, &l};
+  wait.data = &ctx;
+  uv_timer_start(
+      &wait,
+      [](uv_timer_t* t) {
+        auto* c = static_cast<Ctx*>(t->data);
+        if (c->f->pool->idle() < 2) {
+          uv_timer_start(t, t->timer_cb, 5, 0);
+          return;
+        }
+        c->f->pool->submit(c->f->request, c->l);
+        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+      },
+      5, 0);
+  run_and_close(&f.loop);
+  EXPECT_EQ(l.events, (std::vector<std::string>{"sent", "headers", "body", "complete"}));
+  EXPECT_EQ(f.pool->counters().opened, 2u);
+  EXPECT_EQ(f.pool->counters().connected, 2u);
+  EXPECT_EQ(f.pool->counters().reused, 1u);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, LocalhostIsResolvedOnceAndCached) {
+  TestServer server(serve_each(kOk));
+  PoolFixture f("http://localhost:" + std::to_string(server.port()));
+  RecordingListener first, second;
+  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
+  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  f.pool->submit(f.request, &first);
+  run_and_close(&f.loop);
+  // localhost may resolve to ::1 first where nothing listens; either way it was resolved once.
+  EXPECT_EQ(f.dns->lookups(), 1u);
+  EXPECT_NE(f.dns->cached("localhost", server.port()), nullptr);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, ConnectRefusedReachesTheListener) {
+  uint16_t port = 0;
+  ::close(listen_loopback(&port));
+  PoolFixture f(url_for(port));
+  RecordingListener l;
+  f.pool->submit(f.request, &l);
+  run_and_close(&f.loop);
+  EXPECT_EQ(l.events, (std::vector<std::string>{"error:connect_refused"}));
+  EXPECT_EQ(f.pool->counters().connect_failures, 1u);
+  f.pool.reset();
+}
+
+TEST(ConnectionPool, CancelQueuedAndInFlight) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    write_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    read_request(fd);  // stall until the client closes
+    ::close(fd);
+  });
+  PoolOptions o;
+  o.max_connects_in_flight = 1;
+  PoolFixture f(url_for(server.port()), o);
+  RecordingListener a, b;
+  struct CancelOnHeaders : RecordingListener {
+    ConnectionPool* pool;
+    void on_response_headers(int64_t t, int64_t fb, const ResponseHead& h) override {
+      RecordingListener::on_response_headers(t, fb, h);
+      pool->cancel(this);
+      pool->shutdown([] {});
+    }
+  } c;
+  c.pool = f.pool.get();
+  f.pool->submit(f.request, &c);
+  f.pool->submit(f.request, &b);  // waits for the connect slot
+  EXPECT_EQ(f.pool->waiting(), 1u);
+  f.pool->cancel(&b);
+  EXPECT_EQ(f.pool->waiting(), 0u);
+  run_and_close(&f.loop);
+  EXPECT_EQ(c.events, (std::vector<std::string>{"connected", "sent", "headers"}));
+  EXPECT_TRUE(b.events.empty());
+  f.pool.reset();
+}
+
+}  // namespace
+}  // namespace llmload
