@@ -1,9 +1,230 @@
+// llmload validate SCENARIO [overrides]: checks a scenario without sending a request and says
+// what it will do. Exit 0: valid; 2: invalid (every problem on stderr).
+#include <cstdio>
+#include <memory>
+#include <string>
+
 #include "cli/commands.h"
+#include "cli/override_flags.h"
+#include "common/duration.h"
+#include "common/exit_codes.h"
+#include "common/overrides.h"
+#include "common/prompts.h"
+#include "common/scenario.h"
 
 namespace llmload::cli {
 
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// A distribution of nanoseconds, in duration units.
+std::string describe_durations(const Distribution& d) {
+  auto f = [](double ns) { return format_duration_ns(static_cast<int64_t>(ns)); };
+  switch (d.kind) {
+    case DistKind::kFixed:
+      return f(d.value);
+    case DistKind::kUniform:
+      return "uniform [" + f(d.min) + ", " + f(d.max) + "]";
+    case DistKind::kNormal:
+    case DistKind::kLognormal:
+      return std::string(d.kind == DistKind::kNormal ? "normal" : "lognormal") + " mean " +
+             f(d.mean) + " stddev " + f(d.stddev) +
+             (d.has_max ? " [" + f(d.min) + ", " + f(d.max) + "]" : "");
+  }
+  return "";
+}
+
+void print_targets(const Scenario& s) {
+  std::printf("targets (%zu):\n", s.targets.size());
+  for (const Target& t : s.targets) {
+    std::printf("  %s: %s, api %s, weight %s%s\n", t.name.c_str(),
+                t.is_mock() ? "built-in mock" : t.url.c_str(), std::string(api_name(t.api)).c_str(),
+                num(t.weight).c_str(), t.tls.insecure ? ", TLS verification OFF" : "");
+    for (const ModelChoice& m : t.models) {
+      std::printf("    model %s (weight %s)\n", m.name.c_str(), num(m.weight).c_str());
+    }
+    for (const Header& h : t.headers) {
+      std::printf("    header %s: %s\n", h.name.c_str(),
+                  h.secret ? "*** (secret)" : h.value.c_str());
+    }
+  }
+}
+
+void print_load(const Scenario& s) {
+  const Load& l = s.load;
+  const bool rate = l.mode == LoadMode::kRate;
+  std::string shape;
+  if (l.stages.empty()) {
+    shape = rate ? num(l.rate) + " requests/s, " +
+                       (l.arrival == Arrival::kPoisson ? "poisson" : "constant") + " arrivals"
+                 : std::to_string(l.concurrency) + " in flight";
+  } else {
+    shape = std::to_string(l.stages.size()) + " stages:";
+    for (const Stage& st : l.stages) {
+      shape += " " + format_duration_ns(st.duration_ns) + "→" +
+               (rate ? num(st.rate) + "/s" : std::to_string(st.concurrency));
+    }
+  }
+  std::printf("load: %s mode, %s\n", rate ? "rate" : "concurrency", shape.c_str());
+  if (rate && l.max_in_flight > 0)
+    std::printf("  max in flight: %lld\n", (long long)l.max_in_flight);
+  if (!rate) {
+    std::printf("  think time: %s\n",
+                l.think_time.is_zero() ? "none" : describe_durations(l.think_time).c_str());
+  }
+  std::string limits;
+  if (l.requests > 0) limits += std::to_string(l.requests) + " requests";
+  if (l.duration_ns > 0)
+    limits += (limits.empty() ? "" : " or ") + format_duration_ns(l.duration_ns);
+  std::printf("limits: %s (first reached ends the run); warmup %s; grace %s; interval %s\n",
+              limits.c_str(), format_duration_ns(l.warmup_ns).c_str(),
+              format_duration_ns(l.grace_ns).c_str(), format_duration_ns(s.interval_ns).c_str());
+}
+
+// Prompt source and input-length statistics (over the whole dataset, or over the synthetic
+// prompts a run would use).
+bool print_prompts(const Scenario& s) {
+  const PromptSource& p = s.prompts;
+  std::printf("prompts: %s", std::string(prompt_source_name(p.kind)).c_str());
+  if (!p.file.empty()) std::printf(" %s", p.file.c_str());
+  if (p.kind == PromptSourceKind::kSynthetic) {
+    std::printf(", input tokens %s, shared prefix %lld", p.input_tokens.describe().c_str(),
+                (long long)p.shared_prefix_tokens);
+  } else {
+    const char* sampling = p.sampling == Sampling::kShuffle      ? "shuffle (without replacement)"
+                           : p.sampling == Sampling::kSequential ? "sequential"
+                                                                 : "random (with replacement)";
+    std::printf(", sampling %s", sampling);
+  }
+  if (p.unique_prefix) std::printf(", unique prefix per request");
+  if (p.kind == PromptSourceKind::kConversations) {
+    std::printf(", history %s", p.history == History::kLive ? "live" : "recorded");
+  }
+  std::printf("\n");
+  size_t count = std::min<size_t>(prompt_count_for_run(s), 10000);
+  Scenario copy = s;
+  const char* over = "synthetic sample";
+  if (p.kind != PromptSourceKind::kSynthetic) {
+    auto entries = load_prompt_entries(p);
+    if (!entries) {
+      std::fprintf(stderr, "%s\n", entries.error().c_str());
+      return false;
+    }
+    count = entries->size();
+    copy.prompts.sampling = Sampling::kSequential;
+    copy.prompts.unique_prefix = false;
+    over = "dataset";
+  }
+  auto prompts = sample_prompts(copy, count, s.seed);
+  if (!prompts) {
+    std::fprintf(stderr, "%s\n", prompts.error().c_str());
+    return false;
+  }
+  const PromptLengthStats st = prompt_length_stats(*prompts);
+  std::printf("  input tokens (%s, ≈ words): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld\n",
+              over, st.count, st.mean, (long long)st.p50, (long long)st.p90, (long long)st.max);
+  return true;
+}
+
+void print_rest(const Scenario& s) {
+  const Output& o = s.output;
+  std::printf("output: max_tokens %s, ignore_eos %s",
+              o.max_tokens ? o.max_tokens->describe().c_str() : "server default",
+              o.ignore_eos ? "true" : "false");
+  if (o.temperature) std::printf(", temperature %s", num(*o.temperature).c_str());
+  if (!o.extra.empty()) std::printf(", extra %s", o.extra.dump().c_str());
+  std::printf("\n");
+  const RequestSlo& r = s.slo.request;
+  if (!r.empty()) {
+    std::printf("slo.request:");
+    auto show = [](const char* n, const std::optional<int64_t>& v) {
+      if (v) std::printf(" %s <= %s", n, format_duration_ns(*v).c_str());
+    };
+    show("ttft", r.ttft_ns), show("ttfo", r.ttfo_ns), show("tpot", r.tpot_ns),
+        show("itl", r.itl_ns), show("e2e", r.e2e_ns);
+    std::printf("\n");
+  }
+  for (const SloAssertion& a : s.slo.asserts) {
+    std::printf("assert: %s%s\n", a.text.c_str(),
+                a.abort_on_fail && a.text.find("abort_on_fail") == std::string::npos
+                    ? " (abort_on_fail)"
+                    : "");
+  }
+  switch (s.sweep.kind) {
+    case SweepKind::kNone:
+      break;
+    case SweepKind::kConcurrency: {
+      std::string v;
+      for (int64_t c : s.sweep.concurrency) v += (v.empty() ? "" : ", ") + std::to_string(c);
+      std::printf("sweep: concurrency %s\n", v.c_str());
+      break;
+    }
+    case SweepKind::kRate: {
+      std::string v;
+      for (double r : s.sweep.rate) v += (v.empty() ? "" : ", ") + num(r);
+      std::printf("sweep: rate %s\n", v.c_str());
+      break;
+    }
+    case SweepKind::kSearch:
+      std::printf("sweep: search %s from %s to %s, factor %s, precision %s\n",
+                  s.sweep.search_mode == LoadMode::kRate ? "rate" : "concurrency",
+                  num(s.sweep.search_min).c_str(), num(s.sweep.search_max).c_str(),
+                  num(s.sweep.search_factor).c_str(), num(s.sweep.search_precision).c_str());
+      break;
+  }
+  std::printf("on worker loss: %s; seed %llu\n",
+              s.on_worker_loss == OnWorkerLoss::kStop ? "stop" : "continue",
+              (unsigned long long)s.seed);
+  for (const auto& [model, p] : s.pricing) {
+    std::printf("pricing %s: $%s / Mtok in, $%s / Mtok out\n", model.c_str(),
+                num(p.input_per_mtok).c_str(), num(p.output_per_mtok).c_str());
+  }
+  if (!s.tags.empty()) {
+    std::printf("tags:");
+    for (const auto& [k, v] : s.tags) std::printf(" %s=%s", k.c_str(), v.c_str());
+    std::printf("\n");
+  }
+  for (const std::string& o : s.overrides) std::printf("override: %s\n", o.c_str());
+}
+
+}  // namespace
+
 void register_validate(CLI::App& app, int& exit_code) {
-  register_not_built(app, exit_code, "validate", "check a scenario file without running it");
+  CLI::App* sub = app.add_subcommand("validate", "check a scenario file without running it");
+  auto path = std::make_shared<std::string>();
+  auto overrides = std::make_shared<Overrides>();
+  sub->add_option("SCENARIO", *path, "scenario file (YAML or JSON)")->required();
+  add_override_flags(sub, *overrides);
+  sub->callback([&exit_code, path, overrides] {
+    auto s = load_scenario_with_overrides(*path, *overrides);
+    if (!s) {
+      std::fprintf(stderr, "%s\n%s: invalid\n", s.error().c_str(), path->c_str());
+      exit_code = kExitUsage;
+      return;
+    }
+    // Secrets: a missing variable is only a warning here (it is an error in run).
+    std::vector<std::string> errors = resolve_secrets(*s, false);
+    for (const std::string& e : errors) std::fprintf(stderr, "%s: %s\n", path->c_str(), e.c_str());
+    std::printf("scenario: %s (%s)\n", s->name.c_str(), s->source_path.c_str());
+    if (!s->description.empty()) std::printf("  %s\n", s->description.c_str());
+    print_targets(*s);
+    print_load(*s);
+    const bool prompts_ok = print_prompts(*s);
+    print_rest(*s);
+    for (const std::string& w : s->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (!errors.empty() || !prompts_ok) {
+      std::fprintf(stderr, "%s: invalid\n", path->c_str());
+      exit_code = kExitUsage;
+      return;
+    }
+    std::printf("valid: no request was sent\n");
+    exit_code = kExitOk;
+  });
 }
 
 }  // namespace llmload::cli

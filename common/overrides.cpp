@@ -137,9 +137,14 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
     std::string value = colon == std::string::npos ? "" : h.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
     while (!name.empty() && name.back() == ' ') name.pop_back();
+    // The value is never quoted back: it may be a secret typed on the command line.
+    if (colon == std::string::npos) {
+      errors.push_back("--header: expected 'Name: value' (no ':' found)");
+      continue;
+    }
     if (name.empty() || name.find_first_of(" \t\r\n") != std::string::npos ||
         value.find_first_of("\r\n") != std::string::npos) {
-      errors.push_back("--header: expected 'Name: value', got '" + name + ": ...'");
+      errors.push_back("--header: expected 'Name: value', got the name '" + name + "'");
       continue;
     }
     auto probe = expand_env(value, [](const std::string&) { return std::string(); });
