@@ -88,11 +88,15 @@ HdrHistogram HdrHistogram::for_micros() {
 bool HdrHistogram::record(int64_t value, int64_t count) noexcept {
   if (count < 0) return false;
   if (value < 0 || value > highest_trackable_) {
-    overflow_count_ += count;
+    if (__builtin_add_overflow(overflow_count_, count, &overflow_count_))
+      overflow_count_ = std::numeric_limits<int64_t>::max();
     return false;
   }
+  // Every slot count is <= the total, so a total that fits means no slot overflows either.
+  int64_t new_total;
+  if (__builtin_add_overflow(total_count_, count, &new_total)) return false;
+  total_count_ = new_total;
   counts_[counts_index(value)] += count;
-  total_count_ += count;
   if (count > 0) {
     int64_t internal_max = value | unit_magnitude_mask_;
     if (internal_max > max_value_) max_value_ = internal_max;
@@ -111,8 +115,10 @@ bool HdrHistogram::record_corrected(int64_t value, int64_t expected_interval) no
     int64_t bucket_low = lowest_equivalent(missing);
     int64_t in_bucket = (missing - std::max(bucket_low, expected_interval)) / expected_interval + 1;
     int64_t lowest_in_bucket = missing - (in_bucket - 1) * expected_interval;
+    int64_t new_total;
+    if (__builtin_add_overflow(total_count_, in_bucket, &new_total)) return false;
+    total_count_ = new_total;
     counts_[counts_index(missing)] += in_bucket;
-    total_count_ += in_bucket;
     if (lowest_in_bucket < min_value_) min_value_ = lowest_in_bucket;
     missing = lowest_in_bucket - expected_interval;
   }
@@ -120,6 +126,10 @@ bool HdrHistogram::record_corrected(int64_t value, int64_t expected_interval) no
 }
 
 bool HdrHistogram::add(const HdrHistogram& other) {
+  int64_t sum;
+  if (__builtin_add_overflow(total_count_, other.total_count_, &sum) ||
+      __builtin_add_overflow(overflow_count_, other.overflow_count_, &sum))
+    throw std::overflow_error("HdrHistogram::add: counts would exceed 2^63 - 1");
   overflow_count_ += other.overflow_count_;
   if (other.total_count_ == 0) return other.overflow_count_ == 0;
   bool all_fit = other.overflow_count_ == 0;
@@ -303,25 +313,32 @@ std::vector<HdrHistogram::PercentilePoint> HdrHistogram::percentiles(
   double level = 0.0;
   int64_t cumulative = 0;
   size_t i = 0;
+  size_t last_counted = 0;  // the slot where the cumulative count last grew
   bool fresh = true;
   while (cumulative < total_count_ && i < counts_.size()) {
     int64_t c = counts_[i];
     if (fresh) {
       cumulative += c;
+      if (c != 0) last_counted = i;
       fresh = false;
     }
     if (c != 0 && (100.0 * static_cast<double>(cumulative)) / total >= level) {
       out.push_back({level, highest_equivalent(value_from_index(i)), cumulative});
       double halvings = std::floor(std::log(100.0 / (100.0 - level)) / std::log(2.0));
       halvings = std::min(halvings, 1000.0);
-      level += 100.0 / (ticks_per_half_distance * std::ldexp(1.0, static_cast<int>(halvings) + 1));
-      continue;  // the same slot may reach the next level too
+      double next = level + 100.0 / (ticks_per_half_distance *
+                                     std::ldexp(1.0, static_cast<int>(halvings) + 1));
+      if (next > level) {
+        level = next;
+        continue;  // the same slot may reach the next level too
+      }
+      // The level no longer moves in floating point (only with astronomical counts, where the
+      // reference would loop forever): go on to the next slot so the walk always ends.
     }
     ++i;
     fresh = true;
   }
-  if (i < counts_.size())
-    out.push_back({100.0, highest_equivalent(value_from_index(i)), cumulative});
+  out.push_back({100.0, highest_equivalent(value_from_index(last_counted)), cumulative});
   return out;
 }
 

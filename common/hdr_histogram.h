@@ -29,7 +29,8 @@ class HdrHistogram {
 
   // Records `count` occurrences of `value`. No allocation. False (and `count` added to
   // overflow_count()) when value < 0 or value > highest_trackable(). A negative count is a
-  // caller bug: false, nothing recorded or counted.
+  // caller bug: false, nothing recorded or counted; so is a count that would take the total
+  // past 2^63 - 1 (refused the same way).
   bool record(int64_t value, int64_t count = 1) noexcept;
   // Records value, then back-fills the samples a stalled recorder missed: value - k*interval
   // for k = 1.. while >= interval (the reference recordValueWithExpectedInterval; the same
@@ -38,7 +39,9 @@ class HdrHistogram {
   bool record_corrected(int64_t value, int64_t expected_interval) noexcept;
 
   // Adds every count of `other`, whatever its settings; values beyond this histogram's range
-  // are counted as overflow here. Returns false if any value overflowed.
+  // are counted as overflow here (and other's overflow_count() is added to ours). Returns false
+  // if any value overflowed. Throws std::overflow_error, adding nothing, if the total or
+  // overflow count would pass 2^63 - 1 (only hostile input gets there).
   bool add(const HdrHistogram& other);
   void reset() noexcept;
 

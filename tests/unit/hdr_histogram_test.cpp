@@ -296,3 +296,35 @@ TEST(HdrHistogram, PercentileIterationFollowsTheReferenceTicks) {
 
 }  // namespace
 }  // namespace llmload
+
+namespace llmload {
+namespace {
+
+TEST(HdrHistogram, PercentileIterationEndsEvenWithAstronomicalCounts) {
+  // 100 * cumulative / total rounds to 100.0 long before the last count: the reference's
+  // level stops moving in floating point there and its iterator never ends; ours does.
+  HdrHistogram h = HdrHistogram::for_micros();
+  h.record(1, INT64_MAX / 2);
+  h.record(5);
+  h.record(7);
+  std::vector<HdrHistogram::PercentilePoint> pts = h.percentiles(5);
+  ASSERT_FALSE(pts.empty());
+  EXPECT_LT(pts.size(), 2'000u);
+  EXPECT_EQ(pts.back().percentile, 100.0);
+  EXPECT_EQ(pts.back().value, 7);
+  EXPECT_EQ(pts.back().cumulative_count, INT64_MAX / 2 + 2);
+}
+
+TEST(HdrHistogram, CountsNeverOverflowSilently) {
+  HdrHistogram h = HdrHistogram::for_micros();
+  EXPECT_TRUE(h.record(10, INT64_MAX - 1));
+  EXPECT_FALSE(h.record(10, 2));  // would pass 2^63 - 1: refused
+  EXPECT_EQ(h.total_count(), INT64_MAX - 1);
+  HdrHistogram other = HdrHistogram::for_micros();
+  other.record(20, 5);
+  EXPECT_THROW(h.add(other), std::overflow_error);
+  EXPECT_EQ(h.total_count(), INT64_MAX - 1);  // nothing added
+}
+
+}  // namespace
+}  // namespace llmload

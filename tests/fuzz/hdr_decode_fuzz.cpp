@@ -1,0 +1,56 @@
+// Fuzzes the HdrHistogram decoders with untrusted input: raw V2 bytes (plain or compressed),
+// base64 text, and .hlog text. Every input goes through all three. Whatever decodes must be
+// usable (queries, iteration) and must survive a re-encode round trip unchanged.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+
+#include "common/hdr_histogram.h"
+#include "common/hdr_log.h"
+
+namespace {
+
+// Small enough for speed, large enough for for_micros() (23,552 slots).
+constexpr int64_t kMaxCounts = 1 << 16;
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void exercise(const llmload::HdrHistogram& h) {
+  volatile int64_t sink = h.total_count() + h.min() + h.max();
+  sink = sink + h.value_at_percentile(50) + h.value_at_percentile(99.9) + h.value_at_percentile(0) +
+         h.value_at_percentile(100);
+  volatile double d = h.mean() + h.stddev();
+  (void)d;
+  check(h.min() <= h.max());
+  check(h.value_at_percentile(50) <= h.value_at_percentile(99.9) || h.total_count() == 0);
+  check(h.percentiles(2).size() <= h.recorded_buckets().size() + 2'000);
+  int64_t sum = 0;
+  for (const auto& b : h.recorded_buckets()) sum += b.count;
+  check(sum == h.total_count());
+  auto again = llmload::HdrHistogram::decode(h.encode_compressed(1), kMaxCounts);
+  check(again.ok() && *again == h);
+  llmload::HdrHistogram merged = llmload::HdrHistogram::for_micros();
+  try {
+    merged.add(h);
+    check(merged.total_count() + merged.overflow_count() == h.total_count());
+  } catch (const std::overflow_error&) {
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  auto raw = llmload::HdrHistogram::decode(bytes, kMaxCounts);
+  if (raw.ok()) exercise(*raw);
+  auto text = llmload::HdrHistogram::from_base64(bytes, kMaxCounts);
+  if (text.ok()) exercise(*text);
+  auto log = llmload::parse_hdr_log(bytes, "fuzz", kMaxCounts);
+  if (log.ok())
+    for (const auto& h : log->intervals) exercise(h);
+  return 0;
+}
