@@ -7,8 +7,11 @@
 namespace llmload {
 namespace {
 
-// The URL with any userinfo removed, for error messages.
-std::string redact(std::string_view url) {
+Error bad(std::string_view url, std::string_view why);
+
+}  // namespace
+
+std::string Endpoint::redact(std::string_view url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return std::string(url);
   const size_t auth_begin = scheme_end + 3;
@@ -19,8 +22,10 @@ std::string redact(std::string_view url) {
   return std::string(url.substr(0, auth_begin)) + "***@" + std::string(url.substr(at + 1));
 }
 
+namespace {
+
 Error bad(std::string_view url, std::string_view why) {
-  return Error{"target URL '" + redact(url) + "': " + std::string(why)};
+  return Error{"target URL '" + Endpoint::redact(url) + "': " + std::string(why)};
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ struct Endpoint {
   // a query or a fragment. Errors name the URL (credentials removed).
   static Expected<Endpoint> parse(std::string_view url);
 
+  // `url` with any user:password@ replaced by ***@ (for messages about an unparsable URL).
+  static std::string redact(std::string_view url);
+
   // The request path for an adapter's endpoint path (which starts with '/'):
   // prefix "/v1" + "/v1/models" -> "/v1/models"; prefix "/proxy" + "/v1/models" ->
   // "/proxy/v1/models".

@@ -109,6 +109,8 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   // Heap-allocated; freed after close (by the owner, or by itself when owner is null).
   static HttpConnection* create(uv_loop_t* loop, const ConnectionConfig& config,
                                 ConnectionOwner* owner);
+  // Only an owner deletes a connection, inside on_connection_closed (never earlier).
+  ~HttpConnection() override;
 
   // Starts connecting; the connect deadline is armed (kConnectTimeout). Failures arrive
   // asynchronously, never from inside this call.
@@ -141,9 +143,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   bool owner_listed = false;
 
  private:
-  friend class ConnectionPool;  // deletes its connections in on_connection_closed
   HttpConnection(uv_loop_t* loop, const ConnectionConfig& config, ConnectionOwner* owner);
-  ~HttpConnection() override;
   void transition(State to);
   HttpListener* detach();  // ends the current request's link to its listener
   void write_request();
