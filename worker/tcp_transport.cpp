@@ -1,7 +1,9 @@
 #include "worker/tcp_transport.h"
 
+#include <csignal>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -31,6 +33,10 @@ std::string io_message(const char* what, int status) {
 }  // namespace
 
 TcpTransport::TcpTransport(uv_loop_t* loop, TransportHandler* handler) : handler_(handler) {
+  // libuv writes with write(2): a peer that closed would raise SIGPIPE and kill the process.
+  // A load generator must see EPIPE instead, so the first transport ignores SIGPIPE for good.
+  static std::once_flag once;
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
   uv_tcp_init(loop, &tcp_);  // cannot fail: no socket is created until connect
   tcp_.data = this;
   connect_req_.data = this;

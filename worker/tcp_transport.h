@@ -1,5 +1,6 @@
 // Plain TCP over uv_tcp_t: TCP_NODELAY on, reads into one per-thread buffer (no allocation per
 // read), one CLOCK_MONOTONIC read per socket read, writes tried synchronously first.
+// The first TcpTransport sets SIGPIPE to ignored process-wide (EPIPE is an error value here).
 #pragma once
 
 #include <uv.h>

@@ -211,6 +211,10 @@ void TlsTransport::fail(int64_t t, ErrorKind kind, bool peer_closed, std::string
 }
 
 void TlsTransport::close() {
+  // Closing a healthy connection (idle, or a request we cancelled) is not a TLS failure: mark
+  // the shutdown done so OpenSSL keeps the session resumable instead of discarding it.
+  if (ssl_ != nullptr && handshake_done_ && !failed_)
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   tcp_.close();
 }
 
