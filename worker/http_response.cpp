@@ -106,6 +106,10 @@ int HttpResponseParser::on_header_value_complete() {
 
 int HttpResponseParser::on_headers_complete() {
   const int status = llhttp_get_status_code(&parser_);
+  if (status < 100 || status > 999) {
+    error_ = "invalid HTTP status " + std::to_string(status);
+    return -1;
+  }
   if (status == 101) {
     error_ = "unexpected 101 Switching Protocols";
     return -1;

@@ -81,7 +81,6 @@ class HttpResponseParser {
   size_t header_bytes_ = 0;
   char name_[32];  // current header name, lower-cased (longer names are not ours)
   size_t name_len_ = 0;
-  bool name_done_ = false;  // the value of this name has started
   Capture capture_ = Capture::kNone;
   std::string request_id_;
   std::string content_type_;

@@ -169,6 +169,15 @@ TEST(HttpResponseParser, GarbageIsAProtocolError) {
   EXPECT_NE(p.error().find("malformed HTTP response"), std::string::npos);
 }
 
+TEST(HttpResponseParser, StatusBelow100IsAProtocolError) {
+  Sink sink;
+  HttpResponseParser p(&sink);
+  EXPECT_EQ(feed_all(p, {"HTTP/1.1 011 Odd\r\nContent-Length: 0\r\n\r\n"}, false),
+            ParseStatus::kError);
+  EXPECT_EQ(sink.heads, 0);
+  EXPECT_NE(p.error().find("invalid HTTP status"), std::string::npos);
+}
+
 TEST(HttpResponseParser, BadChunkSizeIsAProtocolError) {
   Sink sink;
   HttpResponseParser p(&sink);
