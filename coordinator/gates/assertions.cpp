@@ -29,10 +29,10 @@ bool is_growing_count(const std::string& total) {
 
 std::string format_value(double v, const SloAssertion& a) {
   char buf[64];
-  bool time = a.kind == SloVarKind::kMetricStat && a.stat != "count" &&
-              slo_is_time_metric(a.metric);
-  bool ratio = a.kind == SloVarKind::kTotal &&
-               (a.metric == "error_rate" || a.metric == "goodput_ratio");
+  bool time =
+      a.kind == SloVarKind::kMetricStat && a.stat != "count" && slo_is_time_metric(a.metric);
+  bool ratio =
+      a.kind == SloVarKind::kTotal && (a.metric == "error_rate" || a.metric == "goodput_ratio");
   if (time)
     std::snprintf(buf, sizeof buf, "%.3f ms", v);
   else if (ratio)
@@ -68,8 +68,7 @@ std::optional<double> assertion_variable(const SloAssertion& a, const RunResult&
       }
       ++matched;
     }
-    if (matched == 0)
-      return fail("no group has " + a.group->key + "=" + a.group->value);
+    if (matched == 0) return fail("no group has " + a.group->key + "=" + a.group->value);
     stats = &selected;
     cost = any_cost ? std::optional<double>(group_cost) : std::nullopt;
   }

@@ -24,6 +24,34 @@ double stat_value(const HdrHistogram& h, const std::string& stat, double scale) 
   return double(h.value_at_percentile(q)) / scale;
 }
 
+// Ranks [lo, hi] (1-based order statistics) that hold the q-quantile of n samples with 95%
+// confidence. The number of samples below the true quantile is Binomial(n, q): exact sums where
+// the distribution is narrow or skewed, the normal approximation where it is wide.
+std::pair<double, double> quantile_rank_interval(double n, double q) {
+  double var = n * q * (1 - q);
+  if (var >= 9) {
+    double spread = kZ * std::sqrt(var);
+    return {std::max(1.0, std::floor(n * q - spread)), std::min(n, std::ceil(n * q + spread))};
+  }
+  // Exact: lo = the largest l with P(B < l) <= 2.5%, hi = the smallest u with P(B < u) >= 97.5%.
+  int64_t count = int64_t(n);
+  double cdf = 0, lo = 1, hi = n;
+  bool hi_set = false;
+  for (int64_t k = 0; k <= count; ++k) {
+    // cdf is P(B < k) here.
+    if (cdf <= 0.025) lo = double(std::max<int64_t>(1, k));
+    if (!hi_set && cdf >= 0.975) {
+      hi = double(std::max<int64_t>(1, k));
+      hi_set = true;
+    }
+    double log_pmf = std::lgamma(n + 1) - std::lgamma(double(k) + 1) -
+                     std::lgamma(n - double(k) + 1) + double(k) * std::log(q) +
+                     (n - double(k)) * std::log1p(-q);
+    cdf += std::exp(log_pmf);
+  }
+  return {lo, hi};
+}
+
 Interval stat_interval(const HdrHistogram& h, const std::string& stat, double scale) {
   double n = double(h.total_count());
   if (stat == "mean") {
@@ -32,8 +60,7 @@ Interval stat_interval(const HdrHistogram& h, const std::string& stat, double sc
     return {m - half, m + half};
   }
   double q = stat == "p999" ? 0.999 : std::stod(stat.substr(1)) / 100.0;
-  double spread = kZ * std::sqrt(n * q * (1 - q));
-  double lo_rank = std::max(0.0, n * q - spread), hi_rank = std::min(n, n * q + spread);
+  auto [lo_rank, hi_rank] = quantile_rank_interval(n, q);
   return {double(h.value_at_percentile(100.0 * lo_rank / n)) / scale,
           double(h.value_at_percentile(100.0 * hi_rank / n)) / scale};
 }
@@ -83,8 +110,8 @@ void compare_totals(std::vector<CompareRow>& rows, const RunResult& b, const Run
   if (row.baseline && row.current) {
     auto half = [](double p, double n) { return kZ * std::sqrt(std::max(p * (1 - p), 1e-12) / n); };
     double nb = double(b.total.counters.requests), nc = double(c.total.counters.requests);
-    row.significant = std::fabs(*row.baseline - *row.current) >
-                      half(*row.baseline, nb) + half(*row.current, nc);
+    row.significant =
+        std::fabs(*row.baseline - *row.current) > half(*row.baseline, nb) + half(*row.current, nc);
   }
   rows.push_back(std::move(row));
 }
@@ -137,8 +164,8 @@ Expected<FailOnRule> parse_fail_on(const std::string& text) {
   }
   if (left.empty()) return bad("no variable");
   size_t dot = left.rfind('.');
-  static const char* kStats[] = {"count", "min", "mean", "stddev", "p50", "p90",
-                                 "p95",   "p99", "p999", "max"};
+  static const char* kStats[] = {"count", "min", "mean", "stddev", "p50",
+                                 "p90",   "p95", "p99",  "p999",   "max"};
   bool is_stat = false;
   if (dot != std::string::npos)
     for (const char* s : kStats) is_stat = is_stat || left.substr(dot + 1) == s;
@@ -146,7 +173,8 @@ Expected<FailOnRule> parse_fail_on(const std::string& text) {
     rule.variable.kind = SloVarKind::kMetricStat;
     rule.variable.metric = left.substr(0, dot);
     rule.variable.stat = left.substr(dot + 1);
-    if (!units_of_name(rule.variable.metric)) return bad("unknown metric '" + rule.variable.metric + "'");
+    if (!units_of_name(rule.variable.metric))
+      return bad("unknown metric '" + rule.variable.metric + "'");
   } else {
     rule.variable.kind = SloVarKind::kTotal;
     rule.variable.metric = left;
@@ -186,18 +214,28 @@ FailOnOutcome evaluate_fail_on(const FailOnRule& rule, const RunResult& baseline
   if (!c) return {true, rule.text + ": current not evaluable: " + why};
   double change;
   if (rule.relative) {
-    if (*b == 0) return {*c != 0 && rule.op != SloOp::kLt && rule.op != SloOp::kLe,
-                         rule.text + ": baseline is 0, relative change undefined"};
+    if (*b == 0)
+      return {*c != 0 && rule.op != SloOp::kLt && rule.op != SloOp::kLe,
+              rule.text + ": baseline is 0, relative change undefined"};
     change = (*c - *b) / std::fabs(*b) * 100.0;
   } else {
     change = *c - *b;
   }
   switch (rule.op) {
-    case SloOp::kGt: out.failed = change > rule.threshold; break;
-    case SloOp::kGe: out.failed = change >= rule.threshold; break;
-    case SloOp::kLt: out.failed = change < rule.threshold; break;
-    case SloOp::kLe: out.failed = change <= rule.threshold; break;
-    default: break;
+    case SloOp::kGt:
+      out.failed = change > rule.threshold;
+      break;
+    case SloOp::kGe:
+      out.failed = change >= rule.threshold;
+      break;
+    case SloOp::kLt:
+      out.failed = change < rule.threshold;
+      break;
+    case SloOp::kLe:
+      out.failed = change <= rule.threshold;
+      break;
+    default:
+      break;
   }
   char buf[256];
   std::snprintf(buf, sizeof buf, "%s: %.6g -> %.6g (%+.4g%s), fails when change %s %+.4g%s",

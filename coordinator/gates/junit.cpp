@@ -11,11 +11,21 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (unsigned char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 allows tab, LF, CR and nothing else below 0x20.
         if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') continue;

@@ -10,7 +10,7 @@
 namespace llmload {
 
 struct JunitCase {
-  std::string name;     // the expression as written
+  std::string name;  // the expression as written
   bool passed = false;
   std::string message;  // "measured 812.3 ms, required < 2000 ms"
 };

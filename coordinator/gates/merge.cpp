@@ -10,18 +10,22 @@ namespace {
 
 std::string load_mode(const RunResult& r) {
   const nlohmann::json& s = r.run.scenario;
-  if (s.is_object() && s.contains("load") && s["load"].is_object() &&
-      s["load"].contains("mode") && s["load"]["mode"].is_string())
+  if (s.is_object() && s.contains("load") && s["load"].is_object() && s["load"].contains("mode") &&
+      s["load"]["mode"].is_string())
     return s["load"]["mode"].get<std::string>();
   return "";
 }
 
 int status_rank(RunStatus s) {
   switch (s) {
-    case RunStatus::kFailed: return 3;
-    case RunStatus::kAborted: return 2;
-    case RunStatus::kPartial: return 1;
-    case RunStatus::kCompleted: return 0;
+    case RunStatus::kFailed:
+      return 3;
+    case RunStatus::kAborted:
+      return 2;
+    case RunStatus::kPartial:
+      return 1;
+    case RunStatus::kCompleted:
+      return 0;
   }
   return 0;
 }
@@ -63,7 +67,8 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
     out.run.insecure = out.run.insecure || r.run.insecure;
     for (const WorkerInfo& w : r.run.workers) out.run.workers.push_back(w);
     out.run.client.saturated = out.run.client.saturated || r.run.client.saturated;
-    out.run.client.loop_lag_ms_p99 = std::max(out.run.client.loop_lag_ms_p99, r.run.client.loop_lag_ms_p99);
+    out.run.client.loop_lag_ms_p99 =
+        std::max(out.run.client.loop_lag_ms_p99, r.run.client.loop_lag_ms_p99);
     out.run.client.cpu_busy = std::max(out.run.client.cpu_busy, r.run.client.cpu_busy);
     out.run.client.steal = std::max(out.run.client.steal, r.run.client.steal);
     for (const std::string& w : r.run.warnings) out.run.warnings.push_back(in.source + ": " + w);
@@ -100,6 +105,33 @@ nlohmann::json merge_provenance(const std::vector<MergeInput>& inputs) {
                    {"requests", in.result.total.counters.requests}});
   }
   return arr;
+}
+
+HdrLog merge_hdr_logs(const std::vector<HdrLog>& logs) {
+  HdrLog out;
+  for (const HdrLog& log : logs)
+    for (const HdrHistogram& h : log.intervals) out.intervals.push_back(h);
+  std::stable_sort(out.intervals.begin(), out.intervals.end(),
+                   [](const HdrHistogram& a, const HdrHistogram& b) {
+                     return a.start_time_ms < b.start_time_ms;
+                   });
+  if (!out.intervals.empty()) {
+    double base = double(out.intervals.front().start_time_ms) / 1000.0;
+    out.start_time_sec = base;
+    out.base_time_sec = base;
+  }
+  return out;
+}
+
+Expected<std::string> hdr_log_text(const HdrLog& log, std::string_view comment) {
+  int64_t base_ms = log.base_time_sec ? int64_t(*log.base_time_sec * 1000.0 + 0.5) : 0;
+  std::string text = hdr_log_header(base_ms, base_ms, comment);
+  for (const HdrHistogram& h : log.intervals) {
+    auto line = hdr_log_interval_line(h, base_ms);
+    if (!line) return Error{line.error()};
+    text += *line;
+  }
+  return text;
 }
 
 }  // namespace llmload

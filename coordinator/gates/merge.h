@@ -2,12 +2,12 @@
 // averaging percentiles), per group (same labels) and in total.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/expected.h"
+#include "common/hdr_log.h"
 #include "common/results.h"
 
 namespace llmload {
@@ -29,5 +29,12 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
 
 // [{source, id, started_at, duration_s, status, requests}] for run.merged_from.
 nlohmann::json merge_provenance(const std::vector<MergeInput>& inputs);
+
+// Merges interval logs (.hlog): every interval of every input, ordered by start time, each
+// keeping its tag, in one log whose base time is the earliest start. Readers that sum a log
+// (HistogramLogProcessor, `llmload report`) then see exactly the union of the inputs.
+HdrLog merge_hdr_logs(const std::vector<HdrLog>& logs);
+// The text of a merged log, ready to write.
+Expected<std::string> hdr_log_text(const HdrLog& log, std::string_view comment);
 
 }  // namespace llmload

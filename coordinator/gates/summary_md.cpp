@@ -30,9 +30,9 @@ void metric_rows(std::string& s, const std::string& group, const GroupStats& g) 
     const HdrHistogram* h = g.histogram(m);
     if (!h || h->total_count() == 0) continue;
     MetricSummary ms = summarize(*h, m);
-    s += "| " + md_escape(group) + " | " + std::string(name(m)) + " | " +
-         std::to_string(ms.count) + " | " + fmt("%.2f", ms.p50) + " | " + fmt("%.2f", ms.p90) +
-         " | " + fmt("%.2f", ms.p99) + " | " + fmt("%.2f", ms.max) + " |\n";
+    s += "| " + md_escape(group) + " | " + std::string(name(m)) + " | " + std::to_string(ms.count) +
+         " | " + fmt("%.2f", ms.p50) + " | " + fmt("%.2f", ms.p90) + " | " + fmt("%.2f", ms.p99) +
+         " | " + fmt("%.2f", ms.max) + " |\n";
   }
 }
 
@@ -40,9 +40,9 @@ void metric_rows(std::string& s, const std::string& group, const GroupStats& g) 
 
 std::string summary_markdown(const RunResult& r, const std::vector<std::string>& details) {
   const Counters& c = r.total.counters;
-  std::string s = "## llmload run `" + md_escape(r.run.id) + "`: " +
-                  std::string(name(r.run.status)) + " (exit " + std::to_string(r.run.exit_code) +
-                  ")\n\n";
+  std::string s = "## llmload run `" + md_escape(r.run.id) +
+                  "`: " + std::string(name(r.run.status)) + " (exit " +
+                  std::to_string(r.run.exit_code) + ")\n\n";
   s += "| requests | ok | failed | requests/s | output tokens/s | goodput/s | duration |\n";
   s += "|---:|---:|---:|---:|---:|---:|---:|\n";
   s += "| " + std::to_string(c.requests) + " | " + std::to_string(c.ok) + " | " +

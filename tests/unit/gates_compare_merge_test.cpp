@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "coordinator/gates/compare.h"
+#include "coordinator/gates/merge.h"
+
+namespace llmload {
+namespace {
+
+RunResult run_with_ttft(double mean_ms, int n, uint32_t seed) {
+  RunResult r;
+  r.run.duration_s = 10;
+  GroupStats g(Labels{{"model", "m"}});
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> d(mean_ms, mean_ms / 10);
+  for (int i = 0; i < n; ++i) {
+    g.record(Metric::kTtft, int64_t(d(rng) * 1000));
+    g.counters.requests++;
+    g.counters.ok++;
+  }
+  r.groups.push_back(GroupResult{g, std::nullopt});
+  recompute_total(r);
+  return r;
+}
+
+const CompareRow* find(const std::vector<CompareRow>& rows, const std::string& metric,
+                       const std::string& stat) {
+  for (const CompareRow& r : rows)
+    if (r.group == "total" && r.metric == metric && r.stat == stat) return &r;
+  return nullptr;
+}
+
+TEST(Compare, SameDistributionIsWithinNoiseAShiftIsSignificant) {
+  RunResult base = run_with_ttft(100, 5000, 1);
+  RunResult same = run_with_ttft(100, 5000, 2);
+  RunResult slower = run_with_ttft(130, 5000, 3);
+  auto rows_same = compare_results(base, same);
+  const CompareRow* p50 = find(rows_same, "ttft", "p50");
+  ASSERT_TRUE(p50);
+  EXPECT_FALSE(p50->significant);
+  EXPECT_NEAR(*p50->change_pct, 0.0, 2.0);
+  auto rows_slow = compare_results(base, slower);
+  const CompareRow* p99 = find(rows_slow, "ttft", "p99");
+  ASSERT_TRUE(p99);
+  EXPECT_TRUE(p99->significant);
+  EXPECT_NEAR(*p99->change_pct, 30.0, 5.0);
+}
+
+TEST(Compare, FewSamplesAreNoise) {
+  RunResult base = run_with_ttft(100, 5, 1);
+  RunResult cur = run_with_ttft(110, 5, 2);
+  const CompareRow* p99 = find(compare_results(base, cur), "ttft", "p99");
+  ASSERT_TRUE(p99);
+  EXPECT_FALSE(p99->significant);
+}
+
+TEST(FailOn, ParsesRelativeAndAbsoluteRules) {
+  auto r = parse_fail_on("ttft.p99>+10%");
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_TRUE(r->relative);
+  EXPECT_DOUBLE_EQ(r->threshold, 10);
+  EXPECT_EQ(r->variable.metric, "ttft");
+  EXPECT_EQ(r->variable.stat, "p99");
+  auto a = parse_fail_on("model=m: e2e.p50 >= +200ms");
+  ASSERT_TRUE(a) << a.error();
+  EXPECT_FALSE(a->relative);
+  EXPECT_DOUBLE_EQ(a->threshold, 200);
+  EXPECT_EQ(a->op, SloOp::kGe);
+  ASSERT_TRUE(a->variable.group);
+  EXPECT_EQ(a->variable.group->value, "m");
+  auto t = parse_fail_on("output_tokens_per_s<-5%");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->op, SloOp::kLt);
+  EXPECT_DOUBLE_EQ(t->threshold, -5);
+  EXPECT_FALSE(parse_fail_on("ttft.p99 10%").ok());
+  EXPECT_FALSE(parse_fail_on("ttft.p99>abc").ok());
+  EXPECT_FALSE(parse_fail_on("bogus.p99>+1%").ok());
+  EXPECT_FALSE(parse_fail_on("ttft.p99>+5parsecs").ok());
+}
+
+TEST(FailOn, FlagsARegressionAndPassesAnImprovement) {
+  RunResult base = run_with_ttft(100, 2000, 1);
+  RunResult slower = run_with_ttft(130, 2000, 2);
+  auto rule = parse_fail_on("ttft.p99>+10%").value();
+  FailOnOutcome bad = evaluate_fail_on(rule, base, slower);
+  EXPECT_TRUE(bad.failed) << bad.message;
+  FailOnOutcome good = evaluate_fail_on(rule, slower, base);
+  EXPECT_FALSE(good.failed) << good.message;
+  auto abs_rule = parse_fail_on("ttft.p50>+50ms").value();
+  EXPECT_FALSE(evaluate_fail_on(abs_rule, base, slower).failed);
+  auto tput = parse_fail_on("requests_per_s<-5%").value();
+  EXPECT_FALSE(evaluate_fail_on(tput, base, slower).failed);
+}
+
+TEST(Merge, TwoRunsEqualOneHistogramHoldingBoth) {
+  RunResult a = run_with_ttft(100, 3000, 1);
+  RunResult b = run_with_ttft(200, 1000, 2);
+  GroupStats both(Labels{{"model", "m"}});
+  both.merge(a.groups[0].stats);
+  both.merge(b.groups[0].stats);
+  auto ab = merge_results({{"a", a}, {"b", b}}, {});
+  auto ba = merge_results({{"b", b}, {"a", a}}, {});
+  ASSERT_TRUE(ab && ba);
+  ASSERT_EQ(ab->groups.size(), 1u);
+  EXPECT_TRUE(ab->groups[0].stats == both);
+  EXPECT_TRUE(ab->total == ba->total);
+  EXPECT_EQ(ab->total.counters.requests, 4000);
+  for (double p : {50.0, 90.0, 99.0, 99.9})
+    EXPECT_EQ(ab->total.histogram(Metric::kTtft)->value_at_percentile(p),
+              both.histogram(Metric::kTtft)->value_at_percentile(p));
+  EXPECT_DOUBLE_EQ(ab->run.duration_s, 20);
+  auto conc = merge_results({{"a", a}, {"b", b}}, {true});
+  EXPECT_DOUBLE_EQ(conc->run.duration_s, 10);
+}
+
+TEST(Merge, RefusesRunsThatMeasureTtftFromDifferentStarts) {
+  RunResult a = run_with_ttft(100, 10, 1), b = run_with_ttft(100, 10, 2);
+  a.run.scenario = {{"load", {{"mode", "rate"}}}};
+  b.run.scenario = {{"load", {{"mode", "concurrency"}}}};
+  auto m = merge_results({{"a.json", a}, {"b.json", b}}, {});
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().find("b.json"), std::string::npos) << m.error();
+  EXPECT_NE(m.error().find("intended"), std::string::npos) << m.error();
+}
+
+TEST(Merge, HlogIntervalsAreUnitedInTimeOrder) {
+  HdrLog x, y;
+  for (int i = 0; i < 3; ++i) {
+    HdrHistogram h = HdrHistogram::for_micros();
+    h.record(1000 * (i + 1));
+    h.start_time_ms = 1'000'000 + i * 1000;
+    h.end_time_ms = h.start_time_ms + 1000;
+    h.tag = "ttft";
+    (i % 2 ? y : x).intervals.push_back(h);
+  }
+  HdrLog m = merge_hdr_logs({y, x});
+  ASSERT_EQ(m.intervals.size(), 3u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(m.intervals[i].max(), m.intervals[i].highest_equivalent(1000 * (i + 1)));
+  auto text = hdr_log_text(m, "test");
+  ASSERT_TRUE(text);
+  auto back = parse_hdr_log(*text, "merged");
+  ASSERT_TRUE(back) << back.error();
+  ASSERT_EQ(back->intervals.size(), 3u);
+  EXPECT_EQ(back->intervals[2].start_time_ms, 1'002'000);
+}
+
+}  // namespace
+}  // namespace llmload
