@@ -27,10 +27,10 @@ ConnectionPool::~ConnectionPool() {
 
 void ConnectionPool::submit(const HttpRequest& request, HttpListener* listener) {
   listener->queued_ = true;
-  if (dns_state_ != Dns::kResolved || idle_head_ == nullptr) ++counters_.queued;
   queue_.push_back(Waiting{&request, listener, false});
   ensure_resolved();
   pump();
+  if (listener->queued_) ++counters_.queued;
 }
 
 void ConnectionPool::cancel(HttpListener* listener) {

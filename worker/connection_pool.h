@@ -37,7 +37,7 @@ struct PoolCounters {
   uint64_t connect_failures = 0;  // ... that failed or were abandoned
   uint64_t reused = 0;            // requests sent on an idle keep-alive connection
   uint64_t retries = 0;           // requests re-sent after meeting a stale keep-alive connection
-  uint64_t queued = 0;            // requests that had to wait for a connection
+  uint64_t queued = 0;            // requests that had to wait (name lookup or connect slot)
   uint64_t tls_resumed = 0;       // TLS handshakes that resumed a cached session
 };
 

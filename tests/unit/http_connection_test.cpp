@@ -92,6 +92,27 @@ TEST(HttpConnection, ChunkedResponseInManyWrites) {
   EXPECT_EQ(l.body, "token0token1token2token3token4");
 }
 
+TEST(HttpConnection, ResponseArrivingOneBytePerSegment) {
+  const std::string text =
+      "HTTP/1.1 200 OK\r\nX-Request-Id: slow\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+  TestServer server([text](int fd, int) {
+    read_request(fd);
+    for (char ch : text) {
+      write_all(fd, std::string(1, ch));
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    read_request(fd);
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  RecordingListener l = f.run(server.port());
+  EXPECT_EQ(l.events.back(), "complete");
+  EXPECT_EQ(l.request_id, "slow");
+  EXPECT_EQ(l.body, "abcde");
+  EXPECT_LT(l.first_byte_ns, l.headers_ns);  // the head came over many reads
+}
+
 TEST(HttpConnection, CloseDelimitedResponse) {
   TestServer server([](int fd, int) {
     respond(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");

@@ -105,6 +105,7 @@ TEST(ConnectionPool, ConnectsInFlightAreBounded) {
   }
   EXPECT_EQ(f.pool->connecting(), 2u);
   EXPECT_EQ(f.pool->waiting(), 4u);
+  EXPECT_EQ(f.pool->counters().queued, 4u);
   run_and_close(&f.loop);
   for (auto& l : ls) EXPECT_EQ(l.events.back(), "complete");
   EXPECT_LE(max_connecting, 2u);
