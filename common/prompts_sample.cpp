@@ -38,7 +38,7 @@ std::string unique_tag(int64_t index, Rng& rng) {
 }
 
 void prepend(std::string& s, const std::string& prefix) {
-  s = s.empty() ? prefix : prefix + " " + s;
+  if (!prefix.empty()) s = s.empty() ? prefix : prefix + " " + s;
 }
 
 int64_t estimate_of(const ResolvedPrompt& p) {

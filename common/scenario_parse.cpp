@@ -102,7 +102,7 @@ void parse_models(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
       }
       c.name = ctx.str(m["name"], p + ".name").value_or("");
       if (m["weight"].IsDefined())
-        c.weight = ctx.number(m["weight"], p + ".weight", 1e-9, kMaxDouble).value_or(1);
+        c.weight = ctx.positive(m["weight"], p + ".weight", kMaxDouble).value_or(1);
     } else {
       c.name = ctx.str(m, p).value_or("");
     }
@@ -156,7 +156,7 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
     parse_models(ctx, n["models"], path + ".models", t);
   }
   if (n["weight"].IsDefined()) {
-    t.weight = ctx.number(n["weight"], path + ".weight", 1e-9, kMaxDouble).value_or(1);
+    t.weight = ctx.positive(n["weight"], path + ".weight", kMaxDouble).value_or(1);
   }
   if (n["headers"].IsDefined()) parse_headers(ctx, n["headers"], path + ".headers", t);
   if (const YAML::Node to = n["timeouts"]; to.IsDefined()) {

@@ -76,7 +76,25 @@ void Ctx::error_line(int line, const std::string& path, const std::string& messa
   e += ": ";
   if (!path.empty()) e += path + ": ";
   e += message;
-  errors_.push_back(std::move(e));
+  errors_.emplace_back(line, std::move(e));
+}
+
+std::vector<std::string> Ctx::errors() const {
+  auto sorted = errors_;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> out;
+  for (auto& [line, e] : sorted) out.push_back(e);
+  return out;
+}
+
+std::optional<double> Ctx::positive(const YAML::Node& n, const std::string& path, double max) {
+  auto v = number(n, path, -std::numeric_limits<double>::max(), max);
+  if (v && *v <= 0) {
+    error(n, path, "must be greater than 0, got " + n.Scalar());
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::string Ctx::resolve_path(const std::string& p) const {
@@ -214,7 +232,7 @@ std::optional<std::string> Ctx::choice(const YAML::Node& n, const std::string& p
 
 std::optional<Distribution> Ctx::distribution(const YAML::Node& n, const std::string& path,
                                               bool durations) {
-  const size_t errors_before = errors_.size();
+  const size_t errors_before = errors_.size();  // NOLINT
   auto value = [&](const YAML::Node& v, const std::string& p) -> std::optional<double> {
     if (durations) {
       auto d = duration(v, p, true);

@@ -28,7 +28,8 @@ class Ctx {
   // `file:line: path: message`; the line comes from `at` (1-based), or is left out if unknown.
   void error(const YAML::Node& at, const std::string& path, const std::string& message);
   void error_line(int line, const std::string& path, const std::string& message);
-  const std::vector<std::string>& errors() const { return errors_; }
+  // Every error so far, in line order (stable: same-line errors keep their order).
+  std::vector<std::string> errors() const;
   const std::string& file() const { return file_; }
   // False for a scenario received over the wire: its files live on the coordinator's machine.
   bool check_files = true;
@@ -46,6 +47,8 @@ class Ctx {
                                  int64_t max);
   std::optional<double> number(const YAML::Node& n, const std::string& path, double min,
                                double max);
+  // A number > 0 (weights, rates), at most `max`.
+  std::optional<double> positive(const YAML::Node& n, const std::string& path, double max);
   std::optional<bool> boolean(const YAML::Node& n, const std::string& path);
   // A duration ("50ms"); `allow_zero` false requires > 0.
   std::optional<int64_t> duration(const YAML::Node& n, const std::string& path, bool allow_zero);
@@ -63,7 +66,7 @@ class Ctx {
  private:
   std::string file_;
   std::string base_dir_;
-  std::vector<std::string> errors_;
+  std::vector<std::pair<int, std::string>> errors_;  // (line, message)
 };
 
 // Section readers: each reports into `ctx` and fills what it could read.

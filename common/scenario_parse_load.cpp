@@ -40,7 +40,7 @@ void parse_load(Ctx& ctx, const YAML::Node& n, Load& load) {
     if (!rate_mode)
       ctx.error(n["rate"], "load.rate", "applies to mode rate, not concurrency");
     else
-      load.rate = ctx.number(n["rate"], "load.rate", 1e-6, kMaxRate).value_or(0);
+      load.rate = ctx.positive(n["rate"], "load.rate", kMaxRate).value_or(0);
   }
   if (n["arrival"].IsDefined()) {
     if (!rate_mode)
@@ -216,7 +216,7 @@ void parse_sweep(Ctx& ctx, const YAML::Node& n, Sweep& sweep) {
     sweep.kind = SweepKind::kRate;
     const YAML::Node l = list("rate");
     for (size_t i = 0; l.IsSequence() && i < l.size(); ++i) {
-      if (auto v = ctx.number(l[i], "sweep.rate[" + std::to_string(i) + "]", 1e-6, kMaxRate))
+      if (auto v = ctx.positive(l[i], "sweep.rate[" + std::to_string(i) + "]", kMaxRate))
         sweep.rate.push_back(*v);
     }
   } else {
