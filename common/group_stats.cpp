@@ -82,7 +82,10 @@ bool GroupStats::add_histogram(std::string_view metric_name, const HdrHistogram&
   }
   int64_t before = target->overflow_count();
   target->add(h);
-  *target_overflow += overflow + (target->overflow_count() - before);
+  // add() also carries h's own overflow_count(); only values that fell outside this range count
+  // here (the caller states h's overflow explicitly).
+  int64_t fell_out = target->overflow_count() - before - h.overflow_count();
+  *target_overflow += overflow + (fell_out > 0 ? fell_out : 0);
   return true;
 }
 

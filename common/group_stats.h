@@ -87,7 +87,8 @@ class GroupStats {
 
   // Adds every count of `h` into the named metric (a fixed name or a server.* name), plus
   // `overflow` to its overflow count. Exact when h has the metric's settings (make_histogram);
-  // values outside the metric's range are counted as overflow. False for an unknown name.
+  // values outside the metric's range are counted as overflow (h's own overflow_count() is
+  // not: pass it as `overflow` if it should count). False for an unknown name.
   // For rebuilding stats from stored histograms (the summary reader, merge tools).
   bool add_histogram(std::string_view metric_name, const HdrHistogram& h, int64_t overflow = 0);
 
