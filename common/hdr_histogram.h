@@ -98,13 +98,20 @@ class HdrHistogram {
   // `max_counts_len` bounds the memory a decoded histogram may take (8 bytes per count slot;
   // for_micros() needs 23,552). Accepted: V2 (cookie base 0x1c849303, written 0x1c849313) and
   // compressed V2 (base 0x1c849304, written 0x1c849314), any normalizing index offset (ignored,
-  // as the reference decoders do; we write 0); V0/V1 and
-  // DoubleHistogram encodings are refused with an Error that says so.
+  // as the reference decoders do; we write 0). V0/V1 encodings are refused with an Error that
+  // says so; anything else (DoubleHistogram encodings included) as a bad cookie.
   static Expected<HdrHistogram> decode(std::string_view bytes, int64_t max_counts_len = 1 << 20);
   static Expected<HdrHistogram> from_base64(std::string_view text,
                                             int64_t max_counts_len = 1 << 20);
+  // decode() then add() in one step, for merging intervals: when the encoding's bucket
+  // structure matches ours (same lowest discernible power of two and significant digits,
+  // e.g. both for_micros()) the counts go straight into this histogram, with no decoded copy
+  // allocated. The value is add()'s (false if any value overflowed); on Error (the same
+  // checks and messages as decode()) nothing has been added.
+  Expected<bool> add_encoded(std::string_view bytes, int64_t max_counts_len = 1 << 20);
 
-  // Metadata carried by the encoding (the reference fields; the log format uses them).
+  // Interval metadata, as the reference histograms carry it: not part of the V2 encoding, but
+  // written and read by the .hlog format (common/hdr_log.h); reset() clears them.
   int64_t start_time_ms = 0;
   int64_t end_time_ms = 0;
   std::string tag;

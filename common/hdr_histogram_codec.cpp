@@ -90,10 +90,22 @@ Header parse_header(const char* p) {
 }  // namespace
 
 struct HdrCodec {
-  // Checks the header's settings and sizes, then builds the (empty) histogram they describe.
-  // `payload_available` is how many payload bytes can exist at most.
-  static Expected<HdrHistogram> empty_from_header(const Header& h, int64_t payload_available,
-                                                  int64_t max_counts_len) {
+  using Layout = HdrHistogram::Layout;
+
+  // A checked header with its payload (inflated into `inflated` for a compressed encoding).
+  struct Parsed {
+    Header h{};
+    Layout layout{};
+    std::string_view plain_payload;
+    std::string inflated;
+    bool compressed = false;
+    std::string_view payload() const { return compressed ? inflated : plain_payload; }
+  };
+
+  // Checks the header's settings and sizes without allocating anything. `payload_available`
+  // is how many payload bytes can exist at most.
+  static Expected<Layout> check_header(const Header& h, int64_t payload_available,
+                                       int64_t max_counts_len) {
     if (h.payload_len < 0) return fail("negative payload length " + std::to_string(h.payload_len));
     // The normalizing index offset is not checked: the payload holds counts in logical slot
     // order whatever it says (Java writes 0, hdr-histogram-js writes 1, both ignore it when
@@ -110,18 +122,20 @@ struct HdrCodec {
     if (h.payload_len > payload_available)
       return fail("payload length " + std::to_string(h.payload_len) + " but only " +
                   std::to_string(payload_available) + " bytes can follow (truncated?)");
-    return HdrHistogram(h.lowest, h.highest, h.significant_digits, layout.value());
+    return layout;
   }
 
-  static Expected<HdrHistogram> fill(HdrHistogram&& hist, std::string_view payload) {
-    const size_t len = hist.counts_.size();
+  // Walks the payload's counts, calling on_count(slot, count) for every explicit count
+  // (empty runs are skipped). Returns an error message, empty when the payload is sound.
+  template <class OnCount>
+  static std::string walk(std::string_view payload, size_t len, OnCount&& on_count) {
     size_t slot = 0;
     size_t pos = 0;
     while (pos < payload.size()) {
       uint64_t z = 0;
       for (int i = 0;; ++i) {
         if (pos >= payload.size())
-          return fail("payload truncated inside a count at byte " + std::to_string(pos));
+          return "payload truncated inside a count at byte " + std::to_string(pos);
         uint8_t b = static_cast<uint8_t>(payload[pos++]);
         if (i == 8) {
           z |= static_cast<uint64_t>(b) << 56;
@@ -134,37 +148,54 @@ struct HdrCodec {
       if (v < 0) {  // a run of -v empty slots
         uint64_t run = static_cast<uint64_t>(0) - static_cast<uint64_t>(v);
         if (run > len - slot)
-          return fail("run of " + std::to_string(run) + " empty slots at slot " +
-                      std::to_string(slot) + " goes past the " + std::to_string(len) +
-                      " slots of the histogram");
+          return "run of " + std::to_string(run) + " empty slots at slot " + std::to_string(slot) +
+                 " goes past the " + std::to_string(len) + " slots of the histogram";
         slot += run;
         continue;
       }
       if (slot >= len)
-        return fail("count at slot " + std::to_string(slot) + " is beyond the " +
-                    std::to_string(len) + " slots of the histogram");
-      int64_t sum;
-      if (__builtin_add_overflow(hist.total_count_, v, &sum))
-        return fail("total count overflows 64 bits");
-      hist.total_count_ = sum;
-      hist.counts_[slot++] = v;
+        return "count at slot " + std::to_string(slot) + " is beyond the " + std::to_string(len) +
+               " slots of the histogram";
+      if (!on_count(slot, v)) return "total count overflows 64 bits";
+      ++slot;
     }
-    hist.recompute_stats();
-    return std::move(hist);
+    return {};
   }
 
-  static Expected<HdrHistogram> decode_plain(std::string_view bytes, int64_t max_counts_len) {
+  static Expected<Parsed> parse(std::string_view bytes, int64_t max_counts_len) {
+    if (bytes.size() < 4)
+      return fail("truncated: " + std::to_string(bytes.size()) + " bytes, no room for a cookie");
+    uint32_t cookie = get_be32(bytes.data());
+    uint32_t base = cookie & ~0xf0u;
+    if (base == kV2CompressedBase) return parse_compressed(bytes, max_counts_len);
+    if (base == kV2Base) return parse_plain(bytes, max_counts_len);
+    if (base == kV0Base || base == kV0CompressedBase || base == kV1Base ||
+        base == kV1CompressedBase)
+      return fail("V0/V1 encodings (pre-2015 HdrHistogram) are not supported, only V2");
+    return fail("bad cookie 0x" + hex32(cookie) + " (not an HdrHistogram V2 encoding)");
+  }
+
+  static std::string hex32(uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", v);
+    return buf;
+  }
+
+  static Expected<Parsed> parse_plain(std::string_view bytes, int64_t max_counts_len) {
     if (bytes.size() < kHeaderSize)
       return fail("truncated: " + std::to_string(bytes.size()) + " bytes, the header needs " +
                   std::to_string(kHeaderSize));
-    Header h = parse_header(bytes.data());
-    auto hist =
-        empty_from_header(h, static_cast<int64_t>(bytes.size() - kHeaderSize), max_counts_len);
-    if (!hist.ok()) return hist;
-    return fill(std::move(hist.value()), bytes.substr(kHeaderSize, h.payload_len));
+    Parsed p;
+    p.h = parse_header(bytes.data());
+    auto layout =
+        check_header(p.h, static_cast<int64_t>(bytes.size() - kHeaderSize), max_counts_len);
+    if (!layout.ok()) return Error{layout.error()};
+    p.layout = layout.value();
+    p.plain_payload = bytes.substr(kHeaderSize, static_cast<size_t>(p.h.payload_len));
+    return p;
   }
 
-  static Expected<HdrHistogram> decode_compressed(std::string_view bytes, int64_t max_counts_len) {
+  static Expected<Parsed> parse_compressed(std::string_view bytes, int64_t max_counts_len) {
     if (bytes.size() < 8)
       return fail("truncated: " + std::to_string(bytes.size()) +
                   " bytes, a compressed encoding needs at least 8");
@@ -200,18 +231,81 @@ struct HdrCodec {
     if (auto e = inflate_exactly(header, kHeaderSize, "header"); !e.empty()) return fail(e);
     uint32_t inner_cookie = get_be32(header);
     if ((inner_cookie & ~0xf0u) != kV2Base)
-      return fail("compressed content has cookie 0x" + [&] {
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%08x", inner_cookie);
-        return std::string(buf);
-      }() + ", not a V2 encoding");
-    Header h = parse_header(header);
-    auto hist = empty_from_header(h, compressed_len * kMaxInflateRatio, max_counts_len);
-    if (!hist.ok()) return hist;
-    std::string payload(static_cast<size_t>(h.payload_len), '\0');
-    if (auto e = inflate_exactly(payload.data(), payload.size(), "payload"); !e.empty())
+      return fail("compressed content has cookie 0x" + hex32(inner_cookie) + ", not a V2 encoding");
+    Parsed p;
+    p.compressed = true;
+    p.h = parse_header(header);
+    auto layout = check_header(p.h, compressed_len * kMaxInflateRatio, max_counts_len);
+    if (!layout.ok()) return Error{layout.error()};
+    p.layout = layout.value();
+    p.inflated.assign(static_cast<size_t>(p.h.payload_len), '\0');
+    if (auto e = inflate_exactly(p.inflated.data(), p.inflated.size(), "payload"); !e.empty())
       return fail(e);
-    return fill(std::move(hist.value()), payload);
+    return p;
+  }
+
+  static Expected<HdrHistogram> decode(std::string_view bytes, int64_t max_counts_len) {
+    auto parsed = parse(bytes, max_counts_len);
+    if (!parsed.ok()) return Error{parsed.error()};
+    const Parsed& p = parsed.value();
+    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout);
+    std::string e = walk(p.payload(), hist.counts_.size(), [&hist](size_t slot, int64_t v) {
+      if (__builtin_add_overflow(hist.total_count_, v, &hist.total_count_)) return false;
+      if (v != 0) {
+        // min and max as recompute_stats() (and the reference) derive them after decoding,
+        // without a rescan of every slot: the lowest value of the first non-empty slot, the
+        // highest equivalent value of the last.
+        if (hist.min_value_ == std::numeric_limits<int64_t>::max())
+          hist.min_value_ = hist.value_from_index(slot);
+        hist.max_value_ =
+            hist.highest_equivalent(hist.value_from_index(slot)) | hist.unit_magnitude_mask_;
+      }
+      hist.counts_[slot] = v;
+      return true;
+    });
+    if (!e.empty()) return fail(e);
+    return hist;
+  }
+
+  static Expected<bool> add_encoded(HdrHistogram& into, std::string_view bytes,
+                                    int64_t max_counts_len) {
+    auto parsed = parse(bytes, max_counts_len);
+    if (!parsed.ok()) return Error{parsed.error()};
+    const Parsed& p = parsed.value();
+    if (p.layout.unit_magnitude != into.unit_magnitude_ ||
+        p.layout.sub_bucket_count != into.sub_bucket_count_) {
+      auto other = decode(bytes, max_counts_len);
+      if (!other.ok()) return Error{other.error()};
+      return into.add(other.value());
+    }
+    // Same bucket structure: validate the whole payload first (nothing is added on error),
+    // then add slot by slot; slots past into's highest trackable value are overflow.
+    int64_t total = 0;
+    std::string e =
+        walk(p.payload(), static_cast<size_t>(p.layout.counts_len),
+             [&total](size_t, int64_t v) { return !__builtin_add_overflow(total, v, &total); });
+    if (!e.empty()) return fail(e);
+    int64_t sum;
+    if (__builtin_add_overflow(into.total_count_, total, &sum) ||
+        __builtin_add_overflow(into.overflow_count_, total, &sum))
+      return fail("adding " + std::to_string(total) + " values would exceed 2^63 - 1");
+    int64_t beyond = 0;
+    walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
+      if (v == 0) return true;
+      if (slot > into.max_index_) {
+        beyond += v;
+        return true;
+      }
+      into.counts_[slot] += v;
+      into.total_count_ += v;
+      int64_t low = into.value_from_index(slot);
+      if (low < into.min_value_) into.min_value_ = low;
+      int64_t high = into.highest_equivalent(low) | into.unit_magnitude_mask_;
+      if (high > into.max_value_) into.max_value_ = high;
+      return true;
+    });
+    into.overflow_count_ += beyond;
+    return beyond == 0;
   }
 };
 
@@ -273,17 +367,11 @@ std::string HdrHistogram::to_base64() const {
 }
 
 Expected<HdrHistogram> HdrHistogram::decode(std::string_view bytes, int64_t max_counts_len) {
-  if (bytes.size() < 4)
-    return fail("truncated: " + std::to_string(bytes.size()) + " bytes, no room for a cookie");
-  uint32_t cookie = get_be32(bytes.data());
-  uint32_t base = cookie & ~0xf0u;
-  if (base == kV2CompressedBase) return HdrCodec::decode_compressed(bytes, max_counts_len);
-  if (base == kV2Base) return HdrCodec::decode_plain(bytes, max_counts_len);
-  if (base == kV0Base || base == kV0CompressedBase || base == kV1Base || base == kV1CompressedBase)
-    return fail("V0/V1 encodings (pre-2015 HdrHistogram) are not supported, only V2");
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", cookie);
-  return fail(std::string("bad cookie 0x") + buf + " (not an HdrHistogram V2 encoding)");
+  return HdrCodec::decode(bytes, max_counts_len);
+}
+
+Expected<bool> HdrHistogram::add_encoded(std::string_view bytes, int64_t max_counts_len) {
+  return HdrCodec::add_encoded(*this, bytes, max_counts_len);
 }
 
 Expected<HdrHistogram> HdrHistogram::from_base64(std::string_view text, int64_t max_counts_len) {

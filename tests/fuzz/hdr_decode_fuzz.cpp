@@ -1,6 +1,7 @@
 // Fuzzes the HdrHistogram decoders with untrusted input: raw V2 bytes (plain or compressed),
 // base64 text, and .hlog text. Every input goes through all three. Whatever decodes must be
-// usable (queries, iteration) and must survive a re-encode round trip unchanged.
+// usable (queries, iteration), survive a re-encode round trip unchanged, and merge the same
+// through add_encoded() as through decode() + add().
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,7 +21,8 @@ void check(bool ok) {
 }
 
 void exercise(const llmload::HdrHistogram& h) {
-  volatile int64_t sink = h.total_count() + h.min() + h.max();
+  // Unsigned sums: the values themselves may be near 2^63, the sum only has to be used.
+  volatile uint64_t sink = static_cast<uint64_t>(h.total_count()) + h.min() + h.max();
   sink = sink + h.value_at_percentile(50) + h.value_at_percentile(99.9) + h.value_at_percentile(0) +
          h.value_at_percentile(100);
   volatile double d = h.mean() + h.stddev();
@@ -47,6 +49,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   auto raw = llmload::HdrHistogram::decode(bytes, kMaxCounts);
   if (raw.ok()) exercise(*raw);
+  // add_encoded() must agree with decode() + add(): same acceptance, same result.
+  llmload::HdrHistogram direct = llmload::HdrHistogram::for_micros();
+  auto added = direct.add_encoded(bytes, kMaxCounts);
+  check(added.ok() == raw.ok());
+  if (raw.ok()) {
+    llmload::HdrHistogram via_decode = llmload::HdrHistogram::for_micros();
+    via_decode.add(*raw);
+    check(via_decode == direct && via_decode.min() == direct.min() &&
+          via_decode.max() == direct.max());
+  } else {
+    check(direct.total_count() == 0 && direct.overflow_count() == 0);
+  }
   auto text = llmload::HdrHistogram::from_base64(bytes, kMaxCounts);
   if (text.ok()) exercise(*text);
   auto log = llmload::parse_hdr_log(bytes, "fuzz", kMaxCounts);

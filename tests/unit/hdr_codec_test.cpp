@@ -193,6 +193,49 @@ TEST(HdrCodec, RejectsCorruptAndHostileCompressedData) {
   expect_rejected(wrapped, "truncated");
 }
 
+TEST(HdrCodec, AddEncodedEqualsDecodeThenAdd) {
+  HdrHistogram base = sample(1, 3'600'000'000, 3, 3000, 11);
+  for (const HdrHistogram& other :
+       {sample(1, 3'600'000'000, 3, 4000, 12),  // same settings
+        sample(1, 100'000'000, 3, 4000, 13),    // same structure, smaller range
+        sample(1, 3'600'000'000, 2, 4000, 14),  // other structure: decoded then added
+        HdrHistogram::for_micros()}) {
+    for (bool compressed : {true, false}) {
+      HdrHistogram expected = base;
+      EXPECT_TRUE(expected.add(HdrHistogram::decode(other.encode()).value()));
+      HdrHistogram got = base;
+      auto r = got.add_encoded(compressed ? other.encode_compressed() : other.encode());
+      ASSERT_TRUE(r.ok()) << r.error();
+      EXPECT_TRUE(*r);
+      expect_same(got, expected);
+    }
+  }
+  // Values beyond the receiver's range: overflow, as add().
+  HdrHistogram narrow(1, 10'000, 3);
+  HdrHistogram wide = HdrHistogram::for_micros();
+  wide.record(500, 2);
+  wide.record(50'000, 3);
+  auto r = narrow.add_encoded(wide.encode_compressed());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(narrow.total_count(), 2);
+  EXPECT_EQ(narrow.overflow_count(), 3);
+  EXPECT_EQ(narrow.max(), 500);
+  // Bad input: an Error, and nothing added (the payload is checked before any count is).
+  HdrHistogram before = base;
+  std::string plain = sample(1, 3'600'000'000, 3, 3000, 15).encode();
+  std::string lying = plain + std::string(16, '\x02');  // 16 counts of 1 past the payload...
+  lying.replace(4, 4, be32(static_cast<uint32_t>(lying.size() - 40)));
+  lying += std::string(5, '\xff');  // ...then a varint cut short: invalid at the very end
+  lying.replace(4, 4, be32(static_cast<uint32_t>(lying.size() - 40)));
+  auto bad = base.add_encoded(lying);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("truncated inside a count"), std::string::npos) << bad.error();
+  expect_same(base, before);
+  EXPECT_FALSE(base.add_encoded("garbage").ok());
+  expect_same(base, before);
+}
+
 TEST(HdrCodec, Base64IsStrictAndRoundTrips) {
   for (std::string s : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
                         std::string("foob"), std::string("\x00\xff\x10\x80", 4)}) {
