@@ -3,6 +3,7 @@
 // Every value it walks over is checked against the JSON grammar (strings, escapes, numbers,
 // literals, nesting up to kMaxJsonDepth), so malformed text is reported, not guessed at.
 // Member names are compared byte for byte (a name written with escapes does not match).
+// UTF-8 inside strings is not validated (bytes >= 0x80 pass through as they are).
 #pragma once
 
 #include <cstddef>

@@ -66,6 +66,13 @@ ParseStatus NdjsonParser::feed(const char* p, size_t n, Sink& sink) {
 ParseStatus NdjsonParser::finish(Sink& sink) {
   if (failed_) return ParseStatus::too_large;
   if (line_.empty()) return ParseStatus::ok;
+  // The carried-over line may hold limit + 1 bytes (waiting for a possible CRLF's LF).
+  const bool cr = line_.back() == '\r';
+  if (line_.size() - (cr ? 1 : 0) > max_line_bytes_) {
+    failed_ = true;
+    line_.clear();
+    return ParseStatus::too_large;
+  }
   const bool go_on = deliver(line_, sink);
   line_.clear();
   return go_on ? ParseStatus::ok : ParseStatus::stopped;

@@ -93,6 +93,20 @@ TEST(NdjsonParser, LineOverLimitIsProtocolError) {
   EXPECT_EQ(rec.lines.size(), 2u);
 }
 
+TEST(NdjsonParser, UnterminatedLineOverLimitRefusedAtFinish) {
+  // Found by fuzzing: a last line of limit + 1 bytes is buffered (it might end in a CR) and
+  // must still be refused when the body ends.
+  NdjsonParser parser(8);
+  Recorder rec;
+  ASSERT_EQ(parser.feed("123456789", rec), ParseStatus::ok);
+  EXPECT_EQ(parser.finish(rec), ParseStatus::too_large);
+  EXPECT_TRUE(rec.lines.empty());
+  NdjsonParser p2(8);
+  ASSERT_EQ(p2.feed("12345678\r", rec), ParseStatus::ok);
+  EXPECT_EQ(p2.finish(rec), ParseStatus::ok);
+  EXPECT_EQ(rec.lines, Lines{"12345678"});
+}
+
 TEST(NdjsonParser, EndlessLineRefusedWithoutGrowing) {
   NdjsonParser parser(1000);
   Recorder rec;

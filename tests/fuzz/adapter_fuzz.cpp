@@ -1,0 +1,69 @@
+// libFuzzer target: every adapter's classify() on arbitrary event data (and the JSON scanner
+// under it). Checks: no crash; a malformed result always carries a message; tokens are only
+// attributed to token-bearing kinds; the scanner agrees with nlohmann on what is valid JSON.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
+
+#include "worker/api_adapter.h"
+#include "worker/json_scan.h"
+
+namespace {
+const std::vector<std::unique_ptr<llmload::ApiAdapter>>& adapters() {
+  static const auto* all = [] {
+    auto* v = new std::vector<std::unique_ptr<llmload::ApiAdapter>>;
+    for (std::string_view name : llmload::api_names())
+      v->push_back(std::move(llmload::make_adapter(name).value()));
+    return v;
+  }();
+  return *all;
+}
+constexpr std::string_view kEvents[] = {"",
+                                        "error",
+                                        "message_start",
+                                        "content_block_start",
+                                        "content_block_delta",
+                                        "message_delta",
+                                        "message_stop",
+                                        "ping"};
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::string_view event = kEvents[data[0] % std::size(kEvents)];
+  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+
+  // The scanner accepts exactly what a strict JSON parser accepts (depth within our limit).
+  const bool ours = llmload::json_parse_value(text).present();
+  const bool theirs = nlohmann::json::accept(text);
+  // The scanner does not validate UTF-8 (nlohmann does), and nlohmann stops reading at a NUL:
+  // compare only on ASCII input without NULs.
+  bool comparable = true;
+  for (char c : text) comparable = comparable && c != 0 && static_cast<unsigned char>(c) < 0x80;
+  if (ours && !theirs && comparable) std::abort();
+  if (theirs && !ours && comparable) {
+    // Only the depth limit may make us refuse valid JSON.
+    int depth = 0, max_depth = 0;
+    for (char c : text) {
+      if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+      if (c == ']' || c == '}') --depth;
+    }
+    if (max_depth < llmload::kMaxJsonDepth) std::abort();
+  }
+
+  for (const auto& a : adapters()) {
+    llmload::StreamState state;
+    llmload::ChunkInfo info;
+    for (int round = 0; round < 2; ++round) {
+      const auto st = a->classify(event, text, state, info);
+      if (st == llmload::ClassifyStatus::malformed && info.error_message.empty()) std::abort();
+      if (!llmload::is_token_bearing(info.kind) && info.tokens != 0) std::abort();
+      if (llmload::is_token_bearing(info.kind) && info.tokens < 1) std::abort();
+    }
+  }
+  return 0;
+}
