@@ -30,7 +30,7 @@ TEST(MockDistributions, RejectsBadTextNamingIt) {
 }
 
 TEST(MockDistributions, UniformStaysInRangeAndCoversIt) {
-  auto d = *TokenDistribution::parse("uniform:10:20");
+  auto d = TokenDistribution::parse("uniform:10:20").value();
   Rng rng(5);
   int seen[21] = {};
   for (int i = 0; i < 5000; ++i) {
@@ -44,9 +44,9 @@ TEST(MockDistributions, UniformStaysInRangeAndCoversIt) {
 
 TEST(MockDistributions, MeansMatch) {
   Rng rng(9);
-  auto normal = *TokenDistribution::parse("normal:200:20");
-  auto exp = *TokenDistribution::parse("exp:100");
-  auto logn = *TokenDistribution::parse("lognormal:100:0.3");
+  auto normal = TokenDistribution::parse("normal:200:20").value();
+  auto exp = TokenDistribution::parse("exp:100").value();
+  auto logn = TokenDistribution::parse("lognormal:100:0.3").value();
   double sn = 0, se = 0;
   std::vector<int> ln;
   const int n = 20000;
@@ -62,7 +62,7 @@ TEST(MockDistributions, MeansMatch) {
 }
 
 TEST(MockDistributions, SamplesAreAtLeastOneAndReproducible) {
-  auto d = *TokenDistribution::parse("normal:2:50");
+  auto d = TokenDistribution::parse("normal:2:50").value();
   Rng a(42), b(42);
   for (int i = 0; i < 1000; ++i) {
     int x = d.sample(a);
