@@ -12,11 +12,14 @@
 //     "counters": { "requests", "ok", "failed", "retries", "input_tokens", "output_tokens",
 //                   "tokens_from_usage", "tokens_counted", "goodput", "dropped",
 //                   "bytes_received", "errors": {kind: n} },           (non-negative integers)
-//     "histograms": { name: { "hdr": binary (compressed V2 encoding), "overflow": n } },
+//     "histograms": { name: { "hdr": binary (compressed V2 encoding; a base64 "HISTF..."
+//                                     string is accepted too), "overflow": n } },
 //     "samples": { kind: [message, ...] } }
 // Only metrics that hold something are sent. from_wire takes hostile input: every field is
-// type- and range-checked, and histogram settings are checked against the metric's expected
-// settings (decoding bounded by WireLimits) before anything large is allocated.
+// type- and range-checked, counters are bounded (2^50) and must satisfy the Counters
+// invariants (requests == ok + failed, errors sum to failed, goodput <= ok), histogram decoding
+// is bounded by WireLimits::max_counts_len, and the decoded settings must be the metric's
+// (make_histogram). Errors name the field at fault.
 #pragma once
 
 #include <array>
