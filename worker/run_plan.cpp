@@ -1,0 +1,132 @@
+#include "worker/run_plan.h"
+
+#include <algorithm>
+
+#include "worker/request_body.h"
+
+namespace llmload {
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> pairs(const std::vector<Message>& ms) {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(ms.size());
+  for (const Message& m : ms) out.emplace_back(m.role, m.content);
+  return out;
+}
+
+}  // namespace
+
+int RunPlan::pick_group(double u) const {
+  double acc = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    acc += groups[i].weight;
+    if (u < acc) return static_cast<int>(i);
+  }
+  return static_cast<int>(groups.size()) - 1;
+}
+
+std::vector<Labels> RunPlan::group_labels() const {
+  std::vector<Labels> out;
+  for (const PlanGroup& g : groups) out.push_back(g.labels);
+  return out;
+}
+
+Expected<std::shared_ptr<const RunPlan>> build_run_plan(
+    const Scenario& s, const std::vector<ResolvedPrompt>& prompts) {
+  auto plan = std::make_shared<RunPlan>();
+  plan->slo = s.slo.request;
+  if (s.targets.empty()) return Error{"scenario has no targets"};
+  if (prompts.empty()) return Error{"the run has no prompts"};
+
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const ResolvedPrompt& p = prompts[i];
+    plan->conversation_start.push_back(static_cast<int64_t>(plan->items.size()));
+    const size_t turns = std::max<size_t>(1, p.turns.size());
+    for (size_t t = 0; t < turns; ++t) {
+      plan->items.push_back(PlanItem{int64_t(i), p.index, int32_t(t), t + 1 == turns});
+    }
+  }
+
+  double target_weights = 0;
+  for (const Target& t : s.targets) target_weights += t.weight > 0 ? t.weight : 0;
+  if (target_weights <= 0) return Error{"targets: no target has a positive weight"};
+
+  for (const Target& t : s.targets) {
+    if (t.is_mock()) return Error{"target " + t.name + ": 'mock' must be started by the caller"};
+    PlanTarget pt;
+    pt.name = t.name;
+    auto ep = Endpoint::parse(t.url);
+    if (!ep) return Error{"target " + t.name + ": " + ep.error()};
+    pt.endpoint = std::move(ep.value());
+    if (pt.endpoint.tls) {
+      TlsOptions o;
+      o.insecure = t.tls.insecure;
+      o.ca_file = t.tls.ca_file;
+      o.cert_file = t.tls.cert_file;
+      o.key_file = t.tls.key_file;
+      auto ctx = TlsContext::create(o);
+      if (!ctx) return Error{"target " + t.name + ": " + ctx.error()};
+      pt.tls = ctx.value();
+      if (t.tls.insecure) plan->insecure = true;
+    }
+    auto ad = adapter_for(std::string(api_name(t.api)));
+    if (!ad) return Error{"target " + t.name + ": " + ad.error()};
+    pt.adapter = ad.value();
+    pt.timeouts = t.timeouts;
+    const int target_index = static_cast<int>(plan->targets.size());
+
+    std::vector<HttpHeader> headers;
+    for (auto& [n, v] : adapter_required_headers(*pt.adapter)) headers.push_back({n, v});
+    for (const Header& h : t.headers) headers.push_back({h.name, h.value});
+    const std::string path = pt.endpoint.path_for(adapter_endpoint_path(*pt.adapter));
+    const bool chat = api_is_chat(t.api);
+
+    double model_weights = 0;
+    for (const ModelChoice& m : t.models) model_weights += m.weight > 0 ? m.weight : 0;
+    if (t.models.empty() || model_weights <= 0) {
+      return Error{"target " + t.name + ": no model with a positive weight"};
+    }
+    for (const ModelChoice& m : t.models) {
+      PlanGroup g;
+      g.labels = Labels(s.tags.begin(), s.tags.end());
+      g.labels["target"] = t.name;
+      g.labels["model"] = m.name;
+      g.key = group_key(g.labels);
+      g.target = target_index;
+      g.model = m.name;
+      g.weight = (t.weight / target_weights) * (m.weight / model_weights);
+      g.requests.reserve(plan->items.size());
+      for (const PlanItem& it : plan->items) {
+        const ResolvedPrompt& p = prompts[static_cast<size_t>(it.position)];
+        BodyInput in;
+        in.model = m.name;
+        in.max_tokens = p.max_tokens;
+        in.temperature = s.output.temperature;
+        in.include_usage = t.stream_options.include_usage;
+        in.continuous_usage = t.stream_options.continuous_usage;
+        in.ignore_eos = s.output.ignore_eos;
+        if (!s.output.extra.empty()) in.extra_body_json = s.output.extra.dump();
+        if (!p.turns.empty()) {
+          in.messages = pairs(conversation_messages(p, size_t(it.turn), nullptr));
+        } else if (chat) {
+          in.messages = pairs(prompt_messages(p));
+        } else {
+          in.text = prompt_text(p);
+        }
+        auto body = build_request_body(*pt.adapter, in);
+        if (!body)
+          return Error{"target " + t.name + ", prompt " + std::to_string(p.index) + ": " +
+                       body.error()};
+        auto req = HttpRequest::build("POST", pt.endpoint, path, headers, body.value());
+        if (!req) return Error{"target " + t.name + ": " + req.error()};
+        g.requests.push_back(std::move(req.value()));
+      }
+      plan->groups.push_back(std::move(g));
+    }
+    plan->targets.push_back(std::move(pt));
+  }
+  return std::shared_ptr<const RunPlan>(std::move(plan));
+}
+
+}  // namespace llmload
