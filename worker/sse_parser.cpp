@@ -35,11 +35,13 @@ constexpr unsigned char kBom[3] = {0xEF, 0xBB, 0xBF};
 // of exactly max_event_bytes of data is accepted; longer lines are refused before buffering.
 constexpr size_t kFieldSlack = 64;
 
-// First CR or LF in [p, end), or end.
+// First CR or LF in [p, end), or end. Lines mostly end in LF: find it, then look for an
+// earlier CR only in front of it (two memchr passes beat a byte loop).
 inline const char* find_eol(const char* p, const char* end) {
-  // Most lines end in LF; look for both in one pass.
-  while (p < end && *p != '\n' && *p != '\r') ++p;
-  return p;
+  const char* lf = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
+  const char* stop = lf ? lf : end;
+  const char* cr = static_cast<const char*>(std::memchr(p, '\r', size_t(stop - p)));
+  return cr ? cr : stop;
 }
 }  // namespace
 

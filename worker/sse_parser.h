@@ -10,9 +10,10 @@
 //   accepted and ignored; unknown fields are ignored;
 // - a blank line dispatches the event; an event with no `data` line is not dispatched (its name
 //   is dropped); an incomplete event at the end of the stream is never dispatched.
-// Bounded: an event whose data plus the line being read exceeds max_event_bytes (1 MiB by
-// default) is a protocol error: feed returns ParseStatus::too_large and the parser stays failed
-// until reset(). Buffers never grow past the limit and are reused across events (no heap
+// Bounded: an event whose joined data exceeds max_event_bytes (1 MiB by default), or a single
+// line longer than that plus a 64-byte allowance for its field name, is a protocol error: feed
+// returns ParseStatus::too_large (refused before the buffer grows past it) and the parser stays
+// failed until reset(). Buffers never grow past the limit and are reused across events (no heap
 // allocation per event once warmed up).
 #pragma once
 
