@@ -1,0 +1,316 @@
+#include "worker/loop.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "worker/dns_cache.h"
+
+namespace llmload {
+
+namespace {
+constexpr int64_t kLagProbeNs = 10'000'000;
+
+template <class H>
+Loop* owner_of(H* h) {
+  return static_cast<Loop*>(h->data);
+}
+}  // namespace
+
+Loop::Loop(LoopConfig config, std::shared_ptr<const RunPlan> plan)
+    : config_(std::move(config)),
+      plan_(std::move(plan)),
+      recorder_(plan_->group_labels(), config_.keep_rows),
+      rng_(config_.seed) {}
+
+Loop::~Loop() {
+  join();
+}
+
+void Loop::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Loop::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Loop::stop(int64_t grace_ns) {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  stop_requested_ = true;
+  stop_grace_ = std::max<int64_t>(0, grace_ns);
+  if (async_ready_) uv_async_send(&async_);
+}
+
+void Loop::run() {
+  uv_loop_init(&loop_);
+  uv_loop_configure(&loop_, UV_METRICS_IDLE_TIME);
+  dns_ = std::make_unique<DnsCache>(&loop_);
+  for (const PlanTarget& t : plan_->targets) {
+    PoolOptions po;
+    po.max_connects_in_flight = config_.max_connects_in_flight;
+    po.connect_timeout_ns = t.timeouts.connect_ns;
+    pools_.push_back(std::make_unique<ConnectionPool>(&loop_, t.endpoint, t.tls, *dns_, po));
+  }
+  ctx_.plan = plan_.get();
+  for (auto& p : pools_) ctx_.pools.push_back(p.get());
+  ctx_.recorder = &recorder_;
+  ctx_.owner = this;
+  ctx_.worker_id = config_.worker_id;
+  scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);
+  ctx_.window_start_ns = scheduler_->window_start_ns();
+
+  const size_t users = static_cast<size_t>(std::floor(scheduler_->profile().max_level() + 1e-9));
+  if (!config_.open_loop) {
+    users_.resize(users);
+    slots_.reserve(users);
+    free_.reserve(users);
+  }
+
+  auto init_timer = [this](uv_timer_t* t) {
+    uv_timer_init(&loop_, t);
+    t->data = this;
+    ++open_handles_;
+  };
+  init_timer(&sched_timer_);
+  init_timer(&interval_timer_);
+  init_timer(&lag_timer_);
+  uv_check_init(&loop_, &check_);
+  check_.data = this;
+  ++open_handles_;
+  uv_idle_init(&loop_, &idle_);
+  idle_.data = this;
+  ++open_handles_;
+  uv_async_init(&loop_, &async_, [](uv_async_t* a) {
+    Loop* self = owner_of(a);
+    int64_t grace;
+    {
+      std::lock_guard<std::mutex> lock(self->stop_mu_);
+      grace = self->stop_grace_;
+    }
+    if (self->scheduler_ && !self->shutting_down_) {
+      self->scheduler_->stop(grace);
+      self->want_poll();
+    }
+  });
+  async_.data = this;
+  ++open_handles_;
+  uv_check_start(&check_, [](uv_check_t* c) {
+    Loop* self = owner_of(c);
+    if (!self->poll_pending_) return;
+    self->poll_pending_ = false;
+    uv_idle_stop(&self->idle_);
+    self->do_poll();
+  });
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    async_ready_ = true;
+    if (stop_requested_) uv_async_send(&async_);
+  }
+
+  // Connections before the start instant where the load shape allows (closed loop: the
+  // initial users, spread over the targets by weight).
+  const int64_t now = clock_.now_ns();
+  if (!config_.open_loop && config_.sched.start_ns > now) {
+    std::vector<double> per_target(plan_->targets.size(), 0);
+    for (const PlanGroup& g : plan_->groups) per_target[size_t(g.target)] += g.weight;
+    const double level = scheduler_->profile().level_at(config_.sched.start_ns);
+    for (size_t t = 0; t < pools_.size(); ++t) {
+      pools_[t]->prewarm(static_cast<size_t>(std::ceil(level * per_target[t])));
+    }
+  }
+
+  wall_start_ = wall_mark_ = now;
+  idle_start_ = idle_mark_ = uv_metrics_idle_time(&loop_);
+  interval_start_ = scheduler_->window_start_ns();
+  next_boundary_ = interval_start_ + config_.interval_ns;
+  uv_update_time(&loop_);
+  uv_timer_start(
+      &interval_timer_, [](uv_timer_t* t) { owner_of(t)->on_interval(); },
+      uint64_t(std::max<int64_t>(0, (next_boundary_ - now + 999'999) / 1'000'000)), 0);
+  lag_due_ = now + kLagProbeNs;
+  uv_timer_start(
+      &lag_timer_,
+      [](uv_timer_t* t) {
+        Loop* self = owner_of(t);
+        const int64_t n = mono_now_ns();
+        const int64_t lag_us = std::max<int64_t>(0, ns_to_us(n - self->lag_due_));
+        self->lag_us_.record(lag_us);
+        self->lag_max_interval_ = std::max(self->lag_max_interval_, lag_us);
+        self->lag_due_ = n + kLagProbeNs;
+      },
+      kLagProbeNs / 1'000'000, kLagProbeNs / 1'000'000);
+
+  do_poll();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // Every handle is closed and every pool has freed its connections.
+  pools_.clear();
+  dns_.reset();
+  uv_run(&loop_, UV_RUN_DEFAULT);  // DNS cancellations' callbacks, if any
+  if (uv_loop_close(&loop_) != 0) error_ = "loop closed with handles still open";
+  done_.store(true, std::memory_order_release);
+}
+
+void Loop::want_poll() {
+  if (poll_pending_ || shutting_down_) return;
+  poll_pending_ = true;
+  // An idle handle keeps the loop from blocking before the check callback runs the poll.
+  uv_idle_start(&idle_, [](uv_idle_t*) {});
+}
+
+void Loop::do_poll() {
+  if (shutting_down_) return;
+  const int64_t wake = scheduler_->poll();
+  if (scheduler_->finished()) {
+    shutdown();
+    return;
+  }
+  arm_scheduler(wake);
+}
+
+void Loop::arm_scheduler(int64_t wake) {
+  if (wake == kNever) {
+    uv_timer_stop(&sched_timer_);
+    return;
+  }
+  uv_update_time(&loop_);
+  const int64_t delta = wake - clock_.now_ns();
+  // libuv timers count whole milliseconds: round up, so a start is never early; lateness shows
+  // in the queue metric (rate mode) and the lag probe.
+  const uint64_t ms = delta <= 0 ? 0 : uint64_t((delta + 999'999) / 1'000'000);
+  uv_timer_start(
+      &sched_timer_, [](uv_timer_t* t) { owner_of(t)->do_poll(); }, ms, 0);
+}
+
+void Loop::swap_interval(int64_t end_ns, bool last) {
+  const uint64_t idle = uv_metrics_idle_time(&loop_);
+  const int64_t wall = std::max<int64_t>(1, end_ns - wall_mark_);
+  const double busy = std::clamp(1.0 - double(idle - idle_mark_) / double(wall), 0.0, 1.0);
+  idle_mark_ = idle;
+  wall_mark_ = end_ns;
+  recorder_.swap(interval_index_, interval_start_, end_ns, scheduler_->in_flight(),
+                 lag_max_interval_, busy, last);
+  lag_max_interval_ = 0;
+}
+
+void Loop::on_interval() {
+  const int64_t now = clock_.now_ns();
+  while (now >= next_boundary_) {
+    swap_interval(next_boundary_, false);
+    ++interval_index_;
+    interval_start_ = next_boundary_;
+    next_boundary_ += config_.interval_ns;
+  }
+  uv_update_time(&loop_);
+  uv_timer_start(
+      &interval_timer_, [](uv_timer_t* t) { owner_of(t)->on_interval(); },
+      uint64_t((next_boundary_ - clock_.now_ns() + 999'999) / 1'000'000), 0);
+}
+
+void Loop::shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  const int64_t now = clock_.now_ns();
+  if (now >= next_boundary_) on_interval();
+  swap_interval(std::max(now, interval_start_), true);
+  const uint64_t idle = uv_metrics_idle_time(&loop_);
+  const int64_t wall = std::max<int64_t>(1, now - wall_start_);
+  busy_total_ = std::clamp(1.0 - double(idle - idle_start_) / double(wall), 0.0, 1.0);
+  uv_timer_stop(&sched_timer_);
+  uv_timer_stop(&interval_timer_);
+  uv_timer_stop(&lag_timer_);
+  pools_open_ = int(pools_.size());
+  if (pools_open_ == 0) {
+    close_handles();
+    return;
+  }
+  for (auto& p : pools_) {
+    p->shutdown([this] {
+      if (--pools_open_ == 0) close_handles();
+    });
+  }
+}
+
+void Loop::close_handles() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    async_ready_ = false;
+  }
+  auto closed = [](uv_handle_t* h) { --owner_of(h)->open_handles_; };
+  uv_close(reinterpret_cast<uv_handle_t*>(&sched_timer_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&interval_timer_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&lag_timer_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&async_), closed);
+}
+
+Request* Loop::take_slot() {
+  if (!free_.empty()) {
+    Request* r = free_.back();
+    free_.pop_back();
+    return r;
+  }
+  slots_.push_back(std::make_unique<Request>(ctx_));
+  return slots_.back().get();
+}
+
+void Loop::link(Request* r) {
+  r->prev_active = nullptr;
+  r->next_active = active_head_;
+  if (active_head_) active_head_->prev_active = r;
+  active_head_ = r;
+}
+
+void Loop::unlink(Request* r) {
+  if (r->prev_active) r->prev_active->next_active = r->next_active;
+  if (r->next_active) r->next_active->prev_active = r->prev_active;
+  if (active_head_ == r) active_head_ = r->next_active;
+  r->next_active = r->prev_active = nullptr;
+}
+
+void Loop::start_request(const StartTicket& ticket) {
+  const RunPlan& plan = *plan_;
+  int group;
+  int64_t item;
+  const int64_t conversations = int64_t(plan.conversation_start.size());
+  if (ticket.user >= 0 && size_t(ticket.user) < users_.size()) {
+    // A virtual user replays its conversation turn by turn, then takes the next one.
+    User& u = users_[size_t(ticket.user)];
+    if (u.item >= 0 && !plan.items[size_t(u.item)].last_turn) {
+      item = u.item + 1;
+      group = u.group;
+    } else {
+      const int64_t c = (config_.prompt_offset + conversation_cursor_++) % conversations;
+      item = plan.conversation_start[size_t(c)];
+      group = plan.pick_group(rng_.uniform01());
+    }
+    u.item = item;
+    u.group = group;
+  } else {
+    item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
+    group = plan.pick_group(rng_.uniform01());
+  }
+  Request* r = take_slot();
+  link(r);
+  r->start(ticket, group, item);
+}
+
+void Loop::on_dropped(const StartTicket& ticket) {
+  if (GroupStats* g = recorder_.group(ticket.measured, plan_->pick_group(rng_.uniform01()))) {
+    ++g->counters.dropped;
+  }
+}
+
+void Loop::cancel_in_flight() {
+  const int64_t now = clock_.now_ns();
+  while (active_head_ != nullptr) active_head_->cancel(now);
+}
+
+void Loop::on_request_done(Request& request) {
+  unlink(&request);
+  free_.push_back(&request);
+  scheduler_->on_finished(request.ticket());
+  want_poll();
+}
+
+}  // namespace llmload

@@ -1,0 +1,141 @@
+// Loop: one thread running one uv_loop that owns its connections (one ConnectionPool per
+// target), its Scheduler, its Recorder and its Request slots. Nothing it does on the per-token
+// path takes a lock or allocates; it talks to the control thread only through the Recorder's
+// lock-free hand-off, a uv_async for stop(), and an atomic done flag.
+//
+// Self-check: a 10 ms probe timer measures timer lag (actual wake − scheduled wake, µs) into a
+// histogram, and libuv's idle-time metric gives the busy fraction; both go with every interval
+// and into the run's ClientHealth (a saturated client reports its own delay as the server's).
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/distribution.h"
+#include "common/hdr_histogram.h"
+#include "worker/recorder.h"
+#include "worker/request.h"
+#include "worker/run_plan.h"
+#include "worker/scheduler.h"
+
+namespace llmload {
+
+class DnsCache;
+
+struct LoopConfig {
+  int index = 0;  // within the worker
+  SchedulerConfig sched;
+  bool open_loop = false;
+  int64_t interval_ns = 1'000'000'000;
+  std::string worker_id;
+  bool keep_rows = false;
+  uint64_t seed = 1;          // group choice
+  int64_t prompt_offset = 0;  // first conversation this loop sends
+  size_t max_connects_in_flight = 64;
+};
+
+class Loop final : private SchedulerHost, private RequestOwner {
+ public:
+  Loop(LoopConfig config, std::shared_ptr<const RunPlan> plan);
+  ~Loop() override;
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  void start();  // starts the thread
+  // Any thread: no new request; in-flight ones get grace_ns, then are cancelled.
+  void stop(int64_t grace_ns);
+  void join();
+  bool done() const { return done_.load(std::memory_order_acquire); }
+
+  Recorder& recorder() { return recorder_; }
+  // After join(): timer lag over the run (µs) and the busy fraction of the run.
+  const HdrHistogram& lag_us() const { return lag_us_; }
+  double busy_fraction() const { return busy_total_; }
+  // After join(): a failure that stopped the loop early ("" if none).
+  const std::string& error() const { return error_; }
+
+ private:
+  void run();
+  void do_poll();
+  void want_poll();
+  void arm_scheduler(int64_t wake);
+  void on_interval();
+  void swap_interval(int64_t end_ns, bool last);
+  void shutdown();
+  void close_handles();
+
+  // SchedulerHost
+  void start_request(const StartTicket& ticket) override;
+  void on_dropped(const StartTicket& ticket) override;
+  void cancel_in_flight() override;
+  // RequestOwner
+  void on_request_done(Request& request) override;
+
+  Request* take_slot();
+  void link(Request* r);
+  void unlink(Request* r);
+
+  LoopConfig config_;
+  std::shared_ptr<const RunPlan> plan_;
+  MonotonicClock clock_;
+  Recorder recorder_;
+  HdrHistogram lag_us_ = HdrHistogram::for_micros();
+
+  uv_loop_t loop_{};
+  uv_timer_t sched_timer_{};
+  uv_timer_t interval_timer_{};
+  uv_timer_t lag_timer_{};
+  uv_check_t check_{};
+  uv_idle_t idle_{};
+  uv_async_t async_{};
+  int open_handles_ = 0;
+
+  std::unique_ptr<DnsCache> dns_;
+  std::vector<std::unique_ptr<ConnectionPool>> pools_;
+  RequestContext ctx_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::vector<std::unique_ptr<Request>> slots_;
+  std::vector<Request*> free_;
+  Request* active_head_ = nullptr;
+  Rng rng_;
+
+  struct User {
+    int64_t item = -1;  // current item (conversation turn), -1: none
+    int group = 0;
+  };
+  std::vector<User> users_;
+  int64_t conversation_cursor_ = 0;
+  int64_t item_cursor_ = 0;
+
+  bool poll_pending_ = false;
+  bool shutting_down_ = false;
+  int pools_open_ = 0;
+  int64_t interval_index_ = 0;
+  int64_t next_boundary_ = 0;
+  int64_t interval_start_ = 0;
+  int64_t lag_due_ = 0;
+  int64_t lag_max_interval_ = 0;
+  uint64_t idle_mark_ = 0;
+  int64_t wall_mark_ = 0;
+  uint64_t idle_start_ = 0;
+  int64_t wall_start_ = 0;
+  double busy_total_ = 0;
+  std::string error_;
+
+  std::thread thread_;
+  std::atomic<bool> done_{false};
+  std::mutex stop_mu_;  // guards async_ready_ against the handle's close
+  bool async_ready_ = false;
+  bool stop_requested_ = false;
+  int64_t stop_grace_ = 0;
+};
+
+}  // namespace llmload

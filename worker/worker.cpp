@@ -1,0 +1,320 @@
+#include "worker/worker.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "common/clock.h"
+#include "worker/loop.h"
+#include "worker/run_plan.h"
+#include "worker/worker_preflight.h"
+
+namespace llmload {
+
+struct Worker::Impl {
+  int threads = 1;
+  std::mutex mu;  // guards loops against stop() from other threads
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::shared_ptr<const RunPlan> plan;
+  RunSpec spec;
+  bool running = false;
+  bool joined = false;
+  int64_t window_start = 0;
+  int64_t interval = 1'000'000'000;
+  int64_t next_index = 0;
+  int64_t sequence = 0;
+  std::vector<std::deque<LoopInterval*>> queued;
+  std::vector<bool> last_seen;
+  std::vector<std::string> warnings;
+  ClientHealth health;
+
+  void drain() {
+    for (size_t i = 0; i < loops.size(); ++i) {
+      while (LoopInterval* b = loops[i]->recorder().take()) {
+        queued[i].push_back(b);
+        if (b->last) last_seen[i] = true;
+      }
+    }
+  }
+  bool ready(int64_t k) const {
+    for (size_t i = 0; i < loops.size(); ++i) {
+      if (last_seen[i]) continue;
+      if (queued[i].empty() || queued[i].back()->index < k) return false;
+    }
+    return true;
+  }
+  // Merges every queued buffer with index <= k (all of them when k is INT64_MAX).
+  WorkerReport merge(int64_t k, bool last) {
+    WorkerReport r;
+    r.sequence = sequence++;
+    r.last = last;
+    IntervalSnapshot& s = r.snapshot;
+    s.start_ns = window_start + next_index * interval;
+    s.end_ns = last ? s.start_ns : s.start_ns + interval;
+    double busy = 0;
+    int busy_n = 0;
+    for (size_t i = 0; i < loops.size(); ++i) {
+      while (!queued[i].empty() && queued[i].front()->index <= k) {
+        LoopInterval* b = queued[i].front();
+        queued[i].pop_front();
+        for (const GroupStats& g : b->groups) {
+          if (!g.empty()) s.group(g.labels).merge(g);
+        }
+        for (RequestRow& row : b->rows) r.requests.push_back(std::move(row));
+        if (queued[i].empty() || queued[i].front()->index > k) s.in_flight += b->in_flight;
+        s.loop_lag_us_max = std::max(s.loop_lag_us_max, b->lag_us_max);
+        busy += b->busy_fraction;
+        ++busy_n;
+        if (last) s.end_ns = std::max(s.end_ns, b->end_ns);
+        loops[i]->recorder().give_back(b);
+      }
+    }
+    s.loop_busy_fraction = busy_n > 0 ? std::clamp(busy / busy_n, 0.0, 1.0) : 0.0;
+    if (!last) next_index = k + 1;
+    return r;
+  }
+};
+
+namespace {
+
+int default_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : int(n);
+}
+
+// Splits n as evenly as possible over parts with weight > 0 (weights: per loop).
+std::vector<int64_t> split_over(int64_t n, const std::vector<int64_t>& weights) {
+  std::vector<int64_t> w, idx;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i] > 0) {
+      w.push_back(weights[i]);
+      idx.push_back(int64_t(i));
+    }
+  }
+  std::vector<int64_t> out(weights.size(), 0);
+  if (w.empty()) return out;
+  const std::vector<int64_t> parts = split_integer(n, w);
+  for (size_t j = 0; j < parts.size(); ++j) out[size_t(idx[j])] = parts[j];
+  return out;
+}
+
+// Raises RLIMIT_NOFILE to the hard limit; a warning when that cannot hold `needed`.
+void raise_fd_limit(int64_t needed, std::vector<std::string>& warnings) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  if (rl.rlim_cur != RLIM_INFINITY && int64_t(rl.rlim_cur) < needed) {
+    warnings.push_back("open-file limit " + std::to_string(rl.rlim_cur) + " (hard limit " +
+                       std::to_string(rl.rlim_max) + ") cannot hold the " + std::to_string(needed) +
+                       " descriptors this load needs: raise `ulimit -Hn` (connections beyond "
+                       "it fail as connect errors)");
+  }
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->threads = options.threads > 0 ? options.threads : default_threads();
+}
+
+Worker::~Worker() {
+  stop(0);
+  if (impl_->running) wait_done();
+}
+
+int Worker::threads() const {
+  return impl_->threads;
+}
+
+PreflightResult Worker::preflight(const Scenario& scenario) {
+  const PreflightVerdict v = preflight_scenario(scenario);
+  PreflightResult r;
+  r.ok = v.ok;
+  r.error = v.error;
+  r.warnings = v.warnings;
+  return r;
+}
+
+Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
+  Impl& m = *impl_;
+  if (m.running) return Error{"worker: a run is already going"};
+  if (!spec.scenario) return Error{"worker: the run has no scenario"};
+  if (!spec.prompts || spec.prompts->empty()) return Error{"worker: the run has no prompts"};
+  const Scenario& sc = *spec.scenario;
+  const LoadShare& share = spec.share;
+  auto plan = build_run_plan(sc, *spec.prompts);
+  if (!plan) return Error{"worker: " + plan.error()};
+
+  const int T = m.threads;
+  const std::vector<int64_t> ones(static_cast<size_t>(T), 1);
+  const bool open = share.mode == LoadMode::kRate;
+
+  // Levels per loop: the initial level and each stage's.
+  std::vector<std::vector<double>> stage_levels(static_cast<size_t>(T));
+  std::vector<double> initial(static_cast<size_t>(T), 0.0);
+  if (open) {
+    const auto r0 = split_rate(share.rate, ones);
+    for (int i = 0; i < T; ++i) initial[size_t(i)] = r0[size_t(i)];
+    for (double sr : share.stage_rate) {
+      const auto parts = split_rate(sr, ones);
+      for (int i = 0; i < T; ++i) stage_levels[size_t(i)].push_back(parts[size_t(i)]);
+    }
+  } else {
+    const auto c0 = split_integer(share.concurrency, ones);
+    for (int i = 0; i < T; ++i) initial[size_t(i)] = double(c0[size_t(i)]);
+    for (int64_t sc_level : share.stage_concurrency) {
+      const auto parts = split_integer(sc_level, ones);
+      for (int i = 0; i < T; ++i) stage_levels[size_t(i)].push_back(double(parts[size_t(i)]));
+    }
+  }
+  // Request budget: over the loops that will send anything (a loop with no users could never
+  // use a budget).
+  std::vector<int64_t> weights(static_cast<size_t>(T), 0);
+  double max_level_total = 0;
+  for (int i = 0; i < T; ++i) {
+    double mx = initial[size_t(i)];
+    for (double l : stage_levels[size_t(i)]) mx = std::max(mx, l);
+    weights[size_t(i)] = mx > 0 ? (open ? 1 : int64_t(std::ceil(mx))) : 0;
+    max_level_total += mx;
+  }
+  const bool has_limit = sc.load.requests > 0;
+  const std::vector<int64_t> budget = split_over(share.requests, weights);
+  const std::vector<int64_t> caps = share.max_in_flight > 0
+                                        ? split_integer(share.max_in_flight, ones)
+                                        : std::vector<int64_t>(size_t(T), 0);
+
+  std::vector<std::string> warnings;
+  if (plan.value()->insecure) {
+    warnings.push_back(
+        "TLS verification is off (--insecure): the target's identity is not checked");
+  }
+  raise_fd_limit(int64_t(open ? std::max<double>(64, max_level_total) : max_level_total) + 64,
+                 warnings);
+
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.loops.clear();
+  m.plan = plan.value();
+  for (int i = 0; i < T; ++i) {
+    LoopConfig lc;
+    lc.index = i;
+    lc.open_loop = open;
+    lc.interval_ns = sc.interval_ns > 0 ? sc.interval_ns : 1'000'000'000;
+    lc.worker_id = spec.worker_id;
+    lc.keep_rows = spec.record_requests;
+    lc.seed = sc.seed * 0x9e3779b97f4a7c15ULL + uint64_t(share.index) * 1000003ULL + uint64_t(i);
+    lc.prompt_offset = int64_t(share.index) * T + i;
+    SchedulerConfig& c = lc.sched;
+    c.start_ns = start_ns;
+    c.warmup_ns = sc.load.warmup_ns;
+    c.duration_ns = sc.load.duration_ns;
+    c.has_request_limit = has_limit;
+    c.requests = has_limit ? budget[size_t(i)] : 0;
+    c.grace_ns = sc.load.grace_ns;
+    c.initial_level = initial[size_t(i)];
+    for (size_t j = 0; j < sc.load.stages.size() && j < stage_levels[size_t(i)].size(); ++j) {
+      c.stages.push_back(ProfileStage{sc.load.stages[j].duration_ns, stage_levels[size_t(i)][j]});
+    }
+    c.poisson = sc.load.arrival == Arrival::kPoisson;
+    c.seed = lc.seed ^ 0x5bd1e995ULL;
+    if (open && share.rate > 0) {
+      c.first_arrival_offset_ns =
+          share.first_arrival_offset_ns + int64_t(std::llround(double(i) * 1e9 / share.rate));
+    }
+    c.max_in_flight = caps[size_t(i)] > 0 ? caps[size_t(i)] : (share.max_in_flight > 0 ? 1 : 0);
+    c.think_time = sc.load.think_time;
+    m.loops.push_back(std::make_unique<Loop>(std::move(lc), m.plan));
+  }
+  m.spec = std::move(spec);
+  m.window_start = start_ns + std::max<int64_t>(0, sc.load.warmup_ns);
+  m.interval = sc.interval_ns > 0 ? sc.interval_ns : 1'000'000'000;
+  m.next_index = 0;
+  m.sequence = 0;
+  m.queued.assign(size_t(T), {});
+  m.last_seen.assign(size_t(T), false);
+  m.warnings = std::move(warnings);
+  m.health = ClientHealth{};
+  m.joined = false;
+  m.running = true;
+  for (auto& l : m.loops) l->start();
+  return true;
+}
+
+std::optional<WorkerReport> Worker::next_interval(int64_t timeout_ns) {
+  Impl& m = *impl_;
+  if (!m.running && m.loops.empty()) return std::nullopt;
+  const int64_t deadline = mono_now_ns() + std::max<int64_t>(0, timeout_ns);
+  for (;;) {
+    m.drain();
+    if (done()) return std::nullopt;
+    if (m.ready(m.next_index)) return m.merge(m.next_index, false);
+    if (mono_now_ns() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+void Worker::stop(int64_t grace_ns) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  for (auto& l : impl_->loops) l->stop(grace_ns);
+}
+
+bool Worker::done() const {
+  for (const auto& l : impl_->loops) {
+    if (!l->done()) return false;
+  }
+  return true;
+}
+
+void Worker::wait_done() {
+  Impl& m = *impl_;
+  // Keep taking buffers while waiting, so the loops never run out of spares.
+  while (!done()) {
+    m.drain();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (m.joined) return;
+  HdrHistogram lag = HdrHistogram::for_micros();
+  double busy = 0;
+  for (auto& l : m.loops) {
+    l->join();
+    l->recorder().loop_joined();
+    lag.add(l->lag_us());
+    busy += l->busy_fraction();
+  }
+  m.drain();
+  m.health.loop_lag_ms_p99 = double(lag.value_at_percentile(99.0)) / 1000.0;
+  m.health.cpu_busy = m.loops.empty() ? 0.0 : busy / double(m.loops.size());
+  m.health.saturated = m.health.loop_lag_ms_p99 > 10.0 || m.health.cpu_busy > 0.9;
+  for (auto& l : m.loops) {
+    if (!l->error().empty()) m.warnings.push_back("loop " + l->error());
+  }
+  m.joined = true;
+}
+
+WorkerReport Worker::final_snapshot() {
+  Impl& m = *impl_;
+  wait_done();
+  WorkerReport r = m.merge(INT64_MAX, true);
+  m.running = false;
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.loops.clear();  // every buffer was given back; recorders go with their loops
+  return r;
+}
+
+ClientHealth Worker::client_health() const {
+  return impl_->health;
+}
+
+std::vector<std::string> Worker::warnings() const {
+  return impl_->warnings;
+}
+
+}  // namespace llmload
