@@ -292,6 +292,7 @@ bool RunControl::start() {
     w->state = WorkerState::kPreflight;
     send(*w, run);
   }
+  const int64_t run_sent_ns = mono_now_ns();
   // Every verdict must be in before the start instant (with a margin for the STOP to arrive).
   const int64_t verdict_deadline = start_ns_ - 100 * kMs;
   while (true) {
@@ -308,12 +309,20 @@ bool RunControl::start() {
     if (now >= verdict_deadline) {
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
+        if (w->state == WorkerState::kPreflight && w->last_heard_ns < run_sent_ns) {
+          // Not a word since the RUN: gone before the start. It counts as lost (partial run),
+          // and its share is not given to the others.
+          registry_.mark_lost(*w, "silent since the RUN (lost before the start)");
+          warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason);
+          log("worker %s lost: %s", w->hello.worker_id.c_str(), w->lost_reason.c_str());
+          continue;
+        }
         if (w->state == WorkerState::kPreflight && message_.empty()) {
           message_ = "pre-flight on worker " + w->hello.worker_id +
                      " did not finish before the start instant";
+          config_error_ = true;
         }
       }
-      config_error_ = true;
       break;
     }
     pump(10);
