@@ -43,8 +43,22 @@ json dist_json(const Distribution& d, bool durations) {
   return j;
 }
 
+// Exact: a duration that the short form would round is written in nanoseconds.
 std::string dur(int64_t ns) {
-  return format_duration_ns(ns);
+  std::string s = format_duration_ns(ns);
+  auto back = parse_duration_ns(s);
+  if (back.ok() && *back == ns) return s;
+  return std::to_string(ns) + "ns";
+}
+
+// A resolved secret travels as a literal: `$` doubled so that nothing in it expands again.
+std::string escape_dollars(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    out += c;
+    if (c == '$') out += '$';
+  }
+  return out;
 }
 
 json target_json(const Target& t, JsonMode mode) {
@@ -65,7 +79,7 @@ json target_json(const Target& t, JsonMode mode) {
       else if (mode == JsonMode::kRedacted)
         hs[h.name] = "***";
       else
-        hs[h.name] = {{"value", h.value}, {"secret", true}};
+        hs[h.name] = {{"value", escape_dollars(h.value)}, {"secret", true}};
     }
     j["headers"] = hs;
   }
@@ -296,12 +310,8 @@ Expected<Scenario> scenario_from_json(const nlohmann::json& j) {
   // JSON is YAML: one parser, one set of checks.
   auto s = scenario_parse::parse_text(j.dump(), "scenario", "", {true, false});
   if (!s) return s;
-  // Secret values arrive resolved ({"value", "secret"}): keep them as the values to send.
-  for (Target& t : s->targets) {
-    for (Header& h : t.headers) {
-      if (h.value.empty() && !h.value_template.empty()) h.value = h.value_template;
-    }
-  }
+  // Secret values arrive resolved, as literals ({"value", "secret"}): the parser already made
+  // them the values to send.
   s->warnings.clear();
   return s;
 }

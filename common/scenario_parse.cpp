@@ -80,7 +80,7 @@ void parse_headers(Ctx& ctx, const YAML::Node& n, const std::string& path, Targe
     if (!probe->used.empty())
       h.secret = true;
     else
-      h.value = h.value_template;
+      h.value = probe->value;  // a literal ($$ already unescaped)
     t.headers.push_back(std::move(h));
   }
 }
