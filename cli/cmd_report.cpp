@@ -1,9 +1,61 @@
+// llmload report RESULT... --out report.html: the self-contained HTML report.
+#include <cstdio>
+#include <memory>
+
 #include "cli/commands.h"
+#include "common/atomic_file.h"
+#include "common/exit_codes.h"
+#include "coordinator/report/html_report.h"
 
 namespace llmload::cli {
+namespace {
+
+struct ReportArgs {
+  std::vector<std::string> inputs;
+  std::string out = "report.html";
+  std::string tiers;
+};
+
+int run_report(const ReportArgs& a) {
+  std::vector<RatingTier> tiers = default_rating_tiers();
+  if (!a.tiers.empty()) {
+    auto t = parse_rating_tiers(a.tiers);
+    if (!t) {
+      std::fprintf(stderr, "llmload report: %s\n", t.error().c_str());
+      return kExitUsage;
+    }
+    tiers = *t;
+  }
+  std::vector<ReportRun> runs;
+  for (const std::string& in : a.inputs) {
+    auto r = load_report_run(in);
+    if (!r) {
+      std::fprintf(stderr, "llmload report: %s\n", r.error().c_str());
+      return kExitUsage;
+    }
+    runs.push_back(std::move(r.value()));
+  }
+  auto w = write_file_atomic(a.out, html_report(runs, tiers));
+  if (!w) {
+    std::fprintf(stderr, "llmload report: %s\n", w.error().c_str());
+    return kExitInternal;
+  }
+  std::printf("wrote %s\n", a.out.c_str());
+  return kExitOk;
+}
+
+}  // namespace
 
 void register_report(CLI::App& app, int& exit_code) {
-  register_not_built(app, exit_code, "report", "write the HTML report of one or more results");
+  auto args = std::make_shared<ReportArgs>();
+  CLI::App* sub = app.add_subcommand("report", "write the HTML report of one or more results");
+  sub->add_option("results", args->inputs, "results directories or summary.json files (overlaid)")
+      ->required();
+  sub->add_option("--out", args->out, "output file (default report.html)");
+  sub->add_option("--tiers", args->tiers,
+                  "rating tiers name:ttft:tokens_per_s, best first (default "
+                  "excellent:1s:100,good:2s:50,fair:4s:25)");
+  sub->callback([args, &exit_code] { exit_code = run_report(*args); });
 }
 
 }  // namespace llmload::cli

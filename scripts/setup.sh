@@ -16,7 +16,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp 
 # Used by the tests only: the fuzz build (clang + libFuzzer runtime), the reference
 # HdrHistogram (Java), openssl for test certificates, iproute2 for network namespaces,
 # prometheus (server + promtool) for the exposition tests.
-test_pkgs=(clang libclang-rt-14-dev default-jdk-headless libhdrhistogram-java openssl iproute2 procps)
+test_pkgs=(clang libclang-rt-14-dev default-jdk-headless libhdrhistogram-java openssl iproute2 procps
+  prometheus wrk chromium)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${LLMLOAD_TEST_DEPS:-0}" = 1 ]; then pkgs+=("${test_pkgs[@]}"); fi

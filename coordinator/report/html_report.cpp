@@ -1,0 +1,324 @@
+#include "coordinator/report/html_report.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "common/atomic_file.h"
+#include "common/results_csv.h"
+#include "common/results_json.h"
+#include "coordinator/report/svg_chart.h"
+
+namespace llmload {
+namespace {
+
+std::string f(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+const char* kStyle = R"(
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
+th{background:#f4f4f4}td.l,th.l{text-align:left}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px;margin:4px 0}
+.status-completed{color:#1a7f37}.status-aborted,.status-failed{color:#c62828}.status-partial{color:#b26a00}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #eee}
+.chart .grid{stroke:#eee}.chart .tick,.chart .legend,.chart .axis-label{font-size:11px;fill:#555}
+.chart .chart-title{font-size:13px;font-weight:600}.chart .slo{stroke:#c62828;stroke-dasharray:6 4}
+.chart .slo-label{font-size:11px;fill:#c62828}.chart .marker{stroke:#999;stroke-dasharray:2 3}
+.rating-excellent{color:#1a7f37;font-weight:600}.rating-good{color:#2e7d32}.rating-fair{color:#b26a00}.rating-poor{color:#c62828}
+code{font-size:12px}
+)";
+
+std::string group_name(const GroupStats& g) {
+  if (g.labels.empty()) return "total";
+  std::string s;
+  for (const auto& [k, v] : g.labels) {
+    if (k == "target" && g.labels.size() > 1) continue;  // the model names it better
+    s += (s.empty() ? "" : " ") + v;
+  }
+  return s.empty() ? group_key(g.labels) : s;
+}
+
+std::string pct_ms(const GroupStats& g, Metric m, double p) {
+  const HdrHistogram* h = g.histogram(m);
+  if (!h || h->total_count() == 0) return "–";
+  double v = double(h->value_at_percentile(p));
+  return f("%.1f", is_time(m) ? v / 1000.0 : v);
+}
+
+// The groups a chart draws for one run: each group when there are several, else the total.
+std::vector<std::pair<std::string, const GroupStats*>> chart_groups(const ReportRun& r,
+                                                                    bool multi_run) {
+  std::vector<std::pair<std::string, const GroupStats*>> out;
+  std::string prefix = multi_run ? r.label + " " : "";
+  if (r.result.groups.size() > 1) {
+    for (const GroupResult& g : r.result.groups)
+      out.push_back({prefix + group_name(g.stats), &g.stats});
+  } else {
+    out.push_back({multi_run ? r.label : std::string("all requests"), &r.result.total});
+  }
+  return out;
+}
+
+std::string spectrum_chart(const std::vector<ReportRun>& runs, Metric m) {
+  std::vector<ChartSeries> series;
+  for (const ReportRun& r : runs)
+    for (auto [label, g] : chart_groups(r, runs.size() > 1)) {
+      const HdrHistogram* h = g->histogram(m);
+      if (!h || h->total_count() == 0) continue;
+      ChartSeries s{label, {}};
+      for (const auto& p : h->percentiles(5))
+        s.points.push_back({p.percentile, is_time(m) ? double(p.value) / 1000.0 : double(p.value)});
+      series.push_back(std::move(s));
+    }
+  if (series.empty()) return "";
+  ChartSpec spec;
+  spec.id = "spectrum-" + std::string(name(m));
+  spec.title = std::string(name(m)) + " percentile spectrum";
+  spec.x_label = "percentile";
+  spec.y_label = std::string(name(m)) + " (" + std::string(unit(m)) + ")";
+  spec.percentile_x = true;
+  return svg_line_chart(spec, series);
+}
+
+std::string timeseries_chart(
+    const std::vector<ReportRun>& runs, const char* id, const char* title, const char* y_label,
+    const std::vector<std::pair<const char*, std::optional<double> (*)(const IntervalRow&)>>&
+        fields) {
+  std::vector<ChartSeries> series;
+  for (const ReportRun& r : runs) {
+    if (r.intervals.empty()) continue;
+    for (const auto& [fname, getter] : fields) {
+      ChartSeries s{(runs.size() > 1 ? r.label + " " : std::string()) + fname, {}};
+      for (const IntervalRow& row : r.intervals)
+        if (auto v = getter(row)) s.points.push_back({row.elapsed_s, *v});
+      if (!s.points.empty()) series.push_back(std::move(s));
+    }
+  }
+  if (series.empty()) return "";
+  ChartSpec spec;
+  spec.id = id;
+  spec.title = title;
+  spec.x_label = "elapsed (s)";
+  spec.y_label = y_label;
+  spec.width = 560;
+  spec.height = 260;
+  return svg_line_chart(spec, series);
+}
+
+void run_header(std::string& s, const ReportRun& r) {
+  const RunInfo& info = r.result.run;
+  std::string status(name(info.status));
+  s += "<tr><td class=\"l\">" + html_escape(r.label) + "</td><td class=\"l status-" + status +
+       "\">" + status + "</td><td>" + std::to_string(info.exit_code) + "</td><td class=\"l\">" +
+       html_escape(info.started_at) + "</td><td>" + f("%.1f s", info.duration_s) + "</td><td>" +
+       std::to_string(info.workers.size()) + "</td><td class=\"l\">" + html_escape(info.version) +
+       "</td></tr>\n";
+}
+
+void warnings(std::string& s, const ReportRun& r) {
+  const RunInfo& info = r.result.run;
+  std::string who = html_escape(r.label) + ": ";
+  if (info.client.saturated)
+    s += "<div class=\"warn\">" + who + "the load generator was saturated (loop lag p99 " +
+         f("%.1f ms", info.client.loop_lag_ms_p99) +
+         "): its latencies include its own delay</div>\n";
+  for (const WorkerInfo& w : info.workers)
+    if (w.status == WorkerStatus::kLost)
+      s += "<div class=\"warn\">" + who + "worker " + html_escape(w.id) + " (" +
+           html_escape(w.host) + ") was lost during the run</div>\n";
+  if (info.insecure)
+    s += "<div class=\"warn\">" + who + "TLS certificate verification was off (--insecure)</div>\n";
+  for (const std::string& w : info.warnings)
+    s += "<div class=\"warn\">" + who + html_escape(w) + "</div>\n";
+}
+
+void headline_row(std::string& s, const std::string& label, const RunResult& r, const GroupStats& g,
+                  std::optional<double> cost, const std::vector<RatingTier>& tiers) {
+  const Counters& c = g.counters;
+  double secs = r.run.duration_s;
+  auto rate = [&](double n) { return secs > 0 ? f("%.2f", n / secs) : std::string("–"); };
+  auto rating = rate_group(g, tiers);
+  s += "<tr><td class=\"l\">" + html_escape(label) + "</td><td>" + std::to_string(c.requests) +
+       "</td><td>" + std::to_string(c.ok) + "</td><td>" + std::to_string(c.failed) + "</td><td>" +
+       (c.requests ? f("%.2f%%", 100.0 * double(c.failed) / double(c.requests)) : "–") +
+       "</td><td>" + rate(double(c.requests)) + "</td><td>" + rate(double(c.output_tokens)) +
+       "</td><td>" + rate(double(c.goodput)) + "</td><td>" + pct_ms(g, Metric::kTtft, 50) +
+       "</td><td>" + pct_ms(g, Metric::kTtft, 99) + "</td><td>" + pct_ms(g, Metric::kTpot, 50) +
+       "</td><td>" + pct_ms(g, Metric::kItl, 99) + "</td><td>" + pct_ms(g, Metric::kE2e, 50) +
+       "</td><td>" + pct_ms(g, Metric::kE2e, 99) + "</td><td>" + (cost ? f("$%.4f", *cost) : "–") +
+       "</td><td class=\"l rating-" + rating.value_or("none") + "\">" + rating.value_or("–") +
+       "</td></tr>\n";
+}
+
+std::optional<double> get_rps(const IntervalRow& r) {
+  return r.requests_per_s;
+}
+std::optional<double> get_tps(const IntervalRow& r) {
+  return r.output_tokens_per_s;
+}
+std::optional<double> get_inflight(const IntervalRow& r) {
+  return double(r.in_flight);
+}
+std::optional<double> get_p50(const IntervalRow& r) {
+  return r.ttft_p50_ms;
+}
+std::optional<double> get_p99(const IntervalRow& r) {
+  return r.ttft_p99_ms;
+}
+std::optional<double> get_errors(const IntervalRow& r) {
+  return double(r.errors);
+}
+
+}  // namespace
+
+std::string html_report(const std::vector<ReportRun>& runs, const std::vector<RatingTier>& tiers) {
+  std::string s = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  s += "<title>llmload report</title>\n<style>" + std::string(kStyle) + "</style></head><body>\n";
+  s += "<h1>llmload report</h1>\n";
+  s += "<table id=\"runs\"><tr><th class=\"l\">run</th><th class=\"l\">status</th><th>exit</th>"
+       "<th class=\"l\">started</th><th>duration</th><th>workers</th><th "
+       "class=\"l\">version</th></tr>\n";
+  for (const ReportRun& r : runs) run_header(s, r);
+  s += "</table>\n";
+  for (const ReportRun& r : runs) warnings(s, r);
+
+  s += "<h2>Headline</h2>\n<table id=\"headline\"><tr><th class=\"l\">run / "
+       "group</th><th>requests</th>"
+       "<th>ok</th><th>failed</th><th>error rate</th><th>req/s</th><th>tokens/s</th>"
+       "<th>goodput/s</th><th>TTFT p50 ms</th><th>TTFT p99 ms</th><th>TPOT p50 ms</th>"
+       "<th>ITL p99 ms</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>cost</th><th "
+       "class=\"l\">rating</th></tr>\n";
+  for (const ReportRun& r : runs) {
+    headline_row(s, runs.size() > 1 ? r.label : "total", r.result, r.result.total,
+                 r.result.cost_usd, tiers);
+    if (r.result.groups.size() > 1)
+      for (const GroupResult& g : r.result.groups)
+        headline_row(s,
+                     (runs.size() > 1 ? r.label + " · " : std::string("· ")) + group_name(g.stats),
+                     r.result, g.stats, g.cost_usd, tiers);
+  }
+  s += "</table>\n";
+
+  s += "<h2>Latency percentile spectra</h2>\n<div class=\"charts\">\n";
+  for (Metric m : {Metric::kTtft, Metric::kItl, Metric::kTpot, Metric::kE2e})
+    s += spectrum_chart(runs, m);
+  s += "</div>\n";
+
+  std::string ts;
+  ts += timeseries_chart(runs, "ts-throughput", "requests/s per interval", "requests/s",
+                         {{"requests/s", get_rps}});
+  ts += timeseries_chart(runs, "ts-tokens", "output tokens/s per interval", "tokens/s",
+                         {{"tokens/s", get_tps}});
+  ts += timeseries_chart(runs, "ts-inflight", "requests in flight", "requests",
+                         {{"in flight", get_inflight}});
+  ts += timeseries_chart(runs, "ts-ttft", "TTFT per interval", "ms",
+                         {{"p50", get_p50}, {"p99", get_p99}});
+  ts += timeseries_chart(runs, "ts-errors", "errors per interval", "errors",
+                         {{"errors", get_errors}});
+  if (!ts.empty()) s += "<h2>Over time</h2>\n<div class=\"charts\">\n" + ts + "</div>\n";
+
+  std::string errs;
+  for (const ReportRun& r : runs)
+    for (ErrorKind k : kAllErrorKinds) {
+      int64_t n = r.result.total.counters.errors[size_t(k)];
+      if (n == 0) continue;
+      std::string samples;
+      for (const std::string& m : r.result.total.error_samples(k))
+        samples += "<div><code>" + html_escape(m) + "</code></div>";
+      errs += "<tr><td class=\"l\">" + html_escape(r.label) + "</td><td class=\"l\">" +
+              std::string(name(k)) + "</td><td>" + std::to_string(n) + "</td><td class=\"l\">" +
+              samples + "</td></tr>\n";
+    }
+  s += "<h2>Errors</h2>\n";
+  s += errs.empty() ? "<p id=\"errors\">No request failed.</p>\n"
+                    : "<table id=\"errors\"><tr><th class=\"l\">run</th><th "
+                      "class=\"l\">kind</th><th>count</th>"
+                      "<th class=\"l\">samples</th></tr>\n" +
+                          errs + "</table>\n";
+
+  s += "<h2>Groups</h2>\n<table id=\"groups\"><tr><th class=\"l\">run</th><th "
+       "class=\"l\">labels</th>"
+       "<th>requests</th><th>output tokens</th><th>cost</th></tr>\n";
+  for (const ReportRun& r : runs)
+    for (const GroupResult& g : r.result.groups)
+      s += "<tr><td class=\"l\">" + html_escape(r.label) + "</td><td class=\"l\">" +
+           html_escape(group_key(g.stats.labels)) + "</td><td>" +
+           std::to_string(g.stats.counters.requests) + "</td><td>" +
+           std::to_string(g.stats.counters.output_tokens) + "</td><td>" +
+           (g.cost_usd ? f("$%.4f", *g.cost_usd) : "–") + "</td></tr>\n";
+  s += "</table>\n";
+  s +=
+      "<p style=\"color:#888;font-size:12px\">Metric definitions: docs/metrics.md. Percentiles are "
+      "exact values of the merged HdrHistograms (1 µs resolution, 3 significant digits).</p>\n";
+  s += "</body></html>\n";
+  return s;
+}
+
+Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
+                                                        const std::string& source) {
+  std::vector<IntervalRow> rows;
+  size_t pos = 0, line_no = 0;
+  std::map<std::string, size_t> col;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    auto fields = csv_split(line);
+    if (!fields) return Error{source + ":" + std::to_string(line_no) + ": " + fields.error()};
+    if (line_no == 1) {
+      for (size_t i = 0; i < fields->size(); ++i) col[(*fields)[i]] = i;
+      for (const char* need : {"elapsed_s", "requests_per_s", "output_tokens_per_s"})
+        if (!col.count(need)) return Error{source + ":1: no column '" + need + "'"};
+      continue;
+    }
+    auto get = [&](const char* name) -> std::optional<double> {
+      auto it = col.find(name);
+      if (it == col.end() || it->second >= fields->size() || (*fields)[it->second].empty())
+        return std::nullopt;
+      return std::strtod((*fields)[it->second].c_str(), nullptr);
+    };
+    IntervalRow r;
+    r.elapsed_s = get("elapsed_s").value_or(0);
+    r.interval_s = get("interval_s").value_or(0);
+    r.requests = int64_t(get("requests").value_or(0));
+    r.ok = int64_t(get("ok").value_or(0));
+    r.failed = int64_t(get("failed").value_or(0));
+    r.in_flight = int64_t(get("in_flight").value_or(0));
+    r.requests_per_s = get("requests_per_s").value_or(0);
+    r.output_tokens_per_s = get("output_tokens_per_s").value_or(0);
+    r.ttft_p50_ms = get("ttft_p50_ms");
+    r.ttft_p99_ms = get("ttft_p99_ms");
+    r.errors = int64_t(get("errors").value_or(0));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+Expected<ReportRun> load_report_run(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path summary = fs::is_directory(path, ec) ? fs::path(path) / "summary.json" : fs::path(path);
+  auto result = read_summary(summary.string());
+  if (!result) return Error{result.error()};
+  ReportRun run;
+  run.result = std::move(result.value());
+  run.label =
+      run.result.run.id.empty() ? summary.parent_path().filename().string() : run.result.run.id;
+  fs::path ts = summary.parent_path() / "timeseries.csv";
+  if (fs::exists(ts, ec)) {
+    auto text = read_file(ts.string());
+    if (!text) return Error{text.error()};
+    auto rows = parse_timeseries_csv(*text, ts.string());
+    if (!rows) return Error{rows.error()};
+    run.intervals = std::move(rows.value());
+  }
+  return run;
+}
+
+}  // namespace llmload

@@ -1,0 +1,163 @@
+#include "coordinator/report/svg_chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace llmload {
+namespace {
+
+const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                          "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
+
+// A "nice" step (1, 2, 5 × 10^k) giving about `ticks` intervals over span.
+double nice_step(double span, int ticks) {
+  if (span <= 0) return 1;
+  double raw = span / ticks;
+  double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double norm = raw / mag;
+  double step = norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10;
+  return step * mag;
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+double percentile_to_x(double percentile) {
+  double p = std::clamp(percentile, 0.0, 99.9999);
+  return std::log10(1.0 / (1.0 - p / 100.0));
+}
+
+std::string format_axis_number(double v) {
+  char buf[32];
+  if (v != 0 && (std::fabs(v) >= 1e6 || std::fabs(v) < 1e-3))
+    std::snprintf(buf, sizeof buf, "%.2g", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series) {
+  const double left = 64, right = 16, top = 28, bottom = 44;
+  const double legend_h = 18.0 * double((series.size() + 2) / 3);
+  const double w = spec.width, h = spec.height + legend_h;
+  const double pw = w - left - right, ph = spec.height - top - bottom;
+
+  double xmin = INFINITY, xmax = -INFINITY, ymin = 0, ymax = -INFINITY;
+  for (const ChartSeries& s : series)
+    for (auto [x, y] : s.points) {
+      double px = spec.percentile_x ? percentile_to_x(x) : x;
+      xmin = std::min(xmin, px);
+      xmax = std::max(xmax, px);
+      ymax = std::max(ymax, y);
+    }
+  if (spec.hline) ymax = std::max(ymax, *spec.hline);
+  if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
+  if (spec.percentile_x) xmin = 0, xmax = std::max(xmax, 2.0);
+  if (xmax <= xmin) xmax = xmin + 1;
+  if (!std::isfinite(ymax) || ymax <= 0) ymax = 1;
+  double ystep = nice_step(ymax, 5);
+  ymax = std::ceil(ymax * 1.05 / ystep) * ystep;
+
+  auto X = [&](double x) { return left + (x - xmin) / (xmax - xmin) * pw; };
+  auto Y = [&](double y) { return top + ph - (y - ymin) / (ymax - ymin) * ph; };
+
+  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"" +
+                  html_escape(spec.id) + "\" viewBox=\"0 0 " + num(w) + " " + num(h) +
+                  "\" width=\"" + num(w) + "\" height=\"" + num(h) + "\" role=\"img\">\n";
+  s += "<title>" + html_escape(spec.title) + "</title>\n";
+  s += "<text x=\"" + num(left) + "\" y=\"18\" class=\"chart-title\">" + html_escape(spec.title) +
+       "</text>\n";
+  // Grid and y ticks.
+  for (double y = 0; y <= ymax + ystep / 2; y += ystep) {
+    s += "<line class=\"grid\" x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" +
+         num(Y(y)) + "\" y2=\"" + num(Y(y)) + "\"/>";
+    s += "<text class=\"tick\" x=\"" + num(left - 6) + "\" y=\"" + num(Y(y) + 4) +
+         "\" text-anchor=\"end\">" + format_axis_number(y) + "</text>\n";
+  }
+  // x ticks.
+  std::vector<std::pair<double, std::string>> xticks;
+  if (spec.percentile_x) {
+    for (double p : {0.0, 90.0, 99.0, 99.9, 99.99, 99.999, 99.9999})
+      if (percentile_to_x(p) <= xmax + 1e-9)
+        xticks.push_back({percentile_to_x(p), format_axis_number(p) + "%"});
+  } else {
+    double step = nice_step(xmax - xmin, 6);
+    for (double x = std::ceil(xmin / step) * step; x <= xmax + 1e-9; x += step)
+      xticks.push_back({x, format_axis_number(x)});
+  }
+  for (const auto& [x, label] : xticks) {
+    s += "<line class=\"grid\" x1=\"" + num(X(x)) + "\" x2=\"" + num(X(x)) + "\" y1=\"" + num(top) +
+         "\" y2=\"" + num(top + ph) + "\"/>";
+    s += "<text class=\"tick\" x=\"" + num(X(x)) + "\" y=\"" + num(top + ph + 16) +
+         "\" text-anchor=\"middle\">" + html_escape(label) + "</text>\n";
+  }
+  s += "<text class=\"axis-label\" x=\"" + num(left + pw / 2) + "\" y=\"" + num(top + ph + 34) +
+       "\" text-anchor=\"middle\">" + html_escape(spec.x_label) + "</text>\n";
+  s += "<text class=\"axis-label\" transform=\"translate(14," + num(top + ph / 2) +
+       ") rotate(-90)\" text-anchor=\"middle\">" + html_escape(spec.y_label) + "</text>\n";
+  for (double v : spec.vlines) {
+    if (v < xmin || v > xmax) continue;
+    s += "<line class=\"marker\" x1=\"" + num(X(v)) + "\" x2=\"" + num(X(v)) + "\" y1=\"" +
+         num(top) + "\" y2=\"" + num(top + ph) + "\"/>\n";
+  }
+  if (spec.hline) {
+    s += "<line class=\"slo\" x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" +
+         num(Y(*spec.hline)) + "\" y2=\"" + num(Y(*spec.hline)) + "\"/>";
+    s += "<text class=\"slo-label\" x=\"" + num(left + pw - 4) + "\" y=\"" +
+         num(Y(*spec.hline) - 4) + "\" text-anchor=\"end\">" + html_escape(spec.hline_label) +
+         "</text>\n";
+  }
+  for (size_t i = 0; i < series.size(); ++i) {
+    const char* color = kPalette[i % (sizeof kPalette / sizeof *kPalette)];
+    std::string pts;
+    for (auto [x, y] : series[i].points) {
+      double px = spec.percentile_x ? percentile_to_x(x) : x;
+      pts += num(X(px)) + "," + num(Y(y)) + " ";
+    }
+    if (!pts.empty()) pts.pop_back();
+    s += "<polyline class=\"series\" data-series=\"" + html_escape(series[i].name) +
+         "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.8\" points=\"" + pts +
+         "\"/>\n";
+    double lx = left + double(i % 3) * (pw / 3), ly = spec.height + 18.0 * double(i / 3);
+    s += "<rect x=\"" + num(lx) + "\" y=\"" + num(ly - 9) + "\" width=\"12\" height=\"4\" fill=\"" +
+         color + "\"/><text class=\"legend\" x=\"" + num(lx + 16) + "\" y=\"" + num(ly - 4) +
+         "\">" + html_escape(series[i].name) + "</text>\n";
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace llmload
