@@ -19,7 +19,7 @@ enum class ProbeKind : uint8_t { kOpenAiModels, kOpenAiHealth, kOllamaTags, kCon
 class Probe final : public HttpListener, private ConnectionOwner {
  public:
   Probe(uv_loop_t* loop, DnsCache& dns, const PreflightTarget& target, int64_t deadline_ns,
-        PreflightResult& result)
+        PreflightCheck& result)
       : loop_(loop), dns_(dns), target_(target), deadline_ns_(deadline_ns), result_(result) {}
 
   void start() {
@@ -192,7 +192,7 @@ class Probe final : public HttpListener, private ConnectionOwner {
   DnsCache& dns_;
   const PreflightTarget& target_;
   int64_t deadline_ns_;
-  PreflightResult& result_;
+  PreflightCheck& result_;
   Endpoint endpoint_;
   std::shared_ptr<TlsContext> tls_;
   ResolvedAddress address_;
@@ -206,9 +206,9 @@ class Probe final : public HttpListener, private ConnectionOwner {
 
 }  // namespace
 
-std::vector<PreflightResult> run_preflight(const std::vector<PreflightTarget>& targets,
-                                           int64_t timeout_ns) {
-  std::vector<PreflightResult> results(targets.size());
+std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& targets,
+                                          int64_t timeout_ns) {
+  std::vector<PreflightCheck> results(targets.size());
   uv_loop_t loop;
   uv_loop_init(&loop);
   {

@@ -28,7 +28,7 @@ struct PreflightTarget {
   TlsOptions tls;
 };
 
-struct PreflightResult {
+struct PreflightCheck {
   std::string target;  // the URL as shown to users (no secrets)
   bool ok = false;
   std::optional<ErrorKind> error;     // set when !ok and the failure has a kind
@@ -38,8 +38,12 @@ struct PreflightResult {
   std::string probe;                  // what was tried: "GET /v1/models", "connect", ...
 };
 
+// Old name, kept for worker/worker_preflight.cpp. Only an alias: worker.h defines its own
+// llmload::PreflightResult, and two class definitions under one name would break the ODR.
+using PreflightResult = PreflightCheck;
+
 // Checks every target concurrently; each gets at most `timeout_ns`. Results in input order.
-std::vector<PreflightResult> run_preflight(const std::vector<PreflightTarget>& targets,
-                                           int64_t timeout_ns);
+std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& targets,
+                                          int64_t timeout_ns);
 
 }  // namespace llmload
