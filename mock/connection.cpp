@@ -227,6 +227,7 @@ void Connection::write_reply(const Reply& reply, const std::string& id) {
   append_head(out, reply.status, reply.content_type, int64_t(reply.body.size()), req_.keep_alive,
               id, reply.extra_headers);
   out.append(reply.body);
+  const int64_t sent_ns = mono_now_ns();
   if (!send(out)) return;
   if (TruthLog* log = loop_.truth()) {
     TruthRecord t;
@@ -236,7 +237,7 @@ void Connection::write_reply(const Reply& reply, const std::string& id) {
     t.status = reply.status;
     t.outcome = reply.status < 400 ? "ok" : "error";
     t.received_ns = received_ns_;
-    t.headers_ns = t.last_byte_ns = mono_now_ns();
+    t.headers_ns = t.last_byte_ns = sent_ns;
     log->push(std::move(t));
   }
   response_done();

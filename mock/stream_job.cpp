@@ -88,8 +88,9 @@ void StreamJob::send_error(int status, const char* message, const char* outcome)
               extra);
   out.append(body);
   truth_.status = status;
+  const int64_t t = mono_now_ns();  // taken just before the write: the peer cannot see it earlier
   if (!conn_.send(out)) return;
-  truth_.headers_ns = truth_.last_byte_ns = mono_now_ns();
+  truth_.headers_ns = truth_.last_byte_ns = t;
   complete(outcome, true);
 }
 
@@ -138,8 +139,9 @@ void StreamJob::send_headers(int64_t) {
   ChunkSink sink(out, loop_.scratch());
   format().preamble(gen_, sink);
   headers_sent_ = true;
+  const int64_t t = mono_now_ns();
   if (!conn_.send(out)) return;
-  truth_.headers_ns = mono_now_ns();
+  truth_.headers_ns = t;
 }
 
 int StreamJob::chunk_count() const {
@@ -178,16 +180,17 @@ void StreamJob::on_due(int64_t now) {
       append_head(out, 200, format().content_type(false), int64_t(body.size()), conn_.keep_alive(),
                   truth_.id);
       out.append(body);
+      const int64_t t = mono_now_ns();
       if (!conn_.send(out)) return;
-      truth_.headers_ns = truth_.first_content_ns = truth_.last_byte_ns = mono_now_ns();
+      truth_.headers_ns = truth_.first_content_ns = truth_.last_byte_ns = t;
       truth_.tokens = gen_.total_tokens();
       truth_.reasoning_tokens = gen_.reasoning_tokens;
       LoopCounters::bump(loop_.counters().tokens, uint64_t(gen_.total_tokens()));
       return complete("ok", true);
     }
     case Phase::kDrip: {
+      const int64_t t = mono_now_ns();
       if (!conn_.send(drip_.data() + drip_pos_, 1)) return;
-      int64_t t = mono_now_ns();
       if (drip_pos_ == 0) truth_.headers_ns = t;
       if (++drip_pos_ >= drip_.size()) {
         truth_.first_content_ns = truth_.first_content_ns ? truth_.first_content_ns : t;
@@ -224,8 +227,8 @@ bool StreamJob::mid_stream_fault(int64_t) {
       out.clear();
       format().error_event(gen_, sink);
       sink.end_body();
-      if (!conn_.send(out)) return true;
       truth_.last_byte_ns = mono_now_ns();
+      if (!conn_.send(out)) return true;
       complete("fault", true);
       return true;
     case Fault::kMalformed:
@@ -255,8 +258,8 @@ void StreamJob::emit(int64_t now) {
     sink.end_body();
   }
   phase_ = Phase::kStreaming;
+  const int64_t t = mono_now_ns();
   if (!conn_.send(out)) return;
-  int64_t t = mono_now_ns();
   if (!truth_.first_content_ns) truth_.first_content_ns = t;
   truth_.tokens = sent_;
   truth_.reasoning_tokens = std::min(sent_, gen_.reasoning_tokens);
