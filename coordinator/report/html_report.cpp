@@ -81,6 +81,7 @@ std::string spectrum_chart(const std::vector<ReportRun>& runs, Metric m) {
   spec.x_label = "percentile";
   spec.y_label = std::string(name(m)) + " (" + std::string(unit(m)) + ")";
   spec.percentile_x = true;
+  spec.width = 580;
   return svg_line_chart(spec, series);
 }
 
