@@ -1,0 +1,196 @@
+// The engine end to end against the in-process mock on loopback: exact counts, tokens, TTFT
+// near the mock's, every fault giving its error kind and nothing else, keep-alive reuse.
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/load_split.h"
+#include "mock/mock_server.h"
+#include "worker/worker.h"
+
+namespace llmload {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+struct RunOutcome {
+  GroupStats total;
+  std::vector<RequestRow> rows;
+  int64_t reports = 0;
+  bool last_seen = false;
+};
+
+Scenario make_scenario(const std::string& url, int64_t concurrency, int64_t requests) {
+  Scenario s;
+  s.name = "engine-test";
+  Target t;
+  t.name = "mock";
+  t.url = url;
+  t.api = Api::kOpenAiChat;
+  t.models = {ModelChoice{"mock", 1}};
+  t.timeouts.ttft_ns = 5'000 * kMs;
+  t.timeouts.idle_ns = 5'000 * kMs;
+  s.targets.push_back(t);
+  s.load.mode = LoadMode::kConcurrency;
+  s.load.concurrency = concurrency;
+  s.load.requests = requests;
+  s.load.grace_ns = 10'000 * kMs;
+  s.interval_ns = 200 * kMs;
+  return s;
+}
+
+std::shared_ptr<const std::vector<ResolvedPrompt>> prompts(int n, int64_t max_tokens) {
+  auto v = std::make_shared<std::vector<ResolvedPrompt>>();
+  for (int i = 0; i < n; ++i) {
+    ResolvedPrompt p;
+    p.index = i;
+    p.text = "tell me a story number " + std::to_string(i);
+    p.max_tokens = max_tokens;
+    v->push_back(p);
+  }
+  return v;
+}
+
+RunOutcome run(const Scenario& s, int threads, bool rows = false) {
+  Worker w(WorkerOptions{threads});
+  RunSpec spec;
+  spec.run_id = "r1";
+  spec.worker_id = "w1";
+  spec.scenario = std::make_shared<Scenario>(s);
+  spec.prompts = prompts(7, 16);
+  spec.share = split_load(s.load, {threads})[0];
+  spec.record_requests = rows;
+  auto started = w.start(spec, mono_now_ns() + 50 * kMs);
+  EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
+  RunOutcome out;
+  if (!started.ok()) return out;
+  for (int i = 0; i < 1000 && !w.done(); ++i) {
+    if (auto r = w.next_interval(100 * kMs)) {
+      ++out.reports;
+      out.total.merge(r->snapshot.total());
+      for (auto& row : r->requests) out.rows.push_back(row);
+    }
+  }
+  w.wait_done();
+  WorkerReport f = w.final_snapshot();
+  out.last_seen = f.last;
+  out.total.merge(f.snapshot.total());
+  for (auto& row : f.requests) out.rows.push_back(row);
+  return out;
+}
+
+mock::MockOptions mock_options() {
+  mock::MockOptions o;
+  o.ttft_ns = 40 * kMs;
+  o.itl_ns = 2 * kMs;
+  return o;
+}
+
+TEST(EngineSmoke, ClosedLoopRunIsExact) {
+  mock::MockServer server(mock_options());
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 8, 50);
+  RunOutcome o = run(s, 2, true);
+  const Counters& c = o.total.counters;
+  EXPECT_TRUE(o.last_seen);
+  EXPECT_EQ(c.requests, 50);
+  EXPECT_EQ(c.ok, 50);
+  EXPECT_EQ(c.failed, 0);
+  EXPECT_EQ(c.output_tokens, 50 * 16);
+  EXPECT_EQ(c.output_tokens, int64_t(server.stats().tokens));
+  EXPECT_EQ(c.tokens_from_usage, 50);
+  EXPECT_EQ(o.total.count(Metric::kTtft), 50);
+  EXPECT_EQ(o.total.count(Metric::kItl), 50 * 15);
+  // TTFT: the mock waits 40 ms; a generous bound for a loaded 2-core machine.
+  const HdrHistogram* ttft = o.total.histogram(Metric::kTtft);
+  ASSERT_NE(ttft, nullptr);
+  EXPECT_GE(ttft->value_at_percentile(50), 39'000);
+  EXPECT_LE(ttft->value_at_percentile(50), 40'000 + 150'000);
+  // Keep-alive: 8 users never need more than 8 connections (+ a few prewarm extras at most).
+  EXPECT_LE(server.stats().connections, 16u);
+  ASSERT_EQ(o.rows.size(), 50u);
+  for (const RequestRow& r : o.rows) {
+    EXPECT_FALSE(r.error.has_value());
+    EXPECT_EQ(r.output_tokens, 16);
+    EXPECT_FALSE(r.request_id.empty());
+    EXPECT_EQ(r.worker, "w1");
+  }
+  server.stop();
+}
+
+TEST(EngineSmoke, RateModeRecordsQueueAndSentVariants) {
+  mock::MockServer server(mock_options());
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 1, 30);
+  s.load.mode = LoadMode::kRate;
+  s.load.rate = 100;
+  RunOutcome o = run(s, 1);
+  EXPECT_EQ(o.total.counters.ok, 30);
+  EXPECT_EQ(o.total.count(Metric::kQueue), 30);
+  EXPECT_EQ(o.total.count(Metric::kTtftSent), 30);
+  EXPECT_EQ(o.total.count(Metric::kE2eSent), 30);
+  server.stop();
+}
+
+struct FaultCase {
+  const char* fault;
+  ErrorKind kind;
+};
+
+class EngineFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(EngineFault, GivesItsErrorKindAndNothingElse) {
+  mock::MockServer server(mock_options());
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 2, 4);
+  s.targets[0].headers.push_back(Header{"x-mock-fault", GetParam().fault, GetParam().fault, false});
+  s.targets[0].timeouts.ttft_ns = 400 * kMs;
+  s.targets[0].timeouts.idle_ns = 400 * kMs;
+  RunOutcome o = run(s, 1);
+  const Counters& c = o.total.counters;
+  EXPECT_EQ(c.requests, 4);
+  EXPECT_EQ(c.failed, 4);
+  EXPECT_EQ(c.errors[size_t(GetParam().kind)], 4) << name(GetParam().kind);
+  EXPECT_FALSE(o.total.error_samples(GetParam().kind).empty());
+  server.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, EngineFault,
+                         ::testing::Values(FaultCase{"reset", ErrorKind::kReset},
+                                           FaultCase{"http429", ErrorKind::kHttp429},
+                                           FaultCase{"http500", ErrorKind::kHttp5xx},
+                                           FaultCase{"http503", ErrorKind::kHttp5xx},
+                                           FaultCase{"malformed", ErrorKind::kProtocol},
+                                           FaultCase{"error_event", ErrorKind::kServerError},
+                                           FaultCase{"huge_line", ErrorKind::kProtocol},
+                                           FaultCase{"truncated", ErrorKind::kTruncated},
+                                           FaultCase{"stall_headers", ErrorKind::kTtftTimeout},
+                                           FaultCase{"stall_mid", ErrorKind::kIdleTimeout}),
+                         [](const auto& info) { return std::string(info.param.fault); });
+
+TEST(EngineSmoke, StopWithZeroGraceCancelsInFlight) {
+  mock::MockOptions mo = mock_options();
+  mo.ttft_ns = 5'000 * kMs;  // nothing finishes before the stop
+  mock::MockServer server(mo);
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 3, 0);
+  s.load.requests = 0;
+  s.load.duration_ns = 60'000 * kMs;
+  Worker w(WorkerOptions{1});
+  RunSpec spec;
+  spec.scenario = std::make_shared<Scenario>(s);
+  spec.prompts = prompts(2, 8);
+  spec.share = split_load(s.load, {1})[0];
+  ASSERT_TRUE(w.start(spec, mono_now_ns()).ok());
+  w.next_interval(300 * kMs);
+  w.stop(0);
+  w.wait_done();
+  GroupStats total;
+  WorkerReport f = w.final_snapshot();
+  total.merge(f.snapshot.total());
+  EXPECT_EQ(total.counters.errors[size_t(ErrorKind::kCancelled)], 3);
+  EXPECT_EQ(total.counters.ok, 0);
+  server.stop();
+}
+
+}  // namespace
+}  // namespace llmload
