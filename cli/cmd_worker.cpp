@@ -1,9 +1,82 @@
+// llmload worker --connect tcp://HOST:5557 [--threads N]: serves run after run until stopped.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
 #include "cli/commands.h"
+#include "common/exit_codes.h"
+#include "coordinator/curve_keys.h"
+#include "worker/control.h"
 
 namespace llmload::cli {
 
+namespace {
+
+struct WorkerFlags {
+  std::string connect;
+  int threads = 0;
+  std::string id;
+  std::string curve_key;
+  std::string server_key;
+};
+
+std::atomic<bool> g_stop{false};
+void on_stop_signal(int) {
+  g_stop = true;
+}
+
+int run_worker(const WorkerFlags& f) {
+  ControlOptions c;
+  c.connect = f.connect;
+  c.worker_id = f.id;
+  if (!f.curve_key.empty() || !f.server_key.empty()) {
+    if (f.curve_key.empty() || f.server_key.empty()) {
+      std::fprintf(stderr, "llmload worker: --curve-key and --server-key go together\n");
+      return kExitUsage;
+    }
+    auto keys = load_curve_keypair(f.curve_key);
+    if (!keys) {
+      std::fprintf(stderr, "llmload worker: --curve-key: %s\n", keys.error().c_str());
+      return kExitUsage;
+    }
+    auto server = load_public_key(f.server_key);
+    if (!server) {
+      std::fprintf(stderr, "llmload worker: --server-key: %s\n", server.error().c_str());
+      return kExitUsage;
+    }
+    c.curve = CurveClientKeys{keys->public_key, keys->secret_key, server.value()};
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  c.stop = &g_stop;
+  WorkerEngine engine(WorkerOptions{f.threads});
+  std::fprintf(stderr, "llmload worker: %d event loop(s), connecting to %s\n", engine.threads(),
+               f.connect.c_str());
+  WorkerControl wc(c, engine);
+  auto r = wc.serve();
+  if (!r) {
+    std::fprintf(stderr, "llmload worker: %s\n", r.error().c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
 void register_worker(CLI::App& app, int& exit_code) {
-  register_not_built(app, exit_code, "worker", "serve runs for a coordinator");
+  CLI::App* sub = app.add_subcommand("worker", "a load worker: serves run after run until stopped");
+  auto f = std::make_shared<WorkerFlags>();
+  sub->add_option("--connect", f->connect, "the coordinator, tcp://HOST:5557")->required();
+  sub->add_option("--threads", f->threads, "event loops (default: cores)")
+      ->check(CLI::Range(0, 4096));
+  sub->add_option("--id", f->id, "worker id (default host:pid)");
+  sub->add_option("--curve-key", f->curve_key, "this worker's CURVE key PREFIX (llmload keygen)");
+  sub->add_option("--server-key", f->server_key, "the coordinator's public key file (.pub)");
+  sub->callback([&exit_code, f] { exit_code = run_worker(*f); });
 }
 
 }  // namespace llmload::cli

@@ -397,6 +397,10 @@ Message decode_body(MsgType t, const json& j, const DecodeLimits& lim) {
 
 }  // namespace
 
+nlohmann::json encode_json(const Message& m) {
+  return std::visit([](const auto& x) { return body_of(x); }, m);
+}
+
 Frames encode(const Message& m) {
   Frames f;
   f.type = std::string(type_name(type_of(m)));

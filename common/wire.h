@@ -139,6 +139,8 @@ struct Frames {
   std::string body;  // MessagePack
 };
 Frames encode(const Message& m);
+// The body of a message as JSON before MessagePack (to patch a few fields of a large body).
+nlohmann::json encode_json(const Message& m);
 
 // Bounds for decoding untrusted messages.
 struct DecodeLimits {

@@ -40,6 +40,24 @@ inline bool send_message(zmq::socket_t& s, const Message& m,
   }
 }
 
+// Sends a body given as JSON under a type name (see encode_json).
+inline bool send_json(zmq::socket_t& s, std::string_view type, const nlohmann::json& body,
+                      const std::string* routing_id = nullptr) {
+  std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(body);
+  try {
+    if (routing_id &&
+        !s.send(zmq::buffer(*routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (!s.send(zmq::buffer(type), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    return s.send(zmq::buffer(bytes), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
 // Receives one whole message if one is waiting (non-blocking); nullopt when none.
 inline std::optional<RawMessage> recv_message(zmq::socket_t& s, bool router) {
   RawMessage r;

@@ -44,7 +44,7 @@ struct CoordinatorOptions {
   int64_t join_timeout_ns = 120'000'000'000;  // how long to wait for them
   // Load starts this long after the N-th worker's HELLO (<= 2 s: DESIGN.md). Clock offsets are
   // estimated and every pre-flight must be back before then.
-  int64_t start_delay_ns = 1'500'000'000;
+  int64_t start_delay_ns = 1'900'000'000;
   bool allow_insecure = false;                // a non-loopback bind without CURVE
   std::optional<CurveKeyPair> curve;          // the coordinator's own keys: CURVE server
   std::vector<std::string> allowed_keys;      // worker public keys (Z85) the ZAP handler admits

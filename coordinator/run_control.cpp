@@ -29,6 +29,9 @@ RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
       prompts_(prompts),
       run_id_(std::move(run_id)) {
   progress_ = std::make_unique<ProgressView>(opt.progress, opt.progress_out);
+  // Built before the workers join, so the start instant is not spent on it.
+  prompts_json_ = nlohmann::json::array();
+  for (const auto& p : prompts_) prompts_json_.push_back(wire::prompt_to_json(p));
   if (opt.signals) signals_seen_ = opt.signals->load();
 }
 
@@ -259,7 +262,7 @@ bool RunControl::start() {
   phase_ = RunPhase::kStarting;
   merge_ = std::make_unique<LiveMerge>(order_.size());
   // Clock offsets: a short burst of PINGs (the best round trip wins).
-  const int64_t burst_end = nth_hello_ns_ + std::min<int64_t>(300 * kMs, opt_.start_delay_ns / 4);
+  const int64_t burst_end = nth_hello_ns_ + std::min<int64_t>(200 * kMs, opt_.start_delay_ns / 4);
   int64_t last_burst = 0;
   while (mono_now_ns() < burst_end) {
     const int64_t now = mono_now_ns();
@@ -277,20 +280,22 @@ bool RunControl::start() {
   const auto shares = split_load(scenario_.load, weights);
   start_ns_ = nth_hello_ns_ + opt_.start_delay_ns;
   measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
-  const nlohmann::json scenario_json = scenario_to_json(scenario_, JsonMode::kWire);
+  // The RUN body without share and start (built once: the prompts can be megabytes).
+  nlohmann::json body = wire::encode_json(wire::Run{run_id_,
+                                                    scenario_to_json(scenario_, JsonMode::kWire),
+                                                    {},
+                                                    {},
+                                                    0,
+                                                    scenario_.interval_ns,
+                                                    opt_.requests_csv});
+  body["prompts"] = std::move(prompts_json_);
   for (std::size_t i = 0; i < order_.size(); ++i) {
     WorkerEntry* w = registry_.find(order_[i]);
     if (w->state == WorkerState::kLost) continue;
-    wire::Run run;
-    run.run_id = run_id_;
-    run.scenario = scenario_json;
-    run.prompts = prompts_;
-    run.share = shares[i];
-    run.start_ns = w->clock.to_worker(start_ns_);
-    run.interval_ns = scenario_.interval_ns;
-    run.requests_csv = opt_.requests_csv;
+    body["share"] = shares[i].to_json();
+    body["start_ns"] = w->clock.to_worker(start_ns_);
     w->state = WorkerState::kPreflight;
-    send(*w, run);
+    wire::send_json(router_, "RUN", body, &w->routing_id);
   }
   const int64_t run_sent_ns = mono_now_ns();
   // Every verdict must be in before the start instant (with a margin for the STOP to arrive).

@@ -87,6 +87,7 @@ class RunControl {
   int64_t rejected_ = 0;
   int64_t malformed_logged_ = 0;
   std::unique_ptr<class ProgressView> progress_;
+  nlohmann::json prompts_json_;
 };
 
 }  // namespace llmload

@@ -122,6 +122,7 @@ struct WorkerControl::Session {
     scenario = std::make_shared<Scenario>(std::move(sc.value()));
     run = std::move(r);
     run_state = RunState::kPreflight;
+    if (getenv("LLMLOAD_DEBUG_CONTROL")) log("RUN %s received, pre-flight started", run_id.c_str());
     LoadEngine* engine = &wc.engine_;
     std::shared_ptr<const Scenario> s = scenario;
     preflight = std::async(std::launch::async, [engine, s] { return engine->preflight(*s); });
@@ -131,6 +132,7 @@ struct WorkerControl::Session {
     if (run_state != RunState::kPreflight) return;
     if (preflight.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     PreflightResult pf = preflight.get();
+    if (getenv("LLMLOAD_DEBUG_CONTROL")) log("pre-flight done: ok=%d %s", pf.ok, pf.error.c_str());
     wire::Report rep;
     rep.run_id = run_id;
     rep.seq = 0;
