@@ -1,0 +1,141 @@
+// Real processes on loopback: a mock, a coordinator on an ephemeral port and workers.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+struct Proc {
+  pid_t pid = -1;
+  std::string out;  // stdout+stderr file
+  ~Proc() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+std::string dir() {
+  static std::string d = [] {
+    auto p =
+        std::filesystem::temp_directory_path() / ("llmload-dist-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(p);
+    return p.string();
+  }();
+  return d;
+}
+
+void spawn(Proc& p, const std::vector<std::string>& args, const std::string& name) {
+  p.out = dir() + "/" + name + ".log";
+  p.pid = ::fork();
+  if (p.pid == 0) {
+    FILE* f = std::freopen(p.out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(::fileno(stdout), 2);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(LLMLOAD_BINARY, argv.data());
+    ::_exit(127);
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits (bounded) for a regex match in a process's output.
+std::string wait_for(const Proc& p, const std::string& re, int seconds = 20) {
+  std::regex r(re);
+  for (int i = 0; i < seconds * 20; ++i) {
+    std::smatch m;
+    std::string text = slurp(p.out);
+    if (std::regex_search(text, m, r)) return m[1].str();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+int wait_exit(Proc& p, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (::waitpid(p.pid, &status, WNOHANG) == p.pid) {
+      p.pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
+  Proc mock, coord, w1, w2, w3;
+  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock");
+  std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(url.empty()) << slurp(mock.out);
+  const std::string out = dir() + "/three";
+  spawn(coord,
+        {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+         "--bind", "tcp://127.0.0.1:*", "--workers", "3", "--target", url, "--requests", "60",
+         "--out", out, "--quiet"},
+        "coord");
+  std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "w1");
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "w2");
+  spawn(w3, {"llmload", "worker", "--connect", ep, "--threads", "2", "--id", "w3"}, "w3");
+  ASSERT_EQ(wait_exit(coord, 60), 0) << slurp(coord.out);
+  auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(j["run"]["status"], "completed");
+  int64_t sum = 0, ok = 0;
+  ASSERT_EQ(j["run"]["workers"].size(), 3u);
+  for (const auto& w : j["run"]["workers"]) {
+    EXPECT_EQ(w["status"], "ok");
+    sum += w["totals"]["requests"].get<int64_t>();
+    ok += w["totals"]["ok"].get<int64_t>();
+  }
+  EXPECT_EQ(j["totals"]["requests"].get<int64_t>(), 60);
+  EXPECT_EQ(sum, 60);
+  EXPECT_EQ(ok, j["totals"]["ok"].get<int64_t>());
+  EXPECT_EQ(j["metrics"]["ttft"]["count"].get<int64_t>(), 60);
+}
+
+TEST(Distributed, CoordinatorRefusesNonLoopbackBindWithoutCurve) {
+  Proc coord;
+  spawn(coord,
+        {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+         "--bind", "tcp://0.0.0.0:*", "--workers", "1", "--out", dir() + "/insecure"},
+        "insecure");
+  EXPECT_EQ(wait_exit(coord, 20), 2);
+  EXPECT_NE(slurp(coord.out).find("--allow-insecure"), std::string::npos);
+}
+
+TEST(Distributed, KeygenWritesASecretFileOnlyTheOwnerReads) {
+  Proc kg;
+  const std::string prefix = dir() + "/key";
+  spawn(kg, {"llmload", "keygen", "--out", prefix}, "keygen");
+  ASSERT_EQ(wait_exit(kg, 20), 0) << slurp(kg.out);
+  auto perms = std::filesystem::status(prefix + ".key").permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  std::string pub = slurp(prefix + ".pub");
+  EXPECT_NE(pub.find('\n'), std::string::npos);
+  Proc again;
+  spawn(again, {"llmload", "keygen", "--out", prefix}, "keygen2");
+  EXPECT_EQ(wait_exit(again, 20), 2);  // never overwrites a key
+}
+
+}  // namespace
