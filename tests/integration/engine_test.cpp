@@ -167,6 +167,40 @@ INSTANTIATE_TEST_SUITE_P(Faults, EngineFault,
                                            FaultCase{"stall_mid", ErrorKind::kIdleTimeout}),
                          [](const auto& info) { return std::string(info.param.fault); });
 
+TEST(EngineSmoke, VirtualUserReplaysAConversationTurnByTurn) {
+  mock::MockServer server(mock_options());
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 1, 6);
+  Worker w(WorkerOptions{1});
+  RunSpec spec;
+  spec.scenario = std::make_shared<Scenario>(s);
+  auto convs = std::make_shared<std::vector<ResolvedPrompt>>();
+  for (int i = 0; i < 2; ++i) {
+    ResolvedPrompt p;
+    p.index = i;
+    p.turns = {Turn{"hi", "hello"}, Turn{"and then?", "more"}, Turn{"bye", ""}};
+    p.max_tokens = 4;
+    convs->push_back(p);
+  }
+  spec.prompts = convs;
+  spec.share = split_load(s.load, {1})[0];
+  spec.record_requests = true;
+  ASSERT_TRUE(w.start(spec, mono_now_ns()).ok());
+  std::vector<RequestRow> rows;
+  for (int i = 0; i < 200 && !w.done(); ++i) {
+    if (auto r = w.next_interval(100 * kMs))
+      rows.insert(rows.end(), r->requests.begin(), r->requests.end());
+  }
+  w.wait_done();
+  WorkerReport f = w.final_snapshot();
+  rows.insert(rows.end(), f.requests.begin(), f.requests.end());
+  ASSERT_EQ(rows.size(), 6u);
+  // One user, in order: the three turns of one conversation, then the three of the next.
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(rows[i].prompt, rows[i / 3 * 3].prompt) << i;
+  EXPECT_NE(rows[0].prompt, rows[3].prompt);
+  server.stop();
+}
+
 TEST(EngineSmoke, StopWithZeroGraceCancelsInFlight) {
   mock::MockOptions mo = mock_options();
   mo.ttft_ns = 5'000 * kMs;  // nothing finishes before the stop
