@@ -138,4 +138,56 @@ TEST(Distributed, KeygenWritesASecretFileOnlyTheOwnerReads) {
   EXPECT_EQ(wait_exit(again, 20), 2);  // never overwrites a key
 }
 
+TEST(Distributed, WorkerKilledMidRunGivesPartialWithItsDataKept) {
+  Proc mock, coord, w1, w2;
+  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-kill");
+  std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(url.empty());
+  const std::string out = dir() + "/killed";
+  spawn(coord,
+        {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+         "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--target", url, "--duration", "8s",
+         "--out", out, "--quiet"},
+        "coord-kill");
+  std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty());
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "kw1");
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "kw2");
+  ASSERT_FALSE(wait_for(coord, "(joined \\[2/2\\])").empty());
+  std::this_thread::sleep_for(std::chrono::seconds(5));  // ~3 s of load reported
+  ::kill(w2.pid, SIGKILL);
+  EXPECT_EQ(wait_exit(coord, 60), 5) << slurp(coord.out);
+  auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(j["run"]["status"], "partial");
+  for (const auto& w : j["run"]["workers"]) {
+    EXPECT_EQ(w["status"], w["id"] == "w2" ? "lost" : "ok");
+    EXPECT_GT(w["totals"]["requests"].get<int64_t>(), 0) << w["id"];  // w2's data kept
+  }
+}
+
+TEST(Distributed, SigintWritesCompleteAbortedResults) {
+  Proc mock, coord, w1;
+  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-int");
+  std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(url.empty());
+  const std::string out = dir() + "/sigint";
+  spawn(coord,
+        {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+         "--bind", "tcp://127.0.0.1:*", "--workers", "1", "--target", url, "--duration", "60s",
+         "--out", out, "--quiet"},
+        "coord-int");
+  std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty());
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "iw1");
+  ASSERT_FALSE(wait_for(coord, "(joined \\[1/1\\])").empty());
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  ::kill(coord.pid, SIGINT);
+  EXPECT_EQ(wait_exit(coord, 30), 4) << slurp(coord.out);
+  auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(j["run"]["status"], "aborted");
+  EXPECT_GT(j["totals"]["requests"].get<int64_t>(), 0);
+  EXPECT_EQ(j["totals"]["requests"].get<int64_t>(),
+            j["totals"]["ok"].get<int64_t>() + j["totals"]["failed"].get<int64_t>());
+}
+
 }  // namespace
