@@ -73,7 +73,7 @@ enum class ClassifyStatus : uint8_t {
               // error and out.error_message says what was wrong
 };
 
-struct Header {
+struct AdapterHeader {
   std::string_view name;
   std::string_view value;
 };
@@ -95,7 +95,7 @@ class ApiAdapter {
   virtual std::string_view preflight_path() const = 0;
   // Headers every request must carry besides Host, Content-Length and the scenario's own
   // (content-type, and anthropic-version for Anthropic).
-  virtual std::span<const Header> required_headers() const = 0;
+  virtual std::span<const AdapterHeader> required_headers() const = 0;
 
   // The JSON request body for one prompt (called once per prompt, not on the hot path). Errors
   // name the field at fault (missing model, anthropic max_tokens, bad extra_body_json).

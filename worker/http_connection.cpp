@@ -203,17 +203,17 @@ void HttpConnection::on_transport_data(int64_t t, const char* data, size_t len) 
   if (state_ != State::kReceiving) return;
   read_ns_ = t;
   size_t consumed = 0;
-  ParseStatus st = parser_.feed(data, len, &consumed);
+  HttpParseStatus st = parser_.feed(data, len, &consumed);
   switch (st) {
-    case ParseStatus::kNeedMore:
+    case HttpParseStatus::kNeedMore:
       return;
-    case ParseStatus::kComplete:
+    case HttpParseStatus::kComplete:
       finish_response(t, parser_.keep_alive() && consumed == len);
       return;
-    case ParseStatus::kError:
+    case HttpParseStatus::kError:
       fail(t, ErrorKind::kProtocol, parser_.error());
       return;
-    case ParseStatus::kStopped:
+    case HttpParseStatus::kStopped:
       return;  // the listener cancelled inside a callback; the connection is closing
   }
 }
@@ -269,10 +269,10 @@ void HttpConnection::on_transport_eof(int64_t t, bool clean) {
              "TLS stream ended without close_notify before the end of the response");
         return;
       }
-      ParseStatus st = parser_.finish();
-      if (st == ParseStatus::kComplete)
+      HttpParseStatus st = parser_.finish();
+      if (st == HttpParseStatus::kComplete)
         finish_response(t, false);
-      else if (st != ParseStatus::kStopped)
+      else if (st != HttpParseStatus::kStopped)
         fail(t, parser_.truncated() ? ErrorKind::kTruncated : ErrorKind::kProtocol,
              parser_.error());
       return;

@@ -154,22 +154,22 @@ int HttpResponseParser::on_message_complete() {
   return HPE_PAUSED;  // stop here: bytes after the response are not ours to parse
 }
 
-ParseStatus HttpResponseParser::feed(const char* data, size_t len, size_t* consumed) {
+HttpParseStatus HttpResponseParser::feed(const char* data, size_t len, size_t* consumed) {
   *consumed = 0;
-  if (complete_) return ParseStatus::kComplete;
-  if (stopped_) return ParseStatus::kStopped;
-  if (!error_.empty()) return ParseStatus::kError;
-  if (len == 0) return ParseStatus::kNeedMore;
+  if (complete_) return HttpParseStatus::kComplete;
+  if (stopped_) return HttpParseStatus::kStopped;
+  if (!error_.empty()) return HttpParseStatus::kError;
+  if (len == 0) return HttpParseStatus::kNeedMore;
   bytes_seen_ += len;
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) {
     *consumed = len;
-    return ParseStatus::kNeedMore;
+    return HttpParseStatus::kNeedMore;
   }
   const char* pos = llhttp_get_error_pos(&parser_);
   *consumed = (pos != nullptr && pos >= data && pos <= data + len) ? size_t(pos - data) : len;
-  if (err == HPE_PAUSED && complete_) return ParseStatus::kComplete;
-  if (stopped_) return ParseStatus::kStopped;
+  if (err == HPE_PAUSED && complete_) return HttpParseStatus::kComplete;
+  if (stopped_) return HttpParseStatus::kStopped;
   if (error_.empty()) {
     error_ = "malformed HTTP response: ";
     error_ += llhttp_errno_name(err);
@@ -180,21 +180,21 @@ ParseStatus HttpResponseParser::feed(const char* data, size_t len, size_t* consu
       error_ += ")";
     }
   }
-  return ParseStatus::kError;
+  return HttpParseStatus::kError;
 }
 
-ParseStatus HttpResponseParser::finish() {
-  if (complete_) return ParseStatus::kComplete;
-  if (stopped_) return ParseStatus::kStopped;
-  if (!error_.empty()) return ParseStatus::kError;
-  if (bytes_seen_ == 0) return ParseStatus::kNeedMore;
+HttpParseStatus HttpResponseParser::finish() {
+  if (complete_) return HttpParseStatus::kComplete;
+  if (stopped_) return HttpParseStatus::kStopped;
+  if (!error_.empty()) return HttpParseStatus::kError;
+  if (bytes_seen_ == 0) return HttpParseStatus::kNeedMore;
   llhttp_errno_t err = llhttp_finish(&parser_);
-  if (complete_ && (err == HPE_OK || err == HPE_PAUSED)) return ParseStatus::kComplete;
-  if (stopped_) return ParseStatus::kStopped;
+  if (complete_ && (err == HPE_OK || err == HPE_PAUSED)) return HttpParseStatus::kComplete;
+  if (stopped_) return HttpParseStatus::kStopped;
   truncated_ = true;
   error_ = head_done_ ? "connection closed before the end of the response body"
                       : "connection closed inside the response headers";
-  return ParseStatus::kError;
+  return HttpParseStatus::kError;
 }
 
 }  // namespace llmload

@@ -30,7 +30,7 @@ class ResponseSink {
   virtual bool on_body(const char* data, size_t len) = 0;
 };
 
-enum class ParseStatus {
+enum class HttpParseStatus {
   kNeedMore,  // all input consumed, the response is not complete yet
   kComplete,  // the response is complete (bytes after it are left unconsumed)
   kError,     // malformed, or over a bound: error() says why
@@ -49,10 +49,10 @@ class HttpResponseParser {
   // Ready for a new response (the next request on a keep-alive connection).
   void reset();
   // Parses `len` bytes; *consumed says how many were used (all, unless complete/error/stopped).
-  ParseStatus feed(const char* data, size_t len, size_t* consumed);
+  HttpParseStatus feed(const char* data, size_t len, size_t* consumed);
   // The connection ended: completes a close-delimited body (kComplete), else kError with
   // a "truncated" explanation, or kNeedMore if no response byte was seen at all.
-  ParseStatus finish();
+  HttpParseStatus finish();
 
   bool started() const { return bytes_seen_ > 0; }  // any byte of this response seen
   bool head_done() const { return head_done_; }

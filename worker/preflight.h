@@ -38,10 +38,6 @@ struct PreflightCheck {
   std::string probe;                  // what was tried: "GET /v1/models", "connect", ...
 };
 
-// Old name, kept for worker/worker_preflight.cpp. Only an alias: worker.h defines its own
-// llmload::PreflightResult, and two class definitions under one name would break the ODR.
-using PreflightResult = PreflightCheck;
-
 // Checks every target concurrently; each gets at most `timeout_ns`. Results in input order.
 std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& targets,
                                           int64_t timeout_ns);

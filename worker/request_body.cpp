@@ -35,7 +35,7 @@ std::string adapter_endpoint_path(const ApiAdapter& adapter) {
 
 std::vector<std::pair<std::string, std::string>> adapter_required_headers(const ApiAdapter& a) {
   std::vector<std::pair<std::string, std::string>> out;
-  for (const Header& h : a.required_headers()) out.emplace_back(h.name, h.value);
+  for (const AdapterHeader& h : a.required_headers()) out.emplace_back(h.name, h.value);
   return out;
 }
 

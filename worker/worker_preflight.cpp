@@ -23,7 +23,7 @@ PreflightVerdict preflight_scenario(const Scenario& s) {
     timeout = std::max(timeout, t.timeouts.connect_ns);
   }
   PreflightVerdict v;
-  for (const PreflightResult& r : run_preflight(targets, timeout > 0 ? timeout : 10'000'000'000)) {
+  for (const PreflightCheck& r : run_preflight(targets, timeout > 0 ? timeout : 10'000'000'000)) {
     for (const std::string& w : r.warnings) v.warnings.push_back(w);
     if (!r.ok) {
       v.ok = false;

@@ -33,19 +33,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t left = size - 1;
   Sink sink;
   llmload::HttpResponseParser parser(&sink);
-  llmload::ParseStatus st = llmload::ParseStatus::kNeedMore;
-  while (left > 0 && st == llmload::ParseStatus::kNeedMore) {
+  llmload::HttpParseStatus st = llmload::HttpParseStatus::kNeedMore;
+  while (left > 0 && st == llmload::HttpParseStatus::kNeedMore) {
     const size_t n = left < piece ? left : piece;
     size_t used = 0;
     st = parser.feed(p, n, &used);
     if (used > n) std::abort();
-    if (st == llmload::ParseStatus::kNeedMore && used != n) std::abort();
+    if (st == llmload::HttpParseStatus::kNeedMore && used != n) std::abort();
     p += n;
     left -= n;
   }
-  if (st == llmload::ParseStatus::kNeedMore) st = parser.finish();
-  if (st == llmload::ParseStatus::kComplete && sink.heads != 1) std::abort();
-  if (st == llmload::ParseStatus::kError && parser.error().empty()) std::abort();
+  if (st == llmload::HttpParseStatus::kNeedMore) st = parser.finish();
+  if (st == llmload::HttpParseStatus::kComplete && sink.heads != 1) std::abort();
+  if (st == llmload::HttpParseStatus::kError && parser.error().empty()) std::abort();
   if (sink.heads > 1) std::abort();
   return 0;
 }

@@ -20,7 +20,7 @@ TEST_F(Anthropic, Describes) {
   EXPECT_EQ(a->endpoint_path(), "/v1/messages");
   EXPECT_TRUE(a->preflight_path().empty());  // connect-only pre-flight
   bool version = false;
-  for (const Header& h : a->required_headers())
+  for (const AdapterHeader& h : a->required_headers())
     if (h.name == "anthropic-version") version = h.value == "2023-06-01";
   EXPECT_TRUE(version);
 }

@@ -13,7 +13,7 @@ TEST(AdapterFactory, KnowsEveryApiByName) {
     EXPECT_EQ((*a)->name(), name);
     EXPECT_FALSE((*a)->endpoint_path().empty());
     bool content_type = false;
-    for (const Header& h : (*a)->required_headers())
+    for (const AdapterHeader& h : (*a)->required_headers())
       content_type = content_type || (h.name == "Content-Type" && h.value == "application/json");
     EXPECT_TRUE(content_type) << name;
   }

@@ -28,12 +28,12 @@ struct Sink : ResponseSink {
 };
 
 // Feeds `pieces` and returns the final status; finish() on EOF when `eof`.
-ParseStatus feed_all(HttpResponseParser& p, const std::vector<std::string>& pieces, bool eof) {
-  ParseStatus st = ParseStatus::kNeedMore;
+HttpParseStatus feed_all(HttpResponseParser& p, const std::vector<std::string>& pieces, bool eof) {
+  HttpParseStatus st = HttpParseStatus::kNeedMore;
   for (const std::string& s : pieces) {
     size_t used = 0;
     st = p.feed(s.data(), s.size(), &used);
-    if (st != ParseStatus::kNeedMore) return st;
+    if (st != HttpParseStatus::kNeedMore) return st;
     EXPECT_EQ(used, s.size());
   }
   return eof ? p.finish() : st;
@@ -67,8 +67,8 @@ TEST(HttpResponseParser, EveryFramingAtEveryTwoWaySplit) {
     for (size_t cut = 0; cut <= text.size(); ++cut) {
       Sink sink;
       HttpResponseParser p(&sink);
-      ParseStatus st = feed_all(p, {text.substr(0, cut), text.substr(cut)}, c.eof);
-      ASSERT_EQ(st, ParseStatus::kComplete) << "cut at " << cut << " of " << text;
+      HttpParseStatus st = feed_all(p, {text.substr(0, cut), text.substr(cut)}, c.eof);
+      ASSERT_EQ(st, HttpParseStatus::kComplete) << "cut at " << cut << " of " << text;
       EXPECT_EQ(sink.heads, 1);
       EXPECT_EQ(sink.status, 200);
       EXPECT_EQ(sink.body, "hello world");
@@ -85,7 +85,7 @@ TEST(HttpResponseParser, ByteAtATime) {
     HttpResponseParser p(&sink);
     std::vector<std::string> bytes;
     for (char ch : *text) bytes.emplace_back(1, ch);
-    EXPECT_EQ(feed_all(p, bytes, false), ParseStatus::kComplete);
+    EXPECT_EQ(feed_all(p, bytes, false), HttpParseStatus::kComplete);
     EXPECT_EQ(sink.body, "hello world");
   }
 }
@@ -93,11 +93,11 @@ TEST(HttpResponseParser, ByteAtATime) {
 TEST(HttpResponseParser, ResetParsesTheNextResponse) {
   Sink sink;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(feed_all(p, {kContentLength}, false), ParseStatus::kComplete);
+  EXPECT_EQ(feed_all(p, {kContentLength}, false), HttpParseStatus::kComplete);
   p.reset();
   EXPECT_FALSE(p.started());
   sink.body.clear();
-  EXPECT_EQ(feed_all(p, {kChunked}, false), ParseStatus::kComplete);
+  EXPECT_EQ(feed_all(p, {kChunked}, false), HttpParseStatus::kComplete);
   EXPECT_EQ(sink.body, "hello world");
   EXPECT_EQ(sink.heads, 2);
 }
@@ -107,7 +107,7 @@ TEST(HttpResponseParser, BytesAfterTheResponseAreLeftUnconsumed) {
   HttpResponseParser p(&sink);
   const std::string two = kContentLength + "HTTP/1.1 200 OK\r\n";
   size_t used = 0;
-  EXPECT_EQ(p.feed(two.data(), two.size(), &used), ParseStatus::kComplete);
+  EXPECT_EQ(p.feed(two.data(), two.size(), &used), HttpParseStatus::kComplete);
   EXPECT_EQ(used, kContentLength.size());
 }
 
@@ -115,7 +115,7 @@ TEST(HttpResponseParser, InterimResponseIsSkipped) {
   Sink sink;
   HttpResponseParser p(&sink);
   const std::string text = "HTTP/1.1 100 Continue\r\n\r\n" + kContentLength;
-  EXPECT_EQ(feed_all(p, {text}, false), ParseStatus::kComplete);
+  EXPECT_EQ(feed_all(p, {text}, false), HttpParseStatus::kComplete);
   EXPECT_EQ(sink.heads, 1);
   EXPECT_EQ(sink.status, 200);
 }
@@ -124,7 +124,7 @@ TEST(HttpResponseParser, ErrorStatusIsHandedUpNotAnError) {
   Sink sink;
   HttpResponseParser p(&sink);
   EXPECT_EQ(feed_all(p, {"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 2\r\n\r\n{}"}, false),
-            ParseStatus::kComplete);
+            HttpParseStatus::kComplete);
   EXPECT_EQ(sink.status, 429);
   EXPECT_EQ(sink.body, "{}");
 }
@@ -133,7 +133,7 @@ TEST(HttpResponseParser, TruncatedChunkedBodyIsTruncated) {
   const std::string cut = kChunked.substr(0, kChunked.size() - 5);  // no terminator
   Sink sink;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(feed_all(p, {cut}, true), ParseStatus::kError);
+  EXPECT_EQ(feed_all(p, {cut}, true), HttpParseStatus::kError);
   EXPECT_TRUE(p.truncated());
   EXPECT_NE(p.error().find("before the end of the response body"), std::string::npos);
 }
@@ -142,14 +142,14 @@ TEST(HttpResponseParser, ShortContentLengthBodyIsTruncated) {
   Sink sink;
   HttpResponseParser p(&sink);
   EXPECT_EQ(feed_all(p, {kContentLength.substr(0, kContentLength.size() - 3)}, true),
-            ParseStatus::kError);
+            HttpParseStatus::kError);
   EXPECT_TRUE(p.truncated());
 }
 
 TEST(HttpResponseParser, EofInsideHeadersIsTruncated) {
   Sink sink;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(feed_all(p, {"HTTP/1.1 200 OK\r\nContent-"}, true), ParseStatus::kError);
+  EXPECT_EQ(feed_all(p, {"HTTP/1.1 200 OK\r\nContent-"}, true), HttpParseStatus::kError);
   EXPECT_TRUE(p.truncated());
   EXPECT_EQ(sink.heads, 0);
 }
@@ -157,14 +157,14 @@ TEST(HttpResponseParser, EofInsideHeadersIsTruncated) {
 TEST(HttpResponseParser, EofBeforeAnyByteIsNotAnError) {
   Sink sink;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(p.finish(), ParseStatus::kNeedMore);
+  EXPECT_EQ(p.finish(), HttpParseStatus::kNeedMore);
   EXPECT_FALSE(p.started());
 }
 
 TEST(HttpResponseParser, GarbageIsAProtocolError) {
   Sink sink;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(feed_all(p, {"garbage\r\n\r\n"}, false), ParseStatus::kError);
+  EXPECT_EQ(feed_all(p, {"garbage\r\n\r\n"}, false), HttpParseStatus::kError);
   EXPECT_FALSE(p.truncated());
   EXPECT_NE(p.error().find("malformed HTTP response"), std::string::npos);
 }
@@ -173,7 +173,7 @@ TEST(HttpResponseParser, StatusBelow100IsAProtocolError) {
   Sink sink;
   HttpResponseParser p(&sink);
   EXPECT_EQ(feed_all(p, {"HTTP/1.1 011 Odd\r\nContent-Length: 0\r\n\r\n"}, false),
-            ParseStatus::kError);
+            HttpParseStatus::kError);
   EXPECT_EQ(sink.heads, 0);
   EXPECT_NE(p.error().find("invalid HTTP status"), std::string::npos);
 }
@@ -182,7 +182,7 @@ TEST(HttpResponseParser, BadChunkSizeIsAProtocolError) {
   Sink sink;
   HttpResponseParser p(&sink);
   EXPECT_EQ(feed_all(p, {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}, false),
-            ParseStatus::kError);
+            HttpParseStatus::kError);
   EXPECT_FALSE(p.truncated());
 }
 
@@ -192,7 +192,7 @@ TEST(HttpResponseParser, HeadersOverTheBoundAreRefused) {
   std::string big = "HTTP/1.1 200 OK\r\n";
   for (int i = 0; i < 2000; ++i)
     big += "X-Filler-" + std::to_string(i) + ": " + std::string(40, 'v') + "\r\n";
-  EXPECT_EQ(feed_all(p, {big}, false), ParseStatus::kError);
+  EXPECT_EQ(feed_all(p, {big}, false), HttpParseStatus::kError);
   EXPECT_NE(p.error().find("exceed"), std::string::npos);
   EXPECT_EQ(sink.heads, 0);
 }
@@ -202,7 +202,7 @@ TEST(HttpResponseParser, LongRequestIdIsBounded) {
   HttpResponseParser p(&sink);
   std::string text = "HTTP/1.1 200 OK\r\nX-Request-Id: " + std::string(1000, 'a') +
                      "\r\nContent-Length: 0\r\n\r\n";
-  EXPECT_EQ(feed_all(p, {text}, false), ParseStatus::kComplete);
+  EXPECT_EQ(feed_all(p, {text}, false), HttpParseStatus::kComplete);
   EXPECT_EQ(sink.request_id.size(), HttpResponseParser::kMaxRequestIdBytes);
 }
 
@@ -210,7 +210,7 @@ TEST(HttpResponseParser, SinkCanStopTheParse) {
   Sink sink;
   sink.stop_on_body = true;
   HttpResponseParser p(&sink);
-  EXPECT_EQ(feed_all(p, {kChunked}, false), ParseStatus::kStopped);
+  EXPECT_EQ(feed_all(p, {kChunked}, false), HttpParseStatus::kStopped);
   EXPECT_EQ(sink.body, "hello");
 }
 

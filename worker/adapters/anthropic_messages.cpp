@@ -6,7 +6,7 @@
 namespace llmload::adapters {
 namespace {
 
-constexpr Header kHeaders[] = {{"Content-Type", "application/json"},
+constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"},
                                {"anthropic-version", "2023-06-01"}};
 
 // content_block_delta: delta.type says which text it carries.
@@ -54,7 +54,7 @@ class AnthropicMessages final : public ApiAdapter {
   Framing stream_framing() const override { return Framing::sse; }
   std::string_view endpoint_path() const override { return "/v1/messages"; }
   std::string_view preflight_path() const override { return ""; }
-  std::span<const Header> required_headers() const override { return kHeaders; }
+  std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {

@@ -6,7 +6,7 @@
 namespace llmload::adapters {
 namespace {
 
-constexpr Header kHeaders[] = {{"Content-Type", "application/json"}};
+constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 class OllamaGenerate final : public ApiAdapter {
  public:
@@ -14,7 +14,7 @@ class OllamaGenerate final : public ApiAdapter {
   Framing stream_framing() const override { return Framing::ndjson; }
   std::string_view endpoint_path() const override { return "/api/generate"; }
   std::string_view preflight_path() const override { return "/api/tags"; }
-  std::span<const Header> required_headers() const override { return kHeaders; }
+  std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {

@@ -6,7 +6,7 @@
 namespace llmload::adapters {
 namespace {
 
-constexpr Header kHeaders[] = {{"Content-Type", "application/json"}};
+constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 // choices[0]: a streamed `delta` or a non-streamed `message`.
 bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
@@ -48,7 +48,7 @@ class OpenAiChat final : public ApiAdapter {
   Framing stream_framing() const override { return Framing::sse; }
   std::string_view endpoint_path() const override { return "/v1/chat/completions"; }
   std::string_view preflight_path() const override { return "/v1/models"; }
-  std::span<const Header> required_headers() const override { return kHeaders; }
+  std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {

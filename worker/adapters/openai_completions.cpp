@@ -5,7 +5,7 @@
 namespace llmload::adapters {
 namespace {
 
-constexpr Header kHeaders[] = {{"Content-Type", "application/json"}};
+constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 bool classify_text_choice(const JsonSlice& choice, ChunkInfo& out) {
   JsonSlice text;
@@ -22,7 +22,7 @@ class OpenAiCompletions final : public ApiAdapter {
   Framing stream_framing() const override { return Framing::sse; }
   std::string_view endpoint_path() const override { return "/v1/completions"; }
   std::string_view preflight_path() const override { return "/v1/models"; }
-  std::span<const Header> required_headers() const override { return kHeaders; }
+  std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {
