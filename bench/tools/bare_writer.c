@@ -7,6 +7,7 @@
  *
  *   bare_writer [--port P] [--ttft-us 50000] [--itl-us 10000] [--tokens 64] [--seed 1]
  * Prints "bare_writer listening on http://127.0.0.1:PORT", serves until SIGINT/SIGTERM. */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
