@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/run_gates.h"
 #include "cli/run_options.h"
 #include "common/duration.h"
 #include "common/exit_codes.h"
@@ -72,6 +73,11 @@ int run_coordinator(const CoordinatorFlags& f) {
                  ep.c_str(), f.workers);
     std::fflush(stderr);
   };
+  RunGates gates(f.run, p.scenario);
+  if (auto g = gates.attach(co); !g) {
+    std::fprintf(stderr, "llmload coordinator: %s\n", g.error().c_str());
+    return kExitUsage;
+  }
   Coordinator coord(co);
   if (auto b = coord.bind(); !b) {
     std::fprintf(stderr, "llmload coordinator: %s\n", b.error().c_str());
@@ -80,10 +86,11 @@ int run_coordinator(const CoordinatorFlags& f) {
   RunOutcome out = coord.run(p.scenario, p.prompts, p.run_id);
   if (p.mock) p.mock->stop();
   if (!out.message.empty()) std::fprintf(stderr, "llmload coordinator: %s\n", out.message.c_str());
+  int code = gates.finish(out, p.out_dir);
   if (out.results_written && !f.run.json) {
     print_run_summary(out.result, p.out_dir, f.run.quiet ? stderr : stdout);
   }
-  return out.exit_code;
+  return code;
 }
 
 }  // namespace

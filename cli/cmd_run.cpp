@@ -6,6 +6,7 @@
 #include <zmq.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_gates.h"
 #include "cli/run_options.h"
 #include "common/exit_codes.h"
 #include "coordinator/coordinator.h"
@@ -39,6 +40,11 @@ int run_embedded(const RunFlags& f) {
   co.progress = ProgressView::choose(f.json, f.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;
+  RunGates gates(f, p.scenario);
+  if (auto g = gates.attach(co); !g) {
+    std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
+    return kExitUsage;
+  }
   Coordinator coord(co);
   if (auto b = coord.bind(); !b) {
     std::fprintf(stderr, "llmload run: %s\n", b.error().c_str());
@@ -66,10 +72,11 @@ int run_embedded(const RunFlags& f) {
   for (auto& t : threads) t.join();
   if (p.mock) p.mock->stop();
   if (!out.message.empty()) std::fprintf(stderr, "llmload run: %s\n", out.message.c_str());
+  int code = gates.finish(out, p.out_dir);
   if (out.results_written && !f.json) {
     print_run_summary(out.result, p.out_dir, f.quiet ? stderr : stdout);
   }
-  return out.exit_code;
+  return code;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,17 @@ class context_t;
 }
 
 namespace llmload {
+
+// What the coordinator knows after each merged interval: the cumulative per-group stats and the
+// run's health (for live metrics and abort-on-fail assertions).
+struct LiveView {
+  const std::map<std::string, GroupStats>& groups;  // cumulative, by group key
+  const GroupStats& total;                          // cumulative, all groups
+  double elapsed_s = 0;                             // since the measured window began
+  int64_t in_flight = 0;
+  int workers_alive = 0;
+  double loop_lag_ms = 0;  // worst loop lag of the interval
+};
 
 struct CoordinatorOptions {
   std::string bind = "tcp://127.0.0.1:5557";  // "tcp://127.0.0.1:*": an ephemeral port
@@ -59,6 +71,9 @@ struct CoordinatorOptions {
   int64_t max_abort_grace_ns = 10'000'000'000;  // drain bound after a signal
   // Fills result.assertions from the merged result (the gates); null: no assertions evaluated.
   std::function<void(RunResult&)> evaluate_assertions;
+  // Called after every merged interval. A non-empty return stops the run as aborted (exit 4)
+  // with that reason: an abort_on_fail assertion that is certain to fail.
+  std::function<std::string(const LiveView&)> on_interval;
   // Called once the ROUTER is bound, with the real endpoint.
   std::function<void(const std::string&)> on_bound;
 };

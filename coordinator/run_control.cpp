@@ -390,6 +390,16 @@ void RunControl::flush_intervals(int64_t now, bool force) {
       s.workers_alive += registry_.find(rid)->state != WorkerState::kLost;
     s.workers_total = static_cast<int>(order_.size());
     progress_->print(s);
+    if (opt_.on_interval && !aborted_) {
+      LiveView view{merge_->groups(), total, elapsed, row.in_flight, s.workers_alive,
+                    double(iv.loop_lag_us_max) / 1000.0};
+      if (std::string why = opt_.on_interval(view); !why.empty()) {
+        aborted_ = true;
+        message_ = why;
+        log("%s: stopping the run", why.c_str());
+        stop_all(why, 0);
+      }
+    }
   }
   if (files_) {
     if (auto f = files_->flush(); !f) {
