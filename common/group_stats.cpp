@@ -125,6 +125,15 @@ void GroupStats::merge(const GroupStats& other) {
     const auto& theirs = other.fixed_[i];
     if (!theirs) continue;
     if (theirs->total_count() == 0 && fixed_[i]) continue;
+    if (!fixed_[i]) {
+      // A copy is add() into an empty histogram, and a decoded one copies only the slots it
+      // holds (not the whole layout that make_histogram would allocate and zero).
+      HdrHistogram& h = fixed_[i].emplace(*theirs);
+      h.start_time_ms = 0;
+      h.end_time_ms = 0;
+      h.tag.clear();
+      continue;
+    }
     // Same settings on both sides (make_histogram), so add() is exact and never overflows.
     fixed_histogram(static_cast<Metric>(i)).add(*theirs);
   }

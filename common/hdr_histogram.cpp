@@ -53,7 +53,7 @@ Expected<HdrHistogram::Layout> HdrHistogram::layout_for(int64_t lowest_discernib
 }
 
 HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
-                           int significant_digits, const Layout& l)
+                           int significant_digits, const Layout& l, size_t slots)
     : lowest_discernible_(lowest_discernible),
       highest_trackable_(highest_trackable),
       significant_digits_(significant_digits),
@@ -65,7 +65,8 @@ HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable
       bucket_count_(l.bucket_count),
       unit_magnitude_mask_((int64_t{1} << l.unit_magnitude) - 1),
       leading_zero_count_base_(64 - l.unit_magnitude - l.sub_bucket_half_count_magnitude - 1),
-      counts_(static_cast<size_t>(l.counts_len), 0) {
+      counts_len_(static_cast<size_t>(l.counts_len)),
+      counts_(slots == 0 ? counts_len_ : std::min(slots, counts_len_), 0) {
   max_value_ = unit_magnitude_mask_;  // the reference's reset state (0 | mask)
   max_index_ = counts_index(highest_trackable_);
   assert(max_index_ < counts_.size());
@@ -96,7 +97,9 @@ bool HdrHistogram::record(int64_t value, int64_t count) noexcept {
   int64_t new_total;
   if (__builtin_add_overflow(total_count_, count, &new_total)) return false;
   total_count_ = new_total;
-  counts_[counts_index(value)] += count;
+  size_t index = counts_index(value);
+  ensure_slot(index);
+  counts_[index] += count;
   if (count > 0) {
     int64_t internal_max = value | unit_magnitude_mask_;
     if (internal_max > max_value_) max_value_ = internal_max;
@@ -118,7 +121,9 @@ bool HdrHistogram::record_corrected(int64_t value, int64_t expected_interval) no
     int64_t new_total;
     if (__builtin_add_overflow(total_count_, in_bucket, &new_total)) return false;
     total_count_ = new_total;
-    counts_[counts_index(missing)] += in_bucket;
+    size_t index = counts_index(missing);
+    ensure_slot(index);
+    counts_[index] += in_bucket;
     if (lowest_in_bucket < min_value_) min_value_ = lowest_in_bucket;
     missing = lowest_in_bucket - expected_interval;
   }
@@ -135,12 +140,15 @@ bool HdrHistogram::add(const HdrHistogram& other) {
   bool all_fit = other.overflow_count_ == 0;
   if (unit_magnitude_ == other.unit_magnitude_ && sub_bucket_count_ == other.sub_bucket_count_) {
     // Same bucket structure: slot i means the same values in both; add slot by slot up to
-    // other's highest recorded slot. Slots past max_index_ hold values above our range.
-    size_t other_top = other.counts_index(other.max_value_);
+    // walk only other's recorded slots, from the one of its min value to the one of its max
+    // value. Slots past max_index_ hold values above our range.
+    size_t other_top = std::min(other.counts_index(other.max_value_), other.counts_.size() - 1);
+    size_t other_low = std::min(other.counts_index(other.min_value_), other_top);
     size_t shared_top = std::min(other_top, max_index_);
-    for (size_t i = 0; i <= shared_top; ++i) counts_[i] += other.counts_[i];
+    if (other_low <= shared_top) ensure_slot(shared_top);
+    for (size_t i = other_low; i <= shared_top; ++i) counts_[i] += other.counts_[i];
     int64_t beyond = 0;
-    for (size_t i = shared_top + 1; i <= other_top && i < other.counts_.size(); ++i)
+    for (size_t i = std::max(shared_top + 1, other_low); i <= other_top; ++i)
       beyond += other.counts_[i];
     overflow_count_ += beyond;
     total_count_ += other.total_count_ - beyond;
@@ -346,7 +354,14 @@ bool HdrHistogram::operator==(const HdrHistogram& other) const {
   return lowest_discernible_ == other.lowest_discernible_ &&
          highest_trackable_ == other.highest_trackable_ &&
          significant_digits_ == other.significant_digits_ && total_count_ == other.total_count_ &&
-         overflow_count_ == other.overflow_count_ && counts_ == other.counts_;
+         overflow_count_ == other.overflow_count_ && [&] {
+           // Slots beyond either side's allocation are 0.
+           const auto& a = counts_.size() <= other.counts_.size() ? counts_ : other.counts_;
+           const auto& b = counts_.size() <= other.counts_.size() ? other.counts_ : counts_;
+           if (!std::equal(a.begin(), a.end(), b.begin())) return false;
+           return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(a.size()), b.end(),
+                              [](int64_t c) { return c == 0; });
+         }();
 }
 
 }  // namespace llmload

@@ -27,8 +27,9 @@ class HdrHistogram {
   // The settings llmload uses for times: 1 µs .. 1 h, 3 significant digits.
   static HdrHistogram for_micros();
 
-  // Records `count` occurrences of `value`. No allocation. False (and `count` added to
-  // overflow_count()) when value < 0 or value > highest_trackable(). A negative count is a
+  // Records `count` occurrences of `value`. No allocation (except once, into a histogram
+  // returned by decode(), which holds only the slots its encoding used). False (and `count` added
+  // to overflow_count()) when value < 0 or value > highest_trackable(). A negative count is a
   // caller bug: false, nothing recorded or counted; so is a count that would take the total
   // past 2^63 - 1 (refused the same way).
   bool record(int64_t value, int64_t count = 1) noexcept;
@@ -128,8 +129,13 @@ class HdrHistogram {
   // Validates the settings without allocating anything. Error names the bad setting.
   static Expected<Layout> layout_for(int64_t lowest_discernible, int64_t highest_trackable,
                                      int significant_digits);
+  // `slots`: how many count slots to allocate now (0: all of them, layout.counts_len).
   explicit HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
-                        int significant_digits, const Layout& layout);
+                        int significant_digits, const Layout& layout, size_t slots = 0);
+  // Grows counts_ to the full layout when slot `top` is not allocated yet.
+  void ensure_slot(size_t top) {
+    if (top >= counts_.size()) counts_.resize(counts_len_, 0);
+  }
 
   size_t counts_index(int64_t value) const noexcept {
     int bucket =
@@ -161,7 +167,12 @@ class HdrHistogram {
   int64_t max_value_ = 0;  // the largest value recorded, | unit_magnitude_mask_ (as reference)
   int64_t unit_magnitude_mask_ = 0;
   int leading_zero_count_base_ = 0;
-  size_t max_index_ = 0;  // counts_index(highest_trackable_): the last slot record() may touch
+  size_t max_index_ = 0;   // counts_index(highest_trackable_): the last slot record() may touch
+  size_t counts_len_ = 0;  // slots of the full layout
+  // The counts of slots [0, counts_.size()); every slot beyond holds 0. A constructed histogram
+  // allocates the full layout; a decoded one only up to its highest non-empty slot (at least
+  // one), so decoding a sparse interval never allocates and zeroes the whole layout. Writers
+  // call ensure_slot() first (a trimmed histogram grows to the full layout once).
   std::vector<int64_t> counts_;
 };
 

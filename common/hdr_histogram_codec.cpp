@@ -248,8 +248,12 @@ struct HdrCodec {
     auto parsed = parse(bytes, max_counts_len);
     if (!parsed.ok()) return Error{parsed.error()};
     const Parsed& p = parsed.value();
-    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout);
-    std::string e = walk(p.payload(), hist.counts_.size(), [&hist](size_t slot, int64_t v) {
+    // Only the slots the payload reaches are allocated (grown as the walk goes): an interval's
+    // few hundred non-empty slots do not cost the whole layout (23,552 for for_micros()).
+    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout, 1);
+    const size_t len = static_cast<size_t>(p.layout.counts_len);
+    std::string e = walk(p.payload(), len, [&hist](size_t slot, int64_t v) {
+      if (v == 0) return true;  // slots not allocated are 0 already
       if (__builtin_add_overflow(hist.total_count_, v, &hist.total_count_)) return false;
       if (v != 0) {
         // min and max as recompute_stats() (and the reference) derive them after decoding,
@@ -260,6 +264,7 @@ struct HdrCodec {
         hist.max_value_ =
             hist.highest_equivalent(hist.value_from_index(slot)) | hist.unit_magnitude_mask_;
       }
+      if (slot >= hist.counts_.size()) hist.counts_.resize(slot + 1, 0);
       hist.counts_[slot] = v;
       return true;
     });
@@ -281,14 +286,22 @@ struct HdrCodec {
     // Same bucket structure: validate the whole payload first (nothing is added on error),
     // then add slot by slot; slots past into's highest trackable value are overflow.
     int64_t total = 0;
+    size_t top = 0;  // the highest non-empty slot within into's range
+    bool any = false;
     std::string e =
-        walk(p.payload(), static_cast<size_t>(p.layout.counts_len),
-             [&total](size_t, int64_t v) { return !__builtin_add_overflow(total, v, &total); });
+        walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
+          if (v != 0 && slot <= into.max_index_) {
+            top = slot;
+            any = true;
+          }
+          return !__builtin_add_overflow(total, v, &total);
+        });
     if (!e.empty()) return fail(e);
     int64_t sum;
     if (__builtin_add_overflow(into.total_count_, total, &sum) ||
         __builtin_add_overflow(into.overflow_count_, total, &sum))
       return fail("adding " + std::to_string(total) + " values would exceed 2^63 - 1");
+    if (any) into.ensure_slot(top);
     int64_t beyond = 0;
     walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
       if (v == 0) return true;

@@ -259,5 +259,86 @@ TEST(HdrCodec, Base64IsStrictAndRoundTrips) {
   EXPECT_FALSE(HdrHistogram::from_base64(std::string(20'000'000, 'A')).ok());
 }
 
+// A decoded histogram holds only the slots its encoding reaches; it must behave exactly as a
+// fully allocated one: equality, queries, re-encoding, recording into it, adding both ways.
+TEST(HdrCodec, DecodedHistogramBehavesAsAFullOne) {
+  HdrHistogram full = HdrHistogram::for_micros();
+  for (int64_t v : {3, 50, 777, 5'000}) full.record(v, 2);
+  auto decoded = HdrHistogram::decode(full.encode_compressed());
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  expect_same(decoded.value(), full);
+  EXPECT_TRUE(full == decoded.value());
+  EXPECT_EQ(decoded->encode(), full.encode());
+  EXPECT_EQ(decoded->recorded_buckets().size(), full.recorded_buckets().size());
+  EXPECT_EQ(decoded->count_at_value(3'000'000'000), 0);
+  // Recording past the decoded slots grows it; the result equals the full histogram's.
+  HdrHistogram grown = decoded.value();
+  ASSERT_TRUE(grown.record(3'000'000'000));
+  ASSERT_TRUE(full.record(3'000'000'000));
+  expect_same(grown, full);
+  EXPECT_FALSE(grown == decoded.value());
+  // add() both ways, and add_encoded() into a decoded histogram.
+  HdrHistogram into = decoded.value();
+  into.add(full);
+  HdrHistogram expected = full;
+  expected.add(decoded.value());
+  expect_same(into, expected);
+  HdrHistogram enc_into = decoded.value();
+  ASSERT_TRUE(enc_into.add_encoded(full.encode_compressed()).ok());
+  expect_same(enc_into, expected);
+  // An empty encoding decodes to an empty histogram equal to a fresh one.
+  auto empty = HdrHistogram::decode(HdrHistogram::for_micros().encode());
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty.value() == HdrHistogram::for_micros());
+  EXPECT_EQ(empty->min(), 0);
+  EXPECT_EQ(empty->max(), 0);
+}
+
+// add() walks only the other histogram's recorded slot range: it must equal re-recording
+// every bucket of the other one by one, on random histograms, same and different settings.
+TEST(HdrCodec, AddEqualsRecordingEveryBucket) {
+  struct Settings {
+    int64_t lowest, highest;
+    int digits;
+  };
+  const Settings settings[] = {{1, 3'600'000'000, 3},
+                               {1, 3'600'000'000, 2},
+                               {1, 1'000'000, 3},
+                               {1000, 3'600'000'000, 3},
+                               {1, 100'000'000'000, 4}};
+  std::mt19937_64 rng(42);
+  for (const auto& a : settings) {
+    for (const auto& b : settings) {
+      for (int round = 0; round < 3; ++round) {
+        HdrHistogram into = sample(a.lowest, a.highest, a.digits, 500, rng());
+        HdrHistogram other(b.lowest, b.highest, b.digits);
+        std::uniform_int_distribution<int64_t> lo(0, 2'000), span(1, 50'000'000);
+        int64_t base = lo(rng), width = span(rng);
+        for (int i = 0; i < 300; ++i)
+          other.record(std::min(base + static_cast<int64_t>(rng() % width), b.highest));
+        HdrHistogram reference = into;
+        bool ref_fit = true;
+        for (const auto& bk : other.recorded_buckets())
+          if (!reference.record(other.lowest_equivalent(bk.value), bk.count)) ref_fit = false;
+        bool same_structure = a.lowest == b.lowest && a.digits == b.digits;
+        HdrHistogram got = into;
+        bool fit = got.add(other);
+        EXPECT_EQ(fit, ref_fit);
+        EXPECT_EQ(got.total_count(), reference.total_count());
+        EXPECT_EQ(got.overflow_count(), reference.overflow_count());
+        EXPECT_TRUE(got == reference)
+            << a.lowest << "/" << a.digits << " += " << b.lowest << "/" << b.digits;
+        if (same_structure) expect_same(got, reference);
+        // The same through a decoded (partially allocated) copy of other.
+        auto dec = HdrHistogram::decode(other.encode_compressed());
+        ASSERT_TRUE(dec.ok()) << dec.error();
+        HdrHistogram via_decoded = into;
+        EXPECT_EQ(via_decoded.add(dec.value()), ref_fit);
+        EXPECT_TRUE(via_decoded == reference);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace llmload
