@@ -69,7 +69,7 @@ HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable
       counts_(slots == 0 ? counts_len_ : std::min(slots, counts_len_), 0) {
   max_value_ = unit_magnitude_mask_;  // the reference's reset state (0 | mask)
   max_index_ = counts_index(highest_trackable_);
-  assert(max_index_ < counts_.size());
+  assert(max_index_ < counts_len_);
 }
 
 HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
