@@ -1,18 +1,12 @@
 // llmload run SCENARIO [overrides]: embedded mode. One process holds the coordinator and
 // --workers local workers, talking over inproc:// with the same messages as a distributed run.
-#include <atomic>
 #include <cstdio>
-#include <thread>
-#include <zmq.hpp>
 
 #include "cli/commands.h"
-#include "cli/run_gates.h"
+#include "cli/embedded_run.h"
 #include "cli/run_options.h"
 #include "common/exit_codes.h"
-#include "coordinator/coordinator.h"
-#include "coordinator/progress_view.h"
 #include "mock/mock_server.h"
-#include "worker/control.h"
 
 namespace llmload::cli {
 
@@ -24,58 +18,9 @@ int run_embedded(const RunFlags& f) {
     std::fprintf(stderr, "%s\n", prepared.error().c_str());
     return kExitUsage;
   }
-  PreparedRun& p = prepared.value();
-  static std::atomic<int> signals{0};
-  install_signal_counter(&signals, true);
-
-  zmq::context_t ctx(1);
-  CoordinatorOptions co;
-  co.bind = "inproc://llmload-run";
-  co.context = &ctx;
-  co.workers = f.workers;
-  co.join_timeout_ns = 30'000'000'000;
-  co.start_delay_ns = 1'900'000'000;
-  co.out_dir = p.out_dir;
-  co.requests_csv = f.requests_csv;
-  co.progress = ProgressView::choose(f.json, f.quiet, stdout);
-  co.command = p.command;
-  co.signals = &signals;
-  RunGates gates(f, p.scenario);
-  if (auto g = gates.attach(co); !g) {
-    std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
-    return kExitUsage;
-  }
-  Coordinator coord(co);
-  if (auto b = coord.bind(); !b) {
-    std::fprintf(stderr, "llmload run: %s\n", b.error().c_str());
-    return kExitInternal;
-  }
-  std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<WorkerEngine>> engines;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < f.workers; ++i) {
-    engines.push_back(std::make_unique<WorkerEngine>(WorkerOptions{f.threads}));
-    threads.emplace_back([&, i] {
-      ControlOptions c;
-      c.connect = co.bind;
-      c.context = &ctx;
-      c.worker_id = "local-" + std::to_string(i + 1);
-      c.quiet = true;
-      c.stop = &stop;
-      c.one_session = true;
-      WorkerControl wc(c, *engines[i]);
-      if (auto r = wc.serve(); !r) std::fprintf(stderr, "llmload run: %s\n", r.error().c_str());
-    });
-  }
-  RunOutcome out = coord.run(p.scenario, p.prompts, p.run_id);
-  stop = true;
-  for (auto& t : threads) t.join();
-  if (p.mock) p.mock->stop();
-  if (!out.message.empty()) std::fprintf(stderr, "llmload run: %s\n", out.message.c_str());
-  int code = gates.finish(out, p.out_dir);
-  if (out.results_written && !f.json) {
-    print_run_summary(out.result, p.out_dir, f.quiet ? stderr : stdout);
-  }
+  RunOutcome out;
+  int code = run_embedded_prepared(f, prepared.value(), out, true);
+  if (prepared->mock) prepared->mock->stop();
   return code;
 }
 

@@ -1,9 +1,188 @@
+// llmload sweep SCENARIO --concurrency 1,8,64 | --rate 1,5,20 | --search: capacity planning.
+// Each step is one embedded run with its own warmup, duration and results directory.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
 #include "cli/commands.h"
+#include "cli/embedded_run.h"
+#include "cli/run_options.h"
+#include "common/atomic_file.h"
+#include "common/exit_codes.h"
+#include "coordinator/gates/junit.h"
+#include "coordinator/gates/sweep.h"
+#include "mock/mock_server.h"
 
 namespace llmload::cli {
+namespace {
+
+struct SweepArgs {
+  RunFlags run;
+  std::string concurrency, rate;  // comma-separated lists
+  bool search = false;
+  std::string search_mode;  // concurrency | rate (default: the scenario's sweep, else concurrency)
+  std::optional<double> min, max, factor, precision;
+};
+
+Expected<std::vector<double>> parse_list(const std::string& text, const char* flag) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end || !(v > 0))
+      return Error{std::string(flag) + ": '" + item + "' is not a positive number (e.g. 1,8,64)"};
+    out.push_back(v);
+  }
+  if (out.empty()) return Error{std::string(flag) + ": no levels given"};
+  return out;
+}
+
+int run_sweep_cmd(SweepArgs& a) {
+  auto prepared = prepare_run(a.run);
+  if (!prepared) {
+    std::fprintf(stderr, "%s\n", prepared.error().c_str());
+    return kExitUsage;
+  }
+  PreparedRun& base = prepared.value();
+  const Sweep& sw = base.scenario.sweep;
+  SweepPlan plan;
+  if (!a.concurrency.empty() || !a.rate.empty()) {
+    if (!a.concurrency.empty() && !a.rate.empty()) {
+      std::fprintf(stderr, "llmload sweep: give --concurrency or --rate, not both\n");
+      return kExitUsage;
+    }
+    auto levels = a.concurrency.empty() ? parse_list(a.rate, "--rate")
+                                        : parse_list(a.concurrency, "--concurrency");
+    if (!levels) {
+      std::fprintf(stderr, "llmload sweep: %s\n", levels.error().c_str());
+      return kExitUsage;
+    }
+    plan.concurrency = !a.concurrency.empty();
+    plan.levels = *levels;
+  } else if (a.search || sw.kind == SweepKind::kSearch) {
+    plan.search = true;
+    plan.concurrency =
+        sw.kind == SweepKind::kSearch ? sw.search_mode == LoadMode::kConcurrency : true;
+    if (a.search_mode == "rate")
+      plan.concurrency = false;
+    else if (a.search_mode == "concurrency")
+      plan.concurrency = true;
+    else if (!a.search_mode.empty()) {
+      std::fprintf(stderr, "llmload sweep: --search-mode: '%s' is not concurrency or rate\n",
+                   a.search_mode.c_str());
+      return kExitUsage;
+    }
+    plan.min = a.min.value_or(sw.search_min);
+    plan.max = a.max.value_or(sw.search_max);
+    plan.factor = a.factor.value_or(sw.search_factor);
+    plan.precision = a.precision.value_or(sw.search_precision);
+    if (!(plan.min > 0) || plan.max < plan.min || !(plan.factor > 1) || !(plan.precision > 0)) {
+      std::fprintf(stderr,
+                   "llmload sweep: search needs 0 < min <= max, factor > 1, precision > 0\n");
+      return kExitUsage;
+    }
+  } else if (sw.kind == SweepKind::kConcurrency) {
+    plan.levels.assign(sw.concurrency.begin(), sw.concurrency.end());
+  } else if (sw.kind == SweepKind::kRate) {
+    plan.concurrency = false;
+    plan.levels = sw.rate;
+  } else {
+    std::fprintf(stderr,
+                 "llmload sweep: no levels: give --concurrency 1,8,64, --rate 1,5,20 or --search, "
+                 "or a `sweep:` section in %s\n",
+                 a.run.scenario_path.c_str());
+    return kExitUsage;
+  }
+  if (base.scenario.slo.asserts.empty())
+    std::fprintf(stderr,
+                 "llmload sweep: warning: no assertions (slo.assert or --assert): every "
+                 "completed step passes\n");
+
+  std::string root = base.out_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  RunFlags step_flags = a.run;
+  step_flags.junit.clear();
+  step_flags.summary_md.clear();
+  int n = 0;
+  SweepOutcome o = run_sweep(plan, [&](double level) {
+    ++n;
+    PreparedRun p = base;
+    Load& load = p.scenario.load;
+    load.stages.clear();
+    load.mode = plan.concurrency ? LoadMode::kConcurrency : LoadMode::kRate;
+    if (plan.concurrency)
+      load.concurrency = int64_t(level);
+    else
+      load.rate = level;
+    char dir[64];
+    std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
+    p.out_dir = root + "/" + dir;
+    p.run_id = base.run_id + "-" + dir;
+    SweepStep step;
+    step.out_dir = p.out_dir;
+    auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+    if (!prompts) {
+      std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
+      step.exit_code = kExitUsage;
+      return step;
+    }
+    p.prompts = std::move(prompts.value());
+    std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate", level);
+    std::fflush(stdout);
+    RunOutcome out;
+    step.exit_code = run_embedded_prepared(step_flags, p, out, false);
+    step.result = std::move(out.result);
+    return step;
+  });
+  if (base.mock) base.mock->stop();
+
+  std::string table = sweep_table(o, plan.concurrency);
+  std::printf("\n%s", table.c_str());
+  auto w = write_file_atomic(root + "/sweep.csv", sweep_csv(o, plan.concurrency));
+  if (!w) std::fprintf(stderr, "llmload sweep: %s\n", w.error().c_str());
+  std::printf("results: %s/ (sweep.csv, one directory per step)\n", root.c_str());
+  if (!a.run.junit.empty()) {
+    std::vector<JunitCase> cases;
+    for (const SweepStep& s : o.steps)
+      cases.push_back(
+          {std::string(plan.concurrency ? "concurrency " : "rate ") + std::to_string(s.level),
+           s.passed(), "exit " + std::to_string(s.exit_code)});
+    if (auto j = write_junit(a.run.junit, "llmload.sweep", cases); !j)
+      std::fprintf(stderr, "llmload sweep: %s\n", j.error().c_str());
+  }
+  if (o.stopped) {
+    int code = kExitOk;
+    for (const SweepStep& s : o.steps) code = combine_exit_codes(code, s.exit_code);
+    return code;
+  }
+  return o.best ? kExitOk : kExitAssertion;
+}
+
+}  // namespace
 
 void register_sweep(CLI::App& app, int& exit_code) {
-  register_not_built(app, exit_code, "sweep", "capacity planning: step or search the load");
+  auto args = std::make_shared<SweepArgs>();
+  CLI::App* sub = app.add_subcommand("sweep", "capacity planning: step or search the load");
+  add_run_flags(sub, args->run, true, false);
+  sub->add_option("--concurrency", args->concurrency, "concurrency levels, e.g. 1,8,64,256");
+  sub->add_option("--rate", args->rate, "rate levels in requests/s, e.g. 1,5,20");
+  sub->add_flag("--search", args->search, "find the highest load meeting every SLO");
+  sub->add_option("--search-mode", args->search_mode, "concurrency (default) or rate");
+  sub->add_option_function<double>(
+      "--min", [a = args.get()](double v) { a->min = v; }, "search: first level");
+  sub->add_option_function<double>(
+      "--max", [a = args.get()](double v) { a->max = v; }, "search: highest level");
+  sub->add_option_function<double>(
+      "--factor", [a = args.get()](double v) { a->factor = v; },
+      "search: growth factor (default 2)");
+  sub->add_option_function<double>(
+      "--precision", [a = args.get()](double v) { a->precision = v; },
+      "search: stop bisecting when the bracket is this narrow, relative (default 0.1)");
+  sub->callback([args, &exit_code] { exit_code = run_sweep_cmd(*args); });
 }
 
 }  // namespace llmload::cli

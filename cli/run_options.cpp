@@ -14,9 +14,9 @@
 
 namespace llmload::cli {
 
-void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded) {
+void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels) {
   sub->add_option("scenario", f.scenario_path, "scenario file (YAML)")->required();
-  add_override_flags(sub, f.overrides, true);
+  add_override_flags(sub, f.overrides, load_levels);
   sub->add_option("--out", f.out_dir, "results directory (default results/<run-id>/)");
   sub->add_option("--junit", f.junit, "write a JUnit XML file of the assertions");
   sub->add_option("--summary-md", f.summary_md, "write a Markdown summary");

@@ -37,8 +37,9 @@ struct RunFlags {
   int threads = 0;  // run: event loops per local worker (0: cores)
 };
 
-// Adds SCENARIO, the overrides and the run flags; `embedded` adds --workers and --threads.
-void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded);
+// Adds SCENARIO, the overrides and the run flags; `embedded` adds --workers and --threads;
+// `load_levels` adds --concurrency N and --rate R (sweep declares its own lists).
+void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels = true);
 
 struct PreparedRun {
   Scenario scenario;                    // overrides applied, secrets resolved, mock URL filled

@@ -1,0 +1,69 @@
+#include "cli/embedded_run.h"
+
+#include <atomic>
+#include <cstdio>
+#include <thread>
+#include <zmq.hpp>
+
+#include "cli/run_gates.h"
+#include "common/exit_codes.h"
+#include "coordinator/progress_view.h"
+#include "worker/control.h"
+
+namespace llmload::cli {
+
+int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bool print_summary) {
+  static std::atomic<int> signals{0};
+  install_signal_counter(&signals, true);
+
+  zmq::context_t ctx(1);
+  CoordinatorOptions co;
+  co.bind = "inproc://llmload-run";
+  co.context = &ctx;
+  co.workers = f.workers;
+  co.join_timeout_ns = 30'000'000'000;
+  co.start_delay_ns = 1'900'000'000;
+  co.out_dir = p.out_dir;
+  co.requests_csv = f.requests_csv;
+  co.progress = ProgressView::choose(f.json, f.quiet, stdout);
+  co.command = p.command;
+  co.signals = &signals;
+  RunGates gates(f, p.scenario);
+  if (auto g = gates.attach(co); !g) {
+    std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
+    return kExitUsage;
+  }
+  Coordinator coord(co);
+  if (auto b = coord.bind(); !b) {
+    std::fprintf(stderr, "llmload run: %s\n", b.error().c_str());
+    return kExitInternal;
+  }
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<WorkerEngine>> engines;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < f.workers; ++i) {
+    engines.push_back(std::make_unique<WorkerEngine>(WorkerOptions{f.threads}));
+    threads.emplace_back([&, i] {
+      ControlOptions c;
+      c.connect = co.bind;
+      c.context = &ctx;
+      c.worker_id = "local-" + std::to_string(i + 1);
+      c.quiet = true;
+      c.stop = &stop;
+      c.one_session = true;
+      WorkerControl wc(c, *engines[i]);
+      if (auto r = wc.serve(); !r) std::fprintf(stderr, "llmload run: %s\n", r.error().c_str());
+    });
+  }
+  out = coord.run(p.scenario, p.prompts, p.run_id);
+  stop = true;
+  for (auto& t : threads) t.join();
+  if (!out.message.empty()) std::fprintf(stderr, "llmload run: %s\n", out.message.c_str());
+  int code = gates.finish(out, p.out_dir);
+  if (print_summary && out.results_written && !f.json) {
+    print_run_summary(out.result, p.out_dir, f.quiet ? stderr : stdout);
+  }
+  return code;
+}
+
+}  // namespace llmload::cli

@@ -1,0 +1,15 @@
+// One embedded run (DESIGN.md: `run` puts a coordinator and workers in one process over
+// inproc://): the coordinator and `--workers` local workers on a prepared scenario, with the
+// gates (assertions, JUnit, Markdown, report, /metrics). `run` does one; `sweep` one per step.
+#pragma once
+
+#include "cli/run_options.h"
+#include "coordinator/coordinator.h"
+
+namespace llmload::cli {
+
+// Runs `p` (scenario, prompts, run id, out dir) and returns the exit code; `out` receives the
+// outcome. `print_summary` prints the end-of-run table.
+int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bool print_summary);
+
+}  // namespace llmload::cli
