@@ -250,9 +250,16 @@ struct HdrCodec {
     const Parsed& p = parsed.value();
     // Only the slots the payload reaches are allocated (grown as the walk goes): an interval's
     // few hundred non-empty slots do not cost the whole layout (23,552 for for_micros()).
-    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout, 1);
+    // A first walk finds the last non-empty slot, so the counts are allocated once.
     const size_t len = static_cast<size_t>(p.layout.counts_len);
-    std::string e = walk(p.payload(), len, [&hist](size_t slot, int64_t v) {
+    size_t top = 0;
+    std::string e = walk(p.payload(), len, [&top](size_t slot, int64_t v) {
+      if (v != 0) top = slot;
+      return true;
+    });
+    if (!e.empty()) return fail(e);
+    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout, top + 1);
+    e = walk(p.payload(), len, [&hist](size_t slot, int64_t v) {
       if (v == 0) return true;  // slots not allocated are 0 already
       if (__builtin_add_overflow(hist.total_count_, v, &hist.total_count_)) return false;
       if (v != 0) {
@@ -264,7 +271,6 @@ struct HdrCodec {
         hist.max_value_ =
             hist.highest_equivalent(hist.value_from_index(slot)) | hist.unit_magnitude_mask_;
       }
-      if (slot >= hist.counts_.size()) hist.counts_.resize(slot + 1, 0);
       hist.counts_[slot] = v;
       return true;
     });
