@@ -14,6 +14,8 @@ bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
   ++iv.reporters;
   iv.in_flight += snap.in_flight;
   iv.end_ns = std::max(iv.end_ns, snap.end_ns - clock_offset_ns);
+  const int64_t start = snap.start_ns - clock_offset_ns;
+  iv.start_ns = iv.reporters == 1 ? start : std::min(iv.start_ns, start);
   iv.interval_ns = std::max(iv.interval_ns, snap.end_ns - snap.start_ns);
   iv.loop_lag_us_max = std::max(iv.loop_lag_us_max, snap.loop_lag_us_max);
   for (const GroupStats& g : snap.groups) {
@@ -22,6 +24,9 @@ bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
     if (it == groups_.end()) it = groups_.emplace(key, GroupStats(g.labels)).first;
     it->second.merge(g);
     iv.total.merge(g);
+    auto ig = iv.groups.find(key);
+    if (ig == iv.groups.end()) ig = iv.groups.emplace(key, GroupStats(g.labels)).first;
+    ig->second.merge(g);
     worker_totals_[w].merge(g.counters);
   }
   return true;

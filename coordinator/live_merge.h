@@ -20,12 +20,14 @@ namespace llmload {
 
 struct MergedInterval {
   int64_t seq = 0;
-  GroupStats total;             // every group of every worker in the interval, merged
-  int64_t in_flight = 0;        // summed over the workers that reported it
-  int64_t end_ns = 0;           // latest interval end reported, coordinator clock
-  int64_t interval_ns = 0;      // longest interval length reported
-  int64_t loop_lag_us_max = 0;  // worst loop lag of any worker
-  int reporters = 0;            // workers that reported it
+  GroupStats total;                          // every group of every worker in the interval, merged
+  std::map<std::string, GroupStats> groups;  // the interval by group_key(labels), merged
+  int64_t start_ns = 0;                      // earliest interval start reported, coordinator clock
+  int64_t in_flight = 0;                     // summed over the workers that reported it
+  int64_t end_ns = 0;                        // latest interval end reported, coordinator clock
+  int64_t interval_ns = 0;                   // longest interval length reported
+  int64_t loop_lag_us_max = 0;               // worst loop lag of any worker
+  int reporters = 0;                         // workers that reported it
 };
 
 class LiveMerge {

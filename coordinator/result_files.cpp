@@ -1,7 +1,9 @@
 #include "coordinator/result_files.h"
 
+#include <algorithm>
 #include <filesystem>
 
+#include "common/clock.h"
 #include "common/results_json.h"
 
 namespace llmload {
@@ -18,7 +20,48 @@ Expected<ResultFiles> ResultFiles::open(const std::string& dir, bool requests_cs
     if (!r) return Error{r.error()};
     req.emplace(std::move(r.value()));
   }
-  return ResultFiles(dir, std::move(ts.value()), std::move(req));
+  const int64_t mono_to_wall_ns = wall_now_ns() - mono_now_ns();
+  const int64_t now_ms = (mono_now_ns() + mono_to_wall_ns) / 1'000'000;
+  auto hlog = HdrLogWriter::create(dir + "/histograms.hlog", now_ms, now_ms,
+                                   "llmload interval histograms: times in us, max in ms");
+  if (!hlog) return Error{hlog.error()};
+  return ResultFiles(dir, std::move(ts.value()), std::move(req), std::move(hlog.value()),
+                     mono_to_wall_ns, now_ms);
+}
+
+namespace {
+
+// A group key as an hlog tag part: no commas, no whitespace.
+std::string tag_safe(const std::string& key) {
+  std::string out = key;
+  for (char& c : out)
+    if (c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n') c = '_';
+  return out;
+}
+
+}  // namespace
+
+void ResultFiles::write_histograms(const GroupStats& g, const std::string& suffix, int64_t start_ms,
+                                   int64_t end_ms) {
+  for (Metric m : kAllMetrics) {
+    const HdrHistogram* h = g.histogram(m);
+    if (!h || h->total_count() == 0) continue;
+    HdrHistogram copy = *h;
+    copy.tag = std::string(name(m)) + suffix;
+    copy.start_time_ms = start_ms;
+    copy.end_time_ms = end_ms;
+    if (auto e = hlog_.write(copy); e && !hlog_error_) hlog_error_ = e;
+  }
+}
+
+void ResultFiles::append_histograms(const GroupStats& total,
+                                    const std::map<std::string, GroupStats>& groups,
+                                    int64_t start_mono_ns, int64_t end_mono_ns) {
+  // Never before the log's BaseTime (a worker clock offset estimate can be a little off).
+  const int64_t start_ms = std::max(base_ms_, (start_mono_ns + mono_to_wall_ns_) / 1'000'000);
+  const int64_t end_ms = std::max(start_ms, (end_mono_ns + mono_to_wall_ns_) / 1'000'000);
+  write_histograms(total, "", start_ms, end_ms);
+  for (const auto& [key, g] : groups) write_histograms(g, "." + tag_safe(key), start_ms, end_ms);
 }
 
 void ResultFiles::append_interval(const IntervalRow& row) {
@@ -32,6 +75,7 @@ void ResultFiles::append_requests(const std::vector<RequestRow>& rows) {
 
 Expected<bool> ResultFiles::flush() {
   if (auto f = timeseries_.flush(); !f) return Error{f.error()};
+  if (hlog_error_) return Error{*hlog_error_};
   if (requests_) {
     if (auto f = requests_->flush(); !f) return Error{f.error()};
   }

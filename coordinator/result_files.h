@@ -1,15 +1,20 @@
 // The files of a run's --out directory that the coordinator writes (DESIGN.md "Results"):
 //   timeseries.csv    appended every interval and flushed (a crash loses at most one interval)
-//   histograms.hlog   appended every interval and flushed (when the log writer is available)
+//   histograms.hlog   appended every interval and flushed: per metric, one line tagged with the
+//                     metric's name (`ttft`: every group merged) and one per group tagged
+//                     `ttft.<group key>` (commas and whitespace in the key replaced by '_')
 //   requests.csv      with --requests-csv: appended as REPORTs bring rows, flushed per interval
 //   summary.json, summary.csv   written atomically at the end
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/expected.h"
+#include "common/group_stats.h"
+#include "common/hdr_log.h"
 #include "common/results.h"
 #include "common/results_csv.h"
 
@@ -24,6 +29,10 @@ class ResultFiles {
 
   void append_interval(const IntervalRow& row);
   void append_requests(const std::vector<RequestRow>& rows);
+  // One interval's histograms (coordinator monotonic times, converted to epoch milliseconds):
+  // every metric holding values, for `total` and for each of `groups`.
+  void append_histograms(const GroupStats& total, const std::map<std::string, GroupStats>& groups,
+                         int64_t start_mono_ns, int64_t end_mono_ns);
   // Writes what was appended and flushes it to the OS.
   Expected<bool> flush();
   // summary.json + summary.csv (atomic), then closes the appended files.
@@ -31,11 +40,23 @@ class ResultFiles {
   const std::string& dir() const { return dir_; }
 
  private:
-  ResultFiles(std::string dir, AppendingCsvWriter ts, std::optional<AppendingCsvWriter> req)
-      : dir_(std::move(dir)), timeseries_(std::move(ts)), requests_(std::move(req)) {}
+  ResultFiles(std::string dir, AppendingCsvWriter ts, std::optional<AppendingCsvWriter> req,
+              HdrLogWriter hlog, int64_t mono_to_wall_ns, int64_t base_ms)
+      : dir_(std::move(dir)),
+        timeseries_(std::move(ts)),
+        requests_(std::move(req)),
+        hlog_(std::move(hlog)),
+        mono_to_wall_ns_(mono_to_wall_ns),
+        base_ms_(base_ms) {}
+  void write_histograms(const GroupStats& g, const std::string& suffix, int64_t start_ms,
+                        int64_t end_ms);
   std::string dir_;
   AppendingCsvWriter timeseries_;
   std::optional<AppendingCsvWriter> requests_;
+  HdrLogWriter hlog_;
+  int64_t mono_to_wall_ns_;          // wall = mono + this
+  int64_t base_ms_;                  // the hlog's BaseTime (epoch ms)
+  std::optional<Error> hlog_error_;  // the first failed hlog write, reported by flush()
 };
 
 }  // namespace llmload

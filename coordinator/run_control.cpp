@@ -373,7 +373,10 @@ void RunControl::flush_intervals(int64_t now, bool force) {
         make_interval_row(iv.total, elapsed, double(iv.interval_ns) / 1e9, iv.in_flight);
     rows_.push_back(row);
     lag_ms_.push_back(double(iv.loop_lag_us_max) / 1000.0);
-    if (files_) files_->append_interval(row);
+    if (files_) {
+      files_->append_interval(row);
+      files_->append_histograms(iv.total, iv.groups, iv.start_ns, iv.end_ns);
+    }
     ProgressSample s;
     s.elapsed_s = elapsed;
     s.total_s = double(scenario_.load.duration_ns) / 1e9;

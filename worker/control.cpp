@@ -2,7 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdarg>
+#include <cstdlib>
+#include <cstring>
 #include <future>
 #include <zmq.hpp>
 
@@ -22,6 +25,10 @@ enum class SessionEnd { kStopped, kCoordinatorGone, kRejected, kFatal };
 struct WorkerControl::Session {
   WorkerControl& wc;
   zmq::socket_t sock;
+  // Handshake events of `sock` (ZMTP errors, a ZAP refusal): a CURVE key the coordinator does
+  // not accept is reported at once instead of looking like silence.
+  std::optional<zmq::socket_t> monitor;
+  bool warned_auth = false;
   bool attached = false;
   int64_t last_hello = 0;
   int64_t last_heard = 0;
@@ -50,8 +57,48 @@ struct WorkerControl::Session {
       sock.set(zmq::sockopt::curve_publickey, wc.opt_.curve->public_key);
       sock.set(zmq::sockopt::curve_secretkey, wc.opt_.curve->secret_key);
     }
+    static std::atomic<int> monitors{0};
+    const std::string mon_ep = "inproc://llmload-worker-monitor-" + std::to_string(::getpid()) +
+                               "-" + std::to_string(monitors.fetch_add(1));
+    if (zmq_socket_monitor(sock.handle(), mon_ep.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+      monitor.emplace(ctx, zmq::socket_type::pair);
+      monitor->set(zmq::sockopt::linger, 0);
+      monitor->connect(mon_ep);
+    }
     sock.connect(wc.opt_.connect);
     created = mono_now_ns();
+  }
+
+  ~Session() {
+    if (monitor) zmq_socket_monitor(sock.handle(), nullptr, 0);
+  }
+
+  // Reads pending monitor events; logs the first failed handshake clearly.
+  void poll_monitor() {
+    if (!monitor) return;
+    for (int i = 0; i < 100; ++i) {
+      zmq::message_t head, addr;
+      auto r = monitor->recv(head, zmq::recv_flags::dontwait);
+      if (!r) return;
+      if (head.more()) (void)monitor->recv(addr, zmq::recv_flags::dontwait);
+      if (head.size() < 6 || warned_auth) continue;
+      uint16_t event = 0;
+      std::memcpy(&event, head.data(), sizeof event);
+      warned_auth = true;
+      warned_silent = true;
+      if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        log("refused by the coordinator at %s: CURVE authentication failed (this worker's public "
+            "key is not on its allow-list, or --server-key is not the coordinator's key); "
+            "retrying",
+            wc.opt_.connect.c_str());
+      else
+        log("handshake with %s failed (%s): wrong --server-key, CURVE on one side only, or not "
+            "an llmload coordinator; retrying",
+            wc.opt_.connect.c_str(),
+            event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "ZMTP protocol error" : "no detail");
+    }
   }
 
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
@@ -122,7 +169,6 @@ struct WorkerControl::Session {
     scenario = std::make_shared<Scenario>(std::move(sc.value()));
     run = std::move(r);
     run_state = RunState::kPreflight;
-    if (getenv("LLMLOAD_DEBUG_CONTROL")) log("RUN %s received, pre-flight started", run_id.c_str());
     LoadEngine* engine = &wc.engine_;
     std::shared_ptr<const Scenario> s = scenario;
     preflight = std::async(std::launch::async, [engine, s] { return engine->preflight(*s); });
@@ -132,7 +178,6 @@ struct WorkerControl::Session {
     if (run_state != RunState::kPreflight) return;
     if (preflight.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
     PreflightResult pf = preflight.get();
-    if (getenv("LLMLOAD_DEBUG_CONTROL")) log("pre-flight done: ok=%d %s", pf.ok, pf.error.c_str());
     wire::Report rep;
     rep.run_id = run_id;
     rep.seq = 0;
@@ -284,6 +329,7 @@ struct WorkerControl::Session {
             break;
         }
       }
+      poll_monitor();
       poll_preflight();
       poll_engine();
     }
@@ -298,6 +344,11 @@ WorkerControl::WorkerControl(ControlOptions options, LoadEngine& engine)
     opt_.host = host;
   }
   if (opt_.worker_id.empty()) opt_.worker_id = opt_.host + ":" + std::to_string(::getpid());
+  // Test-only (tests/integration/distributed_refusal_test.cpp): announce another protocol
+  // version in HELLO to check that a mismatch is refused on both sides. Not for users.
+  if (opt_.protocol == 0) {
+    if (const char* v = std::getenv("LLMLOAD_TEST_PROTOCOL_VERSION")) opt_.protocol = std::atoll(v);
+  }
 }
 
 WorkerControl::~WorkerControl() = default;

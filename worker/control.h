@@ -3,6 +3,8 @@
 //
 //   waiting   HELLO every second until WELCOME (REJECT: a protocol mismatch ends serve() with
 //             an error; anything else is retried)
+//             A failed handshake (a CURVE key not on the allow-list: the ZAP refusal seen
+//             through a socket monitor) is logged at once, naming the likely cause.
 //   attached  PING every 500 ms; answers PING with PONG; waits for RUN
 //   preflight on RUN: checks every target on a helper thread (the control loop keeps answering
 //             heartbeats), sends the verdict (REPORT seq 0), then starts the engine at the
@@ -80,7 +82,9 @@ struct ControlOptions {
   std::string host;                   // default: gethostname()
   std::optional<CurveClientKeys> curve;
   std::size_t max_message_bytes = 1u << 30;  // RUN carries the prompts
-  int64_t protocol = 0;                      // 0: wire::kProtocolVersion (tests set others)
+  // 0: wire::kProtocolVersion, or (test-only, never for users) the value of the environment
+  // variable LLMLOAD_TEST_PROTOCOL_VERSION when set; tests set others to check refusals.
+  int64_t protocol = 0;
   std::FILE* log = stderr;
   bool quiet = false;                       // no routine messages (embedded mode)
   const std::atomic<bool>* stop = nullptr;  // serve() returns soon after it becomes true

@@ -1,0 +1,114 @@
+// Helpers for integration tests that run the llmload binary as real processes: spawn with
+// output to a log file, bounded waits for a line or an exit, reading files back. Every wait is
+// bounded in time; a Proc still running when it goes out of scope is SIGKILLed and reaped.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace llmload_test {
+
+struct Proc {
+  pid_t pid = -1;
+  std::string out;  // stdout+stderr file
+  Proc() = default;
+  Proc(const Proc&) = delete;
+  Proc& operator=(const Proc&) = delete;
+  ~Proc() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// A fresh directory for this test process (under the system temp dir).
+inline std::string test_dir(const std::string& label) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("llmload-" + label + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+// Starts LLMLOAD_BINARY with `args` (args[0] is argv[0]); stdout and stderr go to `log_path`.
+// `env` entries ("NAME=value") are added to the child's environment.
+inline void spawn(Proc& p, const std::vector<std::string>& args, const std::string& log_path,
+                  const std::vector<std::string>& env = {}) {
+  p.out = log_path;
+  p.pid = ::fork();
+  if (p.pid == 0) {
+    FILE* f = std::freopen(p.out.c_str(), "w", stdout);
+    (void)f;
+    ::dup2(::fileno(stdout), 2);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(LLMLOAD_BINARY, argv.data());
+    ::_exit(127);
+  }
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits (bounded) for `re` in the process's output; returns capture group 1 ("" on timeout).
+inline std::string wait_for(const Proc& p, const std::string& re, int seconds = 20) {
+  std::regex r(re);
+  for (int i = 0; i < seconds * 20; ++i) {
+    std::smatch m;
+    std::string text = slurp(p.out);
+    if (std::regex_search(text, m, r)) return m.size() > 1 ? m[1].str() : m[0].str();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "";
+}
+
+// The exit code (128 + signal when killed), or -1 if still running after `seconds`.
+inline int wait_exit(Proc& p, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    int status = 0;
+    if (::waitpid(p.pid, &status, WNOHANG) == p.pid) {
+      p.pid = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+// Runs the binary to completion (bounded); returns {exit code, output}.
+inline std::pair<int, std::string> run_to_end(const std::vector<std::string>& args,
+                                              const std::string& log_path, int seconds = 60) {
+  Proc p;
+  spawn(p, args, log_path);
+  int code = wait_exit(p, seconds);
+  return {code, slurp(log_path)};
+}
+
+// A mock on an ephemeral loopback port; returns its base URL ("" on failure).
+inline std::string start_mock(Proc& mock, const std::string& log_path,
+                              std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"llmload", "mock", "--port", "0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  spawn(mock, args, log_path);
+  return wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
+}
+
+}  // namespace llmload_test
