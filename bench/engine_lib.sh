@@ -13,7 +13,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 stat_cpu() { awk '/^cpu /{s=0; for (i=2;i<=NF;i++) s+=$i; print $9, s}' /proc/stat; }
 # steal_pct "S0 T0" "S1 T1"
-steal_pct() { echo "$1 $2" | awk '{d=$4-$2; printf "%.1f", d>0 ? 100*($3-$1)/d : 0}'; }
+steal_pct() { echo "$1 $2" | awk '{d=$4-$2; printf "%.1f", (d>0 ? 100*($3-$1)/d : 0)}'; }
 proc_cpu_s() { awk -v hz="$HZ" '{printf "%.3f", ($14+$15)/hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 proc_hwm_kb() { awk '/^VmHWM/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
