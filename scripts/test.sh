@@ -4,7 +4,7 @@
 #
 #   scripts/test.sh              Release build in build/: unit + integration suites
 #   SANITIZE=1 scripts/test.sh   ASan+UBSan build in build-asan/: unit suite + integration smoke subset
-#   FUZZ=1 scripts/test.sh       clang libFuzzer build in build-fuzz/: each fuzz target for FUZZ_SECONDS (default 20)
+#   FUZZ=1 scripts/test.sh       clang libFuzzer build in build-fuzz/: each fuzz target for FUZZ_SECONDS (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -12,7 +12,7 @@ jobs=$(nproc)
 LLMLOAD_TEST_DEPS=1 scripts/setup.sh --deps-only
 
 if [ "${FUZZ:-0}" = 1 ]; then
-  secs=${FUZZ_SECONDS:-20}
+  secs=${FUZZ_SECONDS:-15}
   if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DLLMLOAD_FUZZ=ON -DLLMLOAD_TESTS=OFF -DLLMLOAD_BENCH=OFF >/dev/null
@@ -39,7 +39,7 @@ fi
 if [ "${SANITIZE:-0}" = 1 ]; then
   if [ ! -f build-asan/build.ninja ]; then
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLLMLOAD_SANITIZE=ON \
-      -DLLMLOAD_BENCH=OFF >/dev/null
+      -DLLMLOAD_BENCH=OFF -DLLMLOAD_SMOKE_ONLY=ON >/dev/null
   fi
   cmake --build build-asan -j "$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
