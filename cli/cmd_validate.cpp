@@ -6,11 +6,13 @@
 
 #include "cli/commands.h"
 #include "cli/override_flags.h"
+#include "common/atomic_file.h"
 #include "common/duration.h"
 #include "common/exit_codes.h"
 #include "common/overrides.h"
 #include "common/prompts.h"
 #include "common/scenario.h"
+#include "coordinator/observe/alert_rules.h"
 
 namespace llmload::cli {
 
@@ -200,7 +202,10 @@ void register_validate(CLI::App& app, int& exit_code) {
   auto overrides = std::make_shared<Overrides>();
   sub->add_option("SCENARIO", *path, "scenario file (YAML or JSON)")->required();
   add_override_flags(sub, *overrides);
-  sub->callback([&exit_code, path, overrides] {
+  auto rules = std::make_shared<std::string>();
+  sub->add_option("--alert-rules", *rules,
+                  "write Prometheus alerting rules for the scenario's assertions to FILE");
+  sub->callback([&exit_code, path, overrides, rules] {
     auto s = load_scenario_with_overrides(*path, *overrides);
     if (!s) {
       std::fprintf(stderr, "%s\n%s: invalid\n", s.error().c_str(), path->c_str());
@@ -221,6 +226,17 @@ void register_validate(CLI::App& app, int& exit_code) {
       std::fprintf(stderr, "%s: invalid\n", path->c_str());
       exit_code = kExitUsage;
       return;
+    }
+    if (!rules->empty()) {
+      AlertRulesOutput out = prometheus_alert_rules(s->slo.asserts, "llmload " + s->name);
+      if (auto w = write_file_atomic(*rules, out.yaml); !w) {
+        std::fprintf(stderr, "llmload validate: %s\n", w.error().c_str());
+        exit_code = kExitInternal;
+        return;
+      }
+      for (const std::string& skip : out.skipped)
+        std::fprintf(stderr, "alert rules: skipped %s\n", skip.c_str());
+      std::printf("alert rules: %s\n", rules->c_str());
     }
     std::printf("valid: no request was sent\n");
     exit_code = kExitOk;

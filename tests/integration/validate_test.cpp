@@ -55,7 +55,7 @@ TEST(ValidateSmoke, QuickstartSaysWhatItWillDo) {
   const Result r = run("validate " + scenario("quickstart.yaml"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("mock: built-in mock, api openai-chat"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("load: concurrency mode, 8 in flight"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("load: concurrency mode, 16 in flight"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("limits: 200 requests"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("count 200, mean"), std::string::npos) << r.out;
 }

@@ -54,7 +54,7 @@ TEST(Recorder, SwapHandsOverTheIntervalAndStartsAnEmptyOne) {
 }
 
 TEST(Recorder, ConcurrentHandOffLosesNothing) {
-  constexpr int kIntervals = 2000;
+  constexpr int kIntervals = 300;
   constexpr int kPerInterval = 50;
   Recorder r({Labels{{"target", "t"}}}, false);
   std::thread loop([&] {
