@@ -43,7 +43,7 @@ BENCHMARK(BM_FormatToken)
 
 void BM_DueHeapReschedule(benchmark::State& state) {
   const int n = int(state.range(0));
-  std::vector<DueHeap::Item> items(size_t(n));
+  std::vector<DueHeap::Item> items(static_cast<size_t>(n));
   DueHeap heap;
   for (int i = 0; i < n; ++i) heap.schedule(&items[size_t(i)], int64_t(i) * 997 % 1'000'000);
   int64_t t = 1'000'000;
