@@ -26,7 +26,7 @@ if [ "${FUZZ:-0}" = 1 ]; then
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
     echo "fuzz: $name for ${secs}s"
-    if ! build-fuzz/"$name" -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
+    if ! build-fuzz/tests/fuzz/"$name" -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
         -artifact_prefix="build-fuzz/$name-" "$work" > "build-fuzz/$name.log" 2>&1; then
       echo "fuzz: $name FAILED"; tail -50 "build-fuzz/$name.log"; status=1
     fi
