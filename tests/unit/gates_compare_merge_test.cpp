@@ -50,7 +50,8 @@ TEST(Compare, SameDistributionIsWithinNoiseAShiftIsSignificant) {
 TEST(Compare, FewSamplesAreNoise) {
   RunResult base = run_with_ttft(100, 5, 1);
   RunResult cur = run_with_ttft(110, 5, 2);
-  const CompareRow* p99 = find(compare_results(base, cur), "ttft", "p99");
+  auto rows = compare_results(base, cur);
+  const CompareRow* p99 = find(rows, "ttft", "p99");
   ASSERT_TRUE(p99);
   EXPECT_FALSE(p99->significant);
 }
