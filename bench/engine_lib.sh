@@ -55,3 +55,21 @@ measure() {
 # truth_tokens FILE FROM TO: tokens the mock sent on truth lines FROM..TO-1 (0-based).
 truth_tokens() { sed -n "$(( $2 + 1 )),$3p" "$1" | jq -s 'map(.tokens) | add // 0'; }
 truth_lines() { sleep 0.4; wc -l < "$1"; }
+
+# prio_wrap: with PRIO set (e.g. "chrt -f 20" or "nice -n -20"; root needed), points BUILD at a
+# directory whose llmload and bench/* run under it, so the rest of a busy shared VM does not delay
+# the measured processes' wake-ups. PRIO_CMD is the prefix for other commands (wrk).
+PRIO_CMD=()
+prio_wrap() {
+  [ -n "${PRIO:-}" ] || return 0
+  $PRIO true 2>/dev/null || { echo "PRIO '$PRIO' does not work here" >&2; exit 1; }
+  local real; real=$(cd "$BUILD" && pwd)
+  BUILD=$TMP/prio; mkdir -p "$BUILD/bench"
+  printf '#!/bin/sh\nexec %s "%s/llmload" "$@"\n' "$PRIO" "$real" > "$BUILD/llmload"
+  for b in "$real"/bench/*; do
+    [ -f "$b" ] && [ -x "$b" ] || continue
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$PRIO" "$b" > "$BUILD/bench/$(basename "$b")"
+  done
+  chmod +x "$BUILD/llmload" "$BUILD"/bench/*
+  read -r -a PRIO_CMD <<< "$PRIO"
+}
