@@ -1,5 +1,7 @@
-// llmload report RESULT... --out report.html: the self-contained HTML report.
+// llmload report RESULT... --out report.html: the self-contained HTML report. A RESULT that is
+// a sweep's directory (sweep.csv) adds its throughput-versus-latency curve and its steps.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
@@ -27,7 +29,19 @@ int run_report(const ReportArgs& a) {
     tiers = *t;
   }
   std::vector<ReportRun> runs;
+  std::vector<SweepCurve> sweeps;
   for (const std::string& in : a.inputs) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(in) / "sweep.csv", ec)) {
+      auto sw = load_report_sweep(in);  // a sweep: its curve, and its steps as runs
+      if (!sw) {
+        std::fprintf(stderr, "llmload report: %s\n", sw.error().c_str());
+        return kExitUsage;
+      }
+      sweeps.push_back(std::move(sw->curve));
+      for (ReportRun& step : sw->steps) runs.push_back(std::move(step));
+      continue;
+    }
     auto r = load_report_run(in);
     if (!r) {
       std::fprintf(stderr, "llmload report: %s\n", r.error().c_str());
@@ -35,7 +49,7 @@ int run_report(const ReportArgs& a) {
     }
     runs.push_back(std::move(r.value()));
   }
-  auto w = write_file_atomic(a.out, html_report(runs, tiers));
+  auto w = write_file_atomic(a.out, html_report(runs, tiers, sweeps));
   if (!w) {
     std::fprintf(stderr, "llmload report: %s\n", w.error().c_str());
     return kExitInternal;
@@ -49,7 +63,8 @@ int run_report(const ReportArgs& a) {
 void register_report(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<ReportArgs>();
   CLI::App* sub = app.add_subcommand("report", "write the HTML report of one or more results");
-  sub->add_option("results", args->inputs, "results directories or summary.json files (overlaid)")
+  sub->add_option("results", args->inputs,
+                  "results directories, summary.json files or sweep directories (overlaid)")
       ->required();
   sub->add_option("--out", args->out, "output file (default report.html)");
   sub->add_option("--tiers", args->tiers,

@@ -12,6 +12,7 @@
 #include "common/exit_codes.h"
 #include "coordinator/gates/junit.h"
 #include "coordinator/gates/sweep.h"
+#include "coordinator/report/html_report.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -107,6 +108,7 @@ int run_sweep_cmd(SweepArgs& a) {
   RunFlags step_flags = a.run;
   step_flags.junit.clear();
   step_flags.summary_md.clear();
+  step_flags.prometheus_linger.clear();  // no pause between steps
   int n = 0;
   SweepOutcome o = run_sweep(plan, [&](double level) {
     ++n;
@@ -144,7 +146,19 @@ int run_sweep_cmd(SweepArgs& a) {
   std::printf("\n%s", table.c_str());
   auto w = write_file_atomic(root + "/sweep.csv", sweep_csv(o, plan.concurrency));
   if (!w) std::fprintf(stderr, "llmload sweep: %s\n", w.error().c_str());
-  std::printf("results: %s/ (sweep.csv, one directory per step)\n", root.c_str());
+  if (!a.run.no_report && !o.steps.empty()) {
+    std::vector<ReportRun> runs;
+    for (const SweepStep& s : o.steps)
+      runs.push_back(
+          ReportRun{sweep_level_text(s.level, plan.concurrency), s.result, s.result.intervals});
+    std::string label = std::filesystem::path(root).lexically_normal().filename().string();
+    SweepCurve curve = make_sweep_curve(o, plan.concurrency, base.scenario.slo.asserts,
+                                        label.empty() ? root : label);
+    auto r = write_file_atomic(root + "/report.html",
+                               html_report(runs, default_rating_tiers(), {curve}));
+    if (!r) std::fprintf(stderr, "llmload sweep: %s\n", r.error().c_str());
+  }
+  std::printf("results: %s/ (sweep.csv, report.html, one directory per step)\n", root.c_str());
   if (!a.run.junit.empty()) {
     std::vector<JunitCase> cases;
     for (const SweepStep& s : o.steps)

@@ -1,8 +1,11 @@
 #include "cli/run_gates.h"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "common/atomic_file.h"
+#include "common/duration.h"
 #include "common/exit_codes.h"
 #include "coordinator/gates/assertions.h"
 #include "coordinator/gates/junit.h"
@@ -16,7 +19,17 @@ namespace llmload::cli {
 RunGates::RunGates(const RunFlags& flags, const Scenario& scenario)
     : flags_(flags), scenario_(scenario) {}
 RunGates::~RunGates() {
-  if (metrics_) metrics_->stop();
+  if (!metrics_) return;
+  const int signals_at_start = signals_ ? signals_->load() : 0;
+  if (linger_ns_ > 0 && signals_at_start == 0) {
+    std::fprintf(stderr, "llmload: keeping /metrics up for %s (--prometheus-linger)\n",
+                 format_duration_ns(linger_ns_).c_str());
+    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(linger_ns_);
+    while (std::chrono::steady_clock::now() < until &&
+           (!signals_ || signals_->load() == signals_at_start))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  metrics_->stop();
 }
 
 Expected<bool> RunGates::attach(CoordinatorOptions& co) {
@@ -34,6 +47,17 @@ Expected<bool> RunGates::attach(CoordinatorOptions& co) {
   }
   bool any_abort = false;
   for (const SloAssertion& a : asserts) any_abort = any_abort || a.abort_on_fail;
+  if (!flags_.prometheus_linger.empty()) {
+    if (flags_.prometheus.empty())
+      return Error{"--prometheus-linger needs --prometheus ADDR (there is no /metrics to keep up)"};
+    auto d = parse_duration_ns(flags_.prometheus_linger);
+    if (!d) return Error{"--prometheus-linger: " + d.error()};
+    if (*d < 0 || *d > kMaxPrometheusLingerNs)
+      return Error{"--prometheus-linger '" + flags_.prometheus_linger +
+                   "': expected a duration from 0s to 1h"};
+    linger_ns_ = *d;
+  }
+  signals_ = co.signals;
   if (!flags_.prometheus.empty()) {
     metrics_ = std::make_unique<MetricsServer>();
     auto port = metrics_->start(flags_.prometheus);
@@ -49,6 +73,7 @@ Expected<bool> RunGates::attach(CoordinatorOptions& co) {
       std::vector<GroupStats> groups;
       groups.reserve(v.groups.size());
       for (const auto& [key, g] : v.groups) groups.push_back(g);
+      last_loop_lag_s_ = v.loop_lag_ms / 1000.0;
       metrics_->set_text(prometheus_exposition(
           groups, PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
     }
@@ -74,6 +99,15 @@ int RunGates::finish(RunOutcome& out, const std::string& out_dir) {
     code = combine_exit_codes(code, kExitInternal);
   };
   const RunResult& r = out.result;
+  if (metrics_ && out.results_written) {
+    // The final numbers, exactly those of summary.json: nothing is in flight any more.
+    std::vector<GroupStats> groups;
+    groups.reserve(r.groups.size());
+    for (const GroupResult& g : r.groups) groups.push_back(g.stats);
+    int64_t alive = 0;
+    for (const WorkerInfo& w : r.run.workers) alive += w.status != WorkerStatus::kLost;
+    metrics_->set_text(prometheus_exposition(groups, PrometheusGauges{0, alive, last_loop_lag_s_}));
+  }
   if (!flags_.junit.empty()) {
     std::vector<JunitCase> cases;
     for (size_t i = 0; i < r.assertions.size(); ++i)

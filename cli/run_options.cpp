@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 
 #include "cli/override_flags.h"
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "coordinator/report/summary_table.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -21,6 +23,8 @@ void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels) 
   sub->add_option("--junit", f.junit, "write a JUnit XML file of the assertions");
   sub->add_option("--summary-md", f.summary_md, "write a Markdown summary");
   sub->add_option("--prometheus", f.prometheus, "serve live /metrics on ADDR");
+  sub->add_option("--prometheus-linger", f.prometheus_linger,
+                  "keep /metrics up DURATION after the run (e.g. 30s, at most 1h)");
   sub->add_flag("--requests-csv", f.requests_csv, "write requests.csv (one row per request)");
   sub->add_flag("--quiet", f.quiet, "no progress output");
   sub->add_flag("--json", f.json, "one JSON object per interval on stdout");
@@ -145,14 +149,25 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
                r.requests_per_s(), r.output_tokens_per_s(), r.goodput_per_s());
   auto sums = summarize_all(r.total);
   if (!sums.empty()) {
-    std::fprintf(out, "%-14s %-8s %9s %9s %9s %9s %9s %8s\n", "metric", "unit", "p50", "p90", "p99",
+    // 76 columns: 4 significant digits below 10^4, whole numbers above.
+    auto v = [](double x) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, x < 1e4 ? "%.4g" : x < 1e8 ? "%.0f" : "%.2e", x);
+      return std::string(buf);
+    };
+    std::fprintf(out, "%-13s %-8s %8s %8s %8s %8s %8s %8s\n", "metric", "unit", "p50", "p90", "p99",
                  "p99.9", "max", "count");
     for (const auto& m : sums) {
-      std::fprintf(out, "%-14.14s %-8.8s %9.4g %9.4g %9.4g %9.4g %9.4g %8lld\n", m.name.c_str(),
-                   std::string(m.unit).c_str(), m.p50, m.p90, m.p99, m.p999, m.max,
+      std::fprintf(out, "%-13.13s %-8.8s %8s %8s %8s %8s %8s %8lld\n", m.name.c_str(),
+                   std::string(m.unit).c_str(), v(m.p50).c_str(), v(m.p90).c_str(),
+                   v(m.p99).c_str(), v(m.p999).c_str(), v(m.max).c_str(),
                    static_cast<long long>(m.count));
     }
   }
+  // Per group, with the rating; colour only on a terminal (and never with NO_COLOR set).
+  const bool colour = ::isatty(::fileno(out)) && !std::getenv("NO_COLOR");
+  std::string groups = summary_group_table(r, default_rating_tiers(), colour);
+  if (!groups.empty()) std::fprintf(out, "%s", groups.c_str());
   std::string errors;
   for (ErrorKind k : kAllErrorKinds) {
     int64_t n = c.errors[static_cast<std::size_t>(k)];

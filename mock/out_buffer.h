@@ -21,6 +21,7 @@ class OutBuffer {
   std::string_view view() const { return {data_.get(), size_}; }
 
   void append(std::string_view s) {
+    if (s.empty()) return;  // an empty view may hold nullptr, which memcpy must not be given
     reserve_more(s.size());
     std::memcpy(data_.get() + size_, s.data(), s.size());
     size_ += s.size();

@@ -1,12 +1,16 @@
 #include "coordinator/report/html_report.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 
 #include "common/atomic_file.h"
+#include "common/duration.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
+#include "common/slo_expr.h"
 #include "coordinator/report/svg_chart.h"
 
 namespace llmload {
@@ -28,6 +32,9 @@ th{background:#f4f4f4}td.l,th.l{text-align:left}.warn{background:#fff4e5;border-
 .chart .grid{stroke:#eee}.chart .tick,.chart .legend,.chart .axis-label{font-size:11px;fill:#555}
 .chart .chart-title{font-size:13px;font-weight:600}.chart .slo{stroke:#c62828;stroke-dasharray:6 4}
 .chart .slo-label{font-size:11px;fill:#c62828}.chart .marker{stroke:#999;stroke-dasharray:2 3}
+.chart .marker-label{font-size:10px;fill:#777}.chart .step{fill:#fff;stroke:#1f77b4;stroke-width:1.5}
+.chart .step.fail{stroke:#c62828}.chart .knee{fill:none;stroke:#1a7f37;stroke-width:2.5}
+.chart .knee-label{font-size:12px;font-weight:600;fill:#1a7f37}tr.knee td{background:#eaf6ec}
 .rating-excellent{color:#1a7f37;font-weight:600}.rating-good{color:#2e7d32}.rating-fair{color:#b26a00}.rating-poor{color:#c62828}
 code{font-size:12px}
 )";
@@ -107,6 +114,19 @@ std::string timeseries_chart(
   spec.y_label = y_label;
   spec.width = 560;
   spec.height = 260;
+  // Stage boundaries of every run drawn (the same instant once).
+  for (const ReportRun& r : runs) {
+    if (r.intervals.empty()) continue;
+    std::vector<double> ends = stage_boundaries_s(r.result.run.scenario);
+    for (size_t i = 0; i < ends.size(); ++i) {
+      bool seen = false;
+      for (double v : spec.vlines) seen = seen || std::fabs(v - ends[i]) < 1e-9;
+      if (seen) continue;
+      spec.vlines.push_back(ends[i]);
+      spec.vline_labels.push_back(i + 1 < ends.size() ? "stage " + std::to_string(i + 2)
+                                                      : std::string("hold"));
+    }
+  }
   return svg_line_chart(spec, series);
 }
 
@@ -174,9 +194,52 @@ std::optional<double> get_errors(const IntervalRow& r) {
   return double(r.errors);
 }
 
+void sweep_section(std::string& s, const std::vector<SweepCurve>& sweeps) {
+  if (sweeps.empty()) return;
+  s += "<h2>Sweep</h2>\n";
+  s += sweep_chart_svg(sweeps);
+  s += "<table id=\"sweep\"><tr><th class=\"l\">sweep</th><th "
+       "class=\"l\">level</th><th>throughput</th>"
+       "<th>latency ms</th><th class=\"l\">SLO</th><th class=\"l\">note</th></tr>\n";
+  for (const SweepCurve& c : sweeps)
+    for (size_t i = 0; i < c.points.size(); ++i) {
+      const SweepCurvePoint& p = c.points[i];
+      std::string note;
+      if (c.knee && *c.knee == i) note = "knee (chosen)";
+      if (c.saturated_at && *c.saturated_at == p.level)
+        note += std::string(note.empty() ? "" : ", ") + "saturation";
+      s += "<tr" + std::string(c.knee && *c.knee == i ? " class=\"knee\"" : "") +
+           "><td class=\"l\">" + html_escape(c.label) + "</td><td class=\"l\">" +
+           html_escape(sweep_level_text(p.level, c.concurrency)) + "</td><td>" +
+           f("%.2f", p.throughput) + (c.tokens_per_s ? " tok/s" : " req/s") + "</td><td>" +
+           (p.latency_ms ? f("%.1f", *p.latency_ms) : "–") + " <small>" +
+           html_escape(c.latency_variable) + "</small></td><td class=\"l\">" +
+           (p.passed ? "passed" : "<b>failed</b>") + "</td><td class=\"l\">" + note +
+           "</td></tr>\n";
+    }
+  s += "</table>\n";
+}
+
 }  // namespace
 
-std::string html_report(const std::vector<ReportRun>& runs, const std::vector<RatingTier>& tiers) {
+std::vector<double> stage_boundaries_s(const nlohmann::json& scenario) {
+  std::vector<double> out;
+  if (!scenario.is_object() || !scenario.contains("load")) return out;
+  const nlohmann::json& load = scenario["load"];
+  if (!load.is_object() || !load.contains("stages") || !load["stages"].is_array()) return out;
+  double t = 0;
+  for (const nlohmann::json& st : load["stages"]) {
+    if (!st.is_object() || !st.contains("duration") || !st["duration"].is_string()) return {};
+    auto d = parse_duration_ns(st["duration"].get<std::string>());
+    if (!d || *d <= 0) return {};
+    t += double(*d) / 1e9;
+    out.push_back(t);
+  }
+  return out;
+}
+
+std::string html_report(const std::vector<ReportRun>& runs, const std::vector<RatingTier>& tiers,
+                        const std::vector<SweepCurve>& sweeps) {
   std::string s = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   s += "<title>llmload report</title>\n<style>" + std::string(kStyle) + "</style></head><body>\n";
   s += "<h1>llmload report</h1>\n";
@@ -203,6 +266,8 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
                      r.result, g.stats, g.cost_usd, tiers);
   }
   s += "</table>\n";
+
+  sweep_section(s, sweeps);
 
   s += "<h2>Latency percentile spectra</h2>\n<div class=\"charts\">\n";
   for (Metric m : {Metric::kTtft, Metric::kItl, Metric::kTpot, Metric::kE2e})
@@ -320,6 +385,79 @@ Expected<ReportRun> load_report_run(const std::string& path) {
     run.intervals = std::move(rows.value());
   }
   return run;
+}
+
+Expected<ReportSweep> load_report_sweep(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path root(dir);
+  const std::string csv_path = (root / "sweep.csv").string();
+  auto text = read_file(csv_path);
+  if (!text) return Error{text.error()};
+  SweepOutcome o;
+  bool concurrency = true;
+  std::map<std::string, size_t> col;
+  size_t pos = 0, line_no = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    std::string line = text->substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? text->size() : nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    auto fields = csv_split(line);
+    if (!fields) return Error{csv_path + ":" + std::to_string(line_no) + ": " + fields.error()};
+    if (line_no == 1) {
+      for (size_t i = 0; i < fields->size(); ++i) col[(*fields)[i]] = i;
+      if (fields->empty() || ((*fields)[0] != "concurrency" && (*fields)[0] != "rate"))
+        return Error{csv_path + ":1: the first column is not concurrency or rate"};
+      concurrency = (*fields)[0] == "concurrency";
+      for (const char* need : {"exit_code", "results"})
+        if (!col.count(need)) return Error{csv_path + ":1: no column '" + need + "'"};
+      continue;
+    }
+    auto cell = [&](const char* name) {
+      size_t i = col[name];
+      return i < fields->size() ? (*fields)[i] : std::string();
+    };
+    SweepStep step;
+    char* end = nullptr;
+    const std::string level = (*fields)[0];
+    step.level = std::strtod(level.c_str(), &end);
+    if (level.empty() || *end)
+      return Error{csv_path + ":" + std::to_string(line_no) + ": level '" + level +
+                   "' is not a number"};
+    step.exit_code = std::atoi(cell("exit_code").c_str());
+    // The step's directory beside sweep.csv (the column holds the path as the sweep saw it).
+    fs::path step_dir = root / fs::path(cell("results")).filename();
+    std::error_code ec;
+    if (!fs::exists(step_dir / "summary.json", ec)) continue;
+    auto run = load_report_run(step_dir.string());
+    if (!run) return Error{run.error()};
+    run->label = sweep_level_text(step.level, concurrency);
+    step.result = run->result;
+    step.result.intervals = run->intervals;
+    step.out_dir = step_dir.string();
+    o.steps.push_back(std::move(step));
+  }
+  if (o.steps.empty()) return Error{csv_path + ": no step has results (summary.json)"};
+  std::stable_sort(o.steps.begin(), o.steps.end(),
+                   [](const SweepStep& a, const SweepStep& b) { return a.level < b.level; });
+  for (size_t i = 0; i < o.steps.size(); ++i)
+    if (o.steps[i].passed() && (!o.best || o.steps[i].level > o.steps[*o.best].level)) o.best = i;
+  o.saturated_at = detect_saturation(o.steps);
+  std::vector<SloAssertion> asserts;
+  for (const AssertionResult& a : o.steps.front().result.assertions)
+    if (auto parsed = parse_slo_expr(a.expr)) asserts.push_back(*parsed);
+  std::string label = fs::absolute(root).lexically_normal().filename().string();
+  if (label.empty())
+    label = fs::absolute(root).lexically_normal().parent_path().filename().string();
+  ReportSweep out;
+  out.curve = make_sweep_curve(o, concurrency, asserts, label);
+  for (SweepStep& st : o.steps) {
+    std::vector<IntervalRow> rows = std::move(st.result.intervals);
+    out.steps.push_back(
+        ReportRun{sweep_level_text(st.level, concurrency), std::move(st.result), std::move(rows)});
+  }
+  return out;
 }
 
 }  // namespace llmload

@@ -1,10 +1,10 @@
 #include "coordinator/report/svg_chart.h"
 
-#include "coordinator/gates/junit.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+
+#include "coordinator/gates/junit.h"
 
 namespace llmload {
 namespace {
@@ -62,8 +62,14 @@ std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>
       xmax = std::max(xmax, px);
       ymax = std::max(ymax, y);
     }
+  for (const ChartMarker& m : spec.markers) {
+    xmin = std::min(xmin, m.x);
+    xmax = std::max(xmax, m.x);
+    ymax = std::max(ymax, m.y);
+  }
   if (spec.hline) ymax = std::max(ymax, *spec.hline);
   if (!std::isfinite(xmin)) xmin = 0, xmax = 1;
+  if (spec.x_from_zero) xmin = std::min(xmin, 0.0);
   if (spec.percentile_x) xmin = 0, xmax = std::max(xmax, 2.0);
   if (xmax <= xmin) xmax = xmin + 1;
   if (!std::isfinite(ymax) || ymax <= 0) ymax = 1;
@@ -107,10 +113,15 @@ std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>
        "\" text-anchor=\"middle\">" + html_escape(spec.x_label) + "</text>\n";
   s += "<text class=\"axis-label\" transform=\"translate(14," + num(top + ph / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">" + html_escape(spec.y_label) + "</text>\n";
-  for (double v : spec.vlines) {
+  for (size_t i = 0; i < spec.vlines.size(); ++i) {
+    const double v = spec.vlines[i];
     if (v < xmin || v > xmax) continue;
-    s += "<line class=\"marker\" x1=\"" + num(X(v)) + "\" x2=\"" + num(X(v)) + "\" y1=\"" +
-         num(top) + "\" y2=\"" + num(top + ph) + "\"/>\n";
+    s += "<line class=\"marker\" data-x=\"" + format_axis_number(v) + "\" x1=\"" + num(X(v)) +
+         "\" x2=\"" + num(X(v)) + "\" y1=\"" + num(top) + "\" y2=\"" + num(top + ph) + "\"/>";
+    if (i < spec.vline_labels.size() && !spec.vline_labels[i].empty())
+      s += "<text class=\"marker-label\" x=\"" + num(X(v) + 3) + "\" y=\"" + num(top + 10) + "\">" +
+           html_escape(spec.vline_labels[i]) + "</text>";
+    s += "\n";
   }
   if (spec.hline) {
     s += "<line class=\"slo\" x1=\"" + num(left) + "\" x2=\"" + num(left + pw) + "\" y1=\"" +
@@ -134,6 +145,21 @@ std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>
     s += "<rect x=\"" + num(lx) + "\" y=\"" + num(ly - 9) + "\" width=\"12\" height=\"4\" fill=\"" +
          color + "\"/><text class=\"legend\" x=\"" + num(lx + 16) + "\" y=\"" + num(ly - 4) +
          "\">" + html_escape(series[i].name) + "</text>\n";
+  }
+  for (const ChartMarker& m : spec.markers) {
+    const double mx = X(spec.percentile_x ? percentile_to_x(m.x) : m.x), my = Y(m.y);
+    s += "<circle class=\"" + html_escape(m.css_class) + "\" data-x=\"" + format_axis_number(m.x) +
+         "\" data-y=\"" + format_axis_number(m.y) + "\" cx=\"" + num(mx) + "\" cy=\"" + num(my) +
+         "\" r=\"" + (m.label.empty() ? "3.5" : "6") + "\">";
+    if (!m.title.empty()) s += "<title>" + html_escape(m.title) + "</title>";
+    s += "</circle>";
+    if (!m.label.empty()) {
+      const bool left_side = mx > left + pw * 0.7;  // keep the text inside the plot
+      s += "<text class=\"marker-label " + html_escape(m.css_class) + "-label\" x=\"" +
+           num(left_side ? mx - 9 : mx + 9) + "\" y=\"" + num(my - 8) + "\" text-anchor=\"" +
+           (left_side ? "end" : "start") + "\">" + html_escape(m.label) + "</text>";
+    }
+    s += "\n";
   }
   s += "</svg>\n";
   return s;

@@ -15,6 +15,15 @@ struct ChartSeries {
   std::vector<std::pair<double, double>> points;  // (x, y) in data units
 };
 
+// A dot drawn on the chart: <circle class="CSS_CLASS" data-x data-y> with an optional label
+// beside it and a <title> (the tooltip).
+struct ChartMarker {
+  double x = 0, y = 0;  // data units
+  std::string css_class;
+  std::string label;  // drawn beside the dot; empty: none
+  std::string title;  // tooltip; empty: none
+};
+
 struct ChartSpec {
   std::string id;  // the svg element's id (tests and links find charts by it)
   std::string title;
@@ -25,7 +34,11 @@ struct ChartSpec {
   bool percentile_x = false;
   std::optional<double> hline;  // a horizontal reference (an SLO), in y units
   std::string hline_label;
-  std::vector<double> vlines;  // vertical markers (stage boundaries), in x units
+  std::vector<double> vlines;             // vertical markers (stage boundaries), in x units: each a
+                                          // <line class="marker" data-x="X">
+  std::vector<std::string> vline_labels;  // text at the top of vlines[i] (may be shorter)
+  std::vector<ChartMarker> markers;       // dots over the series (inside the axes' range)
+  bool x_from_zero = false;               // the x axis starts at 0 (else at the smallest x)
   int width = 720;
   int height = 320;
 };
