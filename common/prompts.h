@@ -33,6 +33,21 @@ PromptLengthStats prompt_length_stats(const std::vector<ResolvedPrompt>& prompts
 // each pass; sequential: in order, wrapping).
 std::vector<size_t> sample_indices(Sampling mode, size_t entries, size_t count, uint64_t seed);
 
+// A run's prompt list travels inside the RUN message (DESIGN.md "Wire protocol"), so it is
+// bounded however many requests the run makes: at most kRunPromptsMax prompts and
+// kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
+// order; a run needing fewer prompts ships exactly those, and a dataset with fewer entries than
+// the cap is shipped whole (sequential and shuffle sampling visit every entry first).
+inline constexpr size_t kRunPromptsMax = 4096;
+inline constexpr size_t kRunPromptBytesMax = size_t{8} << 20;
+
+// The bytes of text a prompt carries (system, text, messages, turns with recorded replies).
+size_t prompt_bytes(const ResolvedPrompt& p);
+// How many of `prompts`, from the first, fit within both caps (at least 1 of a non-empty list,
+// so a single oversized prompt is still shipped).
+size_t prompts_that_fit(const std::vector<ResolvedPrompt>& prompts, size_t max_count,
+                        size_t max_bytes);
+
 // A synthetic prompt of `words` words (≈ tokens) drawn from a fixed vocabulary.
 std::string synthetic_words(Rng& rng, int64_t words);
 

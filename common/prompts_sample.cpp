@@ -170,13 +170,29 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 }
 
 size_t prompt_count_for_run(const Scenario& s) {
-  constexpr size_t kPool = 4096;
-  constexpr size_t kMax = 100'000;
   if (s.load.requests > 0) {
     const size_t warmup_room = s.load.warmup_ns > 0 ? 256 : 0;
-    return std::min(kMax, static_cast<size_t>(s.load.requests) + warmup_room);
+    return std::min(kRunPromptsMax, static_cast<size_t>(s.load.requests) + warmup_room);
   }
-  return kPool;
+  return kRunPromptsMax;
+}
+
+size_t prompt_bytes(const ResolvedPrompt& p) {
+  size_t n = p.system.size() + p.text.size();
+  for (const Message& m : p.messages) n += m.role.size() + m.content.size();
+  for (const auto& t : p.turns) n += t.user.size() + t.recorded_reply.size();
+  return n;
+}
+
+size_t prompts_that_fit(const std::vector<ResolvedPrompt>& prompts, size_t max_count,
+                        size_t max_bytes) {
+  size_t bytes = 0;
+  size_t n = 0;
+  for (; n < prompts.size() && n < max_count; ++n) {
+    bytes += prompt_bytes(prompts[n]);
+    if (bytes > max_bytes && n > 0) break;
+  }
+  return n;
 }
 
 PromptLengthStats prompt_length_stats(const std::vector<ResolvedPrompt>& prompts) {

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/expected.h"
+#include "common/prompts.h"
 #include "common/results.h"
 #include "common/scenario.h"
 #include "coordinator/curve_keys.h"
@@ -61,7 +62,11 @@ struct CoordinatorOptions {
   std::optional<CurveKeyPair> curve;          // the coordinator's own keys: CURVE server
   std::vector<std::string> allowed_keys;      // worker public keys (Z85) the ZAP handler admits
   std::size_t max_message_bytes = 64u << 20;  // ZMQ_MAXMSGSIZE for incoming messages
-  std::string out_dir;                        // results directory (created)
+  // The RUN message carries at most this many prompts and bytes of prompt text (the first of
+  // the sampled list); workers cycle through them. Defaults: common/prompts.h.
+  std::size_t max_run_prompts = kRunPromptsMax;
+  std::size_t max_run_prompt_bytes = kRunPromptBytesMax;
+  std::string out_dir;  // results directory (created)
   bool requests_csv = false;
   ProgressMode progress = ProgressMode::kPlain;
   std::FILE* progress_out = stdout;
@@ -97,7 +102,8 @@ class Coordinator {
   Expected<std::string> bind();
 
   // One run, start to end. `scenario` is resolved (overrides applied, secrets expanded);
-  // `prompts` are the ones the run needs, shipped to every worker.
+  // `prompts` are the ones the run needs in the sampled order; the first that fit
+  // max_run_prompts / max_run_prompt_bytes are shipped to every worker, which cycle through them.
   RunOutcome run(const Scenario& scenario, const std::vector<ResolvedPrompt>& prompts,
                  const std::string& run_id);
 

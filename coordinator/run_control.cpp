@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/exit_codes.h"
 #include "common/load_split.h"
+#include "common/prompts.h"
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
 
@@ -30,8 +31,20 @@ RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
       run_id_(std::move(run_id)) {
   progress_ = std::make_unique<ProgressView>(opt.progress, opt.progress_out);
   // Built before the workers join, so the start instant is not spent on it.
+  // Bounded (count and bytes): a RUN never grows with the request budget.
+  const std::size_t ship =
+      prompts_that_fit(prompts_, opt.max_run_prompts, opt.max_run_prompt_bytes);
+  if (ship < prompts_.size()) {
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < ship; ++i) bytes += prompt_bytes(prompts_[i]);
+    warnings_.push_back(
+        "prompts: the run ships the first " + std::to_string(ship) + " of " +
+        std::to_string(prompts_.size()) + " sampled prompts (" + std::to_string(bytes >> 10) +
+        " KiB; cap " + std::to_string(opt.max_run_prompts) + " prompts, " +
+        std::to_string(opt.max_run_prompt_bytes >> 10) + " KiB); workers cycle through them");
+  }
   prompts_json_ = nlohmann::json::array();
-  for (const auto& p : prompts_) prompts_json_.push_back(wire::prompt_to_json(p));
+  for (std::size_t i = 0; i < ship; ++i) prompts_json_.push_back(wire::prompt_to_json(prompts_[i]));
   if (opt.signals) signals_seen_ = opt.signals->load();
 }
 
@@ -394,8 +407,8 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     s.workers_total = static_cast<int>(order_.size());
     progress_->print(s);
     if (opt_.on_interval && !aborted_) {
-      LiveView view{merge_->groups(), total, elapsed, row.in_flight, s.workers_alive,
-                    double(iv.loop_lag_us_max) / 1000.0};
+      LiveView view{merge_->groups(), total,           elapsed,
+                    row.in_flight,    s.workers_alive, double(iv.loop_lag_us_max) / 1000.0};
       if (std::string why = opt_.on_interval(view); !why.empty()) {
         aborted_ = true;
         message_ = why;

@@ -113,6 +113,35 @@ TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
   EXPECT_EQ(j["metrics"]["ttft"]["count"].get<int64_t>(), 60);
 }
 
+// A request budget far beyond the prompt cap: RUN carries a bounded prompt list (not one prompt
+// per request), so the workers decode it at once, keep their heartbeats and end on the duration.
+TEST(Distributed, HugeRequestBudgetShipsBoundedPromptsAndNoWorkerIsLost) {
+  Proc mock, coord, w1, w2;
+  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-huge");
+  std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(url.empty()) << slurp(mock.out);
+  const std::string out = dir() + "/huge";
+  spawn(coord,
+        {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+         "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--target", url, "--requests",
+         "100000000", "--duration", "3s", "--out", out, "--quiet"},
+        "coord-huge");
+  std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "hw1");
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "hw2");
+  ASSERT_EQ(wait_exit(coord, 90), 0) << slurp(coord.out);
+  auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(j["run"]["status"], "completed");
+  ASSERT_EQ(j["run"]["workers"].size(), 2u);
+  for (const auto& w : j["run"]["workers"]) {
+    EXPECT_EQ(w["status"], "ok") << w["id"];
+    EXPECT_GT(w["totals"]["ok"].get<int64_t>(), 0) << w["id"];
+  }
+  EXPECT_EQ(slurp(coord.out).find("lost"), std::string::npos) << slurp(coord.out);
+  EXPECT_LT(j["totals"]["requests"].get<int64_t>(), 100000000);  // ended on the duration
+}
+
 TEST(Distributed, CoordinatorRefusesNonLoopbackBindWithoutCurve) {
   Proc coord;
   spawn(coord,

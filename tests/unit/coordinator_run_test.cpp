@@ -260,7 +260,9 @@ TEST(CoordinatorRun, SilentWorkerIsLostDataKeptRunPartial) {
   ASSERT_EQ(out.result.run.workers.size(), 2u);
   for (const auto& w : out.result.run.workers) {
     EXPECT_EQ(w.status, w.id == "mute" ? WorkerStatus::kLost : WorkerStatus::kOk) << w.id;
-    if (w.id == "alive") EXPECT_GT(w.totals.ok, 0);
+    if (w.id == "alive") {
+      EXPECT_GT(w.totals.ok, 0);
+    }
   }
   EXPECT_GT(out.result.total.counters.ok, 0);
 }

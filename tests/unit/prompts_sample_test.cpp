@@ -238,5 +238,53 @@ TEST(Distribution, DescribeAndDeterministicRng) {
   }
 }
 
+// The prompt list a run ships is bounded whatever the request budget, is a prefix of the same
+// seeded sample (deterministic), and holds every entry of a dataset smaller than the cap.
+TEST(RunPrompts, CountAndBytesAreCappedAndTheSampleIsAPrefix) {
+  Scenario s = synthetic("{input_tokens: 20}");
+  s.load.requests = 100'000'000;
+  EXPECT_EQ(prompt_count_for_run(s), kRunPromptsMax);
+  s.load.requests = 10;
+  EXPECT_EQ(prompt_count_for_run(s), 10u);
+  s.load.requests = 0;
+  s.load.duration_ns = 1'000'000'000;
+  EXPECT_EQ(prompt_count_for_run(s), kRunPromptsMax);
+
+  auto small = sample_prompts(s, 100, 5);
+  auto large = sample_prompts(s, kRunPromptsMax, 5);
+  ASSERT_TRUE(small.ok() && large.ok());
+  for (size_t i = 0; i < 100; ++i) EXPECT_EQ((*small)[i].text, (*large)[i].text) << i;
+
+  std::vector<ResolvedPrompt> ps(10);
+  for (auto& p : ps) p.text = std::string(1000, 'x');
+  ps[0].system = "sys";
+  EXPECT_EQ(prompt_bytes(ps[0]), 1003u);
+  EXPECT_EQ(prompts_that_fit(ps, 100, 1 << 20), 10u);
+  EXPECT_EQ(prompts_that_fit(ps, 4, 1 << 20), 4u);
+  EXPECT_EQ(prompts_that_fit(ps, 100, 3500), 3u);  // 1003 + 1000 + 1000 <= 3500 < 4003
+  EXPECT_EQ(prompts_that_fit(ps, 100, 10), 1u);    // one oversized prompt still ships
+  EXPECT_EQ(prompts_that_fit({}, 100, 10), 0u);
+
+  // A 300-entry dataset with a budget far beyond the cap: every entry is in the shipped list.
+  Scenario d = s;
+  d.prompts.kind = PromptSourceKind::kInline;
+  d.prompts.items.clear();
+  for (int i = 0; i < 300; ++i) {
+    InlinePrompt e;
+    e.text = "p" + std::to_string(i);
+    d.prompts.items.push_back(e);
+  }
+  d.load.requests = 1'000'000;
+  for (Sampling mode : {Sampling::kShuffle, Sampling::kSequential}) {
+    d.prompts.sampling = mode;
+    auto shipped = sample_prompts(d, prompt_count_for_run(d), 3);
+    ASSERT_TRUE(shipped.ok()) << shipped.error();
+    EXPECT_EQ(shipped->size(), kRunPromptsMax);
+    std::set<int64_t> seen;
+    for (const auto& p : *shipped) seen.insert(p.source_index);
+    EXPECT_EQ(seen.size(), 300u);
+  }
+}
+
 }  // namespace
 }  // namespace llmload
