@@ -325,17 +325,20 @@ bool RunControl::start() {
       break;
     }
     if (now >= verdict_deadline) {
-      // Late verdicts (a large RUN still being decoded, a slow target) are still taken during
-      // the run: a late worker starts when its pre-flight is done, a late failure stops
-      // everyone; a worker that stays silent is lost by the heartbeat like any other.
+      // The start does not move (DESIGN.md: at most 2 s after the N-th HELLO) and a verdict not
+      // in is not a pass: such a worker is told to stop (it never starts load, even if its
+      // pre-flight passes later) and counts as lost, by name; the run goes on without it and is
+      // partial. Its late verdict is ignored (messages from the lost are dropped).
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
-        if (w->state == WorkerState::kPreflight) {
-          warnings_.push_back("worker " + w->hello.worker_id +
-                              ": pre-flight verdict not in before the start instant");
-          log("worker %s: pre-flight verdict not in before the start instant",
-              w->hello.worker_id.c_str());
-        }
+        if (w->state != WorkerState::kPreflight) continue;
+        send(*w, wire::Stop{run_id_, "no pre-flight verdict before the start instant", 0});
+        registry_.mark_lost(*w, "no pre-flight verdict before the start instant");
+        warnings_.push_back("worker " + w->hello.worker_id +
+                            " lost: no pre-flight verdict before the start instant; it sent no "
+                            "load");
+        log("worker %s lost: no pre-flight verdict before the start instant",
+            w->hello.worker_id.c_str());
       }
       break;
     }

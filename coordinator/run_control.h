@@ -4,7 +4,9 @@
 //              or the join timeout (an error naming who is missing)
 //   kStarting  clock offsets by PING/PONG; RUN to every worker with its share and the start
 //              instant (N-th HELLO + start delay, in each worker's clock); every pre-flight
-//              verdict (REPORT seq 0) must be in before the start, else STOP all (exit 2)
+//              verdict (REPORT seq 0) must be in before the start: a failure → STOP all
+//              (exit 2); no verdict yet → that worker is sent STOP and counts as lost, by name
+//              (it sends no load; the run goes on, partial)
 //   kRunning   REPORTs merged live; PING every 500 ms; a worker silent 3 s is lost (its data
 //              kept, the run partial; on_worker_loss: stop → STOP all); a signal → STOP all
 //   kDraining  STOP sent: waiting (bounded) for every worker's final REPORT and DONE

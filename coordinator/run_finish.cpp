@@ -47,6 +47,7 @@ RunOutcome RunControl::finish() {
   if (r.run.insecure) warnings_.push_back("TLS verification was off (--insecure)");
 
   bool lost = false;
+  std::string lost_names;
   for (std::size_t i = 0; i < order_.size(); ++i) {
     WorkerEntry* w = registry_.find(order_[i]);
     WorkerInfo info;
@@ -54,7 +55,10 @@ RunOutcome RunControl::finish() {
     info.host = w->hello.host;
     info.threads = w->hello.threads;
     info.status = w->state == WorkerState::kLost ? WorkerStatus::kLost : WorkerStatus::kOk;
-    lost = lost || info.status == WorkerStatus::kLost;
+    if (info.status == WorkerStatus::kLost) {
+      lost = true;
+      lost_names += (lost_names.empty() ? "" : ", ") + info.id + " (" + w->lost_reason + ")";
+    }
     if (merge_) info.totals = merge_->worker_totals(i);
     r.run.workers.push_back(std::move(info));
   }
@@ -94,7 +98,7 @@ RunOutcome RunControl::finish() {
   r.run.status = status_for_exit(out.exit_code);
   if (message_.empty()) {
     if (lost)
-      message_ = "workers were lost: the result is partial";
+      message_ = "worker(s) lost: " + lost_names + "; the result is partial";
     else if (r.total.counters.ok == 0)
       message_ = "not one request succeeded";
   }

@@ -35,6 +35,7 @@ class FakeEngine final : public LoadEngine {
       : threads_(threads), ledger_(ledger), intervals_(intervals), fail_(fail_preflight) {}
   int threads() const override { return threads_; }
   PreflightResult preflight(const Scenario&) override {
+    if (preflight_delay_ms_ > 0) usleep(useconds_t(preflight_delay_ms_) * 1000);
     PreflightResult r;
     if (fail_) {
       r.ok = false;
@@ -49,6 +50,7 @@ class FakeEngine final : public LoadEngine {
     seq_ = 0;
     stopped_ = false;
     started_ = true;
+    ever_started_ = true;
     return true;
   }
   std::optional<WorkerReport> next_interval(int64_t) override {
@@ -84,6 +86,8 @@ class FakeEngine final : public LoadEngine {
   }
   std::vector<std::string> warnings() const override { return {}; }
   const RunSpec& spec() const { return spec_; }
+  void set_preflight_delay_ms(int ms) { preflight_delay_ms_ = ms; }
+  bool ever_started() const { return ever_started_; }
 
  private:
   int threads_;
@@ -96,6 +100,8 @@ class FakeEngine final : public LoadEngine {
   int64_t seq_ = 0;
   std::atomic<bool> stopped_{false};
   bool started_ = false;
+  std::atomic<bool> ever_started_{false};
+  int preflight_delay_ms_ = 0;
 };
 
 Scenario make_scenario() {
@@ -221,6 +227,39 @@ TEST(CoordinatorRun, PreflightFailureStopsEveryoneWithExit2) {
   EXPECT_NE(out.message.find("http://127.0.0.1:1"), std::string::npos) << out.message;
   std::lock_guard<std::mutex> l(ledger.mu);
   EXPECT_TRUE(ledger.all.empty());  // no load anywhere
+}
+
+// A pre-flight verdict that is not in before the start instant is not a pass: that worker is
+// stopped before it sends any load, counts as lost by name, and the run is partial.
+TEST(CoordinatorRun, LatePreflightVerdictIsNotAPassTheWorkerIsLostByName) {
+  Ledger ledger;
+  FakeEngine prompt(1, ledger, 3), slow(1, ledger, 3);
+  slow.set_preflight_delay_ms(1500);  // the start is 600 ms after the last HELLO
+  Harness h("latepf", 2);
+  h.add_worker(prompt, "prompt");
+  h.add_worker(slow, "slow");
+  Scenario s = make_scenario();
+  s.load.duration_ns = 2'500'000'000;  // the late pass arrives while the others run
+  RunOutcome out = h.coord->run(s, {}, "run-latepf");
+  EXPECT_EQ(out.exit_code, kExitIncomplete) << out.message;
+  EXPECT_EQ(out.result.run.status, RunStatus::kPartial);
+  EXPECT_NE(out.message.find("slow (no pre-flight verdict before the start instant)"),
+            std::string::npos)
+      << out.message;
+  ASSERT_EQ(out.result.run.workers.size(), 2u);
+  for (const auto& w : out.result.run.workers) {
+    EXPECT_EQ(w.status, w.id == "slow" ? WorkerStatus::kLost : WorkerStatus::kOk) << w.id;
+  }
+  bool warned = false;
+  for (const auto& w : out.result.run.warnings) {
+    warned = warned || w.find("worker slow lost: no pre-flight verdict") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
+  EXPECT_TRUE(prompt.ever_started());
+  // Give the slow worker time to finish its pre-flight and see the STOP: it never starts.
+  for (int i = 0; i < 40 && !slow.ever_started(); ++i) usleep(50'000);
+  EXPECT_FALSE(slow.ever_started());
+  EXPECT_GT(out.result.total.counters.ok, 0);
 }
 
 TEST(CoordinatorRun, ProtocolMismatchIsRefusedOnBothSides) {
