@@ -38,8 +38,9 @@ std::vector<size_t> sample_indices(Sampling mode, size_t entries, size_t count, 
 // kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
 // order; a run needing fewer prompts ships exactly those, and a dataset with fewer entries than
 // the cap is shipped whole (sequential and shuffle sampling visit every entry first).
-inline constexpr size_t kRunPromptsMax = 4096;
-inline constexpr size_t kRunPromptBytesMax = size_t{8} << 20;
+// (Sized so a worker decodes the list well within the start delay, even in a Debug build.)
+inline constexpr size_t kRunPromptsMax = 2048;
+inline constexpr size_t kRunPromptBytesMax = size_t{4} << 20;
 
 // The bytes of text a prompt carries (system, text, messages, turns with recorded replies).
 size_t prompt_bytes(const ResolvedPrompt& p);

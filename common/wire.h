@@ -160,6 +160,11 @@ Expected<Message> decode(std::string_view type_frame, std::string_view body,
 // nesting at most max_depth, every length within the remaining bytes. Empty string: fine.
 std::string check_msgpack(std::string_view bytes, std::size_t max_depth);
 
+// Two encoded MessagePack maps (keys disjoint) as one map, without decoding either: a large
+// body shared by every worker (RUN's scenario and prompts) is encoded once and the few
+// per-worker fields (share, start_ns) are appended. Error when either is not one whole map.
+Expected<std::string> concat_msgpack_maps(std::string_view a, std::string_view b);
+
 // Conversions used by RUN (exposed for tests).
 nlohmann::json prompt_to_json(const ResolvedPrompt& p);
 Expected<ResolvedPrompt> prompt_from_json(const nlohmann::json& j, std::size_t max_string_bytes);

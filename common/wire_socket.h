@@ -40,10 +40,9 @@ inline bool send_message(zmq::socket_t& s, const Message& m,
   }
 }
 
-// Sends a body given as JSON under a type name (see encode_json).
-inline bool send_json(zmq::socket_t& s, std::string_view type, const nlohmann::json& body,
+// Sends an already encoded MessagePack body under a type name.
+inline bool send_body(zmq::socket_t& s, std::string_view type, std::string_view bytes,
                       const std::string* routing_id = nullptr) {
-  std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(body);
   try {
     if (routing_id &&
         !s.send(zmq::buffer(*routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
@@ -56,6 +55,15 @@ inline bool send_json(zmq::socket_t& s, std::string_view type, const nlohmann::j
   } catch (const zmq::error_t&) {
     return false;
   }
+}
+
+// Sends a body given as JSON under a type name (see encode_json).
+inline bool send_json(zmq::socket_t& s, std::string_view type, const nlohmann::json& body,
+                      const std::string* routing_id = nullptr) {
+  std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(body);
+  return send_body(s, type,
+                   std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                   routing_id);
 }
 
 // Receives one whole message if one is waiting (non-blocking); nullopt when none.

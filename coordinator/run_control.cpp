@@ -294,7 +294,8 @@ bool RunControl::start() {
   const auto shares = split_load(scenario_.load, weights);
   start_ns_ = nth_hello_ns_ + opt_.start_delay_ns;
   measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
-  // The RUN body without share and start (built once: the prompts can be megabytes).
+  // The RUN body without share and start, encoded once (the prompts can be megabytes); each
+  // worker's share and start instant are appended to the encoded map.
   nlohmann::json body = wire::encode_json(wire::Run{run_id_,
                                                     scenario_to_json(scenario_, JsonMode::kWire),
                                                     {},
@@ -302,14 +303,22 @@ bool RunControl::start() {
                                                     0,
                                                     scenario_.interval_ns,
                                                     opt_.requests_csv});
+  body.erase("share");
+  body.erase("start_ns");
   body["prompts"] = std::move(prompts_json_);
+  std::string shared;
+  nlohmann::json::to_msgpack(body, shared);
+  body = nlohmann::json();
   for (std::size_t i = 0; i < order_.size(); ++i) {
     WorkerEntry* w = registry_.find(order_[i]);
     if (w->state == WorkerState::kLost) continue;
-    body["share"] = shares[i].to_json();
-    body["start_ns"] = w->clock.to_worker(start_ns_);
+    std::string own;
+    nlohmann::json::to_msgpack(
+        nlohmann::json{{"share", shares[i].to_json()}, {"start_ns", w->clock.to_worker(start_ns_)}},
+        own);
+    auto whole = wire::concat_msgpack_maps(shared, own);
     w->state = WorkerState::kPreflight;
-    wire::send_json(router_, "RUN", body, &w->routing_id);
+    if (whole) wire::send_body(router_, "RUN", whole.value(), &w->routing_id);
   }
   // Every verdict must be in before the start instant (with a margin for the STOP to arrive).
   const int64_t verdict_deadline = start_ns_ - 100 * kMs;

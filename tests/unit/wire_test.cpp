@@ -231,5 +231,35 @@ TEST(Wire, RandomBytesNeverCrash) {
   EXPECT_LT(decoded, 20000 * 4);
 }
 
+// RUN's shared part is encoded once and each worker's fields appended to the encoded map.
+TEST(Wire, ConcatenatedMapsDecodeAsOneMap) {
+  using nlohmann::json;
+  auto bytes = [](const json& j) {
+    std::string s;
+    json::to_msgpack(j, s);
+    return s;
+  };
+  json a = {{"run_id", "r"}, {"prompts", json::array({"x", "y"})}};
+  json b = {{"share", {{"index", 1}}}, {"start_ns", 42}};
+  auto ab = concat_msgpack_maps(bytes(a), bytes(b));
+  ASSERT_TRUE(ab.ok()) << ab.error();
+  json merged = a;
+  merged.update(b);
+  EXPECT_EQ(json::from_msgpack(ab.value()), merged);
+  EXPECT_EQ(check_msgpack(ab.value(), 8), "");
+  // 14 + 3 entries: the header grows from fixmap to map16.
+  json big, small;
+  for (int i = 0; i < 14; ++i) big["k" + std::to_string(i)] = i;
+  for (int i = 0; i < 3; ++i) small["s" + std::to_string(i)] = i;
+  auto grown = concat_msgpack_maps(bytes(big), bytes(small));
+  ASSERT_TRUE(grown.ok());
+  EXPECT_EQ(static_cast<uint8_t>(grown.value()[0]), 0xde);
+  json all = big;
+  all.update(small);
+  EXPECT_EQ(json::from_msgpack(grown.value()), all);
+  EXPECT_FALSE(concat_msgpack_maps(bytes(json::array({1})), bytes(b)).ok());
+  EXPECT_FALSE(concat_msgpack_maps("", bytes(b)).ok());
+}
+
 }  // namespace
 }  // namespace llmload::wire
