@@ -157,7 +157,8 @@ class GroupStats {
 // What a worker sends every interval: one GroupStats per group seen in the interval, plus
 // gauges of the worker's own health.
 // Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
-//              "loop_lag_us_max", "loop_busy_fraction" }.
+//              "loop_lag_us_max", "loop_busy_fraction", "cpu_busy"?, "steal"? } (the last two
+//              optional: 0 when absent).
 struct IntervalSnapshot {
   int64_t start_ns = 0;  // interval start, worker monotonic clock
   int64_t end_ns = 0;    // interval end (>= start_ns)
@@ -165,6 +166,8 @@ struct IntervalSnapshot {
   int64_t in_flight = 0;            // requests in flight at end_ns
   int64_t loop_lag_us_max = 0;      // worst event-loop lag seen in the interval, µs
   double loop_busy_fraction = 0.0;  // share of the interval the loops were busy, [0, 1]
+  double cpu_busy = 0.0;            // worker process CPU / (interval × min(loops, CPUs)), [0, 1]
+  double steal = 0.0;               // share of the host's CPU time stolen in the interval, [0, 1]
 
   // The group with these labels, created if absent.
   GroupStats& group(const Labels& labels);

@@ -206,7 +206,9 @@ json IntervalSnapshot::to_wire() const {
               {"groups", std::move(gs)},
               {"in_flight", in_flight},
               {"loop_lag_us_max", loop_lag_us_max},
-              {"loop_busy_fraction", loop_busy_fraction}};
+              {"loop_busy_fraction", loop_busy_fraction},
+              {"cpu_busy", cpu_busy},
+              {"steal", steal}};
 }
 
 Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const WireLimits& limits) {
@@ -222,6 +224,13 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
         jf::number(jf::member(j, "loop_busy_fraction", ""), "loop_busy_fraction");
     if (s.loop_busy_fraction < 0 || s.loop_busy_fraction > 1) {
       jf::fail("loop_busy_fraction", "outside [0, 1]");
+    }
+    for (auto [key, field] : {std::pair<const char*, double*>{"cpu_busy", &s.cpu_busy},
+                              std::pair<const char*, double*>{"steal", &s.steal}}) {
+      if (const json* v = jf::optional_member(j, key)) {
+        *field = jf::number(*v, key);
+        if (*field < 0 || *field > 1) jf::fail(key, "outside [0, 1]");
+      }
     }
     const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
     if (groups.size() > limits.max_groups) {

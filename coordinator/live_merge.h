@@ -32,7 +32,8 @@ struct MergedInterval {
 
 class LiveMerge {
  public:
-  explicit LiveMerge(std::size_t workers) : worker_totals_(workers), last_seq_(workers, 0) {}
+  explicit LiveMerge(std::size_t workers)
+      : worker_totals_(workers), last_seq_(workers, 0), cpu_(workers) {}
 
   // Merges interval `seq` (>= 1) of worker `w`; `clock_offset_ns` converts its clock to the
   // coordinator's (coordinator = worker − offset). A seq not above the worker's last one is a
@@ -49,13 +50,22 @@ class LiveMerge {
   // Cumulative, by group_key(labels).
   const std::map<std::string, GroupStats>& groups() const { return groups_; }
   GroupStats total() const;
-  // Latest in-flight of each worker summed (the live view's gauge).
   int64_t reports_merged() const { return reports_; }
+  // A worker's process CPU busy share and host steal share over everything it reported, each
+  // interval weighted by its length ([0, 1]; 0 before any report).
+  double worker_cpu_busy(std::size_t w) const { return cpu_[w].busy(); }
+  double worker_steal(std::size_t w) const { return cpu_[w].steal(); }
 
  private:
   std::map<std::string, GroupStats> groups_;
   std::vector<Counters> worker_totals_;
   std::vector<int64_t> last_seq_;
+  struct CpuSum {
+    double busy_ns = 0, steal_ns = 0, wall_ns = 0;
+    double busy() const { return wall_ns > 0 ? busy_ns / wall_ns : 0.0; }
+    double steal() const { return wall_ns > 0 ? steal_ns / wall_ns : 0.0; }
+  };
+  std::vector<CpuSum> cpu_;
   std::map<int64_t, MergedInterval> pending_;
   int64_t reports_ = 0;
 };

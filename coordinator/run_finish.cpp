@@ -59,7 +59,13 @@ RunOutcome RunControl::finish() {
       lost = true;
       lost_names += (lost_names.empty() ? "" : ", ") + info.id + " (" + w->lost_reason + ")";
     }
-    if (merge_) info.totals = merge_->worker_totals(i);
+    if (merge_) {
+      info.totals = merge_->worker_totals(i);
+      // The run's client health is its worst worker's (the machine most likely to have
+      // measured itself).
+      r.run.client.cpu_busy = std::max(r.run.client.cpu_busy, merge_->worker_cpu_busy(i));
+      r.run.client.steal = std::max(r.run.client.steal, merge_->worker_steal(i));
+    }
     r.run.workers.push_back(std::move(info));
   }
   r.run.client.loop_lag_ms_p99 = p99_of(lag_ms_);

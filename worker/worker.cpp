@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/cpu_usage.h"
 #include "worker/loop.h"
 #include "worker/run_plan.h"
 #include "worker/worker_preflight.h"
@@ -32,6 +33,7 @@ struct Worker::Impl {
   std::vector<bool> last_seen;
   std::vector<std::string> warnings;
   ClientHealth health;
+  std::optional<CpuMeter> cpu;  // process CPU and host steal, per reported interval
 
   void drain() {
     for (size_t i = 0; i < loops.size(); ++i) {
@@ -75,6 +77,11 @@ struct Worker::Impl {
       }
     }
     s.loop_busy_fraction = busy_n > 0 ? std::clamp(busy / busy_n, 0.0, 1.0) : 0.0;
+    if (cpu) {
+      const CpuShare c = cpu->take();
+      s.cpu_busy = c.busy;
+      s.steal = c.steal;
+    }
     if (!last) next_index = k + 1;
     return r;
   }
@@ -243,6 +250,7 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   m.warnings = std::move(warnings);
   m.health = ClientHealth{};
   m.joined = false;
+  m.cpu.emplace(T);
   m.running = true;
   for (auto& l : m.loops) l->start();
   return true;

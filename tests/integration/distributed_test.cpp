@@ -111,6 +111,11 @@ TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
   EXPECT_EQ(sum, 60);
   EXPECT_EQ(ok, j["totals"]["ok"].get<int64_t>());
   EXPECT_EQ(j["metrics"]["ttft"]["count"].get<int64_t>(), 60);
+  // The client's health comes from the workers' reports: their processes used CPU.
+  EXPECT_GT(j["run"]["client"]["cpu_busy"].get<double>(), 0.0);
+  EXPECT_LE(j["run"]["client"]["cpu_busy"].get<double>(), 1.0);
+  EXPECT_GE(j["run"]["client"]["steal"].get<double>(), 0.0);
+  EXPECT_LE(j["run"]["client"]["steal"].get<double>(), 1.0);
 }
 
 // A request budget far beyond the prompt cap: RUN carries a bounded prompt list (not one prompt
