@@ -40,39 +40,45 @@ void TruthLog::close() {
 
 std::string TruthLog::to_json(const TruthRecord& r) {
   OutBuffer o(512);
-  o.append("{\"id\":");
-  append_json_string(o, r.id);
-  o.append(",\"loop\":");
-  o.append_i64(r.loop);
-  o.append(",\"path\":");
-  append_json_string(o, r.path);
-  o.append(",\"api\":\"");
-  o.append(r.api);
-  o.append("\",\"status\":");
-  o.append_i64(r.status);
-  o.append(r.stream ? ",\"stream\":true" : ",\"stream\":false");
-  o.append(r.queued ? ",\"queued\":true" : ",\"queued\":false");
-  o.append(",\"received_ns\":");
-  o.append_i64(r.received_ns);
-  o.append(",\"started_ns\":");
-  o.append_i64(r.started_ns);
-  o.append(",\"headers_ns\":");
-  o.append_i64(r.headers_ns);
-  o.append(",\"first_content_ns\":");
-  o.append_i64(r.first_content_ns);
-  o.append(",\"last_byte_ns\":");
-  o.append_i64(r.last_byte_ns);
-  o.append(",\"tokens\":");
-  o.append_i64(r.tokens);
-  o.append(",\"reasoning_tokens\":");
-  o.append_i64(r.reasoning_tokens);
-  o.append(",\"prompt_tokens\":");
-  o.append_i64(r.prompt_tokens);
-  o.append(",\"fault\":\"");
-  o.append(r.fault);
-  o.append("\",\"outcome\":\"");
-  o.append(r.outcome);
-  o.append("\",\"late_max_us\":");
+  char sep = '{';
+  // Each field as ,"name":value (the first one opens the object).
+  auto key = [&](std::string_view name) {
+    o.push(sep);
+    sep = ',';
+    o.push('"');
+    o.append(name);
+    o.append("\":");
+  };
+  auto num = [&](std::string_view name, int64_t v) {
+    key(name);
+    o.append_i64(v);
+  };
+  auto str = [&](std::string_view name, std::string_view v) {
+    key(name);
+    append_json_string(o, v);
+  };
+  auto flag = [&](std::string_view name, bool v) {
+    key(name);
+    o.append(v ? "true" : "false");
+  };
+  str("id", r.id);
+  num("loop", r.loop);
+  str("path", r.path);
+  str("api", r.api);
+  num("status", r.status);
+  flag("stream", r.stream);
+  flag("queued", r.queued);
+  num("received_ns", r.received_ns);
+  num("started_ns", r.started_ns);
+  num("headers_ns", r.headers_ns);
+  num("first_content_ns", r.first_content_ns);
+  num("last_byte_ns", r.last_byte_ns);
+  num("tokens", r.tokens);
+  num("reasoning_tokens", r.reasoning_tokens);
+  num("prompt_tokens", r.prompt_tokens);
+  str("fault", r.fault);
+  str("outcome", r.outcome);
+  key("late_max_us");
   o.append_fixed(double(r.late_max_ns) / 1000.0, 1);
   o.push('}');
   return std::string(o.view());

@@ -9,22 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "tests/unit/alloc_counter.h"
 #include "tests/unit/stream_test_util.h"
-
-// Counts heap allocations so the test can prove the parser allocates nothing per event once
-// warmed up.
-static std::atomic<long> g_allocs{0};
-void* operator new(size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
 
 namespace llmload {
 namespace {
