@@ -4,7 +4,8 @@
 //
 //   ttft      first chunk with is_token_bearing(kind) (content, reasoning or tool_call: every kind
 //             that carries generated text); role_only, empty, usage_only and other never count.
-//   ttfo      first chunk with kind == content (the first answer token after any reasoning).
+//   ttfo      first chunk with is_output_content(kind): content or tool_call (the first answer
+//             token after any reasoning; a tool call is the answer of a tool-calling request).
 //   itl       every gap between token-bearing chunks; a chunk with tokens == k > 1 adds its gap
 //             and k - 1 zero gaps (the k tokens arrived together).
 //   tokens    StreamState::output_tokens(): the server's usage when it reported any, else the
@@ -49,9 +50,11 @@ constexpr bool is_token_bearing(ChunkKind k) {
   return k == ChunkKind::content || k == ChunkKind::reasoning || k == ChunkKind::tool_call;
 }
 
-// The kind that starts ttfo (first answer token after any reasoning).
+// The kinds that start ttfo (the first answer token after any reasoning): content text and
+// tool-call deltas, which are the answer of a tool-calling request. Reasoning never does. Every
+// output kind is also token-bearing, so ttft <= ttfo always holds.
 constexpr bool is_output_content(ChunkKind k) {
-  return k == ChunkKind::content;
+  return k == ChunkKind::content || k == ChunkKind::tool_call;
 }
 
 // "role_only", "empty", ... (stable names, used in tests and logs).

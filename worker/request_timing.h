@@ -9,7 +9,7 @@
 //   ttfb         start → first response byte;
 //   ttft         origin → first token-bearing chunk (content, reasoning or tool_call; role-only,
 //                empty, usage-only and other chunks never start it);
-//   ttfo         origin → first content chunk;
+//   ttfo         origin → first output chunk (content or tool_call; never reasoning);
 //   e2e          origin → last byte of the response;
 //   itl          each gap between token-bearing chunks, timed at arrival; a chunk carrying k
 //                tokens adds its gap and k − 1 zero gaps;

@@ -48,6 +48,10 @@ TEST(AdapterFactory, KindNamesAndPredicates) {
   EXPECT_FALSE(is_token_bearing(ChunkKind::usage_only));
   EXPECT_TRUE(is_output_content(ChunkKind::content));
   EXPECT_FALSE(is_output_content(ChunkKind::reasoning));
+  EXPECT_TRUE(is_output_content(ChunkKind::tool_call));  // the answer of a tool call
+  for (ChunkKind k : {ChunkKind::role_only, ChunkKind::empty, ChunkKind::usage_only,
+                      ChunkKind::error, ChunkKind::done, ChunkKind::other})
+    EXPECT_FALSE(is_output_content(k)) << to_string(k);
 }
 
 // Every adapter survives the other APIs' streams: no crash, and each chunk is either classified

@@ -100,7 +100,7 @@ TEST_F(OpenAiChat, ToolCallDeltas) {
   EXPECT_EQ(kind_names(r.kinds), (Names{"tool_call", "tool_call", "tool_call", "tool_call", "empty",
                                         "usage_only", "done"}));
   EXPECT_EQ(r.ttft_index(), 0);
-  EXPECT_EQ(r.ttfo_index(), -1);
+  EXPECT_EQ(r.ttfo_index(), 0);  // a tool call is the answer: output, so it starts ttfo too
   EXPECT_EQ(r.state.output_tokens().value, 17);
 }
 

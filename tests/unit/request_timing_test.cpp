@@ -196,6 +196,46 @@ TEST(RequestTiming, GoodputNeedsEverySlo) {
   EXPECT_EQ(g.counters.goodput, 0);
 }
 
+// DESIGN.md: ttft is the first generated text (content or reasoning), ttfo the first output
+// after any reasoning. A tool-call delta is generated text and it is the answer: it starts ttft
+// when nothing came before it, and ttfo even after reasoning.
+TEST(RequestTiming, ToolCallDeltasAreOutput) {
+  RequestTiming t;
+  StreamState s;
+  t.begin(false, 0);
+  t.on_sent(0);
+  feed(t, s, 5 * kMs, chunk(ChunkKind::role_only));
+  feed(t, s, 20 * kMs, chunk(ChunkKind::reasoning));
+  feed(t, s, 30 * kMs, chunk(ChunkKind::reasoning));
+  feed(t, s, 45 * kMs, chunk(ChunkKind::tool_call));
+  feed(t, s, 50 * kMs, chunk(ChunkKind::tool_call));
+  t.on_end(60 * kMs);
+  EXPECT_EQ(*t.ttft(), 20 * kMs);
+  EXPECT_EQ(*t.ttfo(), 45 * kMs);
+  EXPECT_EQ(t.itl_values(), 3);
+
+  // A request whose whole answer is a tool call: ttft == ttfo, and a ttfo SLO can be met.
+  RequestTiming u;
+  StreamState us;
+  u.begin(false, 0);
+  u.on_sent(0);
+  feed(u, us, 5 * kMs, chunk(ChunkKind::role_only));
+  feed(u, us, 12 * kMs, chunk(ChunkKind::tool_call));
+  feed(u, us, 14 * kMs, chunk(ChunkKind::tool_call));
+  feed(u, us, 16 * kMs, chunk(ChunkKind::usage_only));
+  u.on_end(17 * kMs);
+  EXPECT_EQ(*u.ttft(), 12 * kMs);
+  EXPECT_EQ(*u.ttfo(), 12 * kMs);
+  RequestSlo slo;
+  slo.ttfo_ns = 13 * kMs;
+  EXPECT_TRUE(u.meets_slo(us, slo));
+  GroupStats g;
+  u.record_ok(g, us, slo);
+  EXPECT_TRUE(holds(g, Metric::kTtfo, 12'000));
+  EXPECT_TRUE(holds(g, Metric::kTtft, 12'000));
+  EXPECT_EQ(g.counters.goodput, 1);
+}
+
 TEST(RequestTiming, NoTokenMeansNoTtft) {
   RequestTiming t;
   StreamState s;
