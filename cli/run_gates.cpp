@@ -21,7 +21,7 @@ RunGates::RunGates(const RunFlags& flags, const Scenario& scenario)
 RunGates::~RunGates() {
   if (!metrics_) return;
   const int signals_at_start = signals_ ? signals_->load() : 0;
-  if (linger_ns_ > 0 && signals_at_start == 0) {
+  if (linger_ns_ > 0 && final_numbers_ && signals_at_start == 0) {
     std::fprintf(stderr, "llmload: keeping /metrics up for %s (--prometheus-linger)\n",
                  format_duration_ns(linger_ns_).c_str());
     const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(linger_ns_);
@@ -63,8 +63,11 @@ Expected<bool> RunGates::attach(CoordinatorOptions& co) {
     auto port = metrics_->start(flags_.prometheus);
     if (!port) return Error{port.error()};
     metrics_->set_text(prometheus_exposition({}, {}));
-    std::fprintf(stderr, "llmload: serving live metrics on http://%s/metrics\n",
-                 flags_.prometheus.c_str());
+    // The address with the port actually bound (":0" picks one).
+    const std::string& a = flags_.prometheus;
+    std::string host = a.substr(0, a.rfind(':'));
+    std::fprintf(stderr, "llmload: serving live metrics on http://%s:%d/metrics\n",
+                 host.empty() ? "127.0.0.1" : host.c_str(), *port);
   }
   if (!any_abort && !metrics_) return true;
   co.on_interval = [this, any_abort](const LiveView& v) -> std::string {
@@ -107,6 +110,8 @@ int RunGates::finish(RunOutcome& out, const std::string& out_dir) {
     int64_t alive = 0;
     for (const WorkerInfo& w : r.run.workers) alive += w.status != WorkerStatus::kLost;
     metrics_->set_text(prometheus_exposition(groups, PrometheusGauges{0, alive, last_loop_lag_s_}));
+    // Only a run that sent load lingers (not a pre-flight or configuration failure).
+    final_numbers_ = r.run.status != RunStatus::kFailed;
   }
   if (!flags_.junit.empty()) {
     std::vector<JunitCase> cases;

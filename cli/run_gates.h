@@ -7,7 +7,8 @@
 // /metrics at the end: finish() sets the final exposition (the result's groups, exactly the
 // numbers of summary.json). With --prometheus-linger D the server stays up for D more when the
 // gates are destroyed (after the terminal summary), so a scraper's last scrape sees the final
-// numbers; a SIGINT/SIGTERM ends the wait, and a run already stopped by a signal does not wait.
+// numbers; a SIGINT/SIGTERM ends the wait, and a run already stopped by a signal, or one that
+// failed before load (status failed: pre-flight, configuration, internal), does not wait.
 #pragma once
 
 #include <atomic>
@@ -44,6 +45,7 @@ class RunGates {
   int64_t linger_ns_ = 0;
   const std::atomic<int>* signals_ = nullptr;
   double last_loop_lag_s_ = 0;
+  bool final_numbers_ = false;  // finish() served a run that sent load: only then a linger
 };
 
 // The longest --prometheus-linger accepted.

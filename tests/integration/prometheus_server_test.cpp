@@ -273,7 +273,7 @@ output:
   std::filesystem::remove_all(dir);
 }
 
-TEST(PrometheusServer, LingerWithoutPrometheusIsAUsageError) {
+TEST(PrometheusServer, LingerIsCheckedAndOnlyFollowsARunThatSentLoad) {
   const std::string dir = test_dir("prom-linger");
   auto [code, text] =
       run_to_end({"llmload", "run", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
@@ -287,6 +287,17 @@ TEST(PrometheusServer, LingerWithoutPrometheusIsAUsageError) {
                  dir + "/run2.log", 30);
   EXPECT_EQ(code2, 2);
   EXPECT_NE(text2.find("--prometheus-linger '2h'"), std::string::npos) << text2;
+  // A run that fails its pre-flight (nothing listens on the target) sent no load: no linger, so
+  // it exits with 2 long before the 120 s asked for.
+  const int dead = free_port();
+  ASSERT_GT(dead, 0);
+  auto [code3, text3] =
+      run_to_end({"llmload", "run", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
+                  "--out", dir + "/r3", "--target", "http://127.0.0.1:" + std::to_string(dead),
+                  "--prometheus", "127.0.0.1:0", "--prometheus-linger", "120s"},
+                 dir + "/run3.log", 60);
+  EXPECT_EQ(code3, 2) << text3;
+  EXPECT_EQ(text3.find("keeping /metrics up"), std::string::npos) << text3;
   std::filesystem::remove_all(dir);
 }
 
