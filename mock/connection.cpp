@@ -205,6 +205,10 @@ void Connection::dispatch() {
   LoopCounters::bump(loop_.counters().requests);
   uint64_t seq = loop_.next_request_seq();
   std::string id = "mock-" + std::to_string(loop_.index()) + "-" + std::to_string(seq);
+  if (drop_next_) {
+    drop_request(id);
+    return;
+  }
   PlanContext ctx{
       loop_.options(), loop_.text(), loop_.rng(), id, mix64(uint64_t(loop_.index()), seq),
       wall_now_ns()};
@@ -213,12 +217,28 @@ void Connection::dispatch() {
     write_reply(plan.reply, id);
     return;
   }
+  // drop_next: this response is normal; the next request on this connection is dropped.
+  if (plan.gen.fault == Fault::kDropNext) drop_next_ = true;
   TruthRecord t;
   t.id = id;
   t.path = std::string(req_.path());
   t.loop = loop_.index();
   t.received_ns = received_ns_;
   job_.begin(std::move(plan.gen), std::move(t));
+}
+
+void Connection::drop_request(const std::string& id) {
+  if (TruthLog* log = loop_.truth()) {
+    TruthRecord t;
+    t.id = id;
+    t.path = std::string(req_.path());
+    t.loop = loop_.index();
+    t.fault = fault_name(Fault::kDropNext);
+    t.outcome = "dropped";
+    t.received_ns = received_ns_;
+    log->push(std::move(t));
+  }
+  close(CloseMode::kGraceful, "dropped");
 }
 
 void Connection::write_reply(const Reply& reply, const std::string& id) {

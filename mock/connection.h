@@ -69,6 +69,8 @@ class Connection {
   void dispatch();
   void write_reply(const Reply& reply, const std::string& id);
   void reject_request(int status, const char* message);
+  // The drop_next fault's second half: no answer, FIN (the truth log says "dropped").
+  void drop_request(const std::string& id);
   bool send_raw(const char* data, size_t n);
   void start_write();
 
@@ -81,8 +83,9 @@ class Connection {
   bool close_after_write_ = false;
   bool in_pump_ = false;
   bool handle_open_ = false;
-  std::string inflight_;  // bytes handed to uv_write
-  std::string backlog_;   // bytes queued behind them
+  bool drop_next_ = false;  // a drop_next response went out: drop the next request
+  std::string inflight_;    // bytes handed to uv_write
+  std::string backlog_;     // bytes queued behind them
   std::string pending_in_;
   HttpRequest req_;
   std::string field_, value_;

@@ -21,6 +21,7 @@ constexpr FaultName kNames[] = {
     {Fault::kTruncated, "truncated"},
     {Fault::kSlowHeaders, "slow_headers"},
     {Fault::kDrip, "drip"},
+    {Fault::kDropNext, "drop_next"},
 };
 }  // namespace
 

@@ -27,9 +27,11 @@ enum class Fault : uint8_t {
   kTruncated,     // a clean close (FIN) after `after` tokens, with no terminator
   kSlowHeaders,   // headers only after `delay_ns` (default 2 s), then a normal stream
   kDrip,          // the whole response trickles out one byte every `drip_ns` (default 1 ms)
+  kDropNext,      // a normal response, then the next request on that keep-alive connection is
+                  // read and dropped: FIN, no answer (a server's idle timeout racing a request)
 };
 
-// "reset", "stall_headers", ..., "drip"; "none" for kNone.
+// "reset", "stall_headers", ..., "drip", "drop_next"; "none" for kNone.
 const char* fault_name(Fault f);
 // The error names the text and lists the valid names.
 Expected<Fault> parse_fault(std::string_view name);

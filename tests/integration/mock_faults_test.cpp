@@ -140,6 +140,46 @@ TEST_F(MockFaults, DripTricklesTheWholeResponse) {
   EXPECT_GE(r.done_ns - r.sent_ns, int64_t(r.body.size()) * 200'000 - 1'000'000);
 }
 
+TEST(MockDropNext, NextRequestOnTheConnectionIsDroppedWithoutAnAnswer) {
+  std::string truth = temp_path("drop-next.jsonl");
+  MockProcess mock({"--ttft", "1ms", "--itl", "1ms", "--truth", truth});
+  ASSERT_TRUE(mock.ok());
+  Client c(mock.port(), 5000);
+  // The first response is normal and keep-alive.
+  Response first = faulted(mock, "none");  // another connection: untouched by the fault
+  ASSERT_TRUE(first.complete);
+  Response r = c.request(post("/v1/chat/completions", kStream, "x-mock-fault: drop_next\r\n"));
+  ASSERT_TRUE(r.complete) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(token_events(r), 6);
+  EXPECT_EQ(r.header("connection").find("close"), std::string::npos);
+  // The connection is still open while idle...
+  c.set_timeout(200);
+  EXPECT_FALSE(c.wait_eof());
+  c.set_timeout(5000);
+  // ...and the next request on it gets no answer: a clean close.
+  Response dropped = c.request(post("/v1/chat/completions", kStream));
+  EXPECT_EQ(dropped.status, 0);
+  EXPECT_EQ(dropped.error, "eof");
+  // A fresh connection is served normally.
+  Response fresh = faulted(mock, "none");
+  EXPECT_TRUE(fresh.complete);
+  EXPECT_EQ(mock.stop(), 0);
+  std::ifstream f(truth);
+  int dropped_lines = 0, lines_seen = 0;
+  for (std::string line; std::getline(f, line); ++lines_seen) {
+    json j = json::parse(line);
+    if (j["outcome"] == "dropped") {
+      ++dropped_lines;
+      EXPECT_EQ(j["fault"], "drop_next");
+      EXPECT_EQ(j["status"], 0);
+    }
+  }
+  EXPECT_EQ(lines_seen, 4);
+  EXPECT_EQ(dropped_lines, 1);
+  std::remove(truth.c_str());
+}
+
 TEST(MockFaultRate, RateAndKindsFromTheCommandLine) {
   std::string truth = temp_path("faults.jsonl");
   MockProcess mock({"--ttft", "1ms", "--itl", "1ms", "--fault-rate", "0.5", "--faults",

@@ -12,7 +12,7 @@ TEST(MockFaults, NamesRoundTrip) {
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(*p, f);
   }
-  EXPECT_EQ(all_faults().size(), 12u);
+  EXPECT_EQ(all_faults().size(), 13u);
   auto none = parse_fault("none");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(*none, Fault::kNone);
@@ -50,7 +50,7 @@ TEST(MockFaults, RateOneAlwaysFaultsFromAllByDefault) {
   plan.rate = 1;
   Rng rng(8);
   std::map<Fault, int> seen;
-  for (int i = 0; i < 12000; ++i) ++seen[plan.pick(rng)];
+  for (int i = 0; i < 13000; ++i) ++seen[plan.pick(rng)];
   EXPECT_EQ(seen.count(Fault::kNone), 0u);
   EXPECT_EQ(seen.size(), all_faults().size());
 }
