@@ -155,9 +155,12 @@ std::string svg_line_chart(const ChartSpec& spec, const std::vector<ChartSeries>
     s += "</circle>";
     if (!m.label.empty()) {
       const bool left_side = mx > left + pw * 0.7;  // keep the text inside the plot
+      // Below the dot when above it would sit on the reference line's label.
+      const bool below = spec.hline && std::fabs(my - 8 - Y(*spec.hline)) < 12;
       s += "<text class=\"marker-label " + html_escape(m.css_class) + "-label\" x=\"" +
-           num(left_side ? mx - 9 : mx + 9) + "\" y=\"" + num(my - 8) + "\" text-anchor=\"" +
-           (left_side ? "end" : "start") + "\">" + html_escape(m.label) + "</text>";
+           num(left_side ? mx - 9 : mx + 9) + "\" y=\"" + num(below ? my + 18 : my - 8) +
+           "\" text-anchor=\"" + (left_side ? "end" : "start") + "\">" + html_escape(m.label) +
+           "</text>";
     }
     s += "\n";
   }
