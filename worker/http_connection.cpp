@@ -105,7 +105,17 @@ bool HttpConnection::send(const HttpRequest& request, HttpListener* listener) {
   request_ = &request;
   listener_ = listener;
   listener->connection_ = this;
-  if (state_ == State::kIdle) write_request();
+  // Only a request written on a connection that was already idle can meet one the server
+  // closed under it (a keep-alive one, or one opened ahead of load): that one is retried.
+  sent_on_idle_ = state_ == State::kIdle;
+  if (state_ != State::kIdle) return true;  // written once connected
+  if (!setup_reported_) {
+    // Opened ahead of load (prewarm): its first request reports the connection's setup.
+    setup_reported_ = true;
+    listener->on_connected(mono_now_ns(), setup_connect_ns_, setup_tls_ns_);
+    if (state_ != State::kIdle || listener_ != listener) return true;  // cancelled inside
+  }
+  write_request();
   return true;
 }
 
@@ -117,7 +127,7 @@ void HttpConnection::write_request() {
   IoResult r = transport_->write(&buf, 1);
   if (state_ == State::kClosing) return;  // the transport reported the failure already
   if (r == IoResult::kRetry) {
-    if (reused())
+    if (sent_on_idle_)
       retry(t, "keep-alive connection closed by the server before the request was written");
     else
       fail(t, ErrorKind::kReset, "write: connection closed by the peer");
@@ -175,6 +185,8 @@ void HttpConnection::on_transport_connected(int64_t tcp_done_ns, int64_t ready_n
   const bool tls = config_.tls != nullptr;
   const int64_t connect_ns = tcp_done_ns - connect_start_ns_;
   const int64_t tls_ns = tls ? ready_ns - tcp_done_ns : 0;
+  setup_connect_ns_ = connect_ns;
+  setup_tls_ns_ = tls_ns;
   disarm();  // the connect deadline is met
   if (owner_ != nullptr) owner_->on_connection_connected(*this);
   if (state_ != State::kConnecting) return;
@@ -185,6 +197,7 @@ void HttpConnection::on_transport_connected(int64_t tcp_done_ns, int64_t ready_n
   }
   // Idle for an instant, so write_request sees a ready connection.
   transition(State::kIdle);
+  setup_reported_ = true;
   HttpListener* l = listener_;
   l->on_connected(ready_ns, connect_ns, tls_ns);
   if (state_ != State::kIdle || listener_ != l) return;  // cancelled inside on_connected
@@ -258,7 +271,7 @@ void HttpConnection::on_transport_eof(int64_t t, bool clean) {
       begin_close(nullptr);  // the server closed an idle keep-alive connection
       return;
     case State::kAwaitingResponse:
-      if (reused())
+      if (sent_on_idle_)
         retry(t, "keep-alive connection closed by the server before any response byte");
       else
         fail(t, ErrorKind::kTruncated, "connection closed by the server before any response byte");
@@ -289,7 +302,7 @@ void HttpConnection::on_transport_error(int64_t t, ErrorKind kind, bool peer_clo
     begin_close(nullptr);
     return;
   }
-  if (state_ == State::kAwaitingResponse && peer_closed && reused()) {
+  if (state_ == State::kAwaitingResponse && peer_closed && sent_on_idle_) {
     retry(t, std::string(message));
     return;
   }

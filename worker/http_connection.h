@@ -39,7 +39,9 @@ class HttpListener {
  public:
   virtual ~HttpListener() = default;
   // A fresh connection was opened for this request: TCP connect and TLS handshake durations
-  // (tls_ns 0 for plain TCP). Not called when a pooled connection is reused.
+  // (tls_ns 0 for plain TCP). Also called for the first request on a connection opened ahead
+  // of load (prewarm), which reports that connection's setup. Not called when a pooled
+  // connection is reused.
   virtual void on_connected(int64_t t, int64_t connect_ns, int64_t tls_ns) {
     (void)t, (void)connect_ns, (void)tls_ns;
   }
@@ -185,6 +187,10 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   bool connect_failed_ = false;  // deferred synchronous connect failure
   std::string connect_error_;
   uint64_t responses_completed_ = 0;
+  int64_t setup_connect_ns_ = 0;  // this connection's TCP connect duration
+  int64_t setup_tls_ns_ = 0;      // and TLS handshake (0: plain)
+  bool setup_reported_ = false;   // a request has reported them (on_connected)
+  bool sent_on_idle_ = false;     // the current request was given to an idle connection
 };
 
 }  // namespace llmload

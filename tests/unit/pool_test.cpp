@@ -87,6 +87,50 @@ TEST(ConnectionPool, StaleKeepAliveConnectionIsRetriedOnceOnAFreshOne) {
   f.pool.reset();
 }
 
+TEST(ConnectionPool, PrewarmedConnectionClosedUnderTheFirstRequestIsRetried) {
+  // Connection 0 is opened ahead of load and sits idle; the server drops it when the first
+  // request arrives (its idle timeout racing the request): a retry, exactly as for a
+  // keep-alive connection, not a `truncated` error.
+  TestServer server([](int fd, int index) {
+    if (index == 0) {
+      read_request(fd);
+      ::close(fd);
+      return;
+    }
+    serve_each(kOk)(fd, index);
+  });
+  PoolFixture f(url_for(server.port()));
+  f.pool->prewarm(1);
+  RecordingListener l;
+  l.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  struct Ctx {
+    PoolFixture* f;
+    RecordingListener* l;
+  } ctx{&f, &l};
+  uv_timer_t wait;
+  uv_timer_init(&f.loop, &wait);
+  wait.data = &ctx;
+  uv_timer_start(
+      &wait,
+      [](uv_timer_t* t) {
+        auto* c = static_cast<Ctx*>(t->data);
+        if (c->f->pool->idle() < 1) {
+          uv_timer_start(t, t->timer_cb, 5, 0);
+          return;
+        }
+        c->f->pool->submit(c->f->request, c->l);
+        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+      },
+      5, 0);
+  run_and_close(&f.loop);
+  ASSERT_EQ(l.events.back(), "complete") << l.error.message;
+  EXPECT_EQ(l.retries, 1);
+  EXPECT_EQ(l.body, "ok");
+  EXPECT_EQ(f.pool->counters().retries, 1u);
+  EXPECT_EQ(f.pool->counters().opened, 2u);
+  f.pool.reset();
+}
+
 TEST(ConnectionPool, ConnectsInFlightAreBounded) {
   TestServer server(serve_each(kOk), /*concurrent=*/true);
   PoolOptions o;
@@ -140,7 +184,11 @@ TEST(ConnectionPool, PrewarmOpensIdleConnectionsThatRequestsThenUse) {
       },
       5, 0);
   run_and_close(&f.loop);
-  EXPECT_EQ(l.events, (std::vector<std::string>{"sent", "headers", "body", "complete"}));
+  // The first request on a prewarmed connection reports that connection's setup.
+  EXPECT_EQ(l.events,
+            (std::vector<std::string>{"connected", "sent", "headers", "body", "complete"}));
+  EXPECT_GE(l.connect_ns, 0);
+  EXPECT_EQ(l.tls_ns, 0);
   EXPECT_EQ(f.pool->counters().opened, 2u);
   EXPECT_EQ(f.pool->counters().connected, 2u);
   EXPECT_EQ(f.pool->counters().reused, 1u);
