@@ -9,6 +9,7 @@
 #include "common/exit_codes.h"
 #include "coordinator/progress_view.h"
 #include "worker/control.h"
+#include "worker/endpoint.h"
 
 namespace llmload::cli {
 
@@ -33,6 +34,14 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bo
     std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
     return kExitUsage;
   }
+  // --insecure / tls.insecure: said before any load, on stderr (also with --quiet), and recorded
+  // by the coordinator (run.insecure and a warning in summary.json).
+  for (const Target& t : p.scenario.targets)
+    if (t.tls.insecure)
+      std::fprintf(stderr,
+                   "llmload run: warning: TLS certificate verification is OFF for target %s "
+                   "(--insecure): its identity is not checked\n",
+                   Endpoint::redact(t.url).c_str());
   Coordinator coord(co);
   if (auto b = coord.bind(); !b) {
     std::fprintf(stderr, "llmload run: %s\n", b.error().c_str());
