@@ -182,6 +182,54 @@ TEST(EngineTimeouts, ConnectTimeoutOnAListenerThatNeverAnswers) {
       << "the message names the peer";
 }
 
+// A listener with room in its queue that never accepts: the kernel completes the TCP handshake,
+// so the connect succeeds and what follows hangs. Over TLS the handshake never completes: the
+// connect timeout covers it (TCP + TLS), so connect_timeout. Over plain HTTP the request is
+// written and never answered: ttft_timeout.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 64) != 0)
+      return;
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(EngineTimeouts, TlsHandshakeThatNeverCompletesIsAConnectTimeout) {
+  SilentListener listener;
+  ASSERT_GT(listener.port(), 0);
+  Scenario s = make_scenario("https://127.0.0.1:" + std::to_string(listener.port()), 2, 4);
+  s.targets[0].timeouts.connect_ns = 300 * kMs;
+  RunOutcome o = run(s, 1);
+  expect_only(o, ErrorKind::kConnectTimeout, 4);
+  expect_took_rounds(o, 2, 300 * kMs);
+}
+
+TEST(EngineTimeouts, ConnectedButNeverAnsweredIsATtftTimeout) {
+  SilentListener listener;
+  ASSERT_GT(listener.port(), 0);
+  Scenario s = make_scenario("http://127.0.0.1:" + std::to_string(listener.port()), 2, 4);
+  s.targets[0].timeouts.connect_ns = 300 * kMs;
+  s.targets[0].timeouts.ttft_ns = 400 * kMs;
+  RunOutcome o = run(s, 1);
+  expect_only(o, ErrorKind::kTtftTimeout, 4);
+  expect_took_rounds(o, 2, 400 * kMs);
+}
+
 // A port nobody listens on is refused at once: connect_refused, not a timeout.
 TEST(EngineTimeouts, RefusedIsNotATimeout) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
