@@ -107,5 +107,35 @@ TEST(EngineRate, PoissonCountWithinSigmaAndIrregularGaps) {
   EXPECT_LT(r.seen.cv, 1.5);
 }
 
+// Over the max-in-flight cap an arrival is dropped and counted, never silent: 50/s for 1 s
+// against 600 ms responses with at most 5 in flight starts only a few; every other arrival is
+// in `dropped`, and the server saw exactly the started ones.
+TEST(EngineRate, ArrivalsOverTheInFlightCapAreCountedAsDropped) {
+  const std::string truth = temp_file("capped.jsonl");
+  mock::MockOptions mo;
+  mo.ttft_ns = 600 * kMs;
+  mo.itl_ns = 1 * kMs;
+  mo.truth_file = truth;
+  mock::MockServer server(mo);
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), 1, 0);
+  s.load.mode = LoadMode::kRate;
+  s.load.rate = 50;
+  s.load.requests = 0;
+  s.load.duration_ns = 1'000 * kMs;
+  s.load.max_in_flight = 5;
+  RunOutcome o = run(s, 1, false, 4);
+  server.stop();
+  const Counters& c = o.total.counters;
+  EXPECT_EQ(c.failed, 0) << "errors: " << error_summary(c);
+  // At most 5 at once, each ~600 ms: two waves of 5 in a 1 s window at most.
+  EXPECT_GE(c.requests, 5);
+  EXPECT_LE(c.requests, 10);
+  EXPECT_NEAR(double(c.requests + c.dropped), 50, 5) << "every arrival is started or dropped";
+  Arrivals seen = arrivals(truth);
+  std::remove(truth.c_str());
+  EXPECT_EQ(int64_t(seen.count), c.requests);
+}
+
 }  // namespace
 }  // namespace llmload
