@@ -1,5 +1,6 @@
 // How many worker interval REPORTs the coordinator merges per second on one core: decode
-// (MessagePack, field checks, histogram decode) + LiveMerge::add, 10 groups x 8 metrics each.
+// (MessagePack, field checks, histogram decode) + LiveMerge::add (+ take_through: the interval's
+// total), 10 groups x 8 metrics each.
 #include <benchmark/benchmark.h>
 
 #include "common/wire.h"
@@ -38,13 +39,33 @@ void BM_MergeReports(benchmark::State& state) {
     auto msg = wire::decode(frames.type, frames.body);
     if (!msg) state.SkipWithError(msg.error().c_str());
     auto& rep = std::get<wire::Report>(msg.value());
-    merge.add(0, ++seq, *rep.snapshot, 0);
+    merge.add(0, ++seq, std::move(*rep.snapshot), 0);
     if (seq % 64 == 0) merge.take_through(seq);
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["bytes_per_report"] = double(frames.body.size());
 }
 BENCHMARK(BM_MergeReports)->Unit(benchmark::kMicrosecond);
+
+// The same reports from 10 workers, each interval reported by all of them (a distributed run):
+// the interval's groups are built once per 10 reports, the interval total once per interval.
+void BM_MergeReportsTenWorkers(benchmark::State& state) {
+  constexpr int64_t kWorkers = 10;
+  const wire::Frames frames = make_report(1);
+  LiveMerge merge(kWorkers);
+  int64_t n = 0;
+  for (auto _ : state) {
+    auto msg = wire::decode(frames.type, frames.body);
+    if (!msg) state.SkipWithError(msg.error().c_str());
+    auto& rep = std::get<wire::Report>(msg.value());
+    const int64_t seq = n / kWorkers + 1;
+    merge.add(std::size_t(n % kWorkers), seq, std::move(*rep.snapshot), 0);
+    ++n;
+    if (n % kWorkers == 0) merge.take_through(seq);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MergeReportsTenWorkers)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace llmload

@@ -4,8 +4,7 @@
 
 namespace llmload {
 
-bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
-                    int64_t clock_offset_ns) {
+bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t clock_offset_ns) {
   if (w >= last_seq_.size() || seq <= last_seq_[w]) return false;
   last_seq_[w] = seq;
   ++reports_;
@@ -22,16 +21,17 @@ bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
   cpu_[w].busy_ns += snap.cpu_busy * wall;
   cpu_[w].steal_ns += snap.steal * wall;
   cpu_[w].wall_ns += wall;
-  for (const GroupStats& g : snap.groups) {
-    const std::string key = group_key(g.labels);
+  for (GroupStats& g : snap.groups) {
+    std::string key = group_key(g.labels);
     auto it = groups_.find(key);
     if (it == groups_.end()) it = groups_.emplace(key, GroupStats(g.labels)).first;
     it->second.merge(g);
-    iv.total.merge(g);
-    auto ig = iv.groups.find(key);
-    if (ig == iv.groups.end()) ig = iv.groups.emplace(key, GroupStats(g.labels)).first;
-    ig->second.merge(g);
     worker_totals_[w].merge(g.counters);
+    auto ig = iv.groups.find(key);
+    if (ig == iv.groups.end())
+      iv.groups.emplace(std::move(key), std::move(g));  // merging into an empty group is a copy
+    else
+      ig->second.merge(g);
   }
   return true;
 }
@@ -39,7 +39,9 @@ bool LiveMerge::add(std::size_t w, int64_t seq, const IntervalSnapshot& snap,
 std::vector<MergedInterval> LiveMerge::take_through(int64_t through) {
   std::vector<MergedInterval> out;
   while (!pending_.empty() && pending_.begin()->first <= through) {
-    out.push_back(std::move(pending_.begin()->second));
+    MergedInterval& iv = pending_.begin()->second;
+    for (const auto& [key, g] : iv.groups) iv.total.merge(g);
+    out.push_back(std::move(iv));
     pending_.erase(pending_.begin());
   }
   return out;

@@ -37,10 +37,15 @@ class LiveMerge {
 
   // Merges interval `seq` (>= 1) of worker `w`; `clock_offset_ns` converts its clock to the
   // coordinator's (coordinator = worker − offset). A seq not above the worker's last one is a
-  // duplicate: refused (false), nothing merged.
-  bool add(std::size_t w, int64_t seq, const IntervalSnapshot& snap, int64_t clock_offset_ns);
+  // duplicate: refused (false), nothing merged. The rvalue form consumes `snap`: a group the
+  // interval does not have yet takes the snapshot's histograms as they are (no copy).
+  bool add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t clock_offset_ns);
+  bool add(std::size_t w, int64_t seq, const IntervalSnapshot& snap, int64_t clock_offset_ns) {
+    return add(w, seq, IntervalSnapshot(snap), clock_offset_ns);
+  }
 
-  // Pending intervals with seq <= through, in order (removed).
+  // Pending intervals with seq <= through, in order (removed), each with its `total` merged from
+  // its groups (once per interval, not once per report).
   std::vector<MergedInterval> take_through(int64_t through);
   // The lowest pending seq (0 when none).
   int64_t oldest_pending() const { return pending_.empty() ? 0 : pending_.begin()->first; }

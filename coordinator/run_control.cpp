@@ -202,7 +202,7 @@ void RunControl::on_report(WorkerEntry& w, wire::Report& r, int64_t now) {
   }
   const std::size_t idx = index_of(w);
   if (idx >= order_.size() || !r.snapshot || !merge_) return;
-  if (!merge_->add(idx, r.seq, *r.snapshot, w.clock.offset_ns())) return;
+  if (!merge_->add(idx, r.seq, std::move(*r.snapshot), w.clock.offset_ns())) return;
   w.last_report_seq = r.seq;
   if (files_) files_->append_requests(r.requests);
 }
