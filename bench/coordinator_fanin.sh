@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Issue 7 "Speed": a run with 50 workers (separate `llmload worker` processes, one event loop
+# each) on loopback keeps the coordinator's live view on time. The coordinator prints one JSON
+# object per interval (--json); each line is stamped when it reaches this script. For interval k,
+# delay_k = (arrival_k − elapsed_k) − min over all k of the same: how much later than the earliest
+# line, relative to its interval end, the view came out (0 = as on time as the best interval).
+# Also: the coordinator's CPU time, the workers alive in every line, the run's status.
+#
+#   bench/coordinator_fanin.sh [BUILD_DIR]
+# Environment: WORKERS (50), CONC (2 per worker), DUR (10 s), PRIO (see engine_lib.sh).
+set -uo pipefail
+BUILD=${1:-build-bench}
+WORKERS=${WORKERS:-50}; CONC=${CONC:-$((WORKERS * 2))}; DUR=${DUR:-10}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/engine_lib.sh"
+prio_wrap
+start_mock mock --threads 1 --ttft 50ms --itl 20ms --tokens 20
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$TMP/s.yaml" <<YAML
+name: fanin
+target: {url: $MOCK_URL, api: openai-chat, model: mock}
+load: {concurrency: $CONC, duration: ${DUR}s, grace: 5s}
+prompts: {source: inline, items: [{text: hello, max_tokens: 20}]}
+YAML
+s0=$(stat_cpu)
+/usr/bin/time -f "%e %U %S %M" -o "$TMP/coord.time" "$BUILD/llmload" coordinator "$TMP/s.yaml" \
+  --workers "$WORKERS" --bind "tcp://127.0.0.1:$PORT" --json --no-report --out "$TMP/out" \
+  2> "$TMP/coord.err" | while IFS= read -r line; do echo "$(date +%s.%N) $line"; done > "$TMP/lines" &
+CPID=$!
+for i in $(seq "$WORKERS"); do
+  "$BUILD/llmload" worker --connect "tcp://127.0.0.1:$PORT" --threads 1 --id "w$i" \
+    > /dev/null 2> "$TMP/w$i.err" &
+  PIDS+=("$!")
+done
+for _ in $(seq $(( (DUR + 60) * 10 ))); do kill -0 "$CPID" 2>/dev/null || break; sleep 0.1; done
+s1=$(stat_cpu)
+for p in "${PIDS[@]}"; do [ "$p" = "$MOCK_PID" ] || kill -INT "$p" 2>/dev/null; done
+stop_mock
+read -r WALL USR SYS RSS < <(tail -1 "$TMP/coord.time")
+echo "# $WORKERS workers x 1 loop, concurrency $CONC, ${DUR}s${PRIO:+, under $PRIO}; steal $(steal_pct "$s0" "$s1")%"
+echo "coordinator: cpu $(echo "$USR + $SYS" | bc) s over ${WALL} s wall, peak RSS $((RSS / 1024)) MiB; run status $(jq -r .run.status "$TMP/out/summary.json" 2>/dev/null)"
+python3 - "$TMP/lines" "$WORKERS" <<'PY'
+import json, sys
+rows = []
+for line in open(sys.argv[1]):
+    t, _, js = line.partition(" ")
+    j = json.loads(js)
+    # Whole intervals only: the last lines of a run close partial intervals at the end instant.
+    if abs(j["elapsed_s"] - round(j["elapsed_s"])) < 0.005:
+        rows.append((float(t), j))
+if not rows:
+    sys.exit("no JSON lines: see the coordinator's stderr")
+base = min(t - j["elapsed_s"] for t, j in rows)
+delays = sorted((t - j["elapsed_s"] - base) * 1000 for t, j in rows)
+gaps = [(rows[i][0] - rows[i - 1][0]) * 1000 for i in range(1, len(rows))]
+alive = sorted({j["workers_alive"] for _, j in rows})
+print(f"{len(rows)} whole-interval lines; workers alive in them: {alive} (of {sys.argv[2]})")
+print(f"delay vs the best interval, ms: p50 {delays[len(delays)//2]:.1f}  max {delays[-1]:.1f}")
+print(f"gap between lines, ms: min {min(gaps):.1f}  max {max(gaps):.1f}" if gaps else "one line only")
+PY
