@@ -5,6 +5,7 @@
 // scenario's tls.insecure) is accepted, recorded as run.insecure and warned about.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/mock_test_util.h"
@@ -63,7 +64,7 @@ class EngineTls : public ::testing::Test {
 
   // Generation requests the mock's truth log saw (after stopping the mock, which flushes it).
   int generation_requests() {
-    mock_->stop();
+    EXPECT_EQ(mock_->stop(), 0) << mock_->stderr_text();
     int n = 0;
     for (const auto& line : mocktest::lines(slurp(truth_)))
       n += nlohmann::json::parse(line)["path"] == "/v1/chat/completions";
@@ -79,6 +80,11 @@ class EngineTls : public ::testing::Test {
     EXPECT_NE(r.log.find("pre-flight"), std::string::npos) << r.log;
     EXPECT_NE(r.log.find(why), std::string::npos) << r.log;
     EXPECT_EQ(generation_requests(), 0) << "no load was sent";
+  }
+
+  void TearDown() override {
+    if (mock_) mock_->stop();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);  // kept for a look when it failed
   }
 
   TestPki pki_;
