@@ -109,6 +109,11 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     mock::MockOptions mo;
     mo.host = "127.0.0.1";
     mo.port = 0;
+    // List the scenario's models, so the pre-flight finds them (any name is accepted anyway).
+    for (const auto& t : p.scenario.targets) {
+      if (!t.is_mock()) continue;
+      for (const auto& m : t.models) mo.more_models.push_back(m.name);
+    }
     auto server = std::make_shared<mock::MockServer>(mo);
     auto started = server->start();
     if (!started) return Error{"cannot start the built-in mock: " + started.error()};

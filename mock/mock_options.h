@@ -51,7 +51,8 @@ struct MockOptions {
   TokenDistribution tokens = TokenDistribution::fixed(64);  // when the request names no limit
   uint64_t seed = 1;           // token text and every random choice derive from it
   std::string model = "mock";  // listed by /v1/models and /api/tags (any name is accepted)
-  bool role_chunk = true;      // OpenAI chat: a role-only first chunk, as vLLM sends
+  std::vector<std::string> more_models;  // also listed (the built-in mock: the scenario's)
+  bool role_chunk = true;                // OpenAI chat: a role-only first chunk, as vLLM sends
   UsageMode usage_mode = UsageMode::kChunk;
 
   // --- limits and errors ---

@@ -1,5 +1,6 @@
 #include "mock/request_plan.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <ctime>
@@ -126,21 +127,33 @@ std::string rfc3339(int64_t wall_ns) {
 
 Reply plain_reply(int kind, const PlanContext& ctx) {
   Reply r;
-  std::string model = json(ctx.options.model).dump();
+  std::vector<std::string> names{ctx.options.model};
+  for (const auto& m : ctx.options.more_models) {
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
+  }
   int64_t created = ctx.wall_ns / 1'000'000'000;
   if (kind == kHealth) {
     r.body = "{\"status\":\"ok\"}";
   } else if (kind == kModels) {
-    r.body = "{\"object\":\"list\",\"data\":[{\"id\":" + model +
-             ",\"object\":\"model\",\"created\":" + std::to_string(created) +
-             ",\"owned_by\":\"llmload-mock\"}]}";
+    r.body = "{\"object\":\"list\",\"data\":[";
+    for (size_t i = 0; i < names.size(); ++i) {
+      r.body += (i ? ",{\"id\":" : "{\"id\":") + json(names[i]).dump() +
+                ",\"object\":\"model\",\"created\":" + std::to_string(created) +
+                ",\"owned_by\":\"llmload-mock\"}";
+    }
+    r.body += "]}";
   } else {
-    r.body = "{\"models\":[{\"name\":" + model + ",\"model\":" + model + ",\"modified_at\":\"" +
-             rfc3339(ctx.wall_ns) +
-             "\",\"size\":0,\"digest\":"
-             "\"0000000000000000000000000000000000000000000000000000000000000000\","
-             "\"details\":{\"format\":\"gguf\",\"family\":\"mock\",\"parameter_size\":\"0B\","
-             "\"quantization_level\":\"none\"}}]}";
+    r.body = "{\"models\":[";
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string model = json(names[i]).dump();
+      r.body += (i ? ",{\"name\":" : "{\"name\":") + model + ",\"model\":" + model +
+                ",\"modified_at\":\"" + rfc3339(ctx.wall_ns) +
+                "\",\"size\":0,\"digest\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\","
+                "\"details\":{\"format\":\"gguf\",\"family\":\"mock\",\"parameter_size\":\"0B\","
+                "\"quantization_level\":\"none\"}}";
+    }
+    r.body += "]}";
   }
   return r;
 }

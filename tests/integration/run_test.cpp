@@ -45,6 +45,8 @@ TEST(RunSmoke, Quickstart) {
   ASSERT_EQ(code, 0) << log;
   auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
   EXPECT_EQ(j["run"]["status"], "completed");
+  // The built-in mock lists the scenario's model: the pre-flight has nothing to warn about.
+  EXPECT_TRUE(j["run"]["warnings"].empty()) << j["run"]["warnings"].dump();
   EXPECT_EQ(j["totals"]["ok"].get<int64_t>(), requests);
   EXPECT_EQ(j["totals"]["failed"].get<int64_t>(), 0);
   EXPECT_EQ(j["metrics"]["ttft"]["count"].get<int64_t>(), requests);
