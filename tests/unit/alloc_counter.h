@@ -10,6 +10,12 @@
 
 inline std::atomic<long> g_allocs{0};
 
+// GCC pairs the free() below with the operator new it inlines into a caller and warns of a
+// mismatch (-Wmismatched-new-delete); both sides are this file's malloc/free, so it is not one.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 void* operator new(std::size_t n) {
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n ? n : 1)) return p;
