@@ -46,7 +46,10 @@ TEST(RunSmoke, Quickstart) {
   auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
   EXPECT_EQ(j["run"]["status"], "completed");
   // The built-in mock lists the scenario's model: the pre-flight has nothing to warn about.
-  EXPECT_TRUE(j["run"]["warnings"].empty()) << j["run"]["warnings"].dump();
+  // (Other warnings may come: a loaded or sanitized client may call itself saturated.)
+  for (const auto& w : j["run"]["warnings"]) {
+    EXPECT_EQ(w.get<std::string>().find("not in the server's list"), std::string::npos) << w;
+  }
   EXPECT_EQ(j["totals"]["ok"].get<int64_t>(), requests);
   EXPECT_EQ(j["totals"]["failed"].get<int64_t>(), 0);
   EXPECT_EQ(j["metrics"]["ttft"]["count"].get<int64_t>(), requests);
