@@ -59,9 +59,11 @@ TEST(EngineTruthSmoke, TtftAndDecodeMatchTheMocksTruthPerRequest) {
         (t["first_content_ns"].get<int64_t>() - t["headers_ns"].get<int64_t>()) / 1000;
     const int64_t server_decode_us =
         (t["last_byte_ns"].get<int64_t>() - t["first_content_ns"].get<int64_t>()) / 1000;
-    // The server's first token is never early (later tokens keep their intended times, so a
+    // The mock's 25 ms TTFT runs from the request's receipt; its headers leave a little after
+    // that (more under a sanitizer on a loaded machine), so from the headers the first token
+    // comes a little under 25 ms, never much under (later tokens keep their intended times, so a
     // late first token shortens the server's decode interval: no bound on that here).
-    EXPECT_GE(server_first_us, 25'000 - 100);
+    EXPECT_GE(server_first_us, 25'000 - 5'000);
     first_token.abs_us.push_back(std::llabs((*r.ttft_us - *r.ttfb_us) - server_first_us));
     decode.abs_us.push_back(std::llabs((*r.e2e_us - *r.ttft_us) - server_decode_us));
     EXPECT_EQ(r.output_tokens, t["tokens"].get<int64_t>());
