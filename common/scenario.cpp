@@ -307,8 +307,14 @@ nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {
 
 Expected<Scenario> scenario_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return Error{"scenario: expected a JSON object"};
-  // JSON is YAML: one parser, one set of checks.
-  auto s = scenario_parse::parse_text(j.dump(), "scenario", "", {true, false});
+  // JSON is YAML: one parser, one set of checks. A string that is not UTF-8 cannot be dumped.
+  std::string text;
+  try {
+    text = j.dump();
+  } catch (const nlohmann::json::type_error&) {
+    return Error{"scenario: a string is not valid UTF-8"};
+  }
+  auto s = scenario_parse::parse_text(text, "scenario", "", {true, false});
   if (!s) return s;
   // Secret values arrive resolved, as literals ({"value", "secret"}): the parser already made
   // them the values to send.
