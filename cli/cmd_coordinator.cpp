@@ -20,6 +20,7 @@ struct CoordinatorFlags {
   std::string bind = "tcp://127.0.0.1:5557";
   int workers = 1;
   std::string join_timeout = "120s";
+  std::string preflight_timeout = "60s";
   std::string curve_key;
   std::vector<std::string> allow_keys;
   bool allow_insecure = false;
@@ -36,6 +37,13 @@ int run_coordinator(const CoordinatorFlags& f) {
     return kExitUsage;
   }
   co.join_timeout_ns = timeout.value();
+  auto pf_timeout = parse_duration_ns(f.preflight_timeout);
+  if (!pf_timeout || pf_timeout.value() <= 0) {
+    std::fprintf(stderr, "llmload coordinator: --preflight-timeout: %s\n",
+                 pf_timeout ? "must be more than 0" : pf_timeout.error().c_str());
+    return kExitUsage;
+  }
+  co.preflight_timeout_ns = pf_timeout.value();
   if (!f.curve_key.empty()) {
     auto keys = load_curve_keypair(f.curve_key);
     if (!keys) {
@@ -105,6 +113,9 @@ void register_coordinator(CLI::App& app, int& exit_code) {
       ->required()
       ->check(CLI::Range(1, 100000));
   sub->add_option("--join-timeout", f->join_timeout, "how long to wait for them (default 120s)");
+  sub->add_option("--preflight-timeout", f->preflight_timeout,
+                  "how long to wait for every worker's pre-flight verdict before the start; a "
+                  "worker not in by then is never started (default 60s)");
   sub->add_option("--curve-key", f->curve_key,
                   "CURVE key PREFIX (llmload keygen): encrypt and authenticate");
   sub->add_option("--allow-keys", f->allow_keys, "file of worker public keys let in (repeatable)");

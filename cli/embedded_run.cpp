@@ -23,7 +23,6 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bo
   co.context = &ctx;
   co.workers = f.workers;
   co.join_timeout_ns = 30'000'000'000;
-  co.start_delay_ns = 1'900'000'000;
   co.out_dir = p.out_dir;
   co.requests_csv = f.requests_csv;
   co.progress = ProgressView::choose(f.json, f.quiet, stdout);

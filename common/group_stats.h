@@ -168,6 +168,10 @@ struct IntervalSnapshot {
   double loop_busy_fraction = 0.0;  // share of the interval the loops were busy, [0, 1]
   double cpu_busy = 0.0;            // worker process CPU / (interval × min(loops, CPUs)), [0, 1]
   double steal = 0.0;               // share of the host's CPU time stolen in the interval, [0, 1]
+  // Final snapshot only: the measured window's end on this worker (the latest of its loops':
+  // the duration limit or stop instant, or the end of the last measured request when the request
+  // budget ended it), worker clock; 0 when unknown or nothing was measured.
+  int64_t window_end_ns = 0;
 
   // The group with these labels, created if absent.
   GroupStats& group(const Labels& labels);

@@ -201,14 +201,16 @@ Expected<GroupStats> GroupStats::from_wire(const json& j, const WireLimits& limi
 json IntervalSnapshot::to_wire() const {
   json gs = json::array();
   for (const auto& g : groups) gs.push_back(g.to_wire());
-  return json{{"start_ns", start_ns},
-              {"end_ns", end_ns},
-              {"groups", std::move(gs)},
-              {"in_flight", in_flight},
-              {"loop_lag_us_max", loop_lag_us_max},
-              {"loop_busy_fraction", loop_busy_fraction},
-              {"cpu_busy", cpu_busy},
-              {"steal", steal}};
+  json j{{"start_ns", start_ns},
+         {"end_ns", end_ns},
+         {"groups", std::move(gs)},
+         {"in_flight", in_flight},
+         {"loop_lag_us_max", loop_lag_us_max},
+         {"loop_busy_fraction", loop_busy_fraction},
+         {"cpu_busy", cpu_busy},
+         {"steal", steal}};
+  if (window_end_ns != 0) j["window_end_ns"] = window_end_ns;
+  return j;
 }
 
 Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const WireLimits& limits) {
@@ -231,6 +233,9 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
         *field = jf::number(*v, key);
         if (*field < 0 || *field > 1) jf::fail(key, "outside [0, 1]");
       }
+    }
+    if (const json* v = jf::optional_member(j, "window_end_ns")) {
+      s.window_end_ns = jf::integer(*v, "window_end_ns");
     }
     const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
     if (groups.size() > limits.max_groups) {

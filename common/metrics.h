@@ -40,17 +40,20 @@ enum class Metric : uint8_t {
   kDecodeTps,     // (output_tokens − 1) / (e2e − ttft), tokens/s, per request with >= 2 tokens
   kOutputTokens,  // output tokens of the request (server usage, else counted chunks)
   kInputTokens,   // input (prompt) tokens of the request, when known
+  kWait,          // the request's start by its scheduler → its first byte written (the wait for a
+                  // connection: pool queue, connect, TLS); never part of ttfb, ttft or e2e
 };
-inline constexpr std::size_t kMetricCount = 14;
+inline constexpr std::size_t kMetricCount = 15;
 
 // Iteration helper: every fixed metric in enum order.
 inline constexpr std::array<Metric, kMetricCount> kAllMetrics = {
     Metric::kTtft,         Metric::kTtfo,       Metric::kTtfb,    Metric::kItl,
     Metric::kTpot,         Metric::kE2e,        Metric::kConnect, Metric::kTls,
     Metric::kQueue,        Metric::kTtftSent,   Metric::kE2eSent, Metric::kDecodeTps,
-    Metric::kOutputTokens, Metric::kInputTokens};
+    Metric::kOutputTokens, Metric::kInputTokens, Metric::kWait};
 
-// "ttft", "ttfo", ..., "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens".
+// "ttft", "ttfo", ..., "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens",
+// "wait".
 std::string_view name(Metric m);
 // "ms" for times, "tokens", "tokens/s".
 std::string_view unit(Metric m);

@@ -50,12 +50,13 @@ struct RequestRow {
   std::string group;       // group_key(labels)
   int64_t prompt = -1;     // index in the run's prompt list; -1 → empty field
   int64_t start_us = 0;
+  std::optional<int64_t> wait_us;  // its scheduler's start → its first byte written (not in ttfb)
   std::optional<int64_t> connect_us, tls_us, ttfb_us, ttft_us, ttfo_us, e2e_us;
   int64_t output_tokens = 0;
   TokensSource tokens_source = TokensSource::kCounted;
   std::optional<ErrorKind> error;  // nullopt → outcome "ok"
 };
-// Header: request_id,worker,group,prompt,start_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
+// Header: request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
 //         e2e_ms,output_tokens,tokens_source,outcome
 std::string_view requests_csv_header();  // with its "\n"
 std::string requests_csv_row(const RequestRow& row);

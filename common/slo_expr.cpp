@@ -9,11 +9,13 @@ namespace llmload {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kMetrics = {
+constexpr std::array<std::string_view, 15> kMetrics = {
     "ttft", "ttfo",  "ttfb",      "itl",      "tpot",       "e2e",           "connect",
-    "tls",  "queue", "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens"};
-constexpr std::array<std::string_view, 10> kTimeMetrics = {
-    "ttft", "ttfo", "ttfb", "itl", "tpot", "e2e", "connect", "tls", "queue", "ttft_sent"};
+    "tls",  "queue", "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens",
+    "wait"};
+constexpr std::array<std::string_view, 12> kTimeMetrics = {
+    "ttft",  "ttfo",      "ttfb",     "itl", "tpot", "e2e", "connect", "tls",
+    "queue", "ttft_sent", "e2e_sent", "wait"};
 constexpr std::array<std::string_view, 10> kStats = {"count", "min", "mean", "stddev", "p50",
                                                      "p90",   "p95", "p99",  "p999",   "max"};
 constexpr std::array<std::string_view, 13> kTotals = {"requests",
@@ -267,7 +269,7 @@ class Parser {
 }  // namespace
 
 bool slo_is_time_metric(std::string_view metric) {
-  return contains(kTimeMetrics, metric) || metric == "e2e_sent";
+  return contains(kTimeMetrics, metric);
 }
 
 std::string_view slo_op_text(SloOp op) {

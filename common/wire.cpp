@@ -8,8 +8,8 @@ namespace llmload::wire {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kTypeNames = {
-    "HELLO", "WELCOME", "REJECT", "PING", "PONG", "RUN", "REPORT", "DONE", "STOP", "BYE"};
+constexpr std::array<std::string_view, 11> kTypeNames = {
+    "HELLO", "WELCOME", "REJECT", "PING", "PONG", "RUN", "REPORT", "DONE", "STOP", "BYE", "GO"};
 
 using json = nlohmann::json;
 
@@ -227,13 +227,13 @@ json request_row_to_json(const RequestRow& r) {
                       opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
                       r.output_tokens,
                       r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-                      r.error ? std::string(name(*r.error)) : std::string("ok")});
+                      r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us)});
 }
 
 Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string_bytes) {
   try {
     const std::string ctx = "request";
-    if (!j.is_array() || j.size() != 14) fail(ctx, "not an array of 14 fields");
+    if (!j.is_array() || j.size() != 15) fail(ctx, "not an array of 15 fields");
     RequestRow r;
     r.request_id = as_str(j[0], ctx + ".request_id", std::min<std::size_t>(max_string_bytes, 1024));
     r.worker = as_str(j[1], ctx + ".worker", 1024);
@@ -250,6 +250,7 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
     r.ttft_us = opt(j[8], "ttft_us");
     r.ttfo_us = opt(j[9], "ttfo_us");
     r.e2e_us = opt(j[10], "e2e_us");
+    r.wait_us = opt(j[14], "wait_us");
     r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
     std::string src = as_str(j[12], ctx + ".tokens_source", 16);
     if (src == "usage") {
@@ -296,8 +297,6 @@ json body_of(const Run& m) {
   return {{"run_id", m.run_id},
           {"scenario", m.scenario},
           {"prompts", std::move(prompts)},
-          {"share", m.share.to_json()},
-          {"start_ns", m.start_ns},
           {"interval_ns", m.interval_ns},
           {"requests_csv", m.requests_csv}};
 }
@@ -317,6 +316,9 @@ json body_of(const Done& m) {
 }
 json body_of(const Stop& m) {
   return {{"run_id", m.run_id}, {"reason", m.reason}, {"grace_ns", m.grace_ns}};
+}
+json body_of(const Go& m) {
+  return {{"run_id", m.run_id}, {"share", m.share.to_json()}, {"start_ns", m.start_ns}};
 }
 json body_of(const Bye& m) {
   return {{"reason", m.reason}};
@@ -351,10 +353,6 @@ Message decode_body(MsgType t, const json& j, const DecodeLimits& lim) {
         if (!p) fail("prompts[" + std::to_string(i) + "]", p.error());
         m.prompts.push_back(std::move(p.value()));
       }
-      auto share = LoadShare::from_json(need(j, "", "share"));
-      if (!share) fail("share", share.error());
-      m.share = std::move(share.value());
-      m.start_ns = get_i64(j, "", "start_ns", INT64_MIN, kMaxI64);
       m.interval_ns = get_i64(j, "", "interval_ns", 1'000'000, 3'600'000'000'000);
       m.requests_csv = get_bool(j, "", "requests_csv");
       return m;
@@ -391,14 +389,27 @@ Message decode_body(MsgType t, const json& j, const DecodeLimits& lim) {
                   get_i64(j, "", "grace_ns", 0, kMaxI64)};
     case MsgType::kBye:
       return Bye{get_str(j, "", "reason", 4096)};
+    case MsgType::kGo: {
+      Go m;
+      m.run_id = get_str(j, "", "run_id", 256);
+      auto share = LoadShare::from_json(need(j, "", "share"));
+      if (!share) fail("share", share.error());
+      m.share = std::move(share.value());
+      m.start_ns = get_i64(j, "", "start_ns", INT64_MIN, kMaxI64);
+      return m;
+    }
   }
   fail("type", "unknown");
 }
 
 }  // namespace
 
-nlohmann::json encode_json(const Message& m) {
-  return std::visit([](const auto& x) { return body_of(x); }, m);
+std::string encode_run_body(const Run& run, nlohmann::json prompts) {
+  json body = body_of(run);
+  if (!prompts.is_null()) body["prompts"] = std::move(prompts);
+  std::string out;
+  json::to_msgpack(body, out);
+  return out;
 }
 
 Frames encode(const Message& m) {

@@ -11,9 +11,11 @@
 //   both   → PING {seq, sent_ns} every 500 ms; the peer answers PONG {seq, ping_sent_ns,
 //            recv_ns}. The coordinator estimates the worker's clock offset from the PONGs.
 //            Any message from a peer proves it alive; 3 s of silence means it is gone.
-//   coord  → RUN {run_id, scenario, prompts, share, start_ns (worker clock), interval_ns,
-//            requests_csv}
-//   worker → REPORT {run_id, seq 0, preflight}: the pre-flight verdict, before the start
+//   coord  → RUN {run_id, scenario, prompts, share, interval_ns, requests_csv}
+//   worker → REPORT {run_id, seq 0, preflight}: the pre-flight verdict; the worker then waits,
+//            sending nothing to the target, until GO or STOP
+//   coord  → GO {run_id, share, start_ns (worker clock)}: once every verdict it waits for is in; only a
+//            worker that received GO ever sends load (one told STOP, or never told GO, sends none)
 //   worker → REPORT {run_id, seq 1.., snapshot, requests}: one per interval, the last one final
 //   worker → DONE {run_id, reports, error}: the run is over on this worker
 //   coord  → STOP {run_id, reason, grace_ns}: stop starting requests; in-flight ones get
@@ -44,7 +46,7 @@ namespace llmload::wire {
 
 // Bumped on any incompatible change. A peer with another version is refused (REJECT) with a
 // message naming both versions.
-inline constexpr int64_t kProtocolVersion = 1;
+inline constexpr int64_t kProtocolVersion = 2;
 
 inline constexpr int64_t kHeartbeatNs = 500'000'000;  // PING every 500 ms both ways
 inline constexpr int64_t kSilenceNs = 3'000'000'000;  // a peer silent this long is gone
@@ -59,7 +61,8 @@ enum class MsgType : uint8_t {
   kReport,
   kDone,
   kStop,
-  kBye
+  kBye,
+  kGo
 };
 std::string_view type_name(MsgType t);  // "HELLO", ...
 std::optional<MsgType> parse_type(std::string_view frame);
@@ -92,8 +95,6 @@ struct Run {
   std::string run_id;
   nlohmann::json scenario;  // scenario_to_json(kWire): secrets resolved (never written to disk)
   std::vector<ResolvedPrompt> prompts;
-  LoadShare share;
-  int64_t start_ns = 0;  // the start instant on the WORKER's monotonic clock
   int64_t interval_ns = 1'000'000'000;
   bool requests_csv = false;  // send per-request rows in REPORTs
 };
@@ -127,11 +128,17 @@ struct Stop {
   std::string reason;
   int64_t grace_ns = 0;
 };
+struct Go {
+  std::string run_id;
+  LoadShare share;       // this worker's part of the load (split over the workers that passed)
+  int64_t start_ns = 0;  // the start instant on the WORKER's monotonic clock
+};
 struct Bye {
   std::string reason;
 };
 
-using Message = std::variant<Hello, Welcome, Reject, Ping, Pong, Run, Report, Done, Stop, Bye>;
+using Message =
+    std::variant<Hello, Welcome, Reject, Ping, Pong, Run, Report, Done, Stop, Bye, Go>;
 MsgType type_of(const Message& m);
 
 struct Frames {
@@ -139,8 +146,6 @@ struct Frames {
   std::string body;  // MessagePack
 };
 Frames encode(const Message& m);
-// The body of a message as JSON before MessagePack (to patch a few fields of a large body).
-nlohmann::json encode_json(const Message& m);
 
 // Bounds for decoding untrusted messages.
 struct DecodeLimits {
@@ -160,10 +165,10 @@ Expected<Message> decode(std::string_view type_frame, std::string_view body,
 // nesting at most max_depth, every length within the remaining bytes. Empty string: fine.
 std::string check_msgpack(std::string_view bytes, std::size_t max_depth);
 
-// Two encoded MessagePack maps (keys disjoint) as one map, without decoding either: a large
-// body shared by every worker (RUN's scenario and prompts) is encoded once and the few
-// per-worker fields (share, start_ns) are appended. Error when either is not one whole map.
-Expected<std::string> concat_msgpack_maps(std::string_view a, std::string_view b);
+// RUN's MessagePack body, encoded once for every worker (the scenario and prompts can be
+// megabytes). `prompts`: the prompts already in wire form (prompt_to_json each), used instead of
+// run.prompts when not null, so the coordinator converts its list once, before the workers join.
+std::string encode_run_body(const Run& run, nlohmann::json prompts = nullptr);
 
 // Conversions used by RUN (exposed for tests).
 nlohmann::json prompt_to_json(const ResolvedPrompt& p);

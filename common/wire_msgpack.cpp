@@ -1,55 +1,13 @@
-// The byte-level MessagePack helpers of the wire protocol (common/wire.h): the structure check
-// that runs before any body is decoded, and the map concatenation that lets the coordinator
-// encode a RUN's shared part once.
+// The byte-level MessagePack helper of the wire protocol (common/wire.h): the structure check
+// that runs before any body is decoded.
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/wire.h"
 
 namespace llmload::wire {
-
-namespace {
-// The entry count and header length of the map at the start of `b` (nullopt: not a map).
-std::optional<std::pair<uint64_t, std::size_t>> map_header(std::string_view b) {
-  if (b.empty()) return std::nullopt;
-  const auto u = [&](std::size_t i) { return uint64_t(static_cast<uint8_t>(b[i])); };
-  const uint8_t t = static_cast<uint8_t>(b[0]);
-  if ((t & 0xf0) == 0x80) return std::pair<uint64_t, std::size_t>{t & 0x0f, 1};
-  if (t == 0xde && b.size() >= 3) return std::pair<uint64_t, std::size_t>{u(1) << 8 | u(2), 3};
-  if (t == 0xdf && b.size() >= 5) {
-    return std::pair<uint64_t, std::size_t>{u(1) << 24 | u(2) << 16 | u(3) << 8 | u(4), 5};
-  }
-  return std::nullopt;
-}
-}  // namespace
-
-Expected<std::string> concat_msgpack_maps(std::string_view a, std::string_view b) {
-  auto ha = map_header(a);
-  auto hb = map_header(b);
-  if (!ha || !hb) return Error{"concat_msgpack_maps: not a MessagePack map"};
-  const uint64_t n = ha->first + hb->first;
-  if (n > 0xffffffffULL) return Error{"concat_msgpack_maps: too many entries"};
-  std::string out;
-  out.reserve(a.size() + b.size() + 5);
-  if (n < 16) {
-    out.push_back(static_cast<char>(0x80 | n));
-  } else if (n <= 0xffff) {
-    out.push_back(static_cast<char>(0xde));
-    out.push_back(static_cast<char>(n >> 8));
-    out.push_back(static_cast<char>(n & 0xff));
-  } else {
-    out.push_back(static_cast<char>(0xdf));
-    for (int shift = 24; shift >= 0; shift -= 8)
-      out.push_back(static_cast<char>((n >> shift) & 0xff));
-  }
-  out.append(a.substr(ha->second));
-  out.append(b.substr(hb->second));
-  return out;
-}
 
 std::string check_msgpack(std::string_view bytes, std::size_t max_depth) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());

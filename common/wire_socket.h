@@ -57,15 +57,6 @@ inline bool send_body(zmq::socket_t& s, std::string_view type, std::string_view 
   }
 }
 
-// Sends a body given as JSON under a type name (see encode_json).
-inline bool send_json(zmq::socket_t& s, std::string_view type, const nlohmann::json& body,
-                      const std::string* routing_id = nullptr) {
-  std::vector<std::uint8_t> bytes = nlohmann::json::to_msgpack(body);
-  return send_body(s, type,
-                   std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
-                   routing_id);
-}
-
 // Receives one whole message if one is waiting (non-blocking); nullopt when none.
 inline std::optional<RawMessage> recv_message(zmq::socket_t& s, bool router) {
   RawMessage r;

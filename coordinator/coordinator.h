@@ -55,9 +55,12 @@ struct CoordinatorOptions {
   zmq::context_t* context = nullptr;  // shared context (embedded mode, inproc://); null: own
   int workers = 1;                    // wait for this many workers
   int64_t join_timeout_ns = 120'000'000'000;  // how long to wait for them
-  // Load starts this long after the N-th worker's HELLO (<= 2 s: DESIGN.md). Clock offsets are
-  // estimated and every pre-flight must be back before then.
-  int64_t start_delay_ns = 1'900'000'000;
+  // After RUN, the coordinator waits this long at most for every worker's pre-flight verdict
+  // (--preflight-timeout); a worker not in by then is never started (STOP, counted lost).
+  int64_t preflight_timeout_ns = 60'000'000'000;
+  // GO's start instant is this far after the last verdict: time for GO to reach every worker
+  // and for each to open its connections ahead of load.
+  int64_t start_lead_ns = 1'000'000'000;
   bool allow_insecure = false;                // a non-loopback bind without CURVE
   std::optional<CurveKeyPair> curve;          // the coordinator's own keys: CURVE server
   std::vector<std::string> allowed_keys;      // worker public keys (Z85) the ZAP handler admits

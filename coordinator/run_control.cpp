@@ -19,6 +19,13 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
+constexpr int64_t kOffsetBurstNs = 200 * kMs;  // PING bursts for the clock offsets after RUN
+
+std::string format_seconds(int64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%gs", double(ns) / 1e9);
+  return buf;
+}
 }  // namespace
 
 RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
@@ -61,10 +68,9 @@ void RunControl::log(const char* fmt, ...) {
 }
 
 void RunControl::send(WorkerEntry& w, const wire::Message& m) {
-  if (!wire::send_message(router_, m, &w.routing_id) && w.state != WorkerState::kLost &&
-      phase_ >= RunPhase::kStarting && wire::type_of(m) != wire::MsgType::kPing) {
-    // The connection is gone (ROUTER_MANDATORY): the heartbeat will declare the loss.
-  }
+  // A failed send means the connection is gone (ROUTER_MANDATORY): the heartbeat declares the
+  // loss, so the result is not needed here.
+  (void)wire::send_message(router_, m, &w.routing_id);
 }
 
 std::size_t RunControl::index_of(const WorkerEntry& w) const {
@@ -202,6 +208,10 @@ void RunControl::on_report(WorkerEntry& w, wire::Report& r, int64_t now) {
   }
   const std::size_t idx = index_of(w);
   if (idx >= order_.size() || !r.snapshot || !merge_) return;
+  if (r.final && r.snapshot->window_end_ns > 0) {
+    measured_end_ns_ =
+        std::max(measured_end_ns_, r.snapshot->window_end_ns - w.clock.offset_ns());
+  }
   if (!merge_->add(idx, r.seq, std::move(*r.snapshot), w.clock.offset_ns())) return;
   w.last_report_seq = r.seq;
   if (files_) files_->append_requests(r.requests);
@@ -213,6 +223,9 @@ void RunControl::heartbeats(int64_t now) {
   }
   for (WorkerEntry* w : registry_.expire(now)) {
     log("worker %s lost: %s", w->hello.worker_id.c_str(), w->lost_reason.c_str());
+    // Told to stop, in case it still hears us: a worker not counted must not send load (it
+    // also stops by itself after 3 s without hearing from the coordinator).
+    if (phase_ >= RunPhase::kStarting) send(*w, wire::Stop{run_id_, "declared lost: " + w->lost_reason, 0});
     if (phase_ >= RunPhase::kStarting && index_of(*w) < order_.size()) {
       warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason +
                           "; its data up to its last report is kept");
@@ -265,7 +278,6 @@ bool RunControl::join() {
     pump(50);
     heartbeats(mono_now_ns());
   }
-  nth_hello_ns_ = mono_now_ns();
   for (WorkerEntry* w : registry_.all()) {
     if (w->state != WorkerState::kLost) order_.push_back(w->routing_id);
   }
@@ -275,99 +287,100 @@ bool RunControl::join() {
 bool RunControl::start() {
   phase_ = RunPhase::kStarting;
   merge_ = std::make_unique<LiveMerge>(order_.size());
-  // Clock offsets: a short burst of PINGs (the best round trip wins).
-  const int64_t burst_end = nth_hello_ns_ + std::min<int64_t>(200 * kMs, opt_.start_delay_ns / 4);
+  // RUN is the same for every worker (scenario and prompts, which can be megabytes): encoded
+  // once, sent to all at once, so every pre-flight runs while the clock offsets are measured.
+  const std::string body = wire::encode_run_body(
+      wire::Run{run_id_, scenario_to_json(scenario_, JsonMode::kWire), {}, scenario_.interval_ns,
+                opt_.requests_csv},
+      std::move(prompts_json_));
+  const int64_t run_sent = mono_now_ns();
+  for (const auto& rid : order_) {
+    WorkerEntry* w = registry_.find(rid);
+    if (w->state == WorkerState::kLost) continue;
+    w->state = WorkerState::kPreflight;
+    wire::send_body(router_, "RUN", body, &w->routing_id);
+  }
+  // Wait for every verdict, however long the pre-flights take (200 processes starting on two
+  // cores, a slow TLS handshake to a remote target), bounded by --preflight-timeout; PINGs in
+  // bursts meanwhile for the clock offsets (the best round trip wins). No worker sends load
+  // before its GO, so a worker that misses the bound is simply never started.
+  const int64_t burst_end = run_sent + kOffsetBurstNs;
+  const int64_t verdict_deadline = run_sent + opt_.preflight_timeout_ns;
   int64_t last_burst = 0;
-  while (mono_now_ns() < burst_end) {
+  while (true) {
     const int64_t now = mono_now_ns();
-    if (now - last_burst >= 30 * kMs) {
+    if (now < burst_end && now - last_burst >= 30 * kMs) {
       last_burst = now;
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
         if (w->state != WorkerState::kLost) send(*w, wire::Ping{++w->ping_seq, now});
       }
     }
-    pump(5);
-  }
-  std::vector<int64_t> weights;
-  for (const auto& rid : order_) weights.push_back(registry_.find(rid)->hello.threads);
-  const auto shares = split_load(scenario_.load, weights);
-  start_ns_ = nth_hello_ns_ + opt_.start_delay_ns;
-  measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
-  // The RUN body without share and start, encoded once (the prompts can be megabytes); each
-  // worker's share and start instant are appended to the encoded map.
-  nlohmann::json body = wire::encode_json(wire::Run{run_id_,
-                                                    scenario_to_json(scenario_, JsonMode::kWire),
-                                                    {},
-                                                    {},
-                                                    0,
-                                                    scenario_.interval_ns,
-                                                    opt_.requests_csv});
-  body.erase("share");
-  body.erase("start_ns");
-  body["prompts"] = std::move(prompts_json_);
-  std::string shared;
-  nlohmann::json::to_msgpack(body, shared);
-  body = nlohmann::json();
-  for (std::size_t i = 0; i < order_.size(); ++i) {
-    WorkerEntry* w = registry_.find(order_[i]);
-    if (w->state == WorkerState::kLost) continue;
-    std::string own;
-    nlohmann::json::to_msgpack(
-        nlohmann::json{{"share", shares[i].to_json()}, {"start_ns", w->clock.to_worker(start_ns_)}},
-        own);
-    auto whole = wire::concat_msgpack_maps(shared, own);
-    w->state = WorkerState::kPreflight;
-    if (whole) wire::send_body(router_, "RUN", whole.value(), &w->routing_id);
-  }
-  // Every verdict must be in before the start instant (with a margin for the STOP to arrive).
-  const int64_t verdict_deadline = start_ns_ - 100 * kMs;
-  while (true) {
-    std::size_t waiting = 0;
-    for (const auto& rid : order_) waiting += registry_.find(rid)->state == WorkerState::kPreflight;
-    if (config_error_ || waiting == 0) break;
-    const int64_t now = mono_now_ns();
+    std::vector<WorkerEntry*> waiting;
+    for (const auto& rid : order_) {
+      WorkerEntry* w = registry_.find(rid);
+      if (w->state == WorkerState::kPreflight) waiting.push_back(w);
+    }
+    if (config_error_) break;
+    if (waiting.empty() && now >= burst_end) break;
     if (opt_.signals && opt_.signals->load() > signals_seen_) {
       signals_seen_ = opt_.signals->load();
       aborted_ = true;
       message_ = "interrupted before the start";
       break;
     }
-    if (now >= verdict_deadline) {
-      // The start does not move (DESIGN.md: at most 2 s after the N-th HELLO) and a verdict not
-      // in is not a pass: such a worker is told to stop (it never starts load, even if its
-      // pre-flight passes later) and counts as lost, by name; the run goes on without it and is
-      // partial. Its late verdict is ignored (messages from the lost are dropped).
-      for (const auto& rid : order_) {
-        WorkerEntry* w = registry_.find(rid);
-        if (w->state != WorkerState::kPreflight) continue;
-        send(*w, wire::Stop{run_id_, "no pre-flight verdict before the start instant", 0});
-        registry_.mark_lost(*w, "no pre-flight verdict before the start instant");
-        warnings_.push_back("worker " + w->hello.worker_id +
-                            " lost: no pre-flight verdict before the start instant; it sent no "
-                            "load");
-        log("worker %s lost: no pre-flight verdict before the start instant",
-            w->hello.worker_id.c_str());
+    if (now >= verdict_deadline && !waiting.empty()) {
+      std::string names;
+      for (WorkerEntry* w : waiting) {
+        names += (names.empty() ? "" : ", ") + w->hello.worker_id + " on " + w->hello.host;
+        const std::string why = "no pre-flight verdict within --preflight-timeout " +
+                                format_seconds(opt_.preflight_timeout_ns);
+        send(*w, wire::Stop{run_id_, why, 0});
+        registry_.mark_lost(*w, why);
+        warnings_.push_back("worker " + w->hello.worker_id + " lost: " + why +
+                            "; it was never started and sent no load");
       }
+      log("waited %s for pre-flight verdicts: %zu worker(s) never answered (%s); they are "
+          "not started and the run goes on without them (raise --preflight-timeout if they "
+          "are only slow)",
+          format_seconds(opt_.preflight_timeout_ns).c_str(), waiting.size(), names.c_str());
       break;
     }
-    pump(10);
+    pump(now < burst_end ? 5 : 10);
     heartbeats(mono_now_ns());
   }
-  if (config_error_ || aborted_) {
+  std::vector<std::size_t> ready;
+  for (std::size_t i = 0; i < order_.size(); ++i) {
+    if (registry_.find(order_[i])->state == WorkerState::kReady) ready.push_back(i);
+  }
+  if (!config_error_ && !aborted_ && ready.empty()) {
+    message_ = "no worker passed its pre-flight in time; no load was sent";
+  }
+  if (config_error_ || aborted_ || ready.empty()) {
     stop_all(message_, 0);
     // Let the workers acknowledge (their final REPORT and DONE), bounded.
     const int64_t until = mono_now_ns() + 2 * kSec;
     while (mono_now_ns() < until) {
       bool all = true;
       for (const auto& rid : order_) {
-        auto s = registry_.find(rid)->state;
-        all = all && (s == WorkerState::kDone || s == WorkerState::kLost);
+        auto st = registry_.find(rid)->state;
+        all = all && (st == WorkerState::kDone || st == WorkerState::kLost);
       }
       if (all) break;
       pump(20);
     }
     return false;
+  }
+  // GO: the load split over the workers that passed (so a worker lost before the start does
+  // not take its share of the load with it), one start instant on each worker's clock.
+  std::vector<int64_t> weights;
+  for (std::size_t i : ready) weights.push_back(registry_.find(order_[i])->hello.threads);
+  const auto shares = split_load(scenario_.load, weights);
+  start_ns_ = mono_now_ns() + opt_.start_lead_ns;
+  measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
+  for (std::size_t k = 0; k < ready.size(); ++k) {
+    WorkerEntry* w = registry_.find(order_[ready[k]]);
+    send(*w, wire::Go{run_id_, shares[k], w->clock.to_worker(start_ns_)});
   }
   phase_ = RunPhase::kRunning;
   return true;

@@ -33,9 +33,13 @@ RunOutcome RunControl::finish() {
 
   r.run.id = run_id_;
   r.run.started_at = format_iso8601_utc(wall_at_start);
-  r.run.duration_s = last_interval_end_ns_ > measured_start_ns_
-                         ? double(last_interval_end_ns_ - measured_start_ns_) / 1e9
-                         : 0.0;
+  // The measured window (DESIGN.md "Results"): from its start to its limit or stop, or to the
+  // end of its last measured request when the request budget ended it, as the workers saw it;
+  // without a worker's word (every worker lost), the end of the last merged interval.
+  const int64_t window_end =
+      measured_end_ns_ > measured_start_ns_ ? measured_end_ns_ : last_interval_end_ns_;
+  r.run.duration_s =
+      window_end > measured_start_ns_ ? double(window_end - measured_start_ns_) / 1e9 : 0.0;
   r.run.version = LLMLOAD_VERSION;
   r.run.command = opt_.command;
   r.run.scenario = scenario_to_json(scenario_, JsonMode::kRedacted);

@@ -38,8 +38,9 @@ struct WorkerControl::Session {
   bool warned_silent = false;
   std::string fatal;
 
-  // The run in progress.
-  enum class RunState { kNone, kPreflight, kRunning } run_state = RunState::kNone;
+  // The run in progress: pre-flight, then armed (verdict sent, waiting for GO: no load), then
+  // running (GO received). Only GO starts load.
+  enum class RunState { kNone, kPreflight, kArmed, kRunning } run_state = RunState::kNone;
   std::string run_id;
   wire::Run run;
   std::shared_ptr<Scenario> scenario;
@@ -112,6 +113,12 @@ struct WorkerControl::Session {
     std::fflush(wc.opt_.log);
   }
 
+  // Routine progress (attached, a run starting): silent with ControlOptions::quiet.
+  template <class... A>
+  void note(const char* fmt, A... args) {
+    if (!wc.opt_.quiet) log(fmt, args...);
+  }
+
   bool send(const wire::Message& m) { return wire::send_message(sock, m); }
 
   void send_report(std::optional<WorkerReport> rep, bool final) {
@@ -131,6 +138,8 @@ struct WorkerControl::Session {
     if (run_state == RunState::kPreflight) {
       preflight.wait();
       run_state = RunState::kNone;
+    } else if (run_state == RunState::kArmed) {
+      run_state = RunState::kNone;  // never started: nothing to stop
     } else if (run_state == RunState::kRunning) {
       wc.engine_.stop(0);
       wc.engine_.wait_done();
@@ -194,8 +203,17 @@ struct WorkerControl::Session {
       return;
     }
     if (stop_requested) {
+      log("run %s: told to stop before the start: no load sent", run_id.c_str());
       send_report(std::nullopt, true);
       finish_run("");
+      return;
+    }
+    run_state = RunState::kArmed;  // load waits for GO
+  }
+
+  void on_go(const wire::Go& go) {
+    if (go.run_id != run_id || run_state != RunState::kArmed) {
+      log("ignored GO for run %s: not waiting to start it", go.run_id.c_str());
       return;
     }
     RunSpec spec;
@@ -203,15 +221,17 @@ struct WorkerControl::Session {
     spec.worker_id = wc.opt_.worker_id;
     spec.scenario = scenario;
     spec.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(run.prompts));
-    spec.share = run.share;
+    spec.share = go.share;
     spec.record_requests = run.requests_csv;
-    auto started = wc.engine_.start(std::move(spec), run.start_ns);
+    const int64_t lead = go.start_ns - mono_now_ns();
+    auto started = wc.engine_.start(std::move(spec), go.start_ns);
     if (!started) {
       send_report(std::nullopt, true);
       finish_run("cannot start: " + started.error());
       return;
     }
     run_state = RunState::kRunning;
+    note("run %s: load starts in %.0f ms", run_id.c_str(), double(lead) / 1e6);
   }
 
   void poll_engine() {
@@ -235,6 +255,11 @@ struct WorkerControl::Session {
     if (s.run_id != run_id) return;
     if (run_state == RunState::kRunning) {
       wc.engine_.stop(s.grace_ns);
+    } else if (run_state == RunState::kArmed) {
+      log("run %s: told to stop before the start (%s): no load sent", run_id.c_str(),
+          s.reason.c_str());
+      send_report(std::nullopt, true);  // never started: an empty final report
+      finish_run("");
     } else if (run_state == RunState::kPreflight) {
       stop_requested = true;
       stop_grace = s.grace_ns;
@@ -291,7 +316,7 @@ struct WorkerControl::Session {
         const int64_t t = mono_now_ns();
         switch (wire::type_of(*msg)) {
           case wire::MsgType::kWelcome:
-            if (!attached) log("attached to %s", wc.opt_.connect.c_str());
+            if (!attached) note("attached to %s", wc.opt_.connect.c_str());
             attached = true;
             last_heard = t;
             last_ping = t;
@@ -321,6 +346,10 @@ struct WorkerControl::Session {
           case wire::MsgType::kStop:
             last_heard = t;
             on_stop(std::get<wire::Stop>(*msg));
+            break;
+          case wire::MsgType::kGo:
+            last_heard = t;
+            on_go(std::get<wire::Go>(*msg));
             break;
           case wire::MsgType::kBye:
             abandon();

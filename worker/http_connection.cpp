@@ -137,9 +137,26 @@ void HttpConnection::write_request() {
     fail(t, ErrorKind::kReset, "write failed");
     return;
   }
-  request_sent_ns_ = t;
   transition(State::kAwaitingResponse);
+  if (r == IoResult::kQueued) {
+    // Not one byte in the kernel yet: the request starts when the transport says it is written
+    // (DESIGN.md: a request starts at its first byte written), never before.
+    write_queued_ = true;
+    listener_->on_request_write_queued(t, *this);
+    return;
+  }
+  request_written(t);
+}
+
+void HttpConnection::request_written(int64_t t) {
+  write_queued_ = false;
+  request_sent_ns_ = t;
   listener_->on_request_sent(t, *this);
+}
+
+void HttpConnection::on_transport_written(int64_t t) {
+  if (!write_queued_ || state_ != State::kAwaitingResponse || listener_ == nullptr) return;
+  request_written(t);
 }
 
 void HttpConnection::arm(int64_t deadline_ns, ErrorKind kind) {
@@ -210,6 +227,10 @@ void HttpConnection::on_transport_data(int64_t t, const char* data, size_t len) 
     return;
   }
   if (state_ == State::kAwaitingResponse) {
+    // An answer before the write's completion was reported (the same loop turn): the bytes
+    // were in the kernel by then.
+    if (write_queued_ && listener_ != nullptr) request_written(t);
+    if (state_ != State::kAwaitingResponse) return;
     first_byte_ns_ = t;
     transition(State::kReceiving);
   }
@@ -244,6 +265,7 @@ bool HttpConnection::on_body(const char* data, size_t len) {
 }
 
 HttpListener* HttpConnection::detach() {
+  write_queued_ = false;
   HttpListener* l = listener_;
   if (l != nullptr) l->connection_ = nullptr;
   listener_ = nullptr;

@@ -48,6 +48,10 @@ class HttpListener {
   // The request's first byte was written at t (the request's start). `conn` stays valid until
   // this request ends; use it to arm the request's deadlines.
   virtual void on_request_sent(int64_t t, HttpConnection& conn) { (void)t, (void)conn; }
+  // The kernel took none of the request's bytes at t (its socket buffer was full): they wait in
+  // the connection's write queue and on_request_sent follows when they are written. The request
+  // has not started; arm a deadline so a write that never drains still ends.
+  virtual void on_request_write_queued(int64_t t, HttpConnection& conn) { (void)t, (void)conn; }
   // The response head is complete (t); first_byte_ns: the read that brought its first byte.
   virtual void on_response_headers(int64_t t, int64_t first_byte_ns, const ResponseHead& head) = 0;
   // Body bytes (de-chunked), valid only during the call.
@@ -149,6 +153,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   void transition(State to);
   HttpListener* detach();  // ends the current request's link to its listener
   void write_request();
+  void request_written(int64_t t);  // the request's first bytes are in the kernel at t
   void finish_response(int64_t t, bool reusable);
   void fail(int64_t t, ErrorKind kind, std::string message);
   void retry(int64_t t, std::string message);
@@ -164,6 +169,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   void on_transport_error(int64_t t, ErrorKind kind, bool peer_closed,
                           std::string_view message) override;
   void on_transport_closed() override;
+  void on_transport_written(int64_t t) override;
   // ResponseSink
   bool on_head(const ResponseHead& head) override;
   bool on_body(const char* data, size_t len) override;
@@ -191,6 +197,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   int64_t setup_tls_ns_ = 0;      // and TLS handshake (0: plain)
   bool setup_reported_ = false;   // a request has reported them (on_connected)
   bool sent_on_idle_ = false;     // the current request was given to an idle connection
+  bool write_queued_ = false;     // its bytes wait in the transport's write queue (kQueued)
 };
 
 }  // namespace llmload

@@ -211,6 +211,7 @@ void Loop::shutdown() {
   shutting_down_ = true;
   const int64_t now = clock_.now_ns();
   if (now >= next_boundary_) on_interval();
+  recorder_.active().measured_end_ns = scheduler_->measured_end_ns();
   swap_interval(std::max(now, interval_start_), true);
   const uint64_t idle = uv_metrics_idle_time(&loop_);
   const int64_t wall = std::max<int64_t>(1, now - wall_start_);
@@ -309,7 +310,7 @@ void Loop::cancel_in_flight() {
 void Loop::on_request_done(Request& request) {
   unlink(&request);
   free_.push_back(&request);
-  scheduler_->on_finished(request.ticket());
+  scheduler_->on_finished(request.ticket(), clock_.now_ns());
   want_poll();
 }
 

@@ -8,6 +8,7 @@ void LoopInterval::reset() {
   index = start_ns = end_ns = in_flight = lag_us_max = 0;
   busy_fraction = 0;
   last = false;
+  measured_end_ns = -1;
 }
 
 Recorder::Recorder(std::vector<Labels> groups, bool keep_rows)

@@ -35,6 +35,7 @@ struct LoopInterval {
   int64_t lag_us_max = 0;          // worst timer lag seen in the interval
   double busy_fraction = 0;        // share of the interval the loop was not idle
   bool last = false;               // the loop's final buffer: nothing follows
+  int64_t measured_end_ns = -1;    // last buffer: the measured window's end (Scheduler), -1 none
 
   void reset();  // empties the groups (keeps labels and histograms), the rows and the gauges
 };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
+
 namespace llmload {
 
 namespace {
@@ -33,7 +35,7 @@ void Request::start(const StartTicket& ticket, int group, int64_t item) {
   target_ = &ctx_.plan->targets[size_t(g.target)];
   decoder_ = decoders_[size_t(g.target)].get();
   decoder_->reset();
-  timing_.begin(ticket.open_loop, ticket.intended_ns);
+  timing_.begin(ticket.open_loop, ticket.intended_ns, mono_now_ns());
   status_ = 0;
   http_error_.reset();
   outcome_.reset();
@@ -66,6 +68,13 @@ void Request::on_request_sent(int64_t t, HttpConnection& conn) {
   } else {
     conn.arm(t + to.total_ns, ErrorKind::kTotalTimeout);
   }
+}
+
+void Request::on_request_write_queued(int64_t t, HttpConnection& conn) {
+  // Not started yet; a write that never drains must still end: the ttft deadline from now.
+  const Timeouts& to = target_->timeouts;
+  conn.arm(t + std::min(to.ttft_ns, to.total_ns),
+           to.ttft_ns <= to.total_ns ? ErrorKind::kTtftTimeout : ErrorKind::kTotalTimeout);
 }
 
 void Request::rearm(int64_t t) {
@@ -193,6 +202,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       auto us = [](std::optional<int64_t> v) {
         return v ? std::optional<int64_t>(ns_to_us(*v)) : std::nullopt;
       };
+      row.wait_us = us(timing_.wait());
       row.connect_us = us(timing_.connect());
       row.tls_us = us(timing_.tls());
       row.ttfb_us = us(timing_.ttfb());

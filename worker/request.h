@@ -79,6 +79,7 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   // HttpListener
   void on_connected(int64_t t, int64_t connect_ns, int64_t tls_ns) override;
   void on_request_sent(int64_t t, HttpConnection& conn) override;
+  void on_request_write_queued(int64_t t, HttpConnection& conn) override;
   void on_response_headers(int64_t t, int64_t first_byte_ns, const ResponseHead& head) override;
   void on_body(int64_t t, const char* data, size_t len) override;
   void on_complete(int64_t t) override;

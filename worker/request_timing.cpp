@@ -5,9 +5,10 @@
 
 namespace llmload {
 
-void RequestTiming::begin(bool open_loop, int64_t intended_ns) {
+void RequestTiming::begin(bool open_loop, int64_t intended_ns, int64_t begun_ns) {
   open_loop_ = open_loop;
   intended_ns_ = open_loop ? intended_ns : -1;
+  begun_ns_ = begun_ns;
   connect_ns_ = tls_ns_ = sent_ns_ = first_byte_ns_ = -1;
   ttft_ns_ = ttfo_ns_ = last_token_ns_ = end_ns_ = -1;
   token_chunks_ = zero_gaps_ = max_gap_ns_ = 0;
@@ -52,6 +53,11 @@ void RequestTiming::on_end(int64_t t) {
   if (end_ns_ < 0) end_ns_ = t;
 }
 
+std::optional<int64_t> RequestTiming::wait() const {
+  if (sent_ns_ < 0 || begun_ns_ < 0) return std::nullopt;
+  return std::max<int64_t>(0, sent_ns_ - begun_ns_);
+}
+
 std::optional<int64_t> RequestTiming::ttfb() const {
   if (sent_ns_ < 0 || first_byte_ns_ < 0) return std::nullopt;
   return std::max<int64_t>(0, first_byte_ns_ - sent_ns_);
@@ -86,6 +92,7 @@ bool RequestTiming::meets_slo(const StreamState& stream, const RequestSlo& slo) 
 void RequestTiming::record_failed_facts(GroupStats& stats, const StreamState& stream) const {
   if (connect_ns_ >= 0) stats.record_ns(Metric::kConnect, connect_ns_);
   if (tls_ns_ > 0) stats.record_ns(Metric::kTls, tls_ns_);
+  if (auto w = wait()) stats.record_ns(Metric::kWait, *w);
   const TokenCount out = stream.output_tokens();
   stats.counters.output_tokens += out.value;
   if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();

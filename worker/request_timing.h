@@ -16,7 +16,8 @@
 //   tpot         (e2e − ttft) / (output_tokens − 1), decode_tps its inverse in tokens/s, both
 //                only with >= 2 output tokens (ttft and e2e from the same origin, so the
 //                difference is origin-free);
-//   queue        rate mode: intended → start; ttft_sent / e2e_sent: start → first token / end.
+//   queue        rate mode: intended → start; ttft_sent / e2e_sent: start → first token / end;
+//   wait         the scheduler's start of the request → start (a connection, the kernel).
 // Only ok requests record latency histograms; every measured request counts in the counters.
 //
 // No allocation per chunk: ITL gaps go to a buffer whose capacity is kept across requests (it
@@ -37,8 +38,9 @@ class RequestTiming {
  public:
   RequestTiming() { gaps_us_.reserve(128); }
 
-  // A new request. intended_ns: rate mode's intended start (open_loop), ignored otherwise.
-  void begin(bool open_loop, int64_t intended_ns);
+  // A new request, started by its scheduler at begun_ns (the wait runs from there to the write).
+  // intended_ns: rate mode's intended start (open_loop), ignored otherwise.
+  void begin(bool open_loop, int64_t intended_ns, int64_t begun_ns);
   // A fresh connection carried it: TCP connect and TLS handshake durations (tls 0: plain).
   void on_connected(int64_t connect_ns, int64_t tls_ns);
   // The request's bytes were written at t (again after a retry: the later write counts).
@@ -57,6 +59,9 @@ class RequestTiming {
 
   // Derived values (nullopt when not reached). Nanoseconds.
   std::optional<int64_t> connect() const { return opt(connect_ns_); }
+  // Scheduler's start → first byte written: waiting for a connection (pool queue, connect,
+  // TLS) or for the kernel to take the bytes. Never inside ttfb, ttft or e2e.
+  std::optional<int64_t> wait() const;
   std::optional<int64_t> tls() const { return tls_ns_ > 0 ? opt(tls_ns_) : std::nullopt; }
   std::optional<int64_t> ttfb() const;
   std::optional<int64_t> ttft() const;
@@ -86,6 +91,7 @@ class RequestTiming {
 
   bool open_loop_ = false;
   int64_t intended_ns_ = -1;
+  int64_t begun_ns_ = -1;
   int64_t connect_ns_ = -1;
   int64_t tls_ns_ = -1;
   int64_t sent_ns_ = -1;

@@ -16,7 +16,7 @@ Scheduler::Scheduler(const SchedulerConfig& config, const Clock& clock, Schedule
   // A loop whose share of a request limit is 0 has nothing to measure: it ends with the
   // warmup (or at once without one).
   if (config_.has_request_limit && config_.requests <= 0 && config_.warmup_ns <= 0) {
-    end(config_.start_ns);
+    end(config_.start_ns, EndReason::kBudget);
   }
 }
 
@@ -24,9 +24,9 @@ int64_t Scheduler::poll() {
   const int64_t now = clock_.now_ns();
   if (!ended_) {
     if (now >= window_end_) {
-      end(window_end_);
+      end(window_end_, EndReason::kWindow);
     } else if (config_.has_request_limit && config_.requests <= 0 && now >= window_start_) {
-      end(window_start_);
+      end(window_start_, EndReason::kBudget);
     }
   }
   int64_t wake = kNever;
@@ -54,14 +54,34 @@ int64_t Scheduler::poll() {
 }
 
 void Scheduler::on_finished(const StartTicket& ticket) {
+  on_finished(ticket, clock_.now_ns());
+}
+
+void Scheduler::on_finished(const StartTicket& ticket, int64_t end_ns) {
   if (in_flight_ > 0) --in_flight_;
+  if (ticket.measured) last_measured_end_ns_ = std::max(last_measured_end_ns_, end_ns);
   if (!ended_) finished_hook(ticket, clock_.now_ns());
+}
+
+int64_t Scheduler::measured_end_ns() const {
+  switch (end_reason_) {
+    case EndReason::kNotEnded:
+      return -1;
+    case EndReason::kBudget:
+      return last_measured_end_ns_;
+    case EndReason::kWindow:
+    case EndReason::kStopped:
+      // Ended by time: the window closed then, whatever finished in the grace (a stop during
+      // warmup measured nothing).
+      return end_ns_ > window_start_ ? end_ns_ : -1;
+  }
+  return -1;
 }
 
 void Scheduler::stop(int64_t grace_ns) {
   const int64_t now = clock_.now_ns();
   if (!ended_) {
-    end(now);
+    end(now, EndReason::kStopped);
     grace_ns_ = std::max<int64_t>(0, grace_ns);
   } else {
     // A stop during the grace can only shorten it.
@@ -73,12 +93,12 @@ void Scheduler::stop(int64_t grace_ns) {
 bool Scheduler::start(StartTicket ticket, int64_t phase_time) {
   if (ended_) return false;
   if (phase_time >= window_end_) {
-    end(window_end_);
+    end(window_end_, EndReason::kWindow);
     return false;
   }
   ticket.measured = measured_at(phase_time);
   if (ticket.measured && config_.has_request_limit && measured_started_ >= config_.requests) {
-    end(phase_time);
+    end(phase_time, EndReason::kBudget);
     return false;
   }
   ++started_;
@@ -87,7 +107,7 @@ bool Scheduler::start(StartTicket ticket, int64_t phase_time) {
   host_.start_request(ticket);
   if (ticket.measured && config_.has_request_limit && measured_started_ >= config_.requests) {
     // The budget is spent: the end is reached as the last measured request starts.
-    end(std::max(phase_time, clock_.now_ns()));
+    end(std::max(phase_time, clock_.now_ns()), EndReason::kBudget);
   }
   return true;
 }
@@ -98,10 +118,11 @@ void Scheduler::drop(const StartTicket& ticket) {
   host_.on_dropped(ticket);
 }
 
-void Scheduler::end(int64_t at) {
+void Scheduler::end(int64_t at, EndReason why) {
   if (ended_) return;
   ended_ = true;
   end_ns_ = at;
+  end_reason_ = why;
 }
 
 std::unique_ptr<Scheduler> make_scheduler(bool open_loop, const SchedulerConfig& config,

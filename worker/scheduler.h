@@ -86,10 +86,19 @@ class Scheduler {
   // A request this scheduler started has ended (any outcome) at clock.now_ns(). Never starts a
   // request itself: call poll() afterwards.
   void on_finished(const StartTicket& ticket);
+  // Same, with the request's outcome time known (a measured request's end bounds the window).
+  void on_finished(const StartTicket& ticket, int64_t end_ns);
   // Ends the run now: no request starts any more; in-flight ones get `grace_ns` from now.
   void stop(int64_t grace_ns);
 
   bool ended() const { return ended_; }
+  // Why no request starts any more (kNotEnded while one may).
+  enum class EndReason { kNotEnded, kWindow, kBudget, kStopped };
+  EndReason end_reason() const { return end_reason_; }
+  // The measured window's end as this loop saw it (DESIGN.md "Results", duration_s): its limit
+  // (duration) or the stop instant when it ended by time; the end of its last measured request
+  // when it ended by its request budget; -1 while not known or with nothing measured.
+  int64_t measured_end_ns() const;
   // Ended, and nothing in flight any more: the loop's part of the run is over.
   bool finished() const { return ended_ && in_flight_ == 0; }
   int64_t end_ns() const { return end_ns_; }
@@ -111,7 +120,7 @@ class Scheduler {
   bool start(StartTicket ticket, int64_t phase_time);
   // Counts a dropped arrival (open loop).
   void drop(const StartTicket& ticket);
-  void end(int64_t at);
+  void end(int64_t at, EndReason why);
   bool measured_at(int64_t t) const { return t >= window_start_; }
 
   SchedulerConfig config_;
@@ -124,7 +133,9 @@ class Scheduler {
  private:
   bool ended_ = false;
   bool cancelled_ = false;
+  EndReason end_reason_ = EndReason::kNotEnded;
   int64_t end_ns_ = kNever;
+  int64_t last_measured_end_ns_ = -1;
   int64_t grace_ns_ = 0;
   int64_t in_flight_ = 0;
   int64_t started_ = 0;

@@ -33,7 +33,7 @@ int64_t OpenLoopScheduler::poll_load(int64_t now) {
   while (next_time_ <= now && starts < max_starts) {
     const int64_t intended = next_time_;
     if (intended >= window_end_) {
-      end(window_end_);
+      end(window_end_, EndReason::kWindow);
       return kNever;
     }
     StartTicket ticket{-1, intended, measured_at(intended), true};

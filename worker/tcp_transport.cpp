@@ -21,6 +21,7 @@ struct WriteReq {
   uv_write_t req;
   TcpTransport* self;
   std::unique_ptr<char[]> owned;
+  bool notify = false;  // returned kQueued: report its completion (on_transport_written)
 };
 
 std::string io_message(const char* what, int status) {
@@ -92,15 +93,15 @@ void TcpTransport::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 IoResult TcpTransport::write(const uv_buf_t* bufs, unsigned nbufs) {
-  return write_impl(bufs, nbufs, false);
+  return write_impl(bufs, nbufs, false, true);
 }
 
-IoResult TcpTransport::write_copy(const char* data, size_t len) {
+IoResult TcpTransport::write_copy(const char* data, size_t len, bool notify) {
   uv_buf_t b = uv_buf_init(const_cast<char*>(data), unsigned(len));
-  return write_impl(&b, 1, true);
+  return write_impl(&b, 1, true, notify);
 }
 
-IoResult TcpTransport::write_impl(const uv_buf_t* bufs, unsigned nbufs, bool copy) {
+IoResult TcpTransport::write_impl(const uv_buf_t* bufs, unsigned nbufs, bool copy, bool notify) {
   if (!connected_ || closing_) return IoResult::kError;
   auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
   size_t total = 0;
@@ -121,6 +122,7 @@ IoResult TcpTransport::write_impl(const uv_buf_t* bufs, unsigned nbufs, bool cop
   auto* w = new WriteReq;
   w->self = this;
   w->req.data = w;
+  w->notify = notify && done == 0;
   uv_buf_t rest[8];
   unsigned nrest = 0;
   size_t skip = done;
@@ -165,14 +167,18 @@ IoResult TcpTransport::write_impl(const uv_buf_t* bufs, unsigned nbufs, bool cop
     return IoResult::kError;
   }
   ++writes_in_flight_;
-  return IoResult::kOk;
+  return done == 0 ? IoResult::kQueued : IoResult::kOk;
 }
 
 void TcpTransport::on_write(uv_write_t* req, int status) {
   std::unique_ptr<WriteReq> w(static_cast<WriteReq*>(req->data));
   TcpTransport* self = w->self;
   --self->writes_in_flight_;
-  if (status < 0 && status != UV_ECANCELED && !self->closing_) self->fail_io("write", status);
+  if (status < 0 && status != UV_ECANCELED && !self->closing_) {
+    self->fail_io("write", status);
+    return;
+  }
+  if (status == 0 && w->notify && !self->closing_) self->handler_->on_transport_written(mono_now_ns());
 }
 
 void TcpTransport::fail_io(const char* what, int status) {

@@ -21,8 +21,9 @@ class TcpTransport final : public Transport {
   int connect(const sockaddr* addr) override;
   // Writes straight from the caller's buffers (they must outlive the write).
   IoResult write(const uv_buf_t* bufs, unsigned nbufs) override;
-  // Writes a copy of whatever the kernel does not take at once (for TLS ciphertext).
-  IoResult write_copy(const char* data, size_t len);
+  // Writes a copy of whatever the kernel does not take at once (for TLS ciphertext). notify:
+  // a kQueued result is followed by on_transport_written (false: TLS's own records).
+  IoResult write_copy(const char* data, size_t len, bool notify);
   void close() override;
   bool closing() const override { return closing_; }
   bool is_tls() const override { return false; }
@@ -37,7 +38,7 @@ class TcpTransport final : public Transport {
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* req, int status);
   static void on_close(uv_handle_t* h);
-  IoResult write_impl(const uv_buf_t* bufs, unsigned nbufs, bool copy);
+  IoResult write_impl(const uv_buf_t* bufs, unsigned nbufs, bool copy, bool notify);
   void fail_io(const char* what, int status);
 
   uv_tcp_t tcp_;

@@ -171,6 +171,10 @@ void TlsTransport::on_transport_closed() {
   handler_->on_transport_closed();
 }
 
+void TlsTransport::on_transport_written(int64_t t) {
+  handler_->on_transport_written(t);
+}
+
 IoResult TlsTransport::write(const uv_buf_t* bufs, unsigned nbufs) {
   if (!handshake_done_ || failed_ || closing()) return IoResult::kError;
   for (unsigned i = 0; i < nbufs; ++i) {
@@ -186,7 +190,7 @@ IoResult TlsTransport::write(const uv_buf_t* bufs, unsigned nbufs) {
   char* data = nullptr;
   long pending = BIO_get_mem_data(wbio_, &data);
   if (pending <= 0) return IoResult::kOk;
-  IoResult r = tcp_.write_copy(data, size_t(pending));
+  IoResult r = tcp_.write_copy(data, size_t(pending), true);
   (void)BIO_reset(wbio_);
   return r;
 }
@@ -195,9 +199,9 @@ bool TlsTransport::flush() {
   char* data = nullptr;
   long pending = BIO_get_mem_data(wbio_, &data);
   if (pending <= 0) return true;
-  IoResult r = tcp_.write_copy(data, size_t(pending));
+  IoResult r = tcp_.write_copy(data, size_t(pending), false);
   (void)BIO_reset(wbio_);
-  if (r == IoResult::kOk) return true;
+  if (r == IoResult::kOk || r == IoResult::kQueued) return true;
   if (r == IoResult::kRetry && !failed_ && !closing())
     fail(mono_now_ns(), handshake_done_ ? ErrorKind::kReset : ErrorKind::kTls, true,
          "write: connection reset by peer");

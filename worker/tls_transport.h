@@ -42,6 +42,7 @@ class TlsTransport final : public Transport, private TransportHandler {
   void on_transport_error(int64_t t, ErrorKind kind, bool peer_closed,
                           std::string_view message) override;
   void on_transport_closed() override;
+  void on_transport_written(int64_t t) override;
 
   void handshake(int64_t t);
   void read_plaintext(int64_t t);

@@ -21,7 +21,10 @@
 namespace llmload {
 
 enum class IoResult {
-  kOk,     // done, or queued and will complete (a later failure comes as on_transport_error)
+  kOk,     // the kernel took the first bytes now (the rest, if any, is queued and completes; a
+           // later failure comes as on_transport_error)
+  kQueued, // the kernel took none of it yet (socket buffer full, or behind an earlier queued
+           // write): it is queued, and on_transport_written(t) follows once all of it is written
   kError,  // failed now: the connection is unusable (on_transport_error follows)
   kRetry,  // nothing was written because the peer had already closed (EPIPE/ECONNRESET):
            // on a reused keep-alive connection, safe to retry on a fresh one
@@ -44,6 +47,8 @@ class TransportHandler {
                                   std::string_view message) = 0;
   // Last call: every handle is closed; the handler may delete the transport now.
   virtual void on_transport_closed() = 0;
+  // A write() that returned kQueued is now wholly in the kernel, at t.
+  virtual void on_transport_written(int64_t t) = 0;
 };
 
 class Transport {
@@ -54,6 +59,7 @@ class Transport {
   virtual int connect(const sockaddr* addr) = 0;
   // Writes application bytes. The bytes must stay valid until the write completes or the
   // transport closes (plain TCP writes from them directly; TLS encrypts them at once).
+  // kQueued: nothing was written yet; on_transport_written reports when it is.
   virtual IoResult write(const uv_buf_t* bufs, unsigned nbufs) = 0;
   // Closes without a goodbye (no TLS close_notify): on_transport_closed follows.
   virtual void close() = 0;

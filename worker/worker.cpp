@@ -43,12 +43,17 @@ struct Worker::Impl {
       }
     }
   }
+  // Interval k can be reported: every loop still running has handed over k. Once every loop
+  // has handed over its last buffer there is no regular interval any more: what is left goes
+  // into the final snapshot (reporting "ready" then would invent empty intervals past the end).
   bool ready(int64_t k) const {
+    bool any_running = false;
     for (size_t i = 0; i < loops.size(); ++i) {
       if (last_seen[i]) continue;
+      any_running = true;
       if (queued[i].empty() || queued[i].back()->index < k) return false;
     }
-    return true;
+    return any_running;
   }
   // Merges every queued buffer with index <= k (all of them when k is INT64_MAX).
   WorkerReport merge(int64_t k, bool last) {
@@ -73,6 +78,8 @@ struct Worker::Impl {
         busy += b->busy_fraction;
         ++busy_n;
         if (last) s.end_ns = std::max(s.end_ns, b->end_ns);
+        if (b->last && b->measured_end_ns >= 0)
+          s.window_end_ns = std::max(s.window_end_ns, b->measured_end_ns);
         loops[i]->recorder().give_back(b);
       }
     }

@@ -67,10 +67,10 @@ inline std::shared_ptr<const std::vector<ResolvedPrompt>> prompts(int n, int64_t
   return v;
 }
 
-// Runs `s` on one in-process worker with `threads` loops; load starts 50 ms from now. Bounded:
+// Runs `s` on one in-process worker with `threads` loops; load starts start_in_ns (50 ms) from now. Bounded:
 // at most ~max_seconds of polling, then stop(0).
 inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t max_tokens = 16,
-                      int max_seconds = 30) {
+                      int max_seconds = 30, int64_t start_in_ns = 50 * kMs) {
   Worker w(WorkerOptions{threads});
   RunSpec spec;
   spec.run_id = "r1";
@@ -79,7 +79,7 @@ inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t
   spec.prompts = prompts(7, max_tokens);
   spec.share = split_load(s.load, {threads})[0];
   spec.record_requests = rows;
-  const int64_t start = mono_now_ns() + 50 * kMs;
+  const int64_t start = mono_now_ns() + start_in_ns;
   auto started = w.start(spec, start);
   EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
   RunOutcome out;

@@ -88,6 +88,7 @@ class FakeEngine final : public LoadEngine {
   const RunSpec& spec() const { return spec_; }
   void set_preflight_delay_ms(int ms) { preflight_delay_ms_ = ms; }
   bool ever_started() const { return ever_started_; }
+  int64_t start_ns() const { return start_ns_; }
 
  private:
   int threads_;
@@ -95,7 +96,7 @@ class FakeEngine final : public LoadEngine {
   int intervals_;
   bool fail_;
   RunSpec spec_;
-  int64_t start_ns_ = 0;
+  std::atomic<int64_t> start_ns_{0};
   int64_t interval_ns_ = 0;
   int64_t seq_ = 0;
   std::atomic<bool> stopped_{false};
@@ -135,12 +136,14 @@ struct Harness {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
 
-  Harness(const std::string& name, int workers, int64_t join_timeout_ns = 5'000'000'000) {
+  Harness(const std::string& name, int workers, int64_t join_timeout_ns = 5'000'000'000,
+          int64_t preflight_timeout_ns = 10'000'000'000) {
     opt.bind = "inproc://" + name;
     opt.context = &ctx;
     opt.workers = workers;
-    opt.start_delay_ns = 600'000'000;
+    opt.start_lead_ns = 300'000'000;
     opt.join_timeout_ns = join_timeout_ns;
+    opt.preflight_timeout_ns = preflight_timeout_ns;
     opt.progress = ProgressMode::kQuiet;
     opt.log = nullptr;
     opt.out_dir = temp_dir(name);
@@ -229,21 +232,42 @@ TEST(CoordinatorRun, PreflightFailureStopsEveryoneWithExit2) {
   EXPECT_TRUE(ledger.all.empty());  // no load anywhere
 }
 
-// A pre-flight verdict that is not in before the start instant is not a pass: that worker is
-// stopped before it sends any load, counts as lost by name, and the run is partial.
-TEST(CoordinatorRun, LatePreflightVerdictIsNotAPassTheWorkerIsLostByName) {
+// The start waits for every verdict, however slow a pre-flight is (within the bound): a worker
+// whose pre-flight takes 1.5 s is started with the others, and nobody starts before it passed.
+TEST(CoordinatorRun, TheStartWaitsForASlowPreflightVerdict) {
   Ledger ledger;
   FakeEngine prompt(1, ledger, 3), slow(1, ledger, 3);
-  slow.set_preflight_delay_ms(1500);  // the start is 600 ms after the last HELLO
-  Harness h("latepf", 2);
+  slow.set_preflight_delay_ms(1500);
+  Harness h("slowpf", 2, 5'000'000'000, 20'000'000'000);
   h.add_worker(prompt, "prompt");
   h.add_worker(slow, "slow");
   Scenario s = make_scenario();
-  s.load.duration_ns = 2'500'000'000;  // the late pass arrives while the others run
+  const int64_t t0 = mono_now_ns();
+  RunOutcome out = h.coord->run(s, {}, "run-slowpf");
+  EXPECT_EQ(out.exit_code, kExitOk) << out.message;
+  ASSERT_EQ(out.result.run.workers.size(), 2u);
+  for (const auto& w : out.result.run.workers) EXPECT_EQ(w.status, WorkerStatus::kOk) << w.id;
+  ASSERT_TRUE(prompt.ever_started());
+  ASSERT_TRUE(slow.ever_started());
+  // GO came after the slow verdict: neither start instant is before t0 + 1.5 s.
+  EXPECT_GE(prompt.start_ns(), t0 + 1'500'000'000);
+  EXPECT_GE(slow.start_ns(), t0 + 1'500'000'000);
+}
+
+// A verdict not in within --preflight-timeout: that worker is never started (no GO; told STOP),
+// counts as lost by name, the others carry the whole load, and the run is partial.
+TEST(CoordinatorRun, AVerdictBeyondTheBoundIsNeverStartedAndNamed) {
+  Ledger ledger;
+  FakeEngine prompt(1, ledger, 3), slow(1, ledger, 3);
+  slow.set_preflight_delay_ms(1500);
+  Harness h("latepf", 2, 5'000'000'000, 500'000'000);
+  h.add_worker(prompt, "prompt");
+  h.add_worker(slow, "slow");
+  Scenario s = make_scenario();
   RunOutcome out = h.coord->run(s, {}, "run-latepf");
   EXPECT_EQ(out.exit_code, kExitIncomplete) << out.message;
   EXPECT_EQ(out.result.run.status, RunStatus::kPartial);
-  EXPECT_NE(out.message.find("slow (no pre-flight verdict before the start instant)"),
+  EXPECT_NE(out.message.find("slow (no pre-flight verdict within --preflight-timeout 0.5s)"),
             std::string::npos)
       << out.message;
   ASSERT_EQ(out.result.run.workers.size(), 2u);
@@ -255,8 +279,9 @@ TEST(CoordinatorRun, LatePreflightVerdictIsNotAPassTheWorkerIsLostByName) {
     warned = warned || w.find("worker slow lost: no pre-flight verdict") != std::string::npos;
   }
   EXPECT_TRUE(warned);
-  EXPECT_TRUE(prompt.ever_started());
-  // Give the slow worker time to finish its pre-flight and see the STOP: it never starts.
+  ASSERT_TRUE(prompt.ever_started());
+  EXPECT_EQ(prompt.spec().share.concurrency, 6);  // the whole load: the lost took no share
+  // Give the slow worker time to finish its pre-flight (it passes): it is never started.
   for (int i = 0; i < 40 && !slow.ever_started(); ++i) usleep(50'000);
   EXPECT_FALSE(slow.ever_started());
   EXPECT_GT(out.result.total.counters.ok, 0);

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "common/clock.h"
 #include "tests/unit/http_test_support.h"
@@ -258,6 +261,64 @@ TEST(HttpConnection, CancelClosesWithoutFurtherCallbacks) {
   run_and_close(&f.loop);
   EXPECT_EQ(cl.events, (std::vector<std::string>{"connected", "sent", "headers", "body"}));
   EXPECT_EQ(cl.connection(), nullptr);
+}
+
+
+// A request whose bytes the kernel cannot take yet (the socket's buffers are full behind an
+// earlier request's body) has not started: it starts when it is written, never when it was
+// queued. Request 1 carries a body larger than the loopback buffers; the server answers it
+// before reading the body, so the connection is idle again while request 1's bytes still wait in
+// its write queue; request 2 then queues behind them. The server drains only after 300 ms: request
+// 2's start (sent) must come after the drain began, and its ttfb must not hold the 300 ms.
+TEST(HttpConnection, AQueuedWriteStartsTheRequestWhenWrittenNotWhenQueued) {
+  std::atomic<int64_t> drain_ns{0};
+  TestServer server([&drain_ns](int fd, int) {
+    std::string buf;
+    char tmp[65536];
+    while (buf.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = ::read(fd, tmp, sizeof tmp);
+      if (n <= 0) return (void)::close(fd);
+      buf.append(tmp, size_t(n));
+    }
+    const size_t he = buf.find("\r\n\r\n");
+    const size_t cl = std::stoul(buf.substr(buf.find("Content-Length: ") + 16));
+    write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    drain_ns = mono_now_ns();
+    size_t have = buf.size() - (he + 4);
+    buf.clear();
+    while (have < cl) {  // the rest of request 1's body
+      ssize_t n = ::read(fd, tmp, std::min(sizeof tmp, cl - have));
+      if (n <= 0) return (void)::close(fd);
+      have += size_t(n);
+    }
+    read_request(fd);  // request 2
+    write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo");
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  const std::string big(32u << 20, 'x');
+  HttpRequest first =
+      HttpRequest::build("POST", f.endpoint, "/v1/chat/completions", {}, big).value();
+  ConnectionConfig cfg;
+  cfg.endpoint = &f.endpoint;
+  HttpConnection* c = HttpConnection::create(&f.loop, cfg, nullptr);
+  RecordingListener l1, l2;
+  l1.on_done = [&](RecordingListener&) {
+    ASSERT_EQ(c->state(), HttpConnection::State::kIdle);
+    EXPECT_TRUE(c->send(f.request, &l2));
+  };
+  l2.on_done = [c](RecordingListener&) { c->close(); };
+  EXPECT_TRUE(c->send(first, &l1));
+  sockaddr_in a = loopback_addr(server.port());
+  c->connect(reinterpret_cast<sockaddr*>(&a), mono_now_ns() + 5'000'000'000);
+  run_and_close(&f.loop);
+  ASSERT_EQ(l1.events.back(), "complete");
+  ASSERT_EQ(l2.events, (std::vector<std::string>{"sent", "headers", "body", "complete"}));
+  EXPECT_EQ(l2.body, "two");
+  ASSERT_GT(drain_ns.load(), 0);
+  EXPECT_GE(l2.sent_ns, drain_ns.load()) << "request 2 timed from before the kernel took it";
+  EXPECT_LT(l2.first_byte_ns - l2.sent_ns, 250'000'000) << "the queueing is inside its ttfb";
 }
 
 }  // namespace

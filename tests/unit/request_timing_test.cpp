@@ -39,7 +39,7 @@ void feed(RequestTiming& t, StreamState& s, int64_t at, const ChunkInfo& c) {
 TEST(RequestTiming, RoleOnlyEmptyAndUsageChunksDoNotStartTtft) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(100 * kMs);
   t.on_first_byte(101 * kMs);
   feed(t, s, 102 * kMs, chunk(ChunkKind::role_only));
@@ -62,7 +62,7 @@ TEST(RequestTiming, RoleOnlyEmptyAndUsageChunksDoNotStartTtft) {
 TEST(RequestTiming, ReasoningStartsTtftButNotTtfo) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 20 * kMs, chunk(ChunkKind::reasoning));
   feed(t, s, 30 * kMs, chunk(ChunkKind::reasoning));
@@ -76,7 +76,7 @@ TEST(RequestTiming, ReasoningStartsTtftButNotTtfo) {
 TEST(RequestTiming, KTokenChunkAddsItsGapAndKMinusOneZeroGaps) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 10 * kMs, chunk(ChunkKind::content, 3));  // first: 2 zero gaps
   feed(t, s, 30 * kMs, chunk(ChunkKind::content, 4));  // gap 20 ms + 3 zero gaps
@@ -105,7 +105,7 @@ TEST(RequestTiming, KTokenChunkAddsItsGapAndKMinusOneZeroGaps) {
 TEST(RequestTiming, UsageOverridesCountedTokens) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   for (int i = 1; i <= 5; ++i) feed(t, s, i * 10 * kMs, chunk(ChunkKind::content));
   ChunkInfo usage = chunk(ChunkKind::usage_only);
@@ -128,7 +128,7 @@ TEST(RequestTiming, UsageOverridesCountedTokens) {
 TEST(RequestTiming, RateModeMeasuresFromTheIntendedStart) {
   RequestTiming t;
   StreamState s;
-  t.begin(true, 1000 * kMs);
+  t.begin(true, 1000 * kMs, -1);
   t.on_sent(1030 * kMs);  // 30 ms late
   t.on_first_byte(1031 * kMs);
   feed(t, s, 1080 * kMs, chunk(ChunkKind::content));
@@ -145,10 +145,41 @@ TEST(RequestTiming, RateModeMeasuresFromTheIntendedStart) {
   EXPECT_TRUE(holds(g, Metric::kTtft, 80'000));
 }
 
+TEST(RequestTiming, TheWaitForAConnectionIsItsOwnFigureAndInNoOther) {
+  // Started by its scheduler at 0, written at 700 ms (it waited for a connection), first byte
+  // 10 ms after the write: ttfb, ttft and e2e run from the write; the 700 ms is `wait` alone.
+  RequestTiming t;
+  StreamState s;
+  t.begin(false, 0, 0);
+  t.on_connected(2 * kMs, 0);
+  t.on_sent(700 * kMs);
+  t.on_first_byte(710 * kMs);
+  feed(t, s, 750 * kMs, chunk(ChunkKind::content));
+  feed(t, s, 760 * kMs, chunk(ChunkKind::content));
+  t.on_end(770 * kMs);
+  EXPECT_EQ(*t.wait(), 700 * kMs);
+  EXPECT_EQ(*t.ttfb(), 10 * kMs);
+  EXPECT_EQ(*t.ttft(), 50 * kMs);
+  EXPECT_EQ(*t.e2e(), 70 * kMs);
+  GroupStats g;
+  t.record_ok(g, s, RequestSlo{});
+  EXPECT_TRUE(holds(g, Metric::kWait, 700'000));
+  EXPECT_TRUE(holds(g, Metric::kTtfb, 10'000));
+  EXPECT_TRUE(holds(g, Metric::kE2e, 70'000));
+  // A request that failed before its write has no wait (it never started).
+  RequestTiming u;
+  u.begin(false, 0, 0);
+  u.on_end(5 * kMs);
+  EXPECT_FALSE(u.wait().has_value());
+  GroupStats f;
+  u.record_failed_facts(f, StreamState{});
+  EXPECT_EQ(f.count(Metric::kWait), 0);
+}
+
 TEST(RequestTiming, ConcurrencyModeKeepsNoSentVariants) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 5 * kMs, chunk(ChunkKind::content));
   t.on_end(6 * kMs);
@@ -163,7 +194,7 @@ TEST(RequestTiming, ConcurrencyModeKeepsNoSentVariants) {
 TEST(RequestTiming, RetryResetsTheResponseClock) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_connected(2 * kMs, 0);
   t.on_sent(10 * kMs);
   t.on_sent(20 * kMs);  // retried on a fresh connection
@@ -177,7 +208,7 @@ TEST(RequestTiming, RetryResetsTheResponseClock) {
 TEST(RequestTiming, GoodputNeedsEverySlo) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 100 * kMs, chunk(ChunkKind::content));
   feed(t, s, 400 * kMs, chunk(ChunkKind::content));  // a 300 ms gap
@@ -202,7 +233,7 @@ TEST(RequestTiming, GoodputNeedsEverySlo) {
 TEST(RequestTiming, ToolCallDeltasAreOutput) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 5 * kMs, chunk(ChunkKind::role_only));
   feed(t, s, 20 * kMs, chunk(ChunkKind::reasoning));
@@ -217,7 +248,7 @@ TEST(RequestTiming, ToolCallDeltasAreOutput) {
   // A request whose whole answer is a tool call: ttft == ttfo, and a ttfo SLO can be met.
   RequestTiming u;
   StreamState us;
-  u.begin(false, 0);
+  u.begin(false, 0, -1);
   u.on_sent(0);
   feed(u, us, 5 * kMs, chunk(ChunkKind::role_only));
   feed(u, us, 12 * kMs, chunk(ChunkKind::tool_call));
@@ -239,7 +270,7 @@ TEST(RequestTiming, ToolCallDeltasAreOutput) {
 TEST(RequestTiming, NoTokenMeansNoTtft) {
   RequestTiming t;
   StreamState s;
-  t.begin(false, 0);
+  t.begin(false, 0, -1);
   t.on_sent(0);
   feed(t, s, 5 * kMs, chunk(ChunkKind::role_only));
   t.on_end(9 * kMs);

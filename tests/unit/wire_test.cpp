@@ -90,8 +90,6 @@ TEST(Wire, RunRoundTripsPromptsAndShare) {
   load.mode = LoadMode::kRate;
   load.rate = 10;
   load.requests = 100;
-  r.share = split_load(load, {1, 3})[1];
-  r.start_ns = 42;
   r.interval_ns = 500'000'000;
   r.requests_csv = true;
   auto back = std::get<wire::Run>(roundtrip(r));
@@ -105,9 +103,14 @@ TEST(Wire, RunRoundTripsPromptsAndShare) {
   EXPECT_EQ(back.prompts[1].text, "plain");
   EXPECT_FALSE(back.prompts[1].max_tokens.has_value());
   EXPECT_EQ(back.prompts[1].turns[0].recorded_reply, "r1");
-  EXPECT_EQ(back.share, r.share);
-  EXPECT_EQ(back.start_ns, 42);
   EXPECT_TRUE(back.requests_csv);
+  // GO carries the share and the start instant: no load before it.
+  wire::Go go{"run-1", split_load(load, {1, 3})[1], 42};
+  auto g = std::get<wire::Go>(roundtrip(go));
+  EXPECT_EQ(g.run_id, "run-1");
+  EXPECT_EQ(g.share, go.share);
+  EXPECT_EQ(g.start_ns, 42);
+  EXPECT_EQ(type_name(type_of(go)), "GO");
 }
 
 TEST(Wire, ReportCarriesHistogramsExactly) {
@@ -232,33 +235,26 @@ TEST(Wire, RandomBytesNeverCrash) {
 }
 
 // RUN's shared part is encoded once and each worker's fields appended to the encoded map.
-TEST(Wire, ConcatenatedMapsDecodeAsOneMap) {
-  using nlohmann::json;
-  auto bytes = [](const json& j) {
-    std::string s;
-    json::to_msgpack(j, s);
-    return s;
-  };
-  json a = {{"run_id", "r"}, {"prompts", json::array({"x", "y"})}};
-  json b = {{"share", {{"index", 1}}}, {"start_ns", 42}};
-  auto ab = concat_msgpack_maps(bytes(a), bytes(b));
-  ASSERT_TRUE(ab.ok()) << ab.error();
-  json merged = a;
-  merged.update(b);
-  EXPECT_EQ(json::from_msgpack(ab.value()), merged);
-  EXPECT_EQ(check_msgpack(ab.value(), 8), "");
-  // 14 + 3 entries: the header grows from fixmap to map16.
-  json big, small;
-  for (int i = 0; i < 14; ++i) big["k" + std::to_string(i)] = i;
-  for (int i = 0; i < 3; ++i) small["s" + std::to_string(i)] = i;
-  auto grown = concat_msgpack_maps(bytes(big), bytes(small));
-  ASSERT_TRUE(grown.ok());
-  EXPECT_EQ(static_cast<uint8_t>(grown.value()[0]), 0xde);
-  json all = big;
-  all.update(small);
-  EXPECT_EQ(json::from_msgpack(grown.value()), all);
-  EXPECT_FALSE(concat_msgpack_maps(bytes(json::array({1})), bytes(b)).ok());
-  EXPECT_FALSE(concat_msgpack_maps("", bytes(b)).ok());
+TEST(Wire, RunBodyIsEncodedOnceWithPromptsInWireForm) {
+  // The coordinator converts its prompt list once and encodes RUN once for every worker: the
+  // bytes decode to the same RUN as one encoded from the prompts themselves.
+  wire::Run r;
+  r.run_id = "run-2";
+  r.scenario = nlohmann::json{{"name", "s"}};
+  ResolvedPrompt p;
+  p.index = 0;
+  p.text = "hello";
+  r.prompts = {p};
+  nlohmann::json converted = nlohmann::json::array({prompt_to_json(p)});
+  wire::Run without = r;
+  without.prompts.clear();
+  const std::string once = encode_run_body(without, converted);
+  EXPECT_EQ(once, encode_run_body(r));
+  auto d = decode("RUN", once);
+  ASSERT_TRUE(d.ok()) << d.error();
+  const auto& back = std::get<wire::Run>(d.value());
+  ASSERT_EQ(back.prompts.size(), 1u);
+  EXPECT_EQ(back.prompts[0].text, "hello");
 }
 
 }  // namespace
