@@ -50,6 +50,11 @@ inline constexpr int64_t kProtocolVersion = 2;
 
 inline constexpr int64_t kHeartbeatNs = 500'000'000;  // PING every 500 ms both ways
 inline constexpr int64_t kSilenceNs = 3'000'000'000;  // a peer silent this long is gone
+// A worker sending no load (idle, in pre-flight, or waiting for GO) gives its coordinator this
+// long: the one reason for the 3 s rule is a load generator that must not run away, and a RUN of
+// megabytes to hundreds of workers on one machine can hold the pipe (and the PINGs queued behind
+// it) for seconds.
+inline constexpr int64_t kIdleSilenceNs = 30'000'000'000;
 
 enum class MsgType : uint8_t {
   kHello,

@@ -117,6 +117,9 @@ Expected<std::string> Coordinator::bind() {
     sock->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_message_bytes));
     sock->set(zmq::sockopt::rcvhwm, 100'000);
     sock->set(zmq::sockopt::sndhwm, 100'000);
+    // Hundreds of workers connecting at once: ZeroMQ's default listen backlog (100) would drop
+    // SYNs and delay their joins by a second or more.
+    sock->set(zmq::sockopt::backlog, 4096);
     if (curve) {
       sock->set(zmq::sockopt::curve_server, 1);
       sock->set(zmq::sockopt::curve_secretkey, o.curve->secret_key);

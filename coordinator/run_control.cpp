@@ -20,6 +20,7 @@ constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
 constexpr int64_t kOffsetBurstNs = 200 * kMs;  // PING bursts for the clock offsets after RUN
+constexpr int64_t kLostReportWaitNs = 5 * kSec;  // for the final REPORT of a lost worker
 
 std::string format_seconds(int64_t ns) {
   char buf[32];
@@ -88,9 +89,13 @@ void RunControl::pump(int64_t wait_ms) {
     return;
   }
   // Bounded work per wake-up.
+  drained_ = false;
   for (int i = 0; i < 10'000; ++i) {
     auto raw = wire::recv_message(router_, true);
-    if (!raw) break;
+    if (!raw) {
+      drained_ = true;
+      break;
+    }
     dispatch(*raw, mono_now_ns());
   }
 }
@@ -112,7 +117,25 @@ void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
   wire::Message& msg = decoded.value();
   if (auto* h = std::get_if<wire::Hello>(&msg)) return on_hello(raw.routing_id, *h, now);
   WorkerEntry* w = registry_.find(raw.routing_id);
-  if (!w || w->state == WorkerState::kLost) return;  // strangers and the lost: ignored
+  if (!w) return;  // strangers: ignored
+  if (w->state == WorkerState::kLost) {
+    // A worker declared lost after its GO (silent for 3 s: a starved machine, a slow link) that
+    // is heard again was told STOP: what it measured until then, its final REPORT included, is
+    // counted, so no load it sent goes uncounted. It stays lost (the run is partial).
+    const auto t = wire::type_of(msg);
+    if (!w->started || w->done_after_loss ||
+        (t != wire::MsgType::kReport && t != wire::MsgType::kDone)) {
+      return;
+    }
+    if (t == wire::MsgType::kReport) {
+      on_report(*w, std::get<wire::Report>(msg), now);
+    } else if (std::get<wire::Done>(msg).run_id == run_id_) {
+      w->done_after_loss = true;
+      log("worker %s, declared lost, reported to its end: its data is counted",
+          w->hello.worker_id.c_str());
+    }
+    return;
+  }
   registry_.heard(*w, now);
   switch (wire::type_of(msg)) {
     case wire::MsgType::kPing: {
@@ -221,6 +244,9 @@ void RunControl::heartbeats(int64_t now) {
   for (WorkerEntry* w : registry_.due_pings(now)) {
     send(*w, wire::Ping{w->ping_seq, now});
   }
+  // Silence is judged only with every message that arrived read: a coordinator behind on its
+  // queue (a starved machine) must not call workers silent whose messages it has not read yet.
+  if (!drained_) return;
   for (WorkerEntry* w : registry_.expire(now)) {
     log("worker %s lost: %s", w->hello.worker_id.c_str(), w->lost_reason.c_str());
     // Told to stop, in case it still hears us: a worker not counted must not send load (it
@@ -376,10 +402,14 @@ bool RunControl::start() {
   std::vector<int64_t> weights;
   for (std::size_t i : ready) weights.push_back(registry_.find(order_[i])->hello.threads);
   const auto shares = split_load(scenario_.load, weights);
-  start_ns_ = mono_now_ns() + opt_.start_lead_ns;
+  const int64_t go_ns = mono_now_ns();
+  log("%zu of %zu pre-flight verdict(s) in after %.1f s: load starts in %.1f s", ready.size(),
+      order_.size(), double(go_ns - run_sent) / 1e9, double(opt_.start_lead_ns) / 1e9);
+  start_ns_ = go_ns + opt_.start_lead_ns;
   measured_start_ns_ = start_ns_ + scenario_.load.warmup_ns;
   for (std::size_t k = 0; k < ready.size(); ++k) {
     WorkerEntry* w = registry_.find(order_[ready[k]]);
+    w->started = true;
     send(*w, wire::Go{run_id_, shares[k], w->clock.to_worker(start_ns_)});
   }
   phase_ = RunPhase::kRunning;
@@ -475,8 +505,13 @@ void RunControl::run_load() {
     flush_intervals(now, false);
     bool all_over = true;
     for (const auto& rid : order_) {
-      auto s = registry_.find(rid)->state;
-      all_over = all_over && (s == WorkerState::kDone || s == WorkerState::kLost);
+      const WorkerEntry* w = registry_.find(rid);
+      // A started worker declared lost gets a few seconds to send what it measured (it was
+      // told STOP); one that is really gone only delays the end by that much.
+      const bool awaited = w->state == WorkerState::kLost && w->started && !w->done_after_loss &&
+                           now - w->lost_ns < kLostReportWaitNs;
+      all_over = all_over &&
+                 (w->state == WorkerState::kDone || (w->state == WorkerState::kLost && !awaited));
     }
     if (all_over) break;
     if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_) {

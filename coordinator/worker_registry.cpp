@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/clock.h"
+
 namespace llmload {
 
 std::string_view name(WorkerState s) {
@@ -48,6 +50,7 @@ void WorkerRegistry::mark_lost(WorkerEntry& w, std::string reason) {
   if (w.state == WorkerState::kLost) return;
   w.state = WorkerState::kLost;
   w.lost_reason = std::move(reason);
+  w.lost_ns = mono_now_ns();
 }
 
 std::vector<WorkerEntry*> WorkerRegistry::expire(int64_t now) {

@@ -38,15 +38,32 @@ struct WorkerControl::Session {
   bool warned_silent = false;
   std::string fatal;
 
+  // RUN, decoded, its scenario read and its pre-flight run off this thread (a RUN of megabytes
+  // decodes for a while on a busy machine, and this thread must keep the heartbeat going).
+  struct Prepared {
+    std::string error;  // RUN or its scenario unreadable ("" when fine)
+    wire::Run run;
+    std::shared_ptr<Scenario> scenario;
+    std::shared_ptr<const std::vector<ResolvedPrompt>> prompts;
+    PreflightResult verdict;
+  };
+
   // The run in progress: pre-flight, then armed (verdict sent, waiting for GO: no load), then
   // running (GO received). Only GO starts load.
-  enum class RunState { kNone, kPreflight, kArmed, kRunning } run_state = RunState::kNone;
+  // The engine's start (loops, buffers, threads) also runs off this thread (kStarting): on a
+  // machine running hundreds of workers it takes seconds, and the heartbeat must go on.
+  enum class RunState { kNone, kPreflight, kArmed, kStarting, kRunning } run_state = RunState::kNone;
+  std::future<Expected<bool>> starting;
+  int64_t go_received_ns = 0;
+  int64_t go_start_ns = 0;
+  std::optional<int64_t> stop_after_start;  // a STOP heard while starting: its grace
   std::string run_id;
   wire::Run run;
   std::shared_ptr<Scenario> scenario;
-  std::future<PreflightResult> preflight;
+  std::shared_ptr<const std::vector<ResolvedPrompt>> prompts;
+  std::future<Prepared> preflight;
+  std::vector<std::string> stops_while_preparing;  // STOPs heard before RUN was decoded
   bool stop_requested = false;
-  int64_t stop_grace = 0;
   int64_t seq = 0;
 
   Session(WorkerControl& w, zmq::context_t& ctx) : wc(w), sock(ctx, zmq::socket_type::dealer) {
@@ -140,10 +157,19 @@ struct WorkerControl::Session {
       run_state = RunState::kNone;
     } else if (run_state == RunState::kArmed) {
       run_state = RunState::kNone;  // never started: nothing to stop
-    } else if (run_state == RunState::kRunning) {
+    } else if (run_state == RunState::kStarting || run_state == RunState::kRunning) {
+      if (run_state == RunState::kStarting && !starting.get()) {
+        run_state = RunState::kNone;  // the start failed: nothing runs
+        ++wc.runs_abandoned_;
+        return;
+      }
       wc.engine_.stop(0);
       wc.engine_.wait_done();
-      (void)wc.engine_.final_snapshot();
+      // Best effort: a coordinator that is only slow (a starved machine) still counts what was
+      // measured here, so no load this worker sent goes uncounted.
+      while (auto rep = wc.engine_.next_interval(0)) send_report(std::move(rep), false);
+      send_report(wc.engine_.final_snapshot(), true);
+      send(wire::Done{run_id, seq, "stopped: the coordinator was silent"});
       run_state = RunState::kNone;
     } else {
       return;
@@ -158,35 +184,68 @@ struct WorkerControl::Session {
     ++wc.runs_done_;
   }
 
-  void on_run(wire::Run r) {
+  void on_run(std::string body, const wire::DecodeLimits& limits) {
     if (run_state != RunState::kNone) {
-      log("ignored RUN %s: run %s is still going", r.run_id.c_str(), run_id.c_str());
+      log("ignored a RUN: run %s is still going", run_id.c_str());
       return;
     }
-    run_id = r.run_id;
     seq = 0;
+    run_id.clear();
     stop_requested = false;
-    auto sc = scenario_from_json(r.scenario);
-    if (!sc) {
-      wire::Report rep;
-      rep.run_id = run_id;
-      rep.preflight = wire::Preflight{false, {{"", "cannot read the scenario: " + sc.error()}}, {}};
-      send(rep);
-      finish_run("cannot read the scenario: " + sc.error());
-      return;
-    }
-    scenario = std::make_shared<Scenario>(std::move(sc.value()));
-    run = std::move(r);
+    stops_while_preparing.clear();
     run_state = RunState::kPreflight;
     LoadEngine* engine = &wc.engine_;
-    std::shared_ptr<const Scenario> s = scenario;
-    preflight = std::async(std::launch::async, [engine, s] { return engine->preflight(*s); });
+    preflight = std::async(std::launch::async, [engine, body = std::move(body), limits] {
+      Prepared p;
+      auto msg = wire::decode("RUN", body, limits);
+      if (!msg) {
+        p.error = msg.error();
+        return p;
+      }
+      p.run = std::move(std::get<wire::Run>(msg.value()));
+      auto sc = scenario_from_json(p.run.scenario);
+      if (!sc) {
+        p.error = "cannot read the scenario: " + sc.error();
+        return p;
+      }
+      p.scenario = std::make_shared<Scenario>(std::move(sc.value()));
+      p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
+      p.verdict = engine->preflight(*p.scenario);
+      if (p.verdict.ok) {
+        // The plan (every prompt's request bytes) now, so GO only starts the loops.
+        if (auto prepared = engine->prepare(p.scenario, p.prompts); !prepared) {
+          p.verdict.ok = false;
+          p.verdict.error = prepared.error();
+        }
+      }
+      return p;
+    });
   }
 
   void poll_preflight() {
     if (run_state != RunState::kPreflight) return;
     if (preflight.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-    PreflightResult pf = preflight.get();
+    Prepared prepared = preflight.get();
+    if (!prepared.run.run_id.empty()) run_id = prepared.run.run_id;
+    for (const auto& id : stops_while_preparing) stop_requested = stop_requested || id == run_id;
+    stops_while_preparing.clear();
+    if (prepared.run.run_id.empty()) {  // not even its id: nobody to answer
+      log("ignored a RUN that cannot be read: %s", prepared.error.c_str());
+      run_state = RunState::kNone;
+      return;
+    }
+    if (!prepared.error.empty()) {
+      wire::Report rep;
+      rep.run_id = run_id;
+      rep.preflight = wire::Preflight{false, {{"", prepared.error}}, {}};
+      send(rep);
+      finish_run(prepared.error);
+      return;
+    }
+    scenario = std::move(prepared.scenario);
+    prompts = std::move(prepared.prompts);
+    run = std::move(prepared.run);
+    const PreflightResult& pf = prepared.verdict;
     wire::Report rep;
     rep.run_id = run_id;
     rep.seq = 0;
@@ -220,18 +279,39 @@ struct WorkerControl::Session {
     spec.run_id = run_id;
     spec.worker_id = wc.opt_.worker_id;
     spec.scenario = scenario;
-    spec.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(run.prompts));
+    spec.prompts = prompts;
     spec.share = go.share;
     spec.record_requests = run.requests_csv;
-    const int64_t lead = go.start_ns - mono_now_ns();
-    auto started = wc.engine_.start(std::move(spec), go.start_ns);
+    go_received_ns = mono_now_ns();
+    go_start_ns = go.start_ns;
+    stop_after_start.reset();
+    LoadEngine* engine = &wc.engine_;
+    starting = std::async(std::launch::async, [engine, spec = std::move(spec), at = go.start_ns] {
+      return engine->start(spec, at);
+    });
+    run_state = RunState::kStarting;
+  }
+
+  void poll_starting() {
+    if (run_state != RunState::kStarting) return;
+    if (starting.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    auto started = starting.get();
     if (!started) {
       send_report(std::nullopt, true);
       finish_run("cannot start: " + started.error());
       return;
     }
     run_state = RunState::kRunning;
-    note("run %s: load starts in %.0f ms", run_id.c_str(), double(lead) / 1e6);
+    const int64_t now = mono_now_ns();
+    if (now > go_start_ns) {
+      log("run %s: load started %.0f ms after its start instant (GO came %.0f ms before it; the "
+          "engine took %.0f ms to start on this machine)",
+          run_id.c_str(), double(now - go_start_ns) / 1e6,
+          double(go_start_ns - go_received_ns) / 1e6, double(now - go_received_ns) / 1e6);
+    } else {
+      note("run %s: load starts in %.0f ms", run_id.c_str(), double(go_start_ns - now) / 1e6);
+    }
+    if (stop_after_start) wc.engine_.stop(*stop_after_start);
   }
 
   void poll_engine() {
@@ -252,17 +332,22 @@ struct WorkerControl::Session {
   }
 
   void on_stop(const wire::Stop& s) {
+    if (run_state == RunState::kPreflight) {
+      // RUN is still being read (its id not known yet) or its pre-flight runs: remember the
+      // STOP; poll_preflight honours it for this run and starts nothing.
+      stops_while_preparing.push_back(s.run_id);
+      return;
+    }
     if (s.run_id != run_id) return;
-    if (run_state == RunState::kRunning) {
+    if (run_state == RunState::kStarting) {
+      stop_after_start = s.grace_ns;  // applied the moment the engine is up
+    } else if (run_state == RunState::kRunning) {
       wc.engine_.stop(s.grace_ns);
     } else if (run_state == RunState::kArmed) {
       log("run %s: told to stop before the start (%s): no load sent", run_id.c_str(),
           s.reason.c_str());
       send_report(std::nullopt, true);  // never started: an empty final report
       finish_run("");
-    } else if (run_state == RunState::kPreflight) {
-      stop_requested = true;
-      stop_grace = s.grace_ns;
     } else {
       send(wire::Done{s.run_id, seq, ""});
     }
@@ -293,8 +378,12 @@ struct WorkerControl::Session {
         last_ping = now;
         send(wire::Ping{++ping_seq, now});
       }
-      if (attached && now - last_heard >= wire::kSilenceNs) {
-        log("coordinator silent for 3 s");
+      const int64_t silence_limit =
+          run_state == RunState::kRunning || run_state == RunState::kStarting
+              ? wire::kSilenceNs
+              : wire::kIdleSilenceNs;
+      if (attached && now - last_heard >= silence_limit) {
+        log("coordinator silent for %.0f s", double(silence_limit) / 1e9);
         abandon();
         return SessionEnd::kCoordinatorGone;
       }
@@ -308,6 +397,11 @@ struct WorkerControl::Session {
         auto raw = wire::recv_message(sock, false);
         if (!raw) break;
         if (!raw->well_formed) continue;
+        if (raw->type == wire::type_name(wire::MsgType::kRun)) {
+          last_heard = mono_now_ns();
+          if (attached) on_run(std::move(raw->body), limits);
+          continue;
+        }
         auto msg = wire::decode(raw->type, raw->body, limits);
         if (!msg) {
           log("ignored a bad message from the coordinator: %s", msg.error().c_str());
@@ -339,9 +433,7 @@ struct WorkerControl::Session {
           case wire::MsgType::kPong:
             last_heard = t;
             break;
-          case wire::MsgType::kRun:
-            last_heard = t;
-            if (attached) on_run(std::move(std::get<wire::Run>(*msg)));
+          case wire::MsgType::kRun:  // decoded off this thread (above)
             break;
           case wire::MsgType::kStop:
             last_heard = t;
@@ -360,6 +452,7 @@ struct WorkerControl::Session {
       }
       poll_monitor();
       poll_preflight();
+      poll_starting();
       poll_engine();
     }
   }

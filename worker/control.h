@@ -40,6 +40,13 @@ class LoadEngine {
   virtual ~LoadEngine() = default;
   virtual int threads() const = 0;
   virtual PreflightResult preflight(const Scenario& scenario) = 0;
+  // Heavy per-run set-up ahead of start (off the control thread, after a passed pre-flight), so
+  // start itself is quick. Default: nothing.
+  virtual Expected<bool> prepare(const std::shared_ptr<const Scenario>& scenario,
+                                 const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) {
+    (void)scenario, (void)prompts;
+    return true;
+  }
   virtual Expected<bool> start(RunSpec spec, int64_t start_ns) = 0;
   virtual std::optional<WorkerReport> next_interval(int64_t timeout_ns) = 0;
   virtual void stop(int64_t grace_ns) = 0;
@@ -55,6 +62,10 @@ class WorkerEngine final : public LoadEngine {
   explicit WorkerEngine(WorkerOptions options) : worker_(options) {}
   int threads() const override { return worker_.threads(); }
   PreflightResult preflight(const Scenario& s) override { return worker_.preflight(s); }
+  Expected<bool> prepare(const std::shared_ptr<const Scenario>& scenario,
+                         const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) override {
+    return worker_.prepare(scenario, prompts);
+  }
   Expected<bool> start(RunSpec spec, int64_t start_ns) override {
     return worker_.start(std::move(spec), start_ns);
   }

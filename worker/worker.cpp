@@ -34,6 +34,11 @@ struct Worker::Impl {
   std::vector<std::string> warnings;
   ClientHealth health;
   std::optional<CpuMeter> cpu;  // process CPU and host steal, per reported interval
+  // prepare()'s plan, for the start() with these same inputs.
+  std::mutex prepared_mu;
+  std::shared_ptr<const RunPlan> prepared;
+  const Scenario* prepared_scenario = nullptr;
+  const std::vector<ResolvedPrompt>* prepared_prompts = nullptr;
 
   void drain() {
     for (size_t i = 0; i < loops.size(); ++i) {
@@ -158,6 +163,20 @@ PreflightResult Worker::preflight(const Scenario& scenario) {
   return r;
 }
 
+Expected<bool> Worker::prepare(const std::shared_ptr<const Scenario>& scenario,
+                               const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) {
+  if (!scenario) return Error{"worker: the run has no scenario"};
+  if (!prompts || prompts->empty()) return Error{"worker: the run has no prompts"};
+  auto plan = build_run_plan(*scenario, *prompts);
+  if (!plan) return Error{"worker: " + plan.error()};
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.prepared_mu);
+  m.prepared = std::move(plan.value());
+  m.prepared_scenario = scenario.get();
+  m.prepared_prompts = prompts.get();
+  return true;
+}
+
 Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   Impl& m = *impl_;
   if (m.running) return Error{"worker: a run is already going"};
@@ -165,8 +184,22 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   if (!spec.prompts || spec.prompts->empty()) return Error{"worker: the run has no prompts"};
   const Scenario& sc = *spec.scenario;
   const LoadShare& share = spec.share;
-  auto plan = build_run_plan(sc, *spec.prompts);
-  if (!plan) return Error{"worker: " + plan.error()};
+  std::shared_ptr<const RunPlan> plan;
+  {
+    std::lock_guard<std::mutex> lock(m.prepared_mu);
+    if (m.prepared && m.prepared_scenario == spec.scenario.get() &&
+        m.prepared_prompts == spec.prompts.get()) {
+      plan = std::move(m.prepared);
+    }
+    m.prepared.reset();
+    m.prepared_scenario = nullptr;
+    m.prepared_prompts = nullptr;
+  }
+  if (!plan) {
+    auto built = build_run_plan(sc, *spec.prompts);
+    if (!built) return Error{"worker: " + built.error()};
+    plan = std::move(built.value());
+  }
 
   const int T = m.threads;
   const std::vector<int64_t> ones(static_cast<size_t>(T), 1);
@@ -207,7 +240,7 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
                                         : std::vector<int64_t>(size_t(T), 0);
 
   std::vector<std::string> warnings;
-  if (plan.value()->insecure) {
+  if (plan->insecure) {
     warnings.push_back(
         "TLS verification is off (--insecure): the target's identity is not checked");
   }
@@ -216,7 +249,7 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
 
   std::lock_guard<std::mutex> lock(m.mu);
   m.loops.clear();
-  m.plan = plan.value();
+  m.plan = plan;
   for (int i = 0; i < T; ++i) {
     LoopConfig lc;
     lc.index = i;

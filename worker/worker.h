@@ -93,6 +93,11 @@ class Worker {
   // limit cannot hold the concurrency asked for, a warning says so (see warnings()).
   // Error (nothing started) on an invalid spec: no scenario, bad share, a run already going.
   Expected<bool> start(RunSpec spec, int64_t start_ns);
+  // Builds the run plan (every prompt's request bytes: the costly part of a start) ahead of
+  // start(), from any thread while no run is going; start() with the same scenario and prompts
+  // then only starts the loops. Error on an invalid scenario.
+  Expected<bool> prepare(const std::shared_ptr<const Scenario>& scenario,
+                         const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts);
 
   // Blocks up to `timeout_ns` for the next interval report (intervals every scenario
   // `interval`, default 1 s, aligned to the start instant; warmup intervals carry no groups).

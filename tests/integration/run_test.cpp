@@ -2,8 +2,10 @@
 // the embedded coordinator and a local worker over inproc://, and the files of --out.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "common/hdr_histogram.h"
 #include "common/hdr_log.h"
@@ -122,6 +124,104 @@ TEST(Run, UnreachableTargetExits2NamingTheTarget) {
                                 dir + "/unreachable.log", 60);
   EXPECT_EQ(code, 2) << log;
   EXPECT_NE(log.find("127.0.0.1:1"), std::string::npos) << log;
+}
+
+
+// summary.json's run.duration_s is the measured window's real length (DESIGN.md "Results"):
+// a run that ends by its request count lasts until its last measured request ended (the
+// requests' own span in requests.csv), one that ends by its duration lasts exactly that. Three
+// runs each, with two loops and 1,000 streams (closing 1,000 connections takes long enough
+// that the old fault, empty intervals invented while the pools closed, showed in most runs).
+struct CsvSpan {
+  double first_start_ms = 1e300, last_start_ms = -1e300, last_end_ms = -1e300;
+  size_t rows = 0;
+};
+
+// One CSV line's fields (RFC 4180 quoting: the group column holds commas).
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> f(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      f.back() += '"';
+      ++i;
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      f.emplace_back();
+    } else {
+      f.back() += c;
+    }
+  }
+  return f;
+}
+
+CsvSpan span_of(const std::string& csv) {
+  CsvSpan s;
+  auto rows = lines_of(slurp(csv));
+  if (rows.empty()) return s;
+  const std::vector<std::string> head = csv_fields(rows[0]);
+  auto col = [&](const std::string& name) {
+    return size_t(std::find(head.begin(), head.end(), name) - head.begin());
+  };
+  const size_t start = col("start_ms"), e2e = col("e2e_ms");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const std::vector<std::string> f = csv_fields(rows[i]);
+    if (f.size() <= e2e || f[e2e].empty()) continue;
+    const double st = std::stod(f[start]);
+    s.first_start_ms = std::min(s.first_start_ms, st);
+    s.last_start_ms = std::max(s.last_start_ms, st);
+    s.last_end_ms = std::max(s.last_end_ms, st + std::stod(f[e2e]));
+    ++s.rows;
+  }
+  return s;
+}
+
+TEST(Run, DurationIsTheRequestsOwnSpanWhenTheRequestCountEndsIt) {
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("run " + std::to_string(i + 1));
+    const std::string out = test_dir("run") + "/span-count-" + std::to_string(i);
+    auto [code, log] = run_to_end(
+        {"llmload", "run", kQuickstart, "--out", out, "--quiet", "--no-report", "--threads", "2",
+         "--concurrency", "1000", "--requests", "2000", "--requests-csv"},
+        out + ".log", 120);
+    ASSERT_EQ(code, 0) << log;
+    auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+    const double duration_s = j["run"]["duration_s"].get<double>();
+    const CsvSpan s = span_of(out + "/requests.csv");
+    ASSERT_EQ(s.rows, 2000u);
+    // The window opens at the start instant (the first request starts then, or a connection
+    // wait later) and closes as the last measured request ends.
+    EXPECT_GE(s.first_start_ms, 0.0);
+    EXPECT_NEAR(duration_s * 1000, s.last_end_ms, 20.0)
+        << "duration_s " << duration_s << " vs the requests' span " << s.last_end_ms << " ms";
+    EXPECT_NEAR(j["totals"]["requests_per_s"].get<double>(), 2000 / duration_s, 1e-6);
+    // No interval is invented past the end: the time series stops with the window.
+    auto ts = lines_of(slurp(out + "/timeseries.csv"));
+    ASSERT_GE(ts.size(), 2u);
+    const double last_elapsed = std::stod(csv_fields(ts.back())[0]);
+    EXPECT_LE(last_elapsed, duration_s + 1e-6) << ts.back();
+  }
+}
+
+TEST(Run, DurationIsTheLimitWhenTheDurationEndsIt) {
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("run " + std::to_string(i + 1));
+    const std::string out = test_dir("run") + "/span-duration-" + std::to_string(i);
+    auto [code, log] = run_to_end({"llmload", "run", kQuickstart, "--out", out, "--quiet",
+                                   "--no-report", "--threads", "2", "--rate", "100",
+                                   "--duration", "3s", "--requests-csv"},
+                                  out + ".log", 120);
+    ASSERT_EQ(code, 0) << log;
+    auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+    const double duration_s = j["run"]["duration_s"].get<double>();
+    EXPECT_NEAR(duration_s, 3.0, 0.005);
+    const CsvSpan s = span_of(out + "/requests.csv");
+    EXPECT_NEAR(double(s.rows), 300.0, 2.0);  // 100/s for 3 s, every one measured
+    EXPECT_LT(s.last_start_ms, 3000.0);       // measured iff intended to start in the window
+    EXPECT_GT(s.last_end_ms, 3000.0);         // the last ones finish in the grace, still counted
+  }
 }
 
 }  // namespace
