@@ -382,6 +382,16 @@ bool RunControl::start() {
   if (!config_error_ && !aborted_ && ready.empty()) {
     message_ = "no worker passed its pre-flight in time; no load was sent";
   }
+  // The results folder only for a run that sends load: a run refused before it leaves none.
+  if (!config_error_ && !aborted_ && !ready.empty()) {
+    auto files = ResultFiles::open(opt_.out_dir, opt_.requests_csv);
+    if (files) {
+      files_.emplace(std::move(files.value()));
+    } else {
+      config_error_ = true;
+      message_ = files.error() + "; no load was sent";
+    }
+  }
   if (config_error_ || aborted_ || ready.empty()) {
     stop_all(message_, 0);
     // Let the workers acknowledge (their final REPORT and DONE), bounded.
@@ -539,17 +549,6 @@ RunOutcome RunControl::run() {
     for (WorkerEntry* w : registry_.all()) send(*w, wire::Bye{message_});
     return out;
   }
-  auto files = ResultFiles::open(opt_.out_dir, opt_.requests_csv);
-  if (!files) {
-    config_error_ = true;
-    message_ = files.error();
-    out.exit_code = kExitUsage;
-    out.message = message_;
-    out.result.run.status = RunStatus::kFailed;
-    for (WorkerEntry* w : registry_.all()) send(*w, wire::Bye{message_});
-    return out;
-  }
-  files_.emplace(std::move(files.value()));
   if (start()) run_load();
   return finish();
 }

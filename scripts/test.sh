@@ -52,6 +52,7 @@ if [ "${SANITIZE:-0}" = 1 ]; then
   exit 0
 fi
 
+scripts/check-layering.sh
 scripts/setup.sh
 cmake --build build -j "$jobs"
 ctest --test-dir build -j "$jobs" --output-on-failure --no-tests=error

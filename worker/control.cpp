@@ -262,7 +262,7 @@ struct WorkerControl::Session {
       return;
     }
     if (stop_requested) {
-      log("run %s: told to stop before the start: no load sent", run_id.c_str());
+      note("run %s: told to stop before the start: no load sent", run_id.c_str());
       send_report(std::nullopt, true);
       finish_run("");
       return;
@@ -344,7 +344,7 @@ struct WorkerControl::Session {
     } else if (run_state == RunState::kRunning) {
       wc.engine_.stop(s.grace_ns);
     } else if (run_state == RunState::kArmed) {
-      log("run %s: told to stop before the start (%s): no load sent", run_id.c_str(),
+      note("run %s: told to stop before the start (%s): no load sent", run_id.c_str(),
           s.reason.c_str());
       send_report(std::nullopt, true);  // never started: an empty final report
       finish_run("");

@@ -48,23 +48,37 @@ void stop_mock(Proc& mock) {
   wait_exit(mock, 10);
 }
 
+// A mock with a truth log and a coordinator for `workers` on an ephemeral port, both in `d`;
+// `extra`: the coordinator's load flags. ep: the coordinator's endpoint ("" if it did not start).
+struct Cluster {
+  Proc mock, coord;
+  std::string truth, url, ep;
+  Cluster(const std::string& d, int workers, const std::vector<std::string>& extra) {
+    truth = d + "/truth.jsonl";
+    url = start_mock(mock, d + "/mock.log", {"--ttft", "20ms", "--itl", "5ms", "--truth", truth});
+    if (url.empty()) return;
+    std::vector<std::string> args = {"llmload",   "coordinator",        kQuickstart,
+                                     "--bind",    "tcp://127.0.0.1:*",  "--workers",
+                                     std::to_string(workers), "--target", url,
+                                     "--quiet",   "--no-report",        "--out",
+                                     d + "/out"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    spawn(coord, args, d + "/coord.log");
+    ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  }
+};
+
 TEST(DistributedStart, TwentyWorkerProcessesRunAndTheTotalsEqualTheServersCount) {
   constexpr int kWorkers = 20;
   const std::string d = test_dir("dist-start-many");
-  Proc mock;
-  const std::string truth = d + "/truth.jsonl";
-  const std::string url =
-      start_mock(mock, d + "/mock.log", {"--ttft", "20ms", "--itl", "5ms", "--truth", truth});
-  ASSERT_FALSE(url.empty());
-  Proc coord;
-  spawn(coord,
-        {"llmload", "coordinator", kQuickstart, "--bind",
-         "tcp://127.0.0.1:*", "--workers", std::to_string(kWorkers), "--target", url,
-         "--concurrency", std::to_string(2 * kWorkers), "--duration", "3s", "--quiet",
-         "--no-report", "--out", d + "/out"},
-        d + "/coord.log");
-  const std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
-  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  Cluster st(d, kWorkers,
+           {"--concurrency", std::to_string(2 * kWorkers), "--duration", "3s"});
+  ASSERT_FALSE(st.url.empty());
+  ASSERT_FALSE(st.ep.empty()) << slurp(st.coord.out);
+  Proc& mock = st.mock;
+  Proc& coord = st.coord;
+  const std::string& ep = st.ep;
+  const std::string& truth = st.truth;
   std::vector<std::unique_ptr<Proc>> workers;
   for (int i = 0; i < kWorkers; ++i) {
     workers.push_back(std::make_unique<Proc>());
@@ -92,20 +106,13 @@ TEST(DistributedStart, TwentyWorkerProcessesRunAndTheTotalsEqualTheServersCount)
 
 TEST(DistributedStart, AWorkerWhoseVerdictIsTooLateIsNeverStartedAndSendsNothing) {
   const std::string d = test_dir("dist-start-late");
-  Proc mock;
-  const std::string truth = d + "/truth.jsonl";
-  const std::string url =
-      start_mock(mock, d + "/mock.log", {"--ttft", "20ms", "--itl", "5ms", "--truth", truth});
-  ASSERT_FALSE(url.empty());
-  Proc coord;
-  spawn(coord,
-        {"llmload", "coordinator", kQuickstart, "--bind",
-         "tcp://127.0.0.1:*", "--workers", "2", "--target", url, "--concurrency", "4",
-         "--duration", "3s", "--preflight-timeout", "1s", "--quiet", "--no-report", "--out",
-         d + "/out"},
-        d + "/coord.log");
-  const std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
-  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  Cluster st(d, 2, {"--concurrency", "4", "--duration", "3s", "--preflight-timeout", "1s"});
+  ASSERT_FALSE(st.url.empty());
+  ASSERT_FALSE(st.ep.empty()) << slurp(st.coord.out);
+  Proc& mock = st.mock;
+  Proc& coord = st.coord;
+  const std::string& ep = st.ep;
+  const std::string& truth = st.truth;
   Proc good, late;
   spawn(good, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "good"},
         d + "/good.log");
