@@ -171,7 +171,14 @@ bool HdrHistogram::add(const HdrHistogram& other) {
 }
 
 void HdrHistogram::reset() noexcept {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  // Only the slots from min to max can hold counts (every other slot is 0): an interval
+  // histogram is reset every second on every loop, and its full layout is ~360 KB for times.
+  if (total_count_ > 0 && !counts_.empty()) {
+    const size_t top = std::min(counts_index(max_value_), counts_.size() - 1);
+    const size_t low = std::min(counts_index(min_value_), top);
+    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(low),
+              counts_.begin() + static_cast<std::ptrdiff_t>(top) + 1, 0);
+  }
   total_count_ = 0;
   overflow_count_ = 0;
   min_value_ = std::numeric_limits<int64_t>::max();

@@ -4,9 +4,9 @@ namespace llmload {
 namespace {
 
 constexpr std::array<std::string_view, kMetricCount> kMetricNames = {
-    "ttft", "ttfo",  "ttfb",      "itl",      "tpot",       "e2e",           "connect",
-    "tls",  "queue", "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens",
-    "wait"};
+    "ttft",     "ttfo",       "ttfb",          "itl",          "tpot",
+    "e2e",      "connect",    "tls",           "queue",        "ttft_sent",
+    "e2e_sent", "decode_tps", "output_tokens", "input_tokens", "wait"};
 
 constexpr std::array<std::string_view, kErrorKindCount> kErrorKindNames = {
     "connect_refused", "connect_timeout", "dns",          "tls",          "http_4xx",

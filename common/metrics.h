@@ -47,9 +47,9 @@ inline constexpr std::size_t kMetricCount = 15;
 
 // Iteration helper: every fixed metric in enum order.
 inline constexpr std::array<Metric, kMetricCount> kAllMetrics = {
-    Metric::kTtft,         Metric::kTtfo,       Metric::kTtfb,    Metric::kItl,
-    Metric::kTpot,         Metric::kE2e,        Metric::kConnect, Metric::kTls,
-    Metric::kQueue,        Metric::kTtftSent,   Metric::kE2eSent, Metric::kDecodeTps,
+    Metric::kTtft,         Metric::kTtfo,        Metric::kTtfb,    Metric::kItl,
+    Metric::kTpot,         Metric::kE2e,         Metric::kConnect, Metric::kTls,
+    Metric::kQueue,        Metric::kTtftSent,    Metric::kE2eSent, Metric::kDecodeTps,
     Metric::kOutputTokens, Metric::kInputTokens, Metric::kWait};
 
 // "ttft", "ttfo", ..., "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens",

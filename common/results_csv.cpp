@@ -139,7 +139,8 @@ std::string format_us_as_ms(int64_t us) {
 }
 
 std::string_view requests_csv_header() {
-  return "request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,"
+  return "request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_"
+         "ms,"
          "e2e_ms,output_tokens,tokens_source,outcome\n";
 }
 
@@ -148,10 +149,10 @@ std::string requests_csv_row(const RequestRow& r) {
   append_fields(
       line,
       {r.request_id, r.worker, r.group, r.prompt >= 0 ? std::to_string(r.prompt) : std::string(),
-       format_us_as_ms(r.start_us), format_optional_us(r.wait_us), format_optional_us(r.connect_us), format_optional_us(r.tls_us),
-       format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us), format_optional_us(r.ttfo_us),
-       format_optional_us(r.e2e_us), std::to_string(r.output_tokens), name(r.tokens_source),
-       r.error ? name(*r.error) : "ok"});
+       format_us_as_ms(r.start_us), format_optional_us(r.wait_us), format_optional_us(r.connect_us),
+       format_optional_us(r.tls_us), format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us),
+       format_optional_us(r.ttfo_us), format_optional_us(r.e2e_us), std::to_string(r.output_tokens),
+       name(r.tokens_source), r.error ? name(*r.error) : "ok"});
   return line;
 }
 

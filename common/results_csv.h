@@ -56,7 +56,8 @@ struct RequestRow {
   TokensSource tokens_source = TokensSource::kCounted;
   std::optional<ErrorKind> error;  // nullopt → outcome "ok"
 };
-// Header: request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
+// Header:
+// request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
 //         e2e_ms,output_tokens,tokens_source,outcome
 std::string_view requests_csv_header();  // with its "\n"
 std::string requests_csv_row(const RequestRow& row);

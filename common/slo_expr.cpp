@@ -10,12 +10,12 @@ namespace llmload {
 namespace {
 
 constexpr std::array<std::string_view, 15> kMetrics = {
-    "ttft", "ttfo",  "ttfb",      "itl",      "tpot",       "e2e",           "connect",
-    "tls",  "queue", "ttft_sent", "e2e_sent", "decode_tps", "output_tokens", "input_tokens",
-    "wait"};
+    "ttft",     "ttfo",       "ttfb",          "itl",          "tpot",
+    "e2e",      "connect",    "tls",           "queue",        "ttft_sent",
+    "e2e_sent", "decode_tps", "output_tokens", "input_tokens", "wait"};
 constexpr std::array<std::string_view, 12> kTimeMetrics = {
-    "ttft",  "ttfo",      "ttfb",     "itl", "tpot", "e2e", "connect", "tls",
-    "queue", "ttft_sent", "e2e_sent", "wait"};
+    "ttft",    "ttfo", "ttfb",  "itl",       "tpot",     "e2e",
+    "connect", "tls",  "queue", "ttft_sent", "e2e_sent", "wait"};
 constexpr std::array<std::string_view, 10> kStats = {"count", "min", "mean", "stddev", "p50",
                                                      "p90",   "p95", "p99",  "p999",   "max"};
 constexpr std::array<std::string_view, 13> kTotals = {"requests",

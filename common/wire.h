@@ -14,7 +14,8 @@
 //   coord  → RUN {run_id, scenario, prompts, share, interval_ns, requests_csv}
 //   worker → REPORT {run_id, seq 0, preflight}: the pre-flight verdict; the worker then waits,
 //            sending nothing to the target, until GO or STOP
-//   coord  → GO {run_id, share, start_ns (worker clock)}: once every verdict it waits for is in; only a
+//   coord  → GO {run_id, share, start_ns (worker clock)}: once every verdict it waits for is in;
+//   only a
 //            worker that received GO ever sends load (one told STOP, or never told GO, sends none)
 //   worker → REPORT {run_id, seq 1.., snapshot, requests}: one per interval, the last one final
 //   worker → DONE {run_id, reports, error}: the run is over on this worker
@@ -142,8 +143,7 @@ struct Bye {
   std::string reason;
 };
 
-using Message =
-    std::variant<Hello, Welcome, Reject, Ping, Pong, Run, Report, Done, Stop, Bye, Go>;
+using Message = std::variant<Hello, Welcome, Reject, Ping, Pong, Run, Report, Done, Stop, Bye, Go>;
 MsgType type_of(const Message& m);
 
 struct Frames {

@@ -19,8 +19,8 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
-constexpr int64_t kOffsetBurstNs = 200 * kMs;  // PING bursts for the clock offsets after RUN
-constexpr int64_t kLostReportWaitNs = 5 * kSec;  // for the final REPORT of a lost worker
+constexpr int64_t kOffsetBurstNs = 200 * kMs;     // PING bursts for the clock offsets after RUN
+constexpr int64_t kLostReportWaitNs = 15 * kSec;  // for the final REPORT of a lost worker
 
 std::string format_seconds(int64_t ns) {
   char buf[32];
@@ -232,8 +232,7 @@ void RunControl::on_report(WorkerEntry& w, wire::Report& r, int64_t now) {
   const std::size_t idx = index_of(w);
   if (idx >= order_.size() || !r.snapshot || !merge_) return;
   if (r.final && r.snapshot->window_end_ns > 0) {
-    measured_end_ns_ =
-        std::max(measured_end_ns_, r.snapshot->window_end_ns - w.clock.offset_ns());
+    measured_end_ns_ = std::max(measured_end_ns_, r.snapshot->window_end_ns - w.clock.offset_ns());
   }
   if (!merge_->add(idx, r.seq, std::move(*r.snapshot), w.clock.offset_ns())) return;
   w.last_report_seq = r.seq;
@@ -251,7 +250,8 @@ void RunControl::heartbeats(int64_t now) {
     log("worker %s lost: %s", w->hello.worker_id.c_str(), w->lost_reason.c_str());
     // Told to stop, in case it still hears us: a worker not counted must not send load (it
     // also stops by itself after 3 s without hearing from the coordinator).
-    if (phase_ >= RunPhase::kStarting) send(*w, wire::Stop{run_id_, "declared lost: " + w->lost_reason, 0});
+    if (phase_ >= RunPhase::kStarting)
+      send(*w, wire::Stop{run_id_, "declared lost: " + w->lost_reason, 0});
     if (phase_ >= RunPhase::kStarting && index_of(*w) < order_.size()) {
       warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason +
                           "; its data up to its last report is kept");
@@ -315,10 +315,13 @@ bool RunControl::start() {
   merge_ = std::make_unique<LiveMerge>(order_.size());
   // RUN is the same for every worker (scenario and prompts, which can be megabytes): encoded
   // once, sent to all at once, so every pre-flight runs while the clock offsets are measured.
-  const std::string body = wire::encode_run_body(
-      wire::Run{run_id_, scenario_to_json(scenario_, JsonMode::kWire), {}, scenario_.interval_ns,
-                opt_.requests_csv},
-      std::move(prompts_json_));
+  const std::string body =
+      wire::encode_run_body(wire::Run{run_id_,
+                                      scenario_to_json(scenario_, JsonMode::kWire),
+                                      {},
+                                      scenario_.interval_ns,
+                                      opt_.requests_csv},
+                            std::move(prompts_json_));
   const int64_t run_sent = mono_now_ns();
   for (const auto& rid : order_) {
     WorkerEntry* w = registry_.find(rid);

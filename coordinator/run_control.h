@@ -74,7 +74,8 @@ class RunControl {
   int64_t measured_start_ns_ = 0;  // start + warmup
   int64_t last_interval_end_ns_ = 0;
   int64_t measured_end_ns_ = 0;
-  bool drained_ = true;  // the last pump() read every message waiting  // latest worker-reported window end (coordinator clock), 0 none
+  bool drained_ = true;  // the last pump() read every message waiting  // latest worker-reported
+                         // window end (coordinator clock), 0 none
   int64_t stop_sent_ns_ = 0;
   int64_t drain_deadline_ns_ = 0;
   int signals_seen_ = 0;

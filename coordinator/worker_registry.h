@@ -32,11 +32,11 @@ struct WorkerEntry {
   int64_t last_ping_sent_ns = 0;  // coordinator clock
   int64_t ping_seq = 0;
   ClockOffset clock;
-  int64_t last_report_seq = 0;  // highest interval REPORT merged
-  std::string lost_reason;      // when kLost
-  bool started = false;         // GO sent: it may have sent load
-  int64_t lost_ns = 0;          // when it was marked lost (coordinator clock)
-  bool done_after_loss = false; // lost, yet its final REPORT and DONE came: its data is all in
+  int64_t last_report_seq = 0;   // highest interval REPORT merged
+  std::string lost_reason;       // when kLost
+  bool started = false;          // GO sent: it may have sent load
+  int64_t lost_ns = 0;           // when it was marked lost (coordinator clock)
+  bool done_after_loss = false;  // lost, yet its final REPORT and DONE came: its data is all in
 };
 
 class WorkerRegistry {

@@ -42,8 +42,9 @@ class LoadEngine {
   virtual PreflightResult preflight(const Scenario& scenario) = 0;
   // Heavy per-run set-up ahead of start (off the control thread, after a passed pre-flight), so
   // start itself is quick. Default: nothing.
-  virtual Expected<bool> prepare(const std::shared_ptr<const Scenario>& scenario,
-                                 const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) {
+  virtual Expected<bool> prepare(
+      const std::shared_ptr<const Scenario>& scenario,
+      const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) {
     (void)scenario, (void)prompts;
     return true;
   }
@@ -62,8 +63,9 @@ class WorkerEngine final : public LoadEngine {
   explicit WorkerEngine(WorkerOptions options) : worker_(options) {}
   int threads() const override { return worker_.threads(); }
   PreflightResult preflight(const Scenario& s) override { return worker_.preflight(s); }
-  Expected<bool> prepare(const std::shared_ptr<const Scenario>& scenario,
-                         const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) override {
+  Expected<bool> prepare(
+      const std::shared_ptr<const Scenario>& scenario,
+      const std::shared_ptr<const std::vector<ResolvedPrompt>>& prompts) override {
     return worker_.prepare(scenario, prompts);
   }
   Expected<bool> start(RunSpec spec, int64_t start_ns) override {

@@ -178,7 +178,8 @@ void TcpTransport::on_write(uv_write_t* req, int status) {
     self->fail_io("write", status);
     return;
   }
-  if (status == 0 && w->notify && !self->closing_) self->handler_->on_transport_written(mono_now_ns());
+  if (status == 0 && w->notify && !self->closing_)
+    self->handler_->on_transport_written(mono_now_ns());
 }
 
 void TcpTransport::fail_io(const char* what, int status) {

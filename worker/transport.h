@@ -21,13 +21,13 @@
 namespace llmload {
 
 enum class IoResult {
-  kOk,     // the kernel took the first bytes now (the rest, if any, is queued and completes; a
-           // later failure comes as on_transport_error)
-  kQueued, // the kernel took none of it yet (socket buffer full, or behind an earlier queued
-           // write): it is queued, and on_transport_written(t) follows once all of it is written
-  kError,  // failed now: the connection is unusable (on_transport_error follows)
-  kRetry,  // nothing was written because the peer had already closed (EPIPE/ECONNRESET):
-           // on a reused keep-alive connection, safe to retry on a fresh one
+  kOk,      // the kernel took the first bytes now (the rest, if any, is queued and completes; a
+            // later failure comes as on_transport_error)
+  kQueued,  // the kernel took none of it yet (socket buffer full, or behind an earlier queued
+            // write): it is queued, and on_transport_written(t) follows once all of it is written
+  kError,   // failed now: the connection is unusable (on_transport_error follows)
+  kRetry,   // nothing was written because the peer had already closed (EPIPE/ECONNRESET):
+            // on a reused keep-alive connection, safe to retry on a fresh one
 };
 
 class TransportHandler {

@@ -57,10 +57,18 @@ struct Cluster {
     truth = d + "/truth.jsonl";
     url = start_mock(mock, d + "/mock.log", {"--ttft", "20ms", "--itl", "5ms", "--truth", truth});
     if (url.empty()) return;
-    std::vector<std::string> args = {"llmload",   "coordinator",        kQuickstart,
-                                     "--bind",    "tcp://127.0.0.1:*",  "--workers",
-                                     std::to_string(workers), "--target", url,
-                                     "--quiet",   "--no-report",        "--out",
+    std::vector<std::string> args = {"llmload",
+                                     "coordinator",
+                                     kQuickstart,
+                                     "--bind",
+                                     "tcp://127.0.0.1:*",
+                                     "--workers",
+                                     std::to_string(workers),
+                                     "--target",
+                                     url,
+                                     "--quiet",
+                                     "--no-report",
+                                     "--out",
                                      d + "/out"};
     args.insert(args.end(), extra.begin(), extra.end());
     spawn(coord, args, d + "/coord.log");
@@ -71,33 +79,29 @@ struct Cluster {
 TEST(DistributedStart, TwentyWorkerProcessesRunAndTheTotalsEqualTheServersCount) {
   constexpr int kWorkers = 20;
   const std::string d = test_dir("dist-start-many");
-  Cluster st(d, kWorkers,
-           {"--concurrency", std::to_string(2 * kWorkers), "--duration", "3s"});
+  Cluster st(d, kWorkers, {"--concurrency", std::to_string(2 * kWorkers), "--duration", "3s"});
   ASSERT_FALSE(st.url.empty());
   ASSERT_FALSE(st.ep.empty()) << slurp(st.coord.out);
-  Proc& mock = st.mock;
-  Proc& coord = st.coord;
-  const std::string& ep = st.ep;
-  const std::string& truth = st.truth;
   std::vector<std::unique_ptr<Proc>> workers;
   for (int i = 0; i < kWorkers; ++i) {
     workers.push_back(std::make_unique<Proc>());
     spawn(*workers.back(),
-          {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w" + std::to_string(i)},
+          {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id",
+           "w" + std::to_string(i)},
           d + "/w" + std::to_string(i) + ".log");
   }
-  const int code = wait_exit(coord, 120);
+  const int code = wait_exit(st.coord, 120);
   for (auto& w : workers) {
     ::kill(w->pid, SIGTERM);
     wait_exit(*w, 20);
   }
-  stop_mock(mock);
-  ASSERT_EQ(code, 0) << slurp(coord.out);
+  stop_mock(st.mock);
+  ASSERT_EQ(code, 0) << slurp(st.coord.out);
   auto j = summary_of(d + "/out");
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["run"]["workers"].size(), size_t(kWorkers));
   for (const auto& w : j["run"]["workers"]) EXPECT_EQ(w["status"], "ok") << w.dump();
-  const Served s = count_truth(truth);
+  const Served s = count_truth(st.truth);
   EXPECT_EQ(s.preflights, kWorkers);
   EXPECT_GT(j["totals"]["ok"].get<int64_t>(), 0);
   EXPECT_EQ(j["totals"]["requests"].get<int64_t>(), s.generations)
@@ -109,38 +113,34 @@ TEST(DistributedStart, AWorkerWhoseVerdictIsTooLateIsNeverStartedAndSendsNothing
   Cluster st(d, 2, {"--concurrency", "4", "--duration", "3s", "--preflight-timeout", "1s"});
   ASSERT_FALSE(st.url.empty());
   ASSERT_FALSE(st.ep.empty()) << slurp(st.coord.out);
-  Proc& mock = st.mock;
-  Proc& coord = st.coord;
-  const std::string& ep = st.ep;
-  const std::string& truth = st.truth;
   Proc good, late;
-  spawn(good, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "good"},
+  spawn(good, {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id", "good"},
         d + "/good.log");
-  ASSERT_FALSE(wait_for(coord, "(worker good .*joined)").empty()) << slurp(coord.out);
-  spawn(late, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "late"},
+  ASSERT_FALSE(wait_for(st.coord, "(worker good .*joined)").empty()) << slurp(st.coord.out);
+  spawn(late, {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id", "late"},
         d + "/late.log");
   ASSERT_FALSE(wait_for(late, "(attached to)").empty()) << slurp(late.out);
   // Frozen before RUN can be answered: its verdict cannot come within --preflight-timeout.
   ::kill(late.pid, SIGSTOP);
-  ASSERT_FALSE(wait_for(coord, "(never answered)").empty()) << slurp(coord.out);
+  ASSERT_FALSE(wait_for(st.coord, "(never answered)").empty()) << slurp(st.coord.out);
   ::kill(late.pid, SIGCONT);  // it now reads RUN (its pre-flight passes) and STOP
-  const int code = wait_exit(coord, 60);
+  const int code = wait_exit(st.coord, 60);
   ::kill(good.pid, SIGTERM);
   wait_exit(good, 20);
   // The late worker goes back to waiting: give it time to have sent anything it would send.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ::kill(late.pid, SIGTERM);
   wait_exit(late, 10);
-  stop_mock(mock);
-  EXPECT_EQ(code, 5) << slurp(coord.out);
-  EXPECT_NE(slurp(coord.out).find("late on"), std::string::npos) << slurp(coord.out);
+  stop_mock(st.mock);
+  EXPECT_EQ(code, 5) << slurp(st.coord.out);
+  EXPECT_NE(slurp(st.coord.out).find("late on"), std::string::npos) << slurp(st.coord.out);
   auto j = summary_of(d + "/out");
   ASSERT_FALSE(j.is_discarded());
   ASSERT_EQ(j["run"]["workers"].size(), 2u);
   for (const auto& w : j["run"]["workers"]) {
     EXPECT_EQ(w["status"], w["id"] == "late" ? "lost" : "ok") << w.dump();
   }
-  const Served s = count_truth(truth);
+  const Served s = count_truth(st.truth);
   EXPECT_GT(j["totals"]["ok"].get<int64_t>(), 0);
   EXPECT_EQ(j["totals"]["requests"].get<int64_t>(), s.generations)
       << "the late worker sent load nobody counts";

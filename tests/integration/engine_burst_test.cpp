@@ -72,11 +72,12 @@ TEST_P(EngineBurst, TwoThousandStreamsAreWrittenAtOnceAndTimedFromTheWrite) {
           (t["headers_ns"].get<int64_t>() - t["received_ns"].get<int64_t>()) / 1000;
       worst_gap_us = std::max(worst_gap_us, *r.ttfb_us - server_us);
     }
-    std::printf("threads %d, start +%lld ms, run %d: ttfb max %.3f ms; client ttfb - server "
-                "(headers - received) max %.3f ms; wait p50 %.3f max %.3f ms\n",
-                bc.threads, static_cast<long long>(bc.start_in_ms), run_no + 1,
-                double(worst_ttfb_us) / 1e3, double(worst_gap_us) / 1e3,
-                double(wait->value_at_percentile(50)) / 1e3, double(wait->max()) / 1e3);
+    std::printf(
+        "threads %d, start +%lld ms, run %d: ttfb max %.3f ms; client ttfb - server "
+        "(headers - received) max %.3f ms; wait p50 %.3f max %.3f ms\n",
+        bc.threads, static_cast<long long>(bc.start_in_ms), run_no + 1, double(worst_ttfb_us) / 1e3,
+        double(worst_gap_us) / 1e3, double(wait->value_at_percentile(50)) / 1e3,
+        double(wait->max()) / 1e3);
     EXPECT_EQ(over, 0) << over << " requests with ttfb >= 1 s (worst " << worst_ttfb_us / 1000
                        << " ms)";
     EXPECT_LT(worst_gap_us, 1'000'000) << "a request was timed from before it reached the server";

@@ -67,8 +67,8 @@ inline std::shared_ptr<const std::vector<ResolvedPrompt>> prompts(int n, int64_t
   return v;
 }
 
-// Runs `s` on one in-process worker with `threads` loops; load starts start_in_ns (50 ms) from now. Bounded:
-// at most ~max_seconds of polling, then stop(0).
+// Runs `s` on one in-process worker with `threads` loops; load starts start_in_ns (50 ms) from now.
+// Bounded: at most ~max_seconds of polling, then stop(0).
 inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t max_tokens = 16,
                       int max_seconds = 30, int64_t start_in_ns = 50 * kMs) {
   Worker w(WorkerOptions{threads});

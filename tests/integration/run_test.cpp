@@ -135,12 +135,11 @@ TEST(Run, UnreachableTargetExits2NamingTheTargetAndLeavesNothing) {
 // A mistyped flag is refused (exit 2) with the closest real one, as a mistyped field is.
 TEST(Run, AMistypedFlagGetsADidYouMean) {
   const std::string dir = test_dir("run");
-  auto [code, log] = run_to_end({"llmload", "run", kQuickstart, "--concurency", "5", "--out",
-                                 dir + "/typo"},
-                                dir + "/typo.log", 60);
+  auto [code, log] =
+      run_to_end({"llmload", "run", kQuickstart, "--concurency", "5", "--out", dir + "/typo"},
+                 dir + "/typo.log", 60);
   EXPECT_EQ(code, 2) << log;
-  EXPECT_NE(log.find("unknown option --concurency: did you mean --concurrency?"),
-            std::string::npos)
+  EXPECT_NE(log.find("unknown option --concurency: did you mean --concurrency?"), std::string::npos)
       << log;
   EXPECT_FALSE(std::filesystem::exists(dir + "/typo"));
   auto [code2, log2] = run_to_end(
@@ -149,7 +148,6 @@ TEST(Run, AMistypedFlagGetsADidYouMean) {
   EXPECT_EQ(code2, 2) << log2;
   EXPECT_NE(log2.find("did you mean --preflight-timeout?"), std::string::npos) << log2;
 }
-
 
 // summary.json's run.duration_s is the measured window's real length (DESIGN.md "Results"):
 // a run that ends by its request count lasts until its last measured request ended (the
@@ -234,10 +232,10 @@ TEST(Run, DurationIsTheLimitWhenTheDurationEndsIt) {
   for (int i = 0; i < 3; ++i) {
     SCOPED_TRACE("run " + std::to_string(i + 1));
     const std::string out = test_dir("run") + "/span-duration-" + std::to_string(i);
-    auto [code, log] = run_to_end({"llmload", "run", kQuickstart, "--out", out, "--quiet",
-                                   "--no-report", "--threads", "2", "--rate", "100",
-                                   "--duration", "3s", "--requests-csv"},
-                                  out + ".log", 120);
+    auto [code, log] =
+        run_to_end({"llmload", "run", kQuickstart, "--out", out, "--quiet", "--no-report",
+                    "--threads", "2", "--rate", "100", "--duration", "3s", "--requests-csv"},
+                   out + ".log", 120);
     ASSERT_EQ(code, 0) << log;
     auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
     const double duration_s = j["run"]["duration_s"].get<double>();

@@ -263,7 +263,6 @@ TEST(HttpConnection, CancelClosesWithoutFurtherCallbacks) {
   EXPECT_EQ(cl.connection(), nullptr);
 }
 
-
 // A request whose bytes the kernel cannot take yet (the socket's buffers are full behind an
 // earlier request's body) has not started: it starts when it is written, never when it was
 // queued. Request 1 carries a body larger than the loopback buffers; the server answers it

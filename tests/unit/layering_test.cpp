@@ -19,8 +19,8 @@ struct Result {
 };
 
 Result check(const std::string& root) {
-  const std::string cmd =
-      "bash '" + std::string(LLMLOAD_SOURCE_DIR) + "/scripts/check-layering.sh' '" + root + "' 2>&1";
+  const std::string cmd = "bash '" + std::string(LLMLOAD_SOURCE_DIR) +
+                          "/scripts/check-layering.sh' '" + root + "' 2>&1";
   Result r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;

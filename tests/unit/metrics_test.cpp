@@ -25,18 +25,17 @@ TEST(Metrics, EveryMetricHasAUniqueNameThatParsesBack) {
 }
 
 TEST(Metrics, NamesAreTheDesignNames) {
-  const char* expected[] = {"ttft",     "ttfo",       "ttfb",          "itl",         "tpot",
-                            "e2e",      "connect",    "tls",           "queue",       "ttft_sent",
+  const char* expected[] = {"ttft",     "ttfo",       "ttfb",          "itl",          "tpot",
+                            "e2e",      "connect",    "tls",           "queue",        "ttft_sent",
                             "e2e_sent", "decode_tps", "output_tokens", "input_tokens", "wait"};
   static_assert(std::size(expected) == kMetricCount);
   for (std::size_t i = 0; i < kMetricCount; ++i) EXPECT_EQ(name(kAllMetrics[i]), expected[i]);
 }
 
 TEST(Metrics, UnitsFollowTheNumberContract) {
-  for (Metric m :
-       {Metric::kTtft, Metric::kTtfo, Metric::kTtfb, Metric::kItl, Metric::kTpot, Metric::kE2e,
-        Metric::kConnect, Metric::kTls, Metric::kQueue, Metric::kTtftSent, Metric::kE2eSent,
-        Metric::kWait}) {
+  for (Metric m : {Metric::kTtft, Metric::kTtfo, Metric::kTtfb, Metric::kItl, Metric::kTpot,
+                   Metric::kE2e, Metric::kConnect, Metric::kTls, Metric::kQueue, Metric::kTtftSent,
+                   Metric::kE2eSent, Metric::kWait}) {
     EXPECT_TRUE(is_time(m)) << name(m);
     EXPECT_EQ(unit(m), "ms") << name(m);
     EXPECT_EQ(hdr_unit(m), "us") << name(m);
