@@ -1,6 +1,7 @@
 // HdrHistogram costs on the paths llmload pays for:
 // - record(): every measured value on a worker's event loop (target <= 5 ns per value);
-// - IntervalRecorder::record(): the same through the wait-free interval double buffer;
+// - IntervalRecorder::record() (bench/interval_recorder.h, the reference Recorder design, for
+//   comparison): the same through a wait-free interval double buffer;
 // - add(), encode_compressed(), decode(): the interval hand-off worker -> coordinator;
 // - decode + add of a typical 1 s interval (2,000 TTFT values over 20-200 ms): what the
 //   coordinator pays per metric, per worker, per second (and add_encoded(), the same in one).
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "common/hdr_histogram.h"
-#include "common/interval_recorder.h"
+#include "bench/interval_recorder.h"
 
 namespace llmload {
 namespace {

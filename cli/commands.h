@@ -17,7 +17,4 @@ void register_report(CLI::App& app, int& exit_code);
 void register_validate(CLI::App& app, int& exit_code);
 void register_keygen(CLI::App& app, int& exit_code);
 
-// For a subcommand whose capability is not built yet: it says so and exits 1, never pretends.
-void register_not_built(CLI::App& app, int& exit_code, const char* name, const char* what);
-
 }  // namespace llmload::cli

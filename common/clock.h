@@ -3,6 +3,7 @@
 // where pacing and timeouts need a fake clock in tests.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 
@@ -34,15 +35,23 @@ class MonotonicClock final : public Clock {
   int64_t now_ns() const override { return mono_now_ns(); }
 };
 
+// The process's CLOCK_MONOTONIC clock, for whoever is given no other.
+inline const Clock& monotonic_clock() {
+  static const MonotonicClock clock;
+  return clock;
+}
+
+// A clock that moves only when told. Safe to read on one thread while another sets it (a test
+// drives a coordinator's run thread through its join, start and heartbeat deadlines this way).
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(int64_t start_ns = 0) : now_(start_ns) {}
-  int64_t now_ns() const override { return now_; }
-  void set(int64_t ns) { now_ = ns; }
-  void advance(int64_t ns) { now_ += ns; }
+  int64_t now_ns() const override { return now_.load(std::memory_order_acquire); }
+  void set(int64_t ns) { now_.store(ns, std::memory_order_release); }
+  void advance(int64_t ns) { now_.fetch_add(ns, std::memory_order_acq_rel); }
 
  private:
-  int64_t now_;
+  std::atomic<int64_t> now_;
 };
 
 }  // namespace llmload

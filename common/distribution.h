@@ -48,6 +48,8 @@ struct Distribution {
   double max = 0;     // kUniform: upper bound; kNormal/kLognormal: clamp if has_max
   bool has_max = false;
 
+  bool operator==(const Distribution&) const = default;
+
   static Distribution fixed(double v);
   static Distribution uniform(double lo, double hi);
   static Distribution normal(double mean, double stddev);

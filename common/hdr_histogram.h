@@ -6,7 +6,8 @@
 // A value outside [0, highest_trackable] is not recorded: record() returns false and the value
 // is counted in overflow_count(), which the results report — never dropped silently.
 //
-// Not thread-safe: one writer. Cross-thread hand-off goes through IntervalRecorder.
+// Not thread-safe: one writer. The cross-thread hand-off is worker/recorder.h's: each loop
+// records into its own interval buffer and hands the whole buffer over at the boundary.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 #include <numeric>
 #include <string>
 
+#include "common/json_fields.h"
+
 namespace llmload {
 
 std::vector<int64_t> split_integer(int64_t total, const std::vector<int64_t>& weights) {
@@ -52,162 +54,290 @@ std::vector<double> split_rate(double total, const std::vector<int64_t>& weights
   return parts;
 }
 
-std::vector<LoadShare> split_load(const Load& load, const std::vector<int64_t>& weights) {
-  const std::size_t n = weights.size();
+namespace {
+
+std::vector<int64_t> ones(std::size_t n) {
+  return std::vector<int64_t>(n, 1);
+}
+
+// 1 for each part above zero; all ones when none is.
+std::vector<int64_t> active(const std::vector<double>& peak) {
+  std::vector<int64_t> w(peak.size(), 0);
+  bool any = false;
+  for (std::size_t i = 0; i < peak.size(); ++i) {
+    if (peak[i] > 0) w[i] = 1, any = true;
+  }
+  return any ? w : ones(peak.size());
+}
+
+}  // namespace
+
+std::vector<LoadShare> split_load(const Load& load, const std::vector<int64_t>& loops_per_worker,
+                                  uint64_t seed) {
+  const std::size_t n = loops_per_worker.size();
   std::vector<LoadShare> shares(n);
   if (n == 0) return shares;
-  int64_t wsum = 0;
-  for (int64_t w : weights) wsum += std::max<int64_t>(w, 1);
-  std::vector<int64_t> w1;
-  for (int64_t w : weights) w1.push_back(std::max<int64_t>(w, 1));
+  std::vector<int64_t> loops;
+  for (int64_t l : loops_per_worker) loops.push_back(std::max<int64_t>(l, 1));
+  const int64_t total_loops = std::accumulate(loops.begin(), loops.end(), int64_t{0});
+  const auto L = static_cast<std::size_t>(total_loops);
+  const bool open = load.mode == LoadMode::kRate;
 
-  for (std::size_t i = 0; i < n; ++i) {
-    shares[i].index = static_cast<int>(i);
-    shares[i].count = static_cast<int>(n);
-    shares[i].fraction = static_cast<double>(w1[i]) / static_cast<double>(wsum);
-    shares[i].mode = load.mode;
-  }
-
-  std::vector<int64_t> budget_weights = w1;
-  if (load.mode == LoadMode::kConcurrency) {
-    auto flat = split_integer(load.concurrency, w1);
-    std::vector<int64_t> peak = flat;
-    for (std::size_t i = 0; i < n; ++i) shares[i].concurrency = flat[i];
+  // Per loop of the run: the flat level and each stage's.
+  std::vector<double> level(L, 0.0), peak(L, 0.0);
+  std::vector<std::vector<double>> stage_levels(L);
+  if (open) {
+    level = split_rate(load.rate, ones(L));
     for (const Stage& st : load.stages) {
-      auto part = split_integer(st.concurrency, w1);
-      for (std::size_t i = 0; i < n; ++i) {
-        shares[i].stage_concurrency.push_back(part[i]);
-        peak[i] = std::max(peak[i], part[i]);
-      }
+      const auto part = split_rate(st.rate, ones(L));
+      for (std::size_t g = 0; g < L; ++g) stage_levels[g].push_back(part[g]);
     }
-    if (std::accumulate(peak.begin(), peak.end(), int64_t{0}) > 0) budget_weights = peak;
   } else {
-    auto flat = split_rate(load.rate, w1);
-    for (std::size_t i = 0; i < n; ++i) shares[i].rate = flat[i];
+    const auto flat = split_integer(load.concurrency, ones(L));
+    for (std::size_t g = 0; g < L; ++g) level[g] = static_cast<double>(flat[g]);
     for (const Stage& st : load.stages) {
-      auto part = split_rate(st.rate, w1);
-      for (std::size_t i = 0; i < n; ++i) shares[i].stage_rate.push_back(part[i]);
-    }
-    if (load.max_in_flight > 0) {
-      // Everyone keeps at least one slot: a cap of 0 would mean "no cap".
-      auto caps = split_integer(load.max_in_flight, w1);
-      for (std::size_t i = 0; i < n; ++i) shares[i].max_in_flight = std::max<int64_t>(caps[i], 1);
-    }
-    if (load.arrival == Arrival::kConstant && load.rate > 0) {
-      for (std::size_t i = 0; i < n; ++i) {
-        shares[i].first_arrival_offset_ns =
-            static_cast<int64_t>(std::llround(1e9 * static_cast<double>(i) / load.rate));
-      }
+      const auto part = split_integer(st.concurrency, ones(L));
+      for (std::size_t g = 0; g < L; ++g) stage_levels[g].push_back(static_cast<double>(part[g]));
     }
   }
-  if (load.requests > 0) {
-    auto budgets = split_integer(load.requests, budget_weights);
-    for (std::size_t i = 0; i < n; ++i) shares[i].requests = budgets[i];
+  for (std::size_t g = 0; g < L; ++g) {
+    peak[g] = level[g];
+    for (double s : stage_levels[g]) peak[g] = std::max(peak[g], s);
+  }
+  // The budget: by each loop's peak users (closed loop) or evenly over loops with a rate.
+  std::vector<int64_t> budget_weights = active(peak);
+  if (!open) {
+    for (std::size_t g = 0; g < L; ++g) {
+      if (budget_weights[g] > 0 && peak[g] > 0)
+        budget_weights[g] = std::llround(std::ceil(peak[g]));
+    }
+  }
+  const auto budget =
+      load.requests > 0 ? split_integer(load.requests, budget_weights) : std::vector<int64_t>(L, 0);
+  // Everyone keeps at least one slot: a cap of 0 would mean "no cap".
+  const auto caps = open && load.max_in_flight > 0 ? split_integer(load.max_in_flight, ones(L))
+                                                   : std::vector<int64_t>(L, 0);
+
+  std::size_t g = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    LoadShare& s = shares[i];
+    s.index = static_cast<int>(i);
+    s.count = static_cast<int>(n);
+    s.loop_count = static_cast<int>(total_loops);
+    s.fraction = static_cast<double>(loops[i]) / static_cast<double>(total_loops);
+    s.mode = load.mode;
+    s.arrival = load.arrival;
+    for (const Stage& st : load.stages) s.stage_ns.push_back(st.duration_ns);
+    s.warmup_ns = load.warmup_ns;
+    s.duration_ns = load.duration_ns;
+    s.has_request_limit = load.requests > 0;
+    s.grace_ns = load.grace_ns;
+    s.think_time = load.think_time;
+    for (int64_t k = 0; k < loops[i]; ++k, ++g) {
+      LoopShare l;
+      l.index = static_cast<int>(g);
+      l.level = level[g];
+      l.stage_levels = stage_levels[g];
+      l.requests = budget[g];
+      l.max_in_flight = caps[g] > 0 ? caps[g] : (open && load.max_in_flight > 0 ? 1 : 0);
+      if (open && load.arrival == Arrival::kConstant && load.rate > 0) {
+        l.first_arrival_offset_ns =
+            static_cast<int64_t>(std::llround(1e9 * static_cast<double>(g) / load.rate));
+      }
+      l.seed = seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(g);
+      s.loops.push_back(std::move(l));
+    }
   }
   return shares;
 }
 
-nlohmann::json LoadShare::to_json() const {
-  return nlohmann::json{{"index", index},
-                        {"count", count},
-                        {"fraction", fraction},
-                        {"mode", mode == LoadMode::kConcurrency ? "concurrency" : "rate"},
-                        {"concurrency", concurrency},
-                        {"rate", rate},
-                        {"stage_concurrency", stage_concurrency},
-                        {"stage_rate", stage_rate},
-                        {"requests", requests},
-                        {"max_in_flight", max_in_flight},
-                        {"first_arrival_offset_ns", first_arrival_offset_ns}};
+double LoadShare::level() const {
+  double sum = 0;
+  for (const LoopShare& l : loops) sum += l.level;
+  return sum;
+}
+
+int64_t LoadShare::requests() const {
+  int64_t sum = 0;
+  for (const LoopShare& l : loops) sum += l.requests;
+  return sum;
 }
 
 namespace {
 
-Error field_error(const char* field, const char* what) {
-  return Error{std::string("share.") + field + ": " + what};
-}
-
-bool get_int(const nlohmann::json& j, const char* key, int64_t lo, int64_t hi, int64_t& out) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return false;
-  int64_t v = 0;
-  if (it->is_number_unsigned()) {
-    if (it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
-    v = static_cast<int64_t>(it->get<uint64_t>());
-  } else {
-    v = it->get<int64_t>();
+const char* dist_kind_name(DistKind k) {
+  switch (k) {
+    case DistKind::kFixed:
+      return "fixed";
+    case DistKind::kUniform:
+      return "uniform";
+    case DistKind::kNormal:
+      return "normal";
+    case DistKind::kLognormal:
+      return "lognormal";
   }
-  if (v < lo || v > hi) return false;
-  out = v;
-  return true;
+  return "fixed";
 }
 
-bool get_double(const nlohmann::json& j, const char* key, double lo, double hi, double& out) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return false;
-  double v = it->get<double>();
-  if (!std::isfinite(v) || v < lo || v > hi) return false;
-  out = v;
-  return true;
+nlohmann::json dist_to_json(const Distribution& d) {
+  return nlohmann::json{{"kind", dist_kind_name(d.kind)},
+                        {"value", d.value},
+                        {"mean", d.mean},
+                        {"stddev", d.stddev},
+                        {"min", d.min},
+                        {"max", d.max},
+                        {"has_max", d.has_max}};
+}
+
+nlohmann::json loop_to_json(const LoopShare& l) {
+  return nlohmann::json{{"index", l.index},
+                        {"level", l.level},
+                        {"stage_levels", l.stage_levels},
+                        {"requests", l.requests},
+                        {"max_in_flight", l.max_in_flight},
+                        {"first_arrival_offset_ns", l.first_arrival_offset_ns},
+                        {"seed", l.seed}};
+}
+
+}  // namespace
+
+nlohmann::json LoadShare::to_json() const {
+  nlohmann::json ls = nlohmann::json::array();
+  for (const LoopShare& l : loops) ls.push_back(loop_to_json(l));
+  return nlohmann::json{{"index", index},
+                        {"count", count},
+                        {"loop_count", loop_count},
+                        {"fraction", fraction},
+                        {"mode", mode == LoadMode::kConcurrency ? "concurrency" : "rate"},
+                        {"arrival", arrival == Arrival::kPoisson ? "poisson" : "constant"},
+                        {"stage_ns", stage_ns},
+                        {"warmup_ns", warmup_ns},
+                        {"duration_ns", duration_ns},
+                        {"has_request_limit", has_request_limit},
+                        {"grace_ns", grace_ns},
+                        {"think_time", dist_to_json(think_time)},
+                        {"loops", std::move(ls)}};
+}
+
+namespace {
+
+namespace jf = json_fields;
+
+// A number in [0, max] at `path`.
+double bounded(const nlohmann::json& v, const std::string& path, double max) {
+  const double d = jf::number(v, path);
+  if (d < 0 || d > max) jf::fail(path, "out of range [0, " + std::to_string(max) + "]");
+  return d;
+}
+
+// The largest level a loop may be given: concurrency up to 1e8, a rate up to 1e9 per second.
+double level_max(LoadMode mode) {
+  return mode == LoadMode::kConcurrency ? 1e8 : 1e9;
+}
+
+Distribution dist_from_json(const nlohmann::json& v, const std::string& path) {
+  jf::object(v, path);
+  Distribution d;
+  const std::string& k = jf::string(jf::member(v, "kind", path), jf::sub(path, "kind"), 16);
+  if (k == "fixed")
+    d.kind = DistKind::kFixed;
+  else if (k == "uniform")
+    d.kind = DistKind::kUniform;
+  else if (k == "normal")
+    d.kind = DistKind::kNormal;
+  else if (k == "lognormal")
+    d.kind = DistKind::kLognormal;
+  else
+    jf::fail(jf::sub(path, "kind"), "not fixed, uniform, normal or lognormal");
+  constexpr double kWeekNs = 6.048e14;  // far beyond any think time a scenario may hold
+  for (auto [key, out] : {std::pair{"value", &d.value},
+                          {"mean", &d.mean},
+                          {"stddev", &d.stddev},
+                          {"min", &d.min},
+                          {"max", &d.max}}) {
+    *out = bounded(jf::member(v, key, path), jf::sub(path, key), kWeekNs);
+  }
+  d.has_max = jf::boolean(jf::member(v, "has_max", path), jf::sub(path, "has_max"));
+  return d;
+}
+
+LoopShare loop_from_json(const nlohmann::json& v, const std::string& path, LoadMode mode,
+                         std::size_t stages, int loop_count) {
+  jf::object(v, path);
+  auto field = [&](const char* key) -> const nlohmann::json& { return jf::member(v, key, path); };
+  LoopShare l;
+  l.index = static_cast<int>(jf::count(field("index"), jf::sub(path, "index"), loop_count - 1));
+  l.level = bounded(field("level"), jf::sub(path, "level"), level_max(mode));
+  const std::string sl_path = jf::sub(path, "stage_levels");
+  const auto& sl = jf::array(field("stage_levels"), sl_path);
+  if (sl.size() != stages) jf::fail(sl_path, "not one level per stage");
+  for (std::size_t k = 0; k < sl.size(); ++k) {
+    l.stage_levels.push_back(bounded(sl[k], jf::index(sl_path, k), level_max(mode)));
+  }
+  l.requests = jf::count(field("requests"), jf::sub(path, "requests"), INT64_MAX);
+  l.max_in_flight = jf::count(field("max_in_flight"), jf::sub(path, "max_in_flight"), 100'000'000);
+  l.first_arrival_offset_ns = jf::count(field("first_arrival_offset_ns"),
+                                        jf::sub(path, "first_arrival_offset_ns"), INT64_MAX);
+  const auto& seed = field("seed");
+  if (!seed.is_number_unsigned()) jf::fail(jf::sub(path, "seed"), "not an unsigned integer");
+  l.seed = seed.get<uint64_t>();
+  return l;
+}
+
+LoadShare share_from_json(const nlohmann::json& v) {
+  const std::string path = "share";
+  jf::object(v, path);
+  auto field = [&](const char* key) -> const nlohmann::json& { return jf::member(v, key, path); };
+  auto at = [&](const char* key) { return jf::sub(path, key); };
+  LoadShare s;
+  s.count = static_cast<int>(jf::count(field("count"), at("count"), 1'000'000));
+  if (s.count < 1) jf::fail(at("count"), "not at least 1");
+  s.index = static_cast<int>(jf::count(field("index"), at("index"), s.count - 1));
+  s.loop_count = static_cast<int>(jf::count(field("loop_count"), at("loop_count"), 1'000'000'000));
+  if (s.loop_count < 1) jf::fail(at("loop_count"), "not at least 1");
+  s.fraction = bounded(field("fraction"), at("fraction"), 1);
+  const std::string& mode = jf::string(field("mode"), at("mode"), 16);
+  if (mode == "concurrency")
+    s.mode = LoadMode::kConcurrency;
+  else if (mode == "rate")
+    s.mode = LoadMode::kRate;
+  else
+    jf::fail(at("mode"), "neither 'concurrency' nor 'rate'");
+  const std::string& arrival = jf::string(field("arrival"), at("arrival"), 16);
+  if (arrival == "constant")
+    s.arrival = Arrival::kConstant;
+  else if (arrival == "poisson")
+    s.arrival = Arrival::kPoisson;
+  else
+    jf::fail(at("arrival"), "neither 'constant' nor 'poisson'");
+  const auto& st = jf::array(field("stage_ns"), at("stage_ns"));
+  if (st.size() > kMaxStages) jf::fail(at("stage_ns"), "more than 10000 stages");
+  for (std::size_t k = 0; k < st.size(); ++k) {
+    s.stage_ns.push_back(jf::count(st[k], jf::index(at("stage_ns"), k), INT64_MAX));
+    if (s.stage_ns.back() <= 0) jf::fail(jf::index(at("stage_ns"), k), "not a positive length");
+  }
+  s.warmup_ns = jf::count(field("warmup_ns"), at("warmup_ns"), INT64_MAX);
+  s.duration_ns = jf::count(field("duration_ns"), at("duration_ns"), INT64_MAX);
+  s.has_request_limit = jf::boolean(field("has_request_limit"), at("has_request_limit"));
+  s.grace_ns = jf::count(field("grace_ns"), at("grace_ns"), INT64_MAX);
+  s.think_time = dist_from_json(field("think_time"), at("think_time"));
+  const auto& loops = jf::array(field("loops"), at("loops"));
+  if (loops.empty() || loops.size() > kMaxLoops) jf::fail(at("loops"), "not 1 to 4096 loop shares");
+  for (std::size_t k = 0; k < loops.size(); ++k) {
+    s.loops.push_back(loop_from_json(loops[k], jf::index(at("loops"), k), s.mode, s.stage_ns.size(),
+                                     s.loop_count));
+  }
+  return s;
 }
 
 }  // namespace
 
 Expected<LoadShare> LoadShare::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) return Error{"share: not an object"};
-  LoadShare s;
-  int64_t v = 0;
-  if (!get_int(j, "count", 1, 1'000'000, v)) return field_error("count", "not an integer >= 1");
-  s.count = static_cast<int>(v);
-  if (!get_int(j, "index", 0, s.count - 1, v)) return field_error("index", "not in [0, count)");
-  s.index = static_cast<int>(v);
-  if (!get_double(j, "fraction", 0, 1, s.fraction)) {
-    return field_error("fraction", "not a number in [0, 1]");
+  try {
+    return share_from_json(j);
+  } catch (const json_fields::FieldError& e) {
+    return Error{e.what()};
   }
-  auto mode = j.find("mode");
-  if (mode == j.end() || !mode->is_string()) return field_error("mode", "not a string");
-  if (*mode == "concurrency") {
-    s.mode = LoadMode::kConcurrency;
-  } else if (*mode == "rate") {
-    s.mode = LoadMode::kRate;
-  } else {
-    return field_error("mode", "neither 'concurrency' nor 'rate'");
-  }
-  if (!get_int(j, "concurrency", 0, 100'000'000, s.concurrency)) {
-    return field_error("concurrency", "not an integer in [0, 1e8]");
-  }
-  if (!get_double(j, "rate", 0, 1e9, s.rate)) return field_error("rate", "not a rate in [0, 1e9]");
-  if (!get_int(j, "requests", 0, INT64_MAX, s.requests)) {
-    return field_error("requests", "not a non-negative integer");
-  }
-  if (!get_int(j, "max_in_flight", 0, 100'000'000, s.max_in_flight)) {
-    return field_error("max_in_flight", "not an integer in [0, 1e8]");
-  }
-  if (!get_int(j, "first_arrival_offset_ns", 0, INT64_MAX, s.first_arrival_offset_ns)) {
-    return field_error("first_arrival_offset_ns", "not a non-negative integer");
-  }
-  auto sc = j.find("stage_concurrency");
-  if (sc == j.end() || !sc->is_array() || sc->size() > kMaxStages) {
-    return field_error("stage_concurrency", "not an array of at most 10000 levels");
-  }
-  for (const auto& e : *sc) {
-    if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<int64_t>() > 100'000'000) {
-      return field_error("stage_concurrency", "holds a level that is not an integer in [0, 1e8]");
-    }
-    s.stage_concurrency.push_back(e.get<int64_t>());
-  }
-  auto sr = j.find("stage_rate");
-  if (sr == j.end() || !sr->is_array() || sr->size() > kMaxStages) {
-    return field_error("stage_rate", "not an array of at most 10000 rates");
-  }
-  for (const auto& e : *sr) {
-    if (!e.is_number() || !std::isfinite(e.get<double>()) || e.get<double>() < 0 ||
-        e.get<double>() > 1e9) {
-      return field_error("stage_rate", "holds a rate that is not a number in [0, 1e9]");
-    }
-    s.stage_rate.push_back(e.get<double>());
-  }
-  return s;
 }
 
 }  // namespace llmload

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/expected.h"
 #include "common/prompts.h"
 #include "common/results.h"
@@ -82,6 +83,10 @@ struct CoordinatorOptions {
   // Called after every merged interval. A non-empty return stops the run as aborted (exit 4)
   // with that reason: an abort_on_fail assertion that is certain to fail.
   std::function<std::string(const LiveView&)> on_interval;
+  // The clock every join, pre-flight, heartbeat and drain deadline and the start instant are
+  // read from; null: CLOCK_MONOTONIC. Tests drive a run through its deadlines with a FakeClock
+  // (workers must then be fakes too: a real worker's start instant is on its own clock).
+  const Clock* clock = nullptr;
   // Called once the ROUTER is bound, with the real endpoint.
   std::function<void(const std::string&)> on_bound;
 };

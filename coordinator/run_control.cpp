@@ -36,7 +36,8 @@ RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
       router_(router),
       scenario_(scenario),
       prompts_(prompts),
-      run_id_(std::move(run_id)) {
+      run_id_(std::move(run_id)),
+      clock_(opt.clock != nullptr ? *opt.clock : monotonic_clock()) {
   progress_ = std::make_unique<ProgressView>(opt.progress, opt.progress_out);
   // Built before the workers join, so the start instant is not spent on it.
   // Bounded (count and bytes): a RUN never grows with the request budget.
@@ -96,7 +97,7 @@ void RunControl::pump(int64_t wait_ms) {
       drained_ = true;
       break;
     }
-    dispatch(*raw, mono_now_ns());
+    dispatch(*raw, clock_.now_ns());
   }
 }
 
@@ -140,7 +141,7 @@ void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
   switch (wire::type_of(msg)) {
     case wire::MsgType::kPing: {
       auto& p = std::get<wire::Ping>(msg);
-      send(*w, wire::Pong{p.seq, p.sent_ns, mono_now_ns()});
+      send(*w, wire::Pong{p.seq, p.sent_ns, clock_.now_ns()});
       break;
     }
     case wire::MsgType::kPong: {
@@ -164,7 +165,7 @@ void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
     case wire::MsgType::kBye: {
       auto& b = std::get<wire::Bye>(msg);
       if (w->state == WorkerState::kDone) break;
-      registry_.mark_lost(*w, "left: " + b.reason);
+      registry_.mark_lost(*w, "left: " + b.reason, now);
       log("worker %s left: %s", w->hello.worker_id.c_str(), b.reason.c_str());
       if (phase_ >= RunPhase::kStarting && index_of(*w) < order_.size()) {
         warnings_.push_back("worker " + w->hello.worker_id + " lost: left (" + b.reason + ")");
@@ -264,7 +265,7 @@ void RunControl::heartbeats(int64_t now) {
 }
 
 void RunControl::stop_all(const std::string& reason, int64_t grace_ns) {
-  const int64_t now = mono_now_ns();
+  const int64_t now = clock_.now_ns();
   for (const auto& rid : order_) {
     WorkerEntry* w = registry_.find(rid);
     if (w && w->state != WorkerState::kLost && w->state != WorkerState::kDone) {
@@ -279,9 +280,9 @@ void RunControl::stop_all(const std::string& reason, int64_t grace_ns) {
 }
 
 bool RunControl::join() {
-  const int64_t deadline = mono_now_ns() + opt_.join_timeout_ns;
+  const int64_t deadline = clock_.now_ns() + opt_.join_timeout_ns;
   while (registry_.alive() < static_cast<std::size_t>(opt_.workers)) {
-    const int64_t now = mono_now_ns();
+    const int64_t now = clock_.now_ns();
     if (opt_.signals && opt_.signals->load() > signals_seen_) {
       aborted_ = true;
       message_ = "interrupted while waiting for workers";
@@ -302,7 +303,7 @@ bool RunControl::join() {
       return false;
     }
     pump(50);
-    heartbeats(mono_now_ns());
+    heartbeats(clock_.now_ns());
   }
   for (WorkerEntry* w : registry_.all()) {
     if (w->state != WorkerState::kLost) order_.push_back(w->routing_id);
@@ -322,7 +323,7 @@ bool RunControl::start() {
                                       scenario_.interval_ns,
                                       opt_.requests_csv},
                             std::move(prompts_json_));
-  const int64_t run_sent = mono_now_ns();
+  const int64_t run_sent = clock_.now_ns();
   for (const auto& rid : order_) {
     WorkerEntry* w = registry_.find(rid);
     if (w->state == WorkerState::kLost) continue;
@@ -337,7 +338,7 @@ bool RunControl::start() {
   const int64_t verdict_deadline = run_sent + opt_.preflight_timeout_ns;
   int64_t last_burst = 0;
   while (true) {
-    const int64_t now = mono_now_ns();
+    const int64_t now = clock_.now_ns();
     if (now < burst_end && now - last_burst >= 30 * kMs) {
       last_burst = now;
       for (const auto& rid : order_) {
@@ -365,7 +366,7 @@ bool RunControl::start() {
         const std::string why = "no pre-flight verdict within --preflight-timeout " +
                                 format_seconds(opt_.preflight_timeout_ns);
         send(*w, wire::Stop{run_id_, why, 0});
-        registry_.mark_lost(*w, why);
+        registry_.mark_lost(*w, why, now);
         warnings_.push_back("worker " + w->hello.worker_id + " lost: " + why +
                             "; it was never started and sent no load");
       }
@@ -376,7 +377,7 @@ bool RunControl::start() {
       break;
     }
     pump(now < burst_end ? 5 : 10);
-    heartbeats(mono_now_ns());
+    heartbeats(clock_.now_ns());
   }
   std::vector<std::size_t> ready;
   for (std::size_t i = 0; i < order_.size(); ++i) {
@@ -398,8 +399,8 @@ bool RunControl::start() {
   if (config_error_ || aborted_ || ready.empty()) {
     stop_all(message_, 0);
     // Let the workers acknowledge (their final REPORT and DONE), bounded.
-    const int64_t until = mono_now_ns() + 2 * kSec;
-    while (mono_now_ns() < until) {
+    const int64_t until = clock_.now_ns() + 2 * kSec;
+    while (clock_.now_ns() < until) {
       bool all = true;
       for (const auto& rid : order_) {
         auto st = registry_.find(rid)->state;
@@ -414,8 +415,8 @@ bool RunControl::start() {
   // not take its share of the load with it), one start instant on each worker's clock.
   std::vector<int64_t> weights;
   for (std::size_t i : ready) weights.push_back(registry_.find(order_[i])->hello.threads);
-  const auto shares = split_load(scenario_.load, weights);
-  const int64_t go_ns = mono_now_ns();
+  const auto shares = split_load(scenario_.load, weights, scenario_.seed);
+  const int64_t go_ns = clock_.now_ns();
   log("%zu of %zu pre-flight verdict(s) in after %.1f s: load starts in %.1f s", ready.size(),
       order_.size(), double(go_ns - run_sent) / 1e9, double(opt_.start_lead_ns) / 1e9);
   start_ns_ = go_ns + opt_.start_lead_ns;
@@ -500,7 +501,7 @@ void RunControl::run_load() {
                                                 : std::numeric_limits<int64_t>::max();
   while (true) {
     pump(50);
-    const int64_t now = mono_now_ns();
+    const int64_t now = clock_.now_ns();
     heartbeats(now);
     if (opt_.signals && opt_.signals->load() > signals_seen_ && !aborted_) {
       signals_seen_ = opt_.signals->load();
@@ -531,14 +532,14 @@ void RunControl::run_load() {
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
         if (w->state != WorkerState::kDone && w->state != WorkerState::kLost) {
-          registry_.mark_lost(*w, "no DONE within the grace after STOP");
+          registry_.mark_lost(*w, "no DONE within the grace after STOP", now);
           warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason);
         }
       }
       break;
     }
   }
-  flush_intervals(mono_now_ns(), true);
+  flush_intervals(clock_.now_ns(), true);
 }
 
 RunOutcome RunControl::run() {

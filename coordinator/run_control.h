@@ -19,6 +19,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "common/clock.h"
 #include "common/scenario.h"
 #include "common/wire.h"
 #include "common/wire_socket.h"
@@ -63,6 +64,7 @@ class RunControl {
   const Scenario& scenario_;
   const std::vector<ResolvedPrompt>& prompts_;
   std::string run_id_;
+  const Clock& clock_;  // every deadline and timestamp of the run (opt.clock, else monotonic)
 
   RunPhase phase_ = RunPhase::kJoining;
   WorkerRegistry registry_;

@@ -28,7 +28,7 @@ RunOutcome RunControl::finish() {
   phase_ = RunPhase::kFinished;
   RunOutcome out;
   RunResult& r = out.result;
-  const int64_t now_mono = mono_now_ns();
+  const int64_t now_mono = clock_.now_ns();
   const int64_t wall_at_start = wall_now_ns() - (now_mono - start_ns_);
 
   r.run.id = run_id_;

@@ -46,11 +46,11 @@ WorkerEntry* WorkerRegistry::find(const std::string& routing_id) {
   return it == by_routing_.end() ? nullptr : &it->second;
 }
 
-void WorkerRegistry::mark_lost(WorkerEntry& w, std::string reason) {
+void WorkerRegistry::mark_lost(WorkerEntry& w, std::string reason, int64_t now) {
   if (w.state == WorkerState::kLost) return;
   w.state = WorkerState::kLost;
   w.lost_reason = std::move(reason);
-  w.lost_ns = mono_now_ns();
+  w.lost_ns = now;
 }
 
 std::vector<WorkerEntry*> WorkerRegistry::expire(int64_t now) {
@@ -61,7 +61,7 @@ std::vector<WorkerEntry*> WorkerRegistry::expire(int64_t now) {
     if (now - w.last_heard_ns >= silence_ns_) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "silent for %.1f s", double(now - w.last_heard_ns) / 1e9);
-      mark_lost(w, buf);
+      mark_lost(w, buf, now);
       lost.push_back(&w);
     }
   }

@@ -50,7 +50,7 @@ class WorkerRegistry {
   WorkerEntry* find(const std::string& routing_id);
   // Any message from the worker: it is alive.
   void heard(WorkerEntry& w, int64_t now) { w.last_heard_ns = now; }
-  void mark_lost(WorkerEntry& w, std::string reason);
+  void mark_lost(WorkerEntry& w, std::string reason, int64_t now);
 
   // Workers not lost and not done whose last message is older than the silence limit: marked
   // lost ("silent for 3.0 s") and returned.

@@ -19,6 +19,7 @@ ConnectionPool::ConnectionPool(uv_loop_t* loop, Endpoint endpoint,
   config_.endpoint = &endpoint_;
   config_.tls = tls_.get();
   config_.sessions = tls_ ? &sessions_ : nullptr;
+  config_.clock = options_.clock;
 }
 
 ConnectionPool::~ConnectionPool() {
@@ -108,7 +109,8 @@ void ConnectionPool::open(const Waiting* w) {
   ++connecting_;
   ++counters_.opened;
   if (w != nullptr) c->send(*w->request, w->listener);
-  c->connect(address_.get(), mono_now_ns() + options_.connect_timeout_ns);
+  const int64_t now = options_.clock != nullptr ? options_.clock->now_ns() : mono_now_ns();
+  c->connect(address_.get(), now + options_.connect_timeout_ns);
 }
 
 void ConnectionPool::pump() {

@@ -29,6 +29,7 @@ struct PoolOptions {
   size_t max_connects_in_flight = 64;
   int64_t connect_timeout_ns = 10'000'000'000;  // DESIGN.md default: 10 s
   size_t max_idle = 1'000'000;                  // idle connections beyond this are closed
+  const Clock* clock = nullptr;  // connection deadlines (ConnectionConfig::clock); null: monotonic
 };
 
 struct PoolCounters {

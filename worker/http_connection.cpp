@@ -164,7 +164,7 @@ void HttpConnection::arm(int64_t deadline_ns, ErrorKind kind) {
   deadline_kind_ = kind;
   if (state_ == State::kClosing || state_ == State::kClosed) return;
   if (timer_due_ns_ != 0 && timer_due_ns_ <= deadline_ns) return;  // fires first, re-checks
-  const int64_t now = mono_now_ns();
+  const int64_t now = deadline_clock().now_ns();
   const int64_t left = deadline_ns - now;
   const uint64_t ms = left <= 0 ? 0 : uint64_t((left + 999'999) / 1'000'000);
   timer_due_ns_ = deadline_ns;
@@ -183,7 +183,7 @@ void HttpConnection::on_timer(uv_timer_t* handle) {
   auto* self = static_cast<HttpConnection*>(handle->data);
   self->timer_due_ns_ = 0;
   if (self->state_ == State::kClosing || self->state_ == State::kClosed) return;
-  const int64_t now = mono_now_ns();
+  const int64_t now = self->deadline_clock().now_ns();
   if (self->connect_failed_) {
     self->fail(now, ErrorKind::kConnectRefused, self->connect_error_);
     return;

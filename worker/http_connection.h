@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "worker/endpoint.h"
 #include "worker/error.h"
 #include "worker/http_request.h"
@@ -98,6 +99,9 @@ struct ConnectionConfig {
   const Endpoint* endpoint = nullptr;   // must outlive the connection
   const TlsContext* tls = nullptr;      // null: plain TCP (must outlive the connection)
   TlsSessionCache* sessions = nullptr;  // TLS resumption (may be null)
+  // The clock the deadlines (connect, ttft, idle, total) are judged by; null: CLOCK_MONOTONIC.
+  // Its time must be the one the deadlines were set in (the loop's).
+  const Clock* clock = nullptr;
 };
 
 class HttpConnection final : private TransportHandler, private ResponseSink {
@@ -151,6 +155,9 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
  private:
   HttpConnection(uv_loop_t* loop, const ConnectionConfig& config, ConnectionOwner* owner);
   void transition(State to);
+  const Clock& deadline_clock() const {
+    return config_.clock != nullptr ? *config_.clock : monotonic_clock();
+  }
   HttpListener* detach();  // ends the current request's link to its listener
   void write_request();
   void request_written(int64_t t);  // the request's first bytes are in the kernel at t

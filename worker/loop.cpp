@@ -48,6 +48,7 @@ void Loop::run() {
   for (const PlanTarget& t : plan_->targets) {
     PoolOptions po;
     po.max_connects_in_flight = config_.max_connects_in_flight;
+    po.clock = &clock_;
     po.connect_timeout_ns = t.timeouts.connect_ns;
     pools_.push_back(std::make_unique<ConnectionPool>(&loop_, t.endpoint, t.tls, *dns_, po));
   }

@@ -7,6 +7,26 @@
 
 namespace llmload {
 
+SchedulerConfig scheduler_config(const LoadShare& share, const LoopShare& loop, int64_t start_ns) {
+  SchedulerConfig c;
+  c.start_ns = start_ns;
+  c.warmup_ns = share.warmup_ns;
+  c.duration_ns = share.duration_ns;
+  c.has_request_limit = share.has_request_limit;
+  c.requests = share.has_request_limit ? loop.requests : 0;
+  c.grace_ns = share.grace_ns;
+  c.initial_level = loop.level;
+  for (size_t j = 0; j < share.stage_ns.size() && j < loop.stage_levels.size(); ++j) {
+    c.stages.push_back(ProfileStage{share.stage_ns[j], loop.stage_levels[j]});
+  }
+  c.poisson = share.arrival == Arrival::kPoisson;
+  c.seed = loop.seed ^ 0x5bd1e995ULL;
+  c.first_arrival_offset_ns = loop.first_arrival_offset_ns;
+  c.max_in_flight = loop.max_in_flight;
+  c.think_time = share.think_time;
+  return c;
+}
+
 Scheduler::Scheduler(const SchedulerConfig& config, const Clock& clock, SchedulerHost& host)
     : config_(config), clock_(clock), host_(host) {
   window_start_ = config_.start_ns + std::max<int64_t>(0, config_.warmup_ns);

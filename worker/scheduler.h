@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/distribution.h"
+#include "common/load_split.h"
 #include "worker/scheduler_profile.h"
 
 namespace llmload {
@@ -143,6 +144,10 @@ class Scheduler {
   int64_t dropped_ = 0;
   int64_t measured_dropped_ = 0;
 };
+
+// One loop's scheduler config, exactly as its share of the run says (common/load_split.h): the
+// coordinator split the load once; nothing here splits or looks at the scenario again.
+SchedulerConfig scheduler_config(const LoadShare& share, const LoopShare& loop, int64_t start_ns);
 
 // The scheduler for a config: open loop when `open_loop`, else closed loop.
 std::unique_ptr<Scheduler> make_scheduler(bool open_loop, const SchedulerConfig& config,

@@ -106,22 +106,6 @@ int default_threads() {
   return n == 0 ? 1 : int(n);
 }
 
-// Splits n as evenly as possible over parts with weight > 0 (weights: per loop).
-std::vector<int64_t> split_over(int64_t n, const std::vector<int64_t>& weights) {
-  std::vector<int64_t> w, idx;
-  for (size_t i = 0; i < weights.size(); ++i) {
-    if (weights[i] > 0) {
-      w.push_back(weights[i]);
-      idx.push_back(int64_t(i));
-    }
-  }
-  std::vector<int64_t> out(weights.size(), 0);
-  if (w.empty()) return out;
-  const std::vector<int64_t> parts = split_integer(n, w);
-  for (size_t j = 0; j < parts.size(); ++j) out[size_t(idx[j])] = parts[j];
-  return out;
-}
-
 // Raises RLIMIT_NOFILE to the hard limit; a warning when that cannot hold `needed`.
 void raise_fd_limit(int64_t needed, std::vector<std::string>& warnings) {
   rlimit rl{};
@@ -202,86 +186,43 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   }
 
   const int T = m.threads;
-  const std::vector<int64_t> ones(static_cast<size_t>(T), 1);
+  if (share.loops.size() != size_t(T)) {
+    return Error{"worker: the share holds " + std::to_string(share.loops.size()) +
+                 " loop(s) but this worker runs " + std::to_string(T)};
+  }
   const bool open = share.mode == LoadMode::kRate;
-
-  // Levels per loop: the initial level and each stage's.
-  std::vector<std::vector<double>> stage_levels(static_cast<size_t>(T));
-  std::vector<double> initial(static_cast<size_t>(T), 0.0);
-  if (open) {
-    const auto r0 = split_rate(share.rate, ones);
-    for (int i = 0; i < T; ++i) initial[size_t(i)] = r0[size_t(i)];
-    for (double sr : share.stage_rate) {
-      const auto parts = split_rate(sr, ones);
-      for (int i = 0; i < T; ++i) stage_levels[size_t(i)].push_back(parts[size_t(i)]);
-    }
-  } else {
-    const auto c0 = split_integer(share.concurrency, ones);
-    for (int i = 0; i < T; ++i) initial[size_t(i)] = double(c0[size_t(i)]);
-    for (int64_t sc_level : share.stage_concurrency) {
-      const auto parts = split_integer(sc_level, ones);
-      for (int i = 0; i < T; ++i) stage_levels[size_t(i)].push_back(double(parts[size_t(i)]));
-    }
+  double peak_total = 0;
+  for (const LoopShare& l : share.loops) {
+    double peak = l.level;
+    for (double s : l.stage_levels) peak = std::max(peak, s);
+    peak_total += peak;
   }
-  // Request budget: over the loops that will send anything (a loop with no users could never
-  // use a budget).
-  std::vector<int64_t> weights(static_cast<size_t>(T), 0);
-  double max_level_total = 0;
-  for (int i = 0; i < T; ++i) {
-    double mx = initial[size_t(i)];
-    for (double l : stage_levels[size_t(i)]) mx = std::max(mx, l);
-    weights[size_t(i)] = mx > 0 ? (open ? 1 : int64_t(std::ceil(mx))) : 0;
-    max_level_total += mx;
-  }
-  const bool has_limit = sc.load.requests > 0;
-  const std::vector<int64_t> budget = split_over(share.requests, weights);
-  const std::vector<int64_t> caps = share.max_in_flight > 0
-                                        ? split_integer(share.max_in_flight, ones)
-                                        : std::vector<int64_t>(size_t(T), 0);
 
   std::vector<std::string> warnings;
   if (plan->insecure) {
     warnings.push_back(
         "TLS verification is off (--insecure): the target's identity is not checked");
   }
-  raise_fd_limit(int64_t(open ? std::max<double>(64, max_level_total) : max_level_total) + 64,
-                 warnings);
+  raise_fd_limit(int64_t(open ? std::max<double>(64, peak_total) : peak_total) + 64, warnings);
 
   std::lock_guard<std::mutex> lock(m.mu);
   m.loops.clear();
   m.plan = plan;
   for (int i = 0; i < T; ++i) {
+    const LoopShare& ls = share.loops[size_t(i)];
     LoopConfig lc;
     lc.index = i;
     lc.open_loop = open;
     lc.interval_ns = sc.interval_ns > 0 ? sc.interval_ns : 1'000'000'000;
     lc.worker_id = spec.worker_id;
     lc.keep_rows = spec.record_requests;
-    lc.seed = sc.seed * 0x9e3779b97f4a7c15ULL + uint64_t(share.index) * 1000003ULL + uint64_t(i);
-    lc.prompt_offset = int64_t(share.index) * T + i;
-    SchedulerConfig& c = lc.sched;
-    c.start_ns = start_ns;
-    c.warmup_ns = sc.load.warmup_ns;
-    c.duration_ns = sc.load.duration_ns;
-    c.has_request_limit = has_limit;
-    c.requests = has_limit ? budget[size_t(i)] : 0;
-    c.grace_ns = sc.load.grace_ns;
-    c.initial_level = initial[size_t(i)];
-    for (size_t j = 0; j < sc.load.stages.size() && j < stage_levels[size_t(i)].size(); ++j) {
-      c.stages.push_back(ProfileStage{sc.load.stages[j].duration_ns, stage_levels[size_t(i)][j]});
-    }
-    c.poisson = sc.load.arrival == Arrival::kPoisson;
-    c.seed = lc.seed ^ 0x5bd1e995ULL;
-    if (open && share.rate > 0) {
-      c.first_arrival_offset_ns =
-          share.first_arrival_offset_ns + int64_t(std::llround(double(i) * 1e9 / share.rate));
-    }
-    c.max_in_flight = caps[size_t(i)] > 0 ? caps[size_t(i)] : (share.max_in_flight > 0 ? 1 : 0);
-    c.think_time = sc.load.think_time;
+    lc.seed = ls.seed;
+    lc.prompt_offset = ls.index;
+    lc.sched = scheduler_config(share, ls, start_ns);
     m.loops.push_back(std::make_unique<Loop>(std::move(lc), m.plan));
   }
   m.spec = std::move(spec);
-  m.window_start = start_ns + std::max<int64_t>(0, sc.load.warmup_ns);
+  m.window_start = start_ns + std::max<int64_t>(0, share.warmup_ns);
   m.interval = sc.interval_ns > 0 ? sc.interval_ns : 1'000'000'000;
   m.next_index = 0;
   m.sequence = 0;

@@ -11,16 +11,12 @@
 // After wait_done() the Worker is ready for the next start() (a remote worker serves run after
 // run).
 //
-// Load split. The coordinator gives this worker a LoadShare (common/load_split.h: its part of
-// the concurrency, rate, stages and request budget); the worker splits it over its loops with
-// split_integer / split_rate, the same way:
-//   - concurrency (and each stage's level) and the request budget: as evenly as possible;
-//   - constant rate r over T loops: loop i runs at r/T, its first arrival at
-//     start + share.first_arrival_offset_ns + i/r, so the run's merged arrivals stay evenly
-//     spaced (worker k of n is offset k/R, its loops n/R apart);
-//   - Poisson rate: loop i is an independent Poisson process of rate r/T (seeded from the
-//     scenario's seed, share.index and i), whose sum is a Poisson process of rate r.
-// A single-worker run passes split_load(scenario.load, {threads})[0].
+// Load split. The coordinator split the run's load once, per event loop (common/load_split.h):
+// this worker's LoadShare holds one LoopShare per loop it runs (concurrency or rate, stage
+// levels, request budget, in-flight cap, first-arrival offset, seed) and the shape they share.
+// start() maps each LoopShare to its loop's scheduler (scheduler_config) and splits nothing; a
+// share with a different number of loops than this worker runs is refused.
+// A single-worker run passes split_load(scenario.load, {threads}, scenario.seed)[0].
 #pragma once
 
 #include <cstdint>

@@ -20,21 +20,9 @@ namespace {
 
 using namespace llmload_test;
 
-const std::string kQuickstart = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
-
-int64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 std::string dir() {
   static std::string d = test_dir("dist-faults");
   return d;
-}
-
-int port_of(const std::string& endpoint) {
-  return std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str());
 }
 
 // Starts a coordinator on an ephemeral loopback port; returns its endpoint ("" on failure).

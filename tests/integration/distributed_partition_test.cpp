@@ -22,14 +22,6 @@ namespace {
 
 using namespace llmload_test;
 
-const std::string kQuickstart = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
-
-int64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 // Runs a shell command quietly; true on exit status 0.
 bool sh(const std::string& cmd) {
   const int rc = std::system(("{ " + cmd + "; } >/dev/null 2>&1").c_str());
@@ -39,20 +31,9 @@ bool sh(const std::string& cmd) {
 // Starts `ip netns exec NS LLMLOAD_BINARY args...` (ip execs in place: the pid is llmload's).
 void spawn_in_ns(Proc& p, const std::string& ns, const std::vector<std::string>& args,
                  const std::string& log_path) {
-  p.out = log_path;
-  p.pid = ::fork();
-  if (p.pid == 0) {
-    FILE* f = std::freopen(p.out.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    std::vector<std::string> all = {"ip", "netns", "exec", ns, LLMLOAD_BINARY};
-    all.insert(all.end(), args.begin() + 1, args.end());  // args[0] is argv[0] ("llmload")
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp("ip", argv.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> all = {"ip", "netns", "exec", ns, LLMLOAD_BINARY};
+  all.insert(all.end(), args.begin() + 1, args.end());  // args[0] is argv[0] ("llmload")
+  spawn_exec(p, "ip", all, log_path);
 }
 
 // received_ns of every request in a mock --truth log.

@@ -12,8 +12,6 @@ namespace {
 
 using namespace llmload_test;
 
-const std::string kQuickstart = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
-
 std::string dir() {
   static std::string d = test_dir("dist-refusal");
   return d;

@@ -17,8 +17,6 @@ namespace {
 
 using namespace llmload_test;
 
-const std::string kQuickstart = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
-
 struct Served {
   int64_t generations = 0;  // chat completions received (every outcome)
   int64_t preflights = 0;   // GET /v1/models

@@ -12,78 +12,25 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/process_util.h"
+
 namespace {
 
-struct Proc {
-  pid_t pid = -1;
-  std::string out;  // stdout+stderr file
-  ~Proc() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
+using namespace llmload_test;
 
 std::string dir() {
-  static std::string d = [] {
-    auto p =
-        std::filesystem::temp_directory_path() / ("llmload-dist-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(p);
-    return p.string();
-  }();
+  static std::string d = test_dir("dist");
   return d;
 }
 
-void spawn(Proc& p, const std::vector<std::string>& args, const std::string& name) {
-  p.out = dir() + "/" + name + ".log";
-  p.pid = ::fork();
-  if (p.pid == 0) {
-    FILE* f = std::freopen(p.out.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(LLMLOAD_BINARY, argv.data());
-    ::_exit(127);
-  }
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Waits (bounded) for a regex match in a process's output.
-std::string wait_for(const Proc& p, const std::string& re, int seconds = 20) {
-  std::regex r(re);
-  for (int i = 0; i < seconds * 20; ++i) {
-    std::smatch m;
-    std::string text = slurp(p.out);
-    if (std::regex_search(text, m, r)) return m[1].str();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return "";
-}
-
-int wait_exit(Proc& p, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    int status = 0;
-    if (::waitpid(p.pid, &status, WNOHANG) == p.pid) {
-      p.pid = -1;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
+// The log file of the process named `name` in this test's folder.
+std::string log_of(const std::string& name) {
+  return dir() + "/" + name + ".log";
 }
 
 TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
   Proc mock, coord, w1, w2, w3;
-  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock");
+  spawn(mock, {"llmload", "mock", "--port", "0"}, log_of("mock"));
   std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(url.empty()) << slurp(mock.out);
   const std::string out = dir() + "/three";
@@ -94,9 +41,9 @@ TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
         "coord");
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
-  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "w1");
-  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "w2");
-  spawn(w3, {"llmload", "worker", "--connect", ep, "--threads", "2", "--id", "w3"}, "w3");
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("w1"));
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, log_of("w2"));
+  spawn(w3, {"llmload", "worker", "--connect", ep, "--threads", "2", "--id", "w3"}, log_of("w3"));
   ASSERT_EQ(wait_exit(coord, 60), 0) << slurp(coord.out);
   auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
   EXPECT_EQ(j["run"]["status"], "completed");
@@ -122,7 +69,7 @@ TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
 // per request), so the workers decode it at once, keep their heartbeats and end on the duration.
 TEST(Distributed, HugeRequestBudgetShipsBoundedPromptsAndNoWorkerIsLost) {
   Proc mock, coord, w1, w2;
-  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-huge");
+  spawn(mock, {"llmload", "mock", "--port", "0"}, log_of("mock-huge"));
   std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(url.empty()) << slurp(mock.out);
   const std::string out = dir() + "/huge";
@@ -133,8 +80,8 @@ TEST(Distributed, HugeRequestBudgetShipsBoundedPromptsAndNoWorkerIsLost) {
         "coord-huge");
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
-  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "hw1");
-  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "hw2");
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("hw1"));
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, log_of("hw2"));
   ASSERT_EQ(wait_exit(coord, 90), 0) << slurp(coord.out);
   auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
   EXPECT_EQ(j["run"]["status"], "completed");
@@ -160,7 +107,7 @@ TEST(Distributed, CoordinatorRefusesNonLoopbackBindWithoutCurve) {
 TEST(Distributed, KeygenWritesASecretFileOnlyTheOwnerReads) {
   Proc kg;
   const std::string prefix = dir() + "/key";
-  spawn(kg, {"llmload", "keygen", "--out", prefix}, "keygen");
+  spawn(kg, {"llmload", "keygen", "--out", prefix}, log_of("keygen"));
   ASSERT_EQ(wait_exit(kg, 20), 0) << slurp(kg.out);
   auto perms = std::filesystem::status(prefix + ".key").permissions();
   EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
@@ -168,13 +115,13 @@ TEST(Distributed, KeygenWritesASecretFileOnlyTheOwnerReads) {
   std::string pub = slurp(prefix + ".pub");
   EXPECT_NE(pub.find('\n'), std::string::npos);
   Proc again;
-  spawn(again, {"llmload", "keygen", "--out", prefix}, "keygen2");
+  spawn(again, {"llmload", "keygen", "--out", prefix}, log_of("keygen2"));
   EXPECT_EQ(wait_exit(again, 20), 2);  // never overwrites a key
 }
 
 TEST(Distributed, WorkerKilledMidRunGivesPartialWithItsDataKept) {
   Proc mock, coord, w1, w2;
-  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-kill");
+  spawn(mock, {"llmload", "mock", "--port", "0"}, log_of("mock-kill"));
   std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(url.empty());
   const std::string out = dir() + "/killed";
@@ -185,8 +132,8 @@ TEST(Distributed, WorkerKilledMidRunGivesPartialWithItsDataKept) {
         "coord-kill");
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty());
-  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "kw1");
-  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, "kw2");
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("kw1"));
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, log_of("kw2"));
   ASSERT_FALSE(wait_for(coord, "(joined \\[2/2\\])").empty());
   std::this_thread::sleep_for(std::chrono::seconds(5));  // ~3 s of load reported
   ::kill(w2.pid, SIGKILL);
@@ -201,7 +148,7 @@ TEST(Distributed, WorkerKilledMidRunGivesPartialWithItsDataKept) {
 
 TEST(Distributed, SigintWritesCompleteAbortedResults) {
   Proc mock, coord, w1;
-  spawn(mock, {"llmload", "mock", "--port", "0"}, "mock-int");
+  spawn(mock, {"llmload", "mock", "--port", "0"}, log_of("mock-int"));
   std::string url = wait_for(mock, "(http://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(url.empty());
   const std::string out = dir() + "/sigint";
@@ -212,7 +159,7 @@ TEST(Distributed, SigintWritesCompleteAbortedResults) {
         "coord-int");
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty());
-  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, "iw1");
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("iw1"));
   ASSERT_FALSE(wait_for(coord, "(joined \\[1/1\\])").empty());
   std::this_thread::sleep_for(std::chrono::seconds(4));
   ::kill(coord.pid, SIGINT);

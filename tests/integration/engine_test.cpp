@@ -5,78 +5,13 @@
 #include "common/clock.h"
 #include "common/load_split.h"
 #include "mock/mock_server.h"
+#include "tests/integration/engine_test_util.h"
 #include "worker/worker.h"
 
 namespace llmload {
 namespace {
 
-constexpr int64_t kMs = 1'000'000;
-
-struct RunOutcome {
-  GroupStats total;
-  std::vector<RequestRow> rows;
-  int64_t reports = 0;
-  bool last_seen = false;
-};
-
-Scenario make_scenario(const std::string& url, int64_t concurrency, int64_t requests) {
-  Scenario s;
-  s.name = "engine-test";
-  Target t;
-  t.name = "mock";
-  t.url = url;
-  t.api = Api::kOpenAiChat;
-  t.models = {ModelChoice{"mock", 1}};
-  t.timeouts.ttft_ns = 5'000 * kMs;
-  t.timeouts.idle_ns = 5'000 * kMs;
-  s.targets.push_back(t);
-  s.load.mode = LoadMode::kConcurrency;
-  s.load.concurrency = concurrency;
-  s.load.requests = requests;
-  s.load.grace_ns = 10'000 * kMs;
-  s.interval_ns = 200 * kMs;
-  return s;
-}
-
-std::shared_ptr<const std::vector<ResolvedPrompt>> prompts(int n, int64_t max_tokens) {
-  auto v = std::make_shared<std::vector<ResolvedPrompt>>();
-  for (int i = 0; i < n; ++i) {
-    ResolvedPrompt p;
-    p.index = i;
-    p.text = "tell me a story number " + std::to_string(i);
-    p.max_tokens = max_tokens;
-    v->push_back(p);
-  }
-  return v;
-}
-
-RunOutcome run(const Scenario& s, int threads, bool rows = false) {
-  Worker w(WorkerOptions{threads});
-  RunSpec spec;
-  spec.run_id = "r1";
-  spec.worker_id = "w1";
-  spec.scenario = std::make_shared<Scenario>(s);
-  spec.prompts = prompts(7, 16);
-  spec.share = split_load(s.load, {threads})[0];
-  spec.record_requests = rows;
-  auto started = w.start(spec, mono_now_ns() + 50 * kMs);
-  EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
-  RunOutcome out;
-  if (!started.ok()) return out;
-  for (int i = 0; i < 1000 && !w.done(); ++i) {
-    if (auto r = w.next_interval(100 * kMs)) {
-      ++out.reports;
-      out.total.merge(r->snapshot.total());
-      for (auto& row : r->requests) out.rows.push_back(row);
-    }
-  }
-  w.wait_done();
-  WorkerReport f = w.final_snapshot();
-  out.last_seen = f.last;
-  out.total.merge(f.snapshot.total());
-  for (auto& row : f.requests) out.rows.push_back(row);
-  return out;
-}
+using namespace enginetest;
 
 mock::MockOptions mock_options() {
   mock::MockOptions o;
@@ -183,7 +118,7 @@ TEST(EngineSmoke, VirtualUserReplaysAConversationTurnByTurn) {
     convs->push_back(p);
   }
   spec.prompts = convs;
-  spec.share = split_load(s.load, {1})[0];
+  spec.share = split_load(s.load, {1}, s.seed)[0];
   spec.record_requests = true;
   ASSERT_TRUE(w.start(spec, mono_now_ns()).ok());
   std::vector<RequestRow> rows;
@@ -213,7 +148,7 @@ TEST(EngineSmoke, StopWithZeroGraceCancelsInFlight) {
   RunSpec spec;
   spec.scenario = std::make_shared<Scenario>(s);
   spec.prompts = prompts(2, 8);
-  spec.share = split_load(s.load, {1})[0];
+  spec.share = split_load(s.load, {1}, s.seed)[0];
   ASSERT_TRUE(w.start(spec, mono_now_ns()).ok());
   w.next_interval(300 * kMs);
   w.stop(0);

@@ -26,6 +26,7 @@ struct RunOutcome {
   std::vector<RequestRow> rows;
   bool last_seen = false;
   int64_t wall_ns = 0;  // start instant → done
+  int64_t reports = 0;  // interval reports before the final one
 };
 
 // One openai-chat target at `url`, concurrency mode, generous timeouts, grace 10 s.
@@ -77,7 +78,7 @@ inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t
   spec.worker_id = "w1";
   spec.scenario = std::make_shared<Scenario>(s);
   spec.prompts = prompts(7, max_tokens);
-  spec.share = split_load(s.load, {threads})[0];
+  spec.share = split_load(s.load, {threads}, s.seed)[0];
   spec.record_requests = rows;
   const int64_t start = mono_now_ns() + start_in_ns;
   auto started = w.start(spec, start);
@@ -86,6 +87,7 @@ inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t
   if (!started.ok()) return out;
   for (int i = 0; i < max_seconds * 10 && !w.done(); ++i) {
     if (auto r = w.next_interval(100 * kMs)) {
+      ++out.reports;
       out.total.merge(r->snapshot.total());
       for (auto& row : r->requests) out.rows.push_back(row);
     }

@@ -5,9 +5,11 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,21 @@
 #include <vector>
 
 namespace llmload_test {
+
+inline const std::string kQuickstart =
+    std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
+
+// Nanoseconds on CLOCK_MONOTONIC (the clock the mock's truth log and our timings use).
+inline int64_t mono_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The port of a "tcp://host:port" endpoint.
+inline int port_of(const std::string& endpoint) {
+  return std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str());
+}
 
 struct Proc {
   pid_t pid = -1;
@@ -42,10 +59,10 @@ inline std::string test_dir(const std::string& label) {
   return p.string();
 }
 
-// Starts LLMLOAD_BINARY with `args` (args[0] is argv[0]); stdout and stderr go to `log_path`.
-// `env` entries ("NAME=value") are added to the child's environment.
-inline void spawn(Proc& p, const std::vector<std::string>& args, const std::string& log_path,
-                  const std::vector<std::string>& env = {}) {
+// Forks; the child sends stdout and stderr to `log_path`, adds `env` ("NAME=value") to its
+// environment and execs `file` (looked up in PATH when it has no slash) with `argv`.
+inline void spawn_exec(Proc& p, const std::string& file, const std::vector<std::string>& argv,
+                       const std::string& log_path, const std::vector<std::string>& env = {}) {
   p.out = log_path;
   p.pid = ::fork();
   if (p.pid == 0) {
@@ -53,12 +70,19 @@ inline void spawn(Proc& p, const std::vector<std::string>& args, const std::stri
     (void)f;
     ::dup2(::fileno(stdout), 2);
     for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(LLMLOAD_BINARY, argv.data());
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(file.c_str(), args.data());
     ::_exit(127);
   }
+}
+
+// Starts LLMLOAD_BINARY with `args` (args[0] is argv[0]); stdout and stderr go to `log_path`.
+// `env` entries ("NAME=value") are added to the child's environment.
+inline void spawn(Proc& p, const std::vector<std::string>& args, const std::string& log_path,
+                  const std::vector<std::string>& env = {}) {
+  spawn_exec(p, LLMLOAD_BINARY, args, log_path, env);
 }
 
 inline std::string slurp(const std::string& path) {

@@ -18,8 +18,7 @@ namespace {
 using llmload_test::run_to_end;
 using llmload_test::slurp;
 using llmload_test::test_dir;
-
-const std::string kQuickstart = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml";
+using llmload_test::kQuickstart;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

@@ -61,7 +61,7 @@ class FakeEngine final : public LoadEngine {
     r.sequence = seq_;
     r.snapshot.start_ns = end - interval_ns_;
     r.snapshot.end_ns = end;
-    r.snapshot.in_flight = spec_.share.concurrency;
+    r.snapshot.in_flight = int64_t(spec_.share.level());
     GroupStats& g = r.snapshot.group({{"model", "m"}, {"target", "t"}});
     const int64_t n = 5 + spec_.share.index * 3;
     for (int64_t i = 0; i < n; ++i) {
@@ -189,9 +189,8 @@ TEST(CoordinatorRun, ThreeWorkersMergeExactly) {
   ASSERT_EQ(out.result.run.workers.size(), 3u);
 
   // Shares follow the thread counts: 6 over 1:2:3.
-  EXPECT_EQ(e1.spec().share.concurrency + e2.spec().share.concurrency + e3.spec().share.concurrency,
-            6);
-  EXPECT_EQ(e3.spec().share.concurrency, 3);
+  EXPECT_EQ(e1.spec().share.level() + e2.spec().share.level() + e3.spec().share.level(), 6);
+  EXPECT_EQ(e3.spec().share.level(), 3);
 
   GroupStats single;
   {
@@ -280,7 +279,7 @@ TEST(CoordinatorRun, AVerdictBeyondTheBoundIsNeverStartedAndNamed) {
   }
   EXPECT_TRUE(warned);
   ASSERT_TRUE(prompt.ever_started());
-  EXPECT_EQ(prompt.spec().share.concurrency, 6);  // the whole load: the lost took no share
+  EXPECT_EQ(prompt.spec().share.level(), 6);  // the whole load: the lost took no share
   // Give the slow worker time to finish its pre-flight (it passes): it is never started.
   for (int i = 0; i < 40 && !slow.ever_started(); ++i) usleep(50'000);
   EXPECT_FALSE(slow.ever_started());

@@ -237,6 +237,58 @@ TEST(HttpConnection, IdleDeadlineAfterManyRearms) {
   EXPECT_GE(mono_now_ns() - t0, 150'000'000);  // never early
 }
 
+// Deadlines are judged by the connection's clock (ConnectionConfig::clock), not by how long
+// the loop waited: with a FakeClock standing still, a ttft deadline 50 ms ahead is not due
+// however often the timer fires in 200 ms of real time; once the clock is moved past it, the
+// request ends as ttft_timeout at exactly the clock's time.
+TEST(HttpConnection, DeadlinesAreJudgedByTheConnectionsClock) {
+  TestServer server([](int fd, int) {
+    read_request(fd);
+    read_request(fd);  // no answer: stall until the client gives up
+    ::close(fd);
+  });
+  Fixture f(server.port());
+  FakeClock clock(7'000'000'000);
+  struct Listener : RecordingListener {
+    FakeClock* clock = nullptr;
+    int64_t error_at = 0;
+    void on_request_sent(int64_t t, HttpConnection& c) override {
+      RecordingListener::on_request_sent(t, c);
+      c.arm(clock->now_ns() + 50'000'000, ErrorKind::kTtftTimeout);
+    }
+    void on_error(int64_t t, const NetError& e) override {
+      error_at = t;
+      RecordingListener::on_error(t, e);
+    }
+  } l;
+  l.clock = &clock;
+  ConnectionConfig cfg;
+  cfg.endpoint = &f.endpoint;
+  cfg.clock = &clock;
+  HttpConnection* c = HttpConnection::create(&f.loop, cfg, nullptr);
+  l.on_done = [c](RecordingListener&) { c->close(); };
+  ASSERT_TRUE(c->send(f.request, &l));
+  sockaddr_in a = loopback_addr(server.port());
+  c->connect(reinterpret_cast<sockaddr*>(&a), clock.now_ns() + 5'000'000'000);
+  // After 200 ms of real time (four times the deadline), move the clock 60 ms.
+  uv_timer_t mover;
+  uv_timer_init(&f.loop, &mover);
+  mover.data = &l;
+  uv_timer_start(
+      &mover,
+      [](uv_timer_t* t) {
+        auto* listener = static_cast<Listener*>(t->data);
+        EXPECT_TRUE(listener->error_at == 0) << "a deadline fell due on a clock standing still";
+        listener->clock->advance(60'000'000);
+        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+      },
+      200, 0);
+  run_and_close(&f.loop);
+  ASSERT_FALSE(l.events.empty());
+  EXPECT_EQ(l.events.back(), "error:ttft_timeout");
+  EXPECT_EQ(l.error_at, 7'060'000'000);
+}
+
 TEST(HttpConnection, CancelClosesWithoutFurtherCallbacks) {
   TestServer server([](int fd, int) {
     read_request(fd);

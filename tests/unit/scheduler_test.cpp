@@ -9,6 +9,7 @@
 #include <map>
 #include <vector>
 
+#include "common/load_split.h"
 #include "worker/scheduler_closed.h"
 #include "worker/scheduler_open.h"
 
@@ -110,6 +111,36 @@ SchedulerConfig rate_config(double rate, int64_t duration) {
   c.duration_ns = duration;
   c.grace_ns = 0;
   return c;
+}
+
+// The load split once (common/load_split.h) and each loop's share mapped as it is: a rate over
+// workers of 1 and 3 loops gives merged arrivals exactly 1/R apart, and a request budget over
+// them is used exactly.
+TEST(OpenLoopScheduler, SharesMappedPerLoopGiveTheRunsArrivalsAndBudget) {
+  Load load;
+  load.mode = LoadMode::kRate;
+  load.rate = 40;
+  load.requests = 37;
+  load.grace_ns = 0;
+  std::vector<int64_t> intended;
+  int64_t measured = 0;
+  for (const LoadShare& share : split_load(load, {1, 3}, 9)) {
+    for (const LoopShare& loop : share.loops) {
+      const SchedulerConfig c = scheduler_config(share, loop, 5 * kS);
+      EXPECT_EQ(c.initial_level, 10.0);
+      EXPECT_TRUE(c.has_request_limit);
+      Fixture f(true, c);
+      f.host.service = [](const StartTicket&) { return kMs; };
+      f.host.run(60 * kS);
+      for (const auto& t : f.host.starts) intended.push_back(t.intended_ns);
+      measured += f.host.measured_starts();
+    }
+  }
+  EXPECT_EQ(measured, 37);
+  std::sort(intended.begin(), intended.end());
+  ASSERT_EQ(intended.size(), 37u);
+  for (size_t i = 0; i < intended.size(); ++i)
+    EXPECT_EQ(intended[i], 5 * kS + int64_t(i) * 25 * kMs);
 }
 
 TEST(OpenLoopScheduler, ConstantRateSpacingIsExact) {

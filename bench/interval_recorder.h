@@ -1,6 +1,8 @@
-// IntervalRecorder: one writer thread records values into the current interval histogram
-// while a reader thread takes finished intervals, with nothing lost or counted twice between
-// them (the reference Recorder built on a WriterReaderPhaser, for a single writer).
+// IntervalRecorder (bench only: the design llmload's per-loop interval buffers in
+// worker/recorder.h are measured against in bench/hdr_histogram_bench.cpp): one writer thread
+// records values into the current interval histogram while a reader thread takes finished
+// intervals, with nothing lost or counted twice between them (the reference Recorder built on a
+// WriterReaderPhaser, for a single writer).
 //
 // Writer path (record / record_corrected): wait-free — two atomic increments around the
 // histogram update, no lock, no allocation, no loop that depends on the reader.

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "common/interval_recorder.h"
+#include "bench/interval_recorder.h"
 
 namespace llmload {
 namespace {
