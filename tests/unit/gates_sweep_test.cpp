@@ -102,6 +102,7 @@ TEST(Sweep, CsvReadsBackTheLevelsExitCodesAndResultsOfEveryStep) {
     const std::vector<int> codes = {3, 0, 0, 5};
     for (size_t i = 0; i < levels.size(); ++i) {
       SweepStep s = fake_step(levels[i], 4);
+      s.level = levels[i];
       s.exit_code = codes[i];
       s.out_dir = "out/step \"" + std::to_string(i) + "\", level";  // quoted in the CSV
       s.result.assertions.push_back({"ttft.p99 < 100ms", 50, codes[i] == 0});

@@ -31,10 +31,7 @@ GroupStats group(int ok, int failed) {
     g.counters.requests++;
     g.counters.ok++;
   }
-  for (int i = 0; i < failed; ++i) {
-    g.counters.requests++;
-    g.record_error(ErrorKind::kHttp429, "429 Too Many Requests");
-  }
+  for (int i = 0; i < failed; ++i) g.record_error(ErrorKind::kHttp429, "429 Too Many Requests");
   return g;
 }
 
