@@ -11,6 +11,7 @@
 
 #include "analysis/gates/junit.h"
 #include "common/exit_codes.h"
+#include "scratch_dir_test_util.h"
 
 namespace llmload::analysis {
 namespace {
@@ -51,17 +52,9 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-class RunGatesFiles : public ::testing::Test {
+class RunGatesFiles : public testing_util::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("llmload-gates-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  RunGatesFiles() : ScratchDirTest("gates") {}
 };
 
 TEST(RunGates, EvaluateSetsEveryAssertionAndItsDetail) {
