@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <memory>
 
+#include "analysis/gates/compare.h"
+#include "analysis/gates/junit.h"
 #include "cli/commands.h"
 #include "cli/result_paths.h"
 #include "common/exit_codes.h"
 #include "common/results_json.h"
-#include "coordinator/gates/compare.h"
-#include "coordinator/gates/junit.h"
 
 namespace llmload::cli {
 namespace {
@@ -20,9 +20,9 @@ struct CompareArgs {
 };
 
 int run_compare(const CompareArgs& a) {
-  std::vector<FailOnRule> rules;
+  std::vector<analysis::FailOnRule> rules;
   for (const std::string& text : a.fail_on) {
-    auto r = parse_fail_on(text);
+    auto r = analysis::parse_fail_on(text);
     if (!r) {
       std::fprintf(stderr, "llmload compare: %s\n", r.error().c_str());
       return kExitUsage;
@@ -39,19 +39,21 @@ int run_compare(const CompareArgs& a) {
     std::fprintf(stderr, "llmload compare: current: %s\n", c.error().c_str());
     return kExitUsage;
   }
-  std::fputs(format_compare_table(compare_results(*b, *c), a.significant_only).c_str(), stdout);
+  std::fputs(
+      analysis::format_compare_table(analysis::compare_results(*b, *c), a.significant_only).c_str(),
+      stdout);
 
-  std::vector<JunitCase> cases;
+  std::vector<analysis::JunitCase> cases;
   bool regressed = false;
-  for (const FailOnRule& rule : rules) {
-    FailOnOutcome o = evaluate_fail_on(rule, *b, *c);
+  for (const analysis::FailOnRule& rule : rules) {
+    analysis::FailOnOutcome o = analysis::evaluate_fail_on(rule, *b, *c);
     regressed = regressed || o.failed;
     std::printf("%s  --fail-on %s: %s\n", o.failed ? "REGRESSION" : "ok        ", rule.text.c_str(),
                 o.message.c_str());
-    cases.push_back(JunitCase{rule.text, !o.failed, o.message});
+    cases.push_back(analysis::JunitCase{rule.text, !o.failed, o.message});
   }
   if (!a.junit.empty()) {
-    auto w = write_junit(a.junit, "llmload.compare", cases);
+    auto w = analysis::write_junit(a.junit, "llmload.compare", cases);
     if (!w) {
       std::fprintf(stderr, "llmload compare: %s\n", w.error().c_str());
       return kExitInternal;

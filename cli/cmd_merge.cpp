@@ -3,13 +3,13 @@
 #include <filesystem>
 #include <memory>
 
+#include "analysis/gates/merge.h"
 #include "cli/commands.h"
 #include "cli/result_paths.h"
 #include "common/atomic_file.h"
 #include "common/exit_codes.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
-#include "coordinator/gates/merge.h"
 
 namespace llmload::cli {
 namespace {
@@ -21,7 +21,7 @@ struct MergeArgs {
 };
 
 int run_merge(const MergeArgs& a) {
-  std::vector<MergeInput> inputs;
+  std::vector<analysis::MergeInput> inputs;
   for (const std::string& arg : a.inputs) {
     std::string path = summary_path_of(arg);
     auto r = read_summary(path);
@@ -29,9 +29,9 @@ int run_merge(const MergeArgs& a) {
       std::fprintf(stderr, "llmload merge: %s\n", r.error().c_str());
       return kExitUsage;
     }
-    inputs.push_back(MergeInput{path, std::move(r.value())});
+    inputs.push_back(analysis::MergeInput{path, std::move(r.value())});
   }
-  auto merged = merge_results(inputs, MergeOptions{a.concurrent});
+  auto merged = analysis::merge_results(inputs, analysis::MergeOptions{a.concurrent});
   if (!merged) {
     std::fprintf(stderr, "llmload %s\n", merged.error().c_str());
     return kExitUsage;
@@ -43,9 +43,8 @@ int run_merge(const MergeArgs& a) {
                  ec.message().c_str());
     return kExitUsage;
   }
-  nlohmann::json j = summary_to_json(*merged);
-  j["run"]["merged_from"] = merge_provenance(inputs);
-  auto w = write_file_atomic(a.out + "/summary.json", j.dump(2) + "\n");
+  // Sorted keys (summary_to_json), as merge has always written them.
+  auto w = write_file_atomic(a.out + "/summary.json", summary_to_json(*merged).dump(2) + "\n");
   if (!w) {
     std::fprintf(stderr, "llmload merge: %s\n", w.error().c_str());
     return kExitInternal;
@@ -57,7 +56,7 @@ int run_merge(const MergeArgs& a) {
   }
   // Interval logs: merged when every input directory has one.
   std::vector<HdrLog> logs;
-  for (const MergeInput& in : inputs) {
+  for (const analysis::MergeInput& in : inputs) {
     std::string hlog =
         (std::filesystem::path(in.source).parent_path() / "histograms.hlog").string();
     if (!std::filesystem::exists(hlog, ec)) break;
@@ -69,8 +68,8 @@ int run_merge(const MergeArgs& a) {
     logs.push_back(std::move(log.value()));
   }
   if (!logs.empty() && logs.size() == inputs.size()) {
-    auto text = hdr_log_text(merge_hdr_logs(logs),
-                             "llmload merge of " + std::to_string(logs.size()) + " runs");
+    auto text = analysis::hdr_log_text(analysis::merge_hdr_logs(logs),
+                                       "llmload merge of " + std::to_string(logs.size()) + " runs");
     if (!text) {
       std::fprintf(stderr, "llmload merge: %s\n", text.error().c_str());
       return kExitInternal;

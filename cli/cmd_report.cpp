@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <memory>
 
+#include "analysis/report/html_report.h"
 #include "cli/commands.h"
 #include "common/atomic_file.h"
 #include "common/exit_codes.h"
-#include "coordinator/report/html_report.h"
 
 namespace llmload::cli {
 namespace {
@@ -19,37 +19,37 @@ struct ReportArgs {
 };
 
 int run_report(const ReportArgs& a) {
-  std::vector<RatingTier> tiers = default_rating_tiers();
+  std::vector<analysis::RatingTier> tiers = analysis::default_rating_tiers();
   if (!a.tiers.empty()) {
-    auto t = parse_rating_tiers(a.tiers);
+    auto t = analysis::parse_rating_tiers(a.tiers);
     if (!t) {
       std::fprintf(stderr, "llmload report: %s\n", t.error().c_str());
       return kExitUsage;
     }
     tiers = *t;
   }
-  std::vector<ReportRun> runs;
-  std::vector<SweepCurve> sweeps;
+  std::vector<analysis::ReportRun> runs;
+  std::vector<analysis::SweepCurve> sweeps;
   for (const std::string& in : a.inputs) {
     std::error_code ec;
     if (std::filesystem::exists(std::filesystem::path(in) / "sweep.csv", ec)) {
-      auto sw = load_report_sweep(in);  // a sweep: its curve, and its steps as runs
+      auto sw = analysis::load_report_sweep(in);  // a sweep: its curve, and its steps as runs
       if (!sw) {
         std::fprintf(stderr, "llmload report: %s\n", sw.error().c_str());
         return kExitUsage;
       }
       sweeps.push_back(std::move(sw->curve));
-      for (ReportRun& step : sw->steps) runs.push_back(std::move(step));
+      for (analysis::ReportRun& step : sw->steps) runs.push_back(std::move(step));
       continue;
     }
-    auto r = load_report_run(in);
+    auto r = analysis::load_report_run(in);
     if (!r) {
       std::fprintf(stderr, "llmload report: %s\n", r.error().c_str());
       return kExitUsage;
     }
     runs.push_back(std::move(r.value()));
   }
-  auto w = write_file_atomic(a.out, html_report(runs, tiers, sweeps));
+  auto w = write_file_atomic(a.out, analysis::html_report(runs, tiers, sweeps));
   if (!w) {
     std::fprintf(stderr, "llmload report: %s\n", w.error().c_str());
     return kExitInternal;

@@ -5,14 +5,14 @@
 #include <memory>
 #include <sstream>
 
+#include "analysis/gates/junit.h"
+#include "analysis/gates/sweep.h"
+#include "analysis/report/html_report.h"
 #include "cli/commands.h"
 #include "cli/embedded_run.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
 #include "common/exit_codes.h"
-#include "coordinator/gates/junit.h"
-#include "coordinator/gates/sweep.h"
-#include "coordinator/report/html_report.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -49,7 +49,7 @@ int run_sweep_cmd(SweepArgs& a) {
   }
   PreparedRun& base = prepared.value();
   const Sweep& sw = base.scenario.sweep;
-  SweepPlan plan;
+  analysis::SweepPlan plan;
   if (!a.concurrency.empty() || !a.rate.empty()) {
     if (!a.concurrency.empty() && !a.rate.empty()) {
       std::fprintf(stderr, "llmload sweep: give --concurrency or --rate, not both\n");
@@ -110,7 +110,7 @@ int run_sweep_cmd(SweepArgs& a) {
   step_flags.summary_md.clear();
   step_flags.prometheus_linger.clear();  // no pause between steps
   int n = 0;
-  SweepOutcome o = run_sweep(plan, [&](double level) {
+  analysis::SweepOutcome o = analysis::run_sweep(plan, [&](double level) {
     ++n;
     PreparedRun p = base;
     Load& load = p.scenario.load;
@@ -124,7 +124,7 @@ int run_sweep_cmd(SweepArgs& a) {
     std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
     p.out_dir = root + "/" + dir;
     p.run_id = base.run_id + "-" + dir;
-    SweepStep step;
+    analysis::SweepStep step;
     step.out_dir = p.out_dir;
     auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
     if (!prompts) {
@@ -142,35 +142,36 @@ int run_sweep_cmd(SweepArgs& a) {
   });
   if (base.mock) base.mock->stop();
 
-  std::string table = sweep_table(o, plan.concurrency);
+  std::string table = analysis::sweep_table(o, plan.concurrency);
   std::printf("\n%s", table.c_str());
-  auto w = write_file_atomic(root + "/sweep.csv", sweep_csv(o, plan.concurrency));
+  auto w = write_file_atomic(root + "/sweep.csv", analysis::sweep_csv(o, plan.concurrency));
   if (!w) std::fprintf(stderr, "llmload sweep: %s\n", w.error().c_str());
   if (!a.run.no_report && !o.steps.empty()) {
-    std::vector<ReportRun> runs;
-    for (const SweepStep& s : o.steps)
-      runs.push_back(
-          ReportRun{sweep_level_text(s.level, plan.concurrency), s.result, s.result.intervals});
+    std::vector<analysis::ReportRun> runs;
+    for (const analysis::SweepStep& s : o.steps)
+      runs.push_back(analysis::ReportRun{analysis::sweep_level_text(s.level, plan.concurrency),
+                                         s.result, s.result.intervals});
     std::string label = std::filesystem::path(root).lexically_normal().filename().string();
-    SweepCurve curve = make_sweep_curve(o, plan.concurrency, base.scenario.slo.asserts,
-                                        label.empty() ? root : label);
-    auto r = write_file_atomic(root + "/report.html",
-                               html_report(runs, default_rating_tiers(), {curve}));
+    analysis::SweepCurve curve = analysis::make_sweep_curve(
+        o, plan.concurrency, base.scenario.slo.asserts, label.empty() ? root : label);
+    auto r =
+        write_file_atomic(root + "/report.html",
+                          analysis::html_report(runs, analysis::default_rating_tiers(), {curve}));
     if (!r) std::fprintf(stderr, "llmload sweep: %s\n", r.error().c_str());
   }
   std::printf("results: %s/ (sweep.csv, report.html, one directory per step)\n", root.c_str());
   if (!a.run.junit.empty()) {
-    std::vector<JunitCase> cases;
-    for (const SweepStep& s : o.steps)
+    std::vector<analysis::JunitCase> cases;
+    for (const analysis::SweepStep& s : o.steps)
       cases.push_back(
           {std::string(plan.concurrency ? "concurrency " : "rate ") + std::to_string(s.level),
            s.passed(), "exit " + std::to_string(s.exit_code)});
-    if (auto j = write_junit(a.run.junit, "llmload.sweep", cases); !j)
+    if (auto j = analysis::write_junit(a.run.junit, "llmload.sweep", cases); !j)
       std::fprintf(stderr, "llmload sweep: %s\n", j.error().c_str());
   }
   if (o.stopped) {
     int code = kExitOk;
-    for (const SweepStep& s : o.steps) code = combine_exit_codes(code, s.exit_code);
+    for (const analysis::SweepStep& s : o.steps) code = combine_exit_codes(code, s.exit_code);
     return code;
   }
   return o.best ? kExitOk : kExitAssertion;

@@ -4,25 +4,20 @@
 #include <memory>
 #include <string>
 
+#include "analysis/observe/alert_rules.h"
 #include "cli/commands.h"
 #include "cli/override_flags.h"
 #include "common/atomic_file.h"
 #include "common/duration.h"
 #include "common/exit_codes.h"
+#include "common/number_format.h"
 #include "common/overrides.h"
 #include "common/prompts.h"
 #include "common/scenario.h"
-#include "coordinator/observe/alert_rules.h"
 
 namespace llmload::cli {
 
 namespace {
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 
 // A distribution of nanoseconds, in duration units.
 std::string describe_durations(const Distribution& d) {
@@ -46,9 +41,9 @@ void print_targets(const Scenario& s) {
   for (const Target& t : s.targets) {
     std::printf("  %s: %s, api %s, weight %s%s\n", t.name.c_str(),
                 t.is_mock() ? "built-in mock" : t.url.c_str(), std::string(api_name(t.api)).c_str(),
-                num(t.weight).c_str(), t.tls.insecure ? ", TLS verification OFF" : "");
+                format_general(t.weight).c_str(), t.tls.insecure ? ", TLS verification OFF" : "");
     for (const ModelChoice& m : t.models) {
-      std::printf("    model %s (weight %s)\n", m.name.c_str(), num(m.weight).c_str());
+      std::printf("    model %s (weight %s)\n", m.name.c_str(), format_general(m.weight).c_str());
     }
     for (const Header& h : t.headers) {
       std::printf("    header %s: %s\n", h.name.c_str(),
@@ -62,14 +57,14 @@ void print_load(const Scenario& s) {
   const bool rate = l.mode == LoadMode::kRate;
   std::string shape;
   if (l.stages.empty()) {
-    shape = rate ? num(l.rate) + " requests/s, " +
+    shape = rate ? format_general(l.rate) + " requests/s, " +
                        (l.arrival == Arrival::kPoisson ? "poisson" : "constant") + " arrivals"
                  : std::to_string(l.concurrency) + " in flight";
   } else {
     shape = std::to_string(l.stages.size()) + " stages:";
     for (const Stage& st : l.stages) {
       shape += " " + format_duration_ns(st.duration_ns) + "→" +
-               (rate ? num(st.rate) + "/s" : std::to_string(st.concurrency));
+               (rate ? format_general(st.rate) + "/s" : std::to_string(st.concurrency));
     }
   }
   std::printf("load: %s mode, %s\n", rate ? "rate" : "concurrency", shape.c_str());
@@ -138,7 +133,7 @@ void print_rest(const Scenario& s) {
   std::printf("output: max_tokens %s, ignore_eos %s",
               o.max_tokens ? o.max_tokens->describe().c_str() : "server default",
               o.ignore_eos ? "true" : "false");
-  if (o.temperature) std::printf(", temperature %s", num(*o.temperature).c_str());
+  if (o.temperature) std::printf(", temperature %s", format_general(*o.temperature).c_str());
   if (!o.extra.empty()) std::printf(", extra %s", o.extra.dump().c_str());
   std::printf("\n");
   const RequestSlo& r = s.slo.request;
@@ -168,15 +163,17 @@ void print_rest(const Scenario& s) {
     }
     case SweepKind::kRate: {
       std::string v;
-      for (double r : s.sweep.rate) v += (v.empty() ? "" : ", ") + num(r);
+      for (double r : s.sweep.rate) v += (v.empty() ? "" : ", ") + format_general(r);
       std::printf("sweep: rate %s\n", v.c_str());
       break;
     }
     case SweepKind::kSearch:
       std::printf("sweep: search %s from %s to %s, factor %s, precision %s\n",
                   s.sweep.search_mode == LoadMode::kRate ? "rate" : "concurrency",
-                  num(s.sweep.search_min).c_str(), num(s.sweep.search_max).c_str(),
-                  num(s.sweep.search_factor).c_str(), num(s.sweep.search_precision).c_str());
+                  format_general(s.sweep.search_min).c_str(),
+                  format_general(s.sweep.search_max).c_str(),
+                  format_general(s.sweep.search_factor).c_str(),
+                  format_general(s.sweep.search_precision).c_str());
       break;
   }
   std::printf("on worker loss: %s; seed %llu\n",
@@ -184,7 +181,8 @@ void print_rest(const Scenario& s) {
               (unsigned long long)s.seed);
   for (const auto& [model, p] : s.pricing) {
     std::printf("pricing %s: $%s / Mtok in, $%s / Mtok out\n", model.c_str(),
-                num(p.input_per_mtok).c_str(), num(p.output_per_mtok).c_str());
+                format_general(p.input_per_mtok).c_str(),
+                format_general(p.output_per_mtok).c_str());
   }
   if (!s.tags.empty()) {
     std::printf("tags:");
@@ -228,7 +226,8 @@ void register_validate(CLI::App& app, int& exit_code) {
       return;
     }
     if (!rules->empty()) {
-      AlertRulesOutput out = prometheus_alert_rules(s->slo.asserts, "llmload " + s->name);
+      analysis::AlertRulesOutput out =
+          analysis::prometheus_alert_rules(s->slo.asserts, "llmload " + s->name);
       if (auto w = write_file_atomic(*rules, out.yaml); !w) {
         std::fprintf(stderr, "llmload validate: %s\n", w.error().c_str());
         exit_code = kExitInternal;

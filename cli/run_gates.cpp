@@ -1,140 +1,27 @@
 #include "cli/run_gates.h"
 
-#include <chrono>
-#include <cstdio>
-#include <thread>
-
-#include "common/atomic_file.h"
-#include "common/duration.h"
-#include "common/exit_codes.h"
-#include "coordinator/gates/assertions.h"
-#include "coordinator/gates/junit.h"
-#include "coordinator/gates/summary_md.h"
-#include "coordinator/observe/metrics_server.h"
-#include "coordinator/observe/prometheus.h"
-#include "coordinator/report/html_report.h"
-
 namespace llmload::cli {
 
 RunGates::RunGates(const RunFlags& flags, const Scenario& scenario)
-    : flags_(flags), scenario_(scenario) {}
-RunGates::~RunGates() {
-  if (!metrics_) return;
-  const int signals_at_start = signals_ ? signals_->load() : 0;
-  if (linger_ns_ > 0 && final_numbers_ && signals_at_start == 0) {
-    std::fprintf(stderr, "llmload: keeping /metrics up for %s (--prometheus-linger)\n",
-                 format_duration_ns(linger_ns_).c_str());
-    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(linger_ns_);
-    while (std::chrono::steady_clock::now() < until &&
-           (!signals_ || signals_->load() == signals_at_start))
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  metrics_->stop();
-}
+    : gates_(analysis::RunGatesOptions{scenario.slo.asserts, flags.junit, flags.summary_md,
+                                       flags.prometheus, flags.prometheus_linger,
+                                       flags.no_report}) {}
 
 Expected<bool> RunGates::attach(CoordinatorOptions& co) {
-  const std::vector<SloAssertion>& asserts = scenario_.slo.asserts;
-  if (!asserts.empty()) {
-    co.evaluate_assertions = [this](RunResult& r) {
-      const std::vector<SloAssertion>& asserts = scenario_.slo.asserts;
-      r.assertions.clear();
-      details_.clear();
-      for (const AssertionOutcome& o : evaluate_assertions(asserts, r)) {
-        r.assertions.push_back(o.result);
-        details_.push_back(o.detail);
-      }
+  if (gates_.has_assertions())
+    co.evaluate_assertions = [this](RunResult& r) { gates_.evaluate(r); };
+  auto started = gates_.start(co.signals);
+  if (!started) return started;
+  if (gates_.watches_intervals())
+    co.on_interval = [this](const LiveView& v) {
+      return gates_.on_interval(analysis::LiveNumbers{v.groups, v.total, v.elapsed_s, v.in_flight,
+                                                      v.workers_alive, v.loop_lag_ms});
     };
-  }
-  bool any_abort = false;
-  for (const SloAssertion& a : asserts) any_abort = any_abort || a.abort_on_fail;
-  if (!flags_.prometheus_linger.empty()) {
-    if (flags_.prometheus.empty())
-      return Error{"--prometheus-linger needs --prometheus ADDR (there is no /metrics to keep up)"};
-    auto d = parse_duration_ns(flags_.prometheus_linger);
-    if (!d) return Error{"--prometheus-linger: " + d.error()};
-    if (*d < 0 || *d > kMaxPrometheusLingerNs)
-      return Error{"--prometheus-linger '" + flags_.prometheus_linger +
-                   "': expected a duration from 0s to 1h"};
-    linger_ns_ = *d;
-  }
-  signals_ = co.signals;
-  if (!flags_.prometheus.empty()) {
-    metrics_ = std::make_unique<MetricsServer>();
-    auto port = metrics_->start(flags_.prometheus);
-    if (!port) return Error{port.error()};
-    metrics_->set_text(prometheus_exposition({}, {}));
-    // The address with the port actually bound (":0" picks one).
-    const std::string& a = flags_.prometheus;
-    std::string host = a.substr(0, a.rfind(':'));
-    std::fprintf(stderr, "llmload: serving live metrics on http://%s:%d/metrics\n",
-                 host.empty() ? "127.0.0.1" : host.c_str(), *port);
-  }
-  if (!any_abort && !metrics_) return true;
-  co.on_interval = [this, any_abort](const LiveView& v) -> std::string {
-    const std::vector<SloAssertion>& asserts = scenario_.slo.asserts;
-    if (metrics_) {
-      std::vector<GroupStats> groups;
-      groups.reserve(v.groups.size());
-      for (const auto& [key, g] : v.groups) groups.push_back(g);
-      last_loop_lag_s_ = v.loop_lag_ms / 1000.0;
-      metrics_->set_text(prometheus_exposition(
-          groups, PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
-    }
-    if (!any_abort) return "";
-    RunResult partial;
-    partial.run.duration_s = v.elapsed_s;
-    partial.total = v.total;
-    for (const auto& [key, g] : v.groups) partial.groups.push_back(GroupResult{g, std::nullopt});
-    for (const SloAssertion& a : asserts)
-      if (a.abort_on_fail && certain_to_fail(a, partial)) {
-        AssertionOutcome o = evaluate_assertion(a, partial);
-        return "abort_on_fail assertion '" + a.text + "' failed (" + o.detail + ")";
-      }
-    return "";
-  };
   return true;
 }
 
 int RunGates::finish(RunOutcome& out, const std::string& out_dir) {
-  int code = out.exit_code;
-  auto fail = [&](const std::string& what, const std::string& err) {
-    std::fprintf(stderr, "llmload: cannot write %s: %s\n", what.c_str(), err.c_str());
-    code = combine_exit_codes(code, kExitInternal);
-  };
-  const RunResult& r = out.result;
-  if (metrics_ && out.results_written) {
-    // The final numbers, exactly those of summary.json: nothing is in flight any more.
-    std::vector<GroupStats> groups;
-    groups.reserve(r.groups.size());
-    for (const GroupResult& g : r.groups) groups.push_back(g.stats);
-    int64_t alive = 0;
-    for (const WorkerInfo& w : r.run.workers) alive += w.status != WorkerStatus::kLost;
-    metrics_->set_text(prometheus_exposition(groups, PrometheusGauges{0, alive, last_loop_lag_s_}));
-    // Only a run that sent load lingers (not a pre-flight or configuration failure).
-    final_numbers_ = r.run.status != RunStatus::kFailed;
-  }
-  if (!flags_.junit.empty()) {
-    std::vector<JunitCase> cases;
-    for (size_t i = 0; i < r.assertions.size(); ++i)
-      cases.push_back(JunitCase{r.assertions[i].expr, r.assertions[i].passed,
-                                i < details_.size() ? details_[i] : std::string()});
-    if (cases.empty() && !out.message.empty())
-      cases.push_back(
-          JunitCase{"run " + std::string(name(r.run.status)), out.exit_code == 0, out.message});
-    auto w = write_junit(flags_.junit, "llmload.slo", cases, r.run.duration_s);
-    if (!w) fail(flags_.junit, w.error());
-  }
-  if (!flags_.summary_md.empty()) {
-    auto w = write_file_atomic(flags_.summary_md, summary_markdown(r, details_));
-    if (!w) fail(flags_.summary_md, w.error());
-  }
-  if (!flags_.no_report && out.results_written) {
-    ReportRun run{r.run.id, r, r.intervals};
-    std::string path = out_dir + "/report.html";
-    auto w = write_file_atomic(path, html_report({run}));
-    if (!w) fail(path, w.error());
-  }
-  return code;
+  return gates_.finish(out.result, out.exit_code, out.message, out.results_written, out_dir);
 }
 
 }  // namespace llmload::cli

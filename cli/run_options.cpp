@@ -8,10 +8,10 @@
 #include <fstream>
 #include <random>
 
+#include "analysis/report/summary_table.h"
 #include "cli/override_flags.h"
 #include "common/clock.h"
 #include "common/exit_codes.h"
-#include "coordinator/report/summary_table.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -171,7 +171,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
   }
   // Per group, with the rating; colour only on a terminal (and never with NO_COLOR set).
   const bool colour = ::isatty(::fileno(out)) && !std::getenv("NO_COLOR");
-  std::string groups = summary_group_table(r, default_rating_tiers(), colour);
+  std::string groups = analysis::summary_group_table(r, analysis::default_rating_tiers(), colour);
   if (!groups.empty()) std::fprintf(out, "%s", groups.c_str());
   std::string errors;
   for (ErrorKind k : kAllErrorKinds) {

@@ -30,7 +30,7 @@ struct RunFlags {
   std::string summary_md;  // --summary-md FILE (written by the gates)
   std::string prometheus;  // --prometheus ADDR
   // --prometheus-linger DURATION: keep /metrics up this long after the run (final numbers) so
-  // the last scrape sees them; parsed by the gates (cli/run_gates.h). Empty: no linger.
+  // the last scrape sees them; parsed by the gates (analysis/gates/run_gates.h). Empty: no linger.
   std::string prometheus_linger;
   bool requests_csv = false;
   bool quiet = false;

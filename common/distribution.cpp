@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "common/number_format.h"
+
 namespace llmload {
 
 namespace {
@@ -17,12 +19,6 @@ uint64_t splitmix64(uint64_t& x) {
 
 uint64_t rotl(uint64_t x, int k) {
   return (x << k) | (x >> (64 - k));
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 }  // namespace
@@ -153,19 +149,20 @@ std::string Distribution::describe() const {
   std::string bounds;
   if (kind == DistKind::kNormal || kind == DistKind::kLognormal) {
     if (has_max)
-      bounds = " [" + num(min) + ", " + num(max) + "]";
+      bounds = " [" + format_general(min) + ", " + format_general(max) + "]";
     else if (min != 0)
-      bounds = " [" + num(min) + ", inf)";
+      bounds = " [" + format_general(min) + ", inf)";
   }
   switch (kind) {
     case DistKind::kFixed:
-      return "fixed " + num(value);
+      return "fixed " + format_general(value);
     case DistKind::kUniform:
-      return "uniform [" + num(min) + ", " + num(max) + "]";
+      return "uniform [" + format_general(min) + ", " + format_general(max) + "]";
     case DistKind::kNormal:
-      return "normal mean " + num(mean) + " stddev " + num(stddev) + bounds;
+      return "normal mean " + format_general(mean) + " stddev " + format_general(stddev) + bounds;
     case DistKind::kLognormal:
-      return "lognormal mean " + num(mean) + " stddev " + num(stddev) + bounds;
+      return "lognormal mean " + format_general(mean) + " stddev " + format_general(stddev) +
+             bounds;
   }
   return "";
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/number_format.h"
+
 namespace llmload {
 namespace {
 
@@ -11,13 +13,6 @@ constexpr std::string_view kVersionLine = "#[Histogram log format version 1.3]";
 constexpr std::string_view kLegend =
     "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"";
 constexpr double kSecondsPerYear = 365 * 24 * 3600.0;
-
-// "%.3f", independent of the C locale.
-std::string fixed3(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
-  return std::string(buf, r.ptr);
-}
 
 // As Java's Date.toString() in UTC: "Sun Nov 23 19:00:00 UTC 2026".
 std::string java_date(int64_t epoch_ms) {
@@ -63,9 +58,9 @@ std::string hdr_log_header(int64_t start_time_ms, int64_t base_time_ms, std::str
     out += '\n';
     comment = nl == std::string_view::npos ? std::string_view{} : comment.substr(nl + 1);
   }
-  out += "#[StartTime: " + fixed3(static_cast<double>(start_time_ms) / 1000.0) +
+  out += "#[StartTime: " + format_fixed(3, static_cast<double>(start_time_ms) / 1000.0) +
          " (seconds since epoch), " + java_date(start_time_ms) + "]\n";
-  out += "#[BaseTime: " + fixed3(static_cast<double>(base_time_ms) / 1000.0) +
+  out += "#[BaseTime: " + format_fixed(3, static_cast<double>(base_time_ms) / 1000.0) +
          " (seconds since epoch)]\n";
   out += kLegend;
   out += '\n';
@@ -82,9 +77,9 @@ Expected<std::string> hdr_log_interval_line(const HdrHistogram& h, int64_t base_
   if (!(max_value_unit_ratio > 0)) return Error{"hlog: max value unit ratio must be > 0"};
   std::string line;
   if (!h.tag.empty()) line += "Tag=" + h.tag + ",";
-  line += fixed3(static_cast<double>(h.start_time_ms - base_time_ms) / 1000.0) + ",";
-  line += fixed3(static_cast<double>(h.end_time_ms - h.start_time_ms) / 1000.0) + ",";
-  line += fixed3(static_cast<double>(h.max()) / max_value_unit_ratio) + ",";
+  line += format_fixed(3, static_cast<double>(h.start_time_ms - base_time_ms) / 1000.0) + ",";
+  line += format_fixed(3, static_cast<double>(h.end_time_ms - h.start_time_ms) / 1000.0) + ",";
+  line += format_fixed(3, static_cast<double>(h.max()) / max_value_unit_ratio) + ",";
   line += h.to_base64();
   line += '\n';
   return line;

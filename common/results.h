@@ -53,6 +53,17 @@ struct ClientHealth {
   bool operator==(const ClientHealth&) const = default;
 };
 
+// One input of a merged result (`llmload merge`): which file it was and what it held.
+struct MergeSource {
+  std::string source;  // the summary.json path it was read from
+  std::string id;      // its run.id
+  std::string started_at;
+  double duration_s = 0;
+  RunStatus status = RunStatus::kCompleted;
+  int64_t requests = 0;  // its totals.requests
+  bool operator==(const MergeSource&) const = default;
+};
+
 struct RunInfo {
   std::string id;
   RunStatus status = RunStatus::kCompleted;
@@ -68,6 +79,9 @@ struct RunInfo {
   std::vector<WorkerInfo> workers;
   ClientHealth client;
   std::vector<std::string> warnings;
+  // Provenance: the inputs of a merged result, in merge order (run.merged_from, written only
+  // when not empty); empty for a run.
+  std::vector<MergeSource> merged_from;
   bool operator==(const RunInfo&) const = default;
 };
 

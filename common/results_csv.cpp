@@ -2,22 +2,18 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "common/atomic_file.h"
+#include "common/number_format.h"
 
 namespace llmload {
 namespace {
 
-// Shortest text that reads back as the same double.
-std::string format_double(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
 std::string format_optional(const std::optional<double>& v) {
-  return v ? format_double(*v) : std::string();
+  return v ? format_round_trip(*v) : std::string();
 }
 
 std::string format_optional_us(const std::optional<int64_t>& us) {
@@ -36,10 +32,11 @@ void append_fields(std::string& line, std::initializer_list<std::string_view> fi
 
 void summary_rows(std::string& out, std::string_view group, const GroupStats& stats) {
   for (const MetricSummary& s : summarize_all(stats)) {
-    append_fields(out, {group, s.name, s.unit, std::to_string(s.count), format_double(s.min),
-                        format_double(s.mean), format_double(s.stddev), format_double(s.p50),
-                        format_double(s.p90), format_double(s.p95), format_double(s.p99),
-                        format_double(s.p999), format_double(s.max)});
+    append_fields(out,
+                  {group, s.name, s.unit, std::to_string(s.count), format_round_trip(s.min),
+                   format_round_trip(s.mean), format_round_trip(s.stddev), format_round_trip(s.p50),
+                   format_round_trip(s.p90), format_round_trip(s.p95), format_round_trip(s.p99),
+                   format_round_trip(s.p999), format_round_trip(s.max)});
   }
 }
 
@@ -109,10 +106,10 @@ std::string_view timeseries_csv_header() {
 
 std::string timeseries_csv_row(const IntervalRow& r) {
   std::string line;
-  append_fields(line, {format_double(r.elapsed_s), format_double(r.interval_s),
+  append_fields(line, {format_round_trip(r.elapsed_s), format_round_trip(r.interval_s),
                        std::to_string(r.requests), std::to_string(r.ok), std::to_string(r.failed),
-                       std::to_string(r.in_flight), format_double(r.requests_per_s),
-                       format_double(r.output_tokens_per_s), format_optional(r.ttft_p50_ms),
+                       std::to_string(r.in_flight), format_round_trip(r.requests_per_s),
+                       format_round_trip(r.output_tokens_per_s), format_optional(r.ttft_p50_ms),
                        format_optional(r.ttft_p99_ms), std::to_string(r.errors)});
   return line;
 }
@@ -121,6 +118,60 @@ std::string timeseries_csv(const std::vector<IntervalRow>& rows) {
   std::string out(timeseries_csv_header());
   for (const auto& r : rows) out += timeseries_csv_row(r);
   return out;
+}
+
+Expected<std::vector<CsvRecord>> csv_records(std::string_view text, const std::string& source) {
+  std::vector<CsvRecord> records;
+  size_t pos = 0, line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++line_no;
+    if (line.empty()) continue;
+    auto fields = csv_split(line);
+    if (!fields) return Error{source + ":" + std::to_string(line_no) + ": " + fields.error()};
+    records.push_back(CsvRecord{line_no, std::move(fields.value())});
+  }
+  return records;
+}
+
+Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
+                                                        const std::string& source) {
+  auto records = csv_records(text, source);
+  if (!records) return Error{records.error()};
+  std::vector<IntervalRow> rows;
+  std::map<std::string, size_t> col;
+  for (const CsvRecord& rec : *records) {
+    const std::vector<std::string>& fields = rec.fields;
+    if (rec.line_no == 1) {
+      for (size_t i = 0; i < fields.size(); ++i) col[fields[i]] = i;
+      for (const char* need : {"elapsed_s", "requests_per_s", "output_tokens_per_s"})
+        if (!col.count(need)) return Error{source + ":1: no column '" + need + "'"};
+      continue;
+    }
+    auto get = [&](const char* name) -> std::optional<double> {
+      auto it = col.find(name);
+      if (it == col.end() || it->second >= fields.size() || fields[it->second].empty())
+        return std::nullopt;
+      return std::strtod(fields[it->second].c_str(), nullptr);
+    };
+    IntervalRow r;
+    r.elapsed_s = get("elapsed_s").value_or(0);
+    r.interval_s = get("interval_s").value_or(0);
+    r.requests = int64_t(get("requests").value_or(0));
+    r.ok = int64_t(get("ok").value_or(0));
+    r.failed = int64_t(get("failed").value_or(0));
+    r.in_flight = int64_t(get("in_flight").value_or(0));
+    r.requests_per_s = get("requests_per_s").value_or(0);
+    r.output_tokens_per_s = get("output_tokens_per_s").value_or(0);
+    r.ttft_p50_ms = get("ttft_p50_ms");
+    r.ttft_p99_ms = get("ttft_p99_ms");
+    r.errors = int64_t(get("errors").value_or(0));
+    rows.push_back(r);
+  }
+  return rows;
 }
 
 std::string_view name(TokensSource s) {

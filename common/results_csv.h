@@ -23,6 +23,13 @@ namespace llmload {
 std::string csv_escape(std::string_view field);
 // Splits one CSV record (no line end) back into fields; the inverse of joining escaped fields.
 Expected<std::vector<std::string>> csv_split(std::string_view line);
+// CSV text split into records, one per "\n"-ended line (empty lines skipped); line_no counts
+// from 1. Errors name source:line.
+struct CsvRecord {
+  size_t line_no = 0;
+  std::vector<std::string> fields;
+};
+Expected<std::vector<CsvRecord>> csv_records(std::string_view text, const std::string& source);
 
 // --- summary.csv -----------------------------------------------------------------------------
 // Header: group,metric,unit,count,min,mean,stddev,p50,p90,p95,p99,p999,max
@@ -36,6 +43,11 @@ Expected<std::string> write_summary_csv(const RunResult& result, const std::stri
 std::string_view timeseries_csv_header();  // with its "\n"
 std::string timeseries_csv_row(const IntervalRow& row);
 std::string timeseries_csv(const std::vector<IntervalRow>& rows);
+// Reads timeseries.csv text (header + rows) back: timeseries_csv's inverse. Columns are found by
+// name (elapsed_s, requests_per_s and output_tokens_per_s are required); a missing optional
+// column reads as 0 (ttft_*: nullopt). Errors name source:line.
+Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
+                                                        const std::string& source);
 
 // --- requests.csv ----------------------------------------------------------------------------
 enum class TokensSource : uint8_t { kUsage, kCounted };

@@ -96,23 +96,35 @@ J run_json(const RunInfo& r) {
                         {"status", name(w.status)},
                         {"totals", std::move(totals)}});
   }
-  return J{{"id", r.id},
-           {"status", name(r.status)},
-           {"exit_code", r.exit_code},
-           {"started_at", r.started_at},
-           {"duration_s", r.duration_s},
-           {"version", r.version},
-           {"command", r.command},
-           {"scenario", J(r.scenario)},
-           {"seed", r.seed},
-           {"host", r.host},
-           {"insecure", r.insecure},
-           {"workers", std::move(workers)},
-           {"client", J{{"saturated", r.client.saturated},
-                        {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
-                        {"cpu_busy", r.client.cpu_busy},
-                        {"steal", r.client.steal}}},
-           {"warnings", r.warnings}};
+  J run{{"id", r.id},
+        {"status", name(r.status)},
+        {"exit_code", r.exit_code},
+        {"started_at", r.started_at},
+        {"duration_s", r.duration_s},
+        {"version", r.version},
+        {"command", r.command},
+        {"scenario", J(r.scenario)},
+        {"seed", r.seed},
+        {"host", r.host},
+        {"insecure", r.insecure},
+        {"workers", std::move(workers)},
+        {"client", J{{"saturated", r.client.saturated},
+                     {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
+                     {"cpu_busy", r.client.cpu_busy},
+                     {"steal", r.client.steal}}},
+        {"warnings", r.warnings}};
+  if (!r.merged_from.empty()) {
+    J sources = J::array();
+    for (const MergeSource& m : r.merged_from)
+      sources.push_back(J{{"source", m.source},
+                          {"id", m.id},
+                          {"started_at", m.started_at},
+                          {"duration_s", m.duration_s},
+                          {"status", std::string(name(m.status))},
+                          {"requests", m.requests}});
+    run["merged_from"] = std::move(sources);
+  }
+  return run;
 }
 
 // ------------------------------------------------------------------------------------ reader
@@ -311,6 +323,27 @@ RunInfo read_run(const json& v) {
   const json& warnings = jf::array(jf::member(v, "warnings", path), "run.warnings");
   for (std::size_t i = 0; i < warnings.size(); ++i) {
     r.warnings.push_back(jf::string(warnings[i], jf::index("run.warnings", i)));
+  }
+  if (const json* merged = jf::optional_member(v, "merged_from")) {
+    const json& sources = jf::array(*merged, "run.merged_from");
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      const std::string mp = jf::index("run.merged_from", i);
+      const json& m = jf::object(sources[i], mp);
+      auto mstr = [&](const char* key) {
+        return jf::string(jf::member(m, key, mp), jf::sub(mp, key));
+      };
+      MergeSource s;
+      s.source = mstr("source");
+      s.id = mstr("id");
+      s.started_at = mstr("started_at");
+      s.duration_s = jf::number(jf::member(m, "duration_s", mp), jf::sub(mp, "duration_s"));
+      auto status = parse_run_status(mstr("status"));
+      if (!status)
+        jf::fail(jf::sub(mp, "status"), "not one of completed, aborted, partial, failed");
+      s.status = *status;
+      s.requests = jf::count(jf::member(m, "requests", mp), jf::sub(mp, "requests"));
+      r.merged_from.push_back(std::move(s));
+    }
   }
   return r;
 }

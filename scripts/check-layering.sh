@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks docs/DESIGN.md's Layering on every #include "dir/..." of our product code:
-#   common/ includes nothing of ours; worker/, coordinator/ and mock/ include common/ (and their
-#   own folder) only; cli/ may include everything. (tests/ and bench/ are not product code.)
+#   common/ includes nothing of ours; worker/, coordinator/, mock/ and analysis/ include common/
+#   (and their own folder) only; cli/ may include everything, and is the only folder that may
+#   include analysis/. (tests/ and bench/ are not product code.)
 # Prints every forbidden include as FILE:LINE: the include and the rule it breaks, and exits 1 if
 # there is any; exits 0 when the layering holds.
 #
@@ -11,7 +12,7 @@ root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
 cd "$root"
 
 dirs=()
-for d in common worker coordinator mock cli; do [ -d "$d" ] && dirs+=("$d"); done
+for d in common worker coordinator mock analysis cli; do [ -d "$d" ] && dirs+=("$d"); done
 files=$(find "${dirs[@]}" -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.hpp' -o -name '*.cc' \) 2>/dev/null | sort || true)
 if [ -z "$files" ]; then
   echo "check-layering: no product source found under $root" >&2
@@ -19,12 +20,13 @@ if [ -z "$files" ]; then
 fi
 # One pass: every include of one of our folders, as FILE:LINE:TEXT, judged by awk.
 # shellcheck disable=SC2086
-{ grep -nHE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(common|worker|coordinator|mock|cli)/' $files || true; } |
+{ grep -nHE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(common|worker|coordinator|mock|analysis|cli)/' $files || true; } |
   awk -v n="$(wc -l <<< "$files")" '
     BEGIN {
       allow["common"] = " common ";
       allow["worker"] = " worker common "; allow["coordinator"] = " coordinator common ";
-      allow["mock"] = " mock common "; allow["cli"] = " cli common worker coordinator mock ";
+      allow["mock"] = " mock common "; allow["analysis"] = " analysis common ";
+      allow["cli"] = " cli common worker coordinator mock analysis ";
       rule["common"] = "common/ includes nothing of ours";
       bad = 0;
     }

@@ -3,6 +3,7 @@
 // bounded in time; a Proc still running when it goes out of scope is SIGKILLed and reaped.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -124,6 +125,26 @@ inline std::pair<int, std::string> run_to_end(const std::vector<std::string>& ar
   spawn(p, args, log_path);
   int code = wait_exit(p, seconds);
   return {code, slurp(log_path)};
+}
+
+// Runs a shell command line to its end; its exit code, -1 when it did not exit normally.
+inline int shell(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// Runs LLMLOAD_BINARY with `args` (shell words: quote them as a shell would) to its end, stdout
+// and stderr to `log_path`; its exit code, -1 when it did not exit normally.
+inline int run_llmload(const std::string& args, const std::string& log_path) {
+  return shell(std::string(LLMLOAD_BINARY) + " " + args + " > " + log_path + " 2>&1");
+}
+
+// A fresh, empty directory `name` under the test framework's temp dir (::testing::TempDir()).
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 // A mock on an ephemeral loopback port; returns its base URL ("" on failure).

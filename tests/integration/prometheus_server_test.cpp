@@ -22,10 +22,10 @@
 #include <string>
 #include <thread>
 
-#include "coordinator/observe/prometheus.h"
+#include "analysis/observe/prometheus.h"
 #include "tests/integration/process_util.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 using namespace llmload_test;
@@ -302,4 +302,4 @@ TEST(PrometheusServer, LingerIsCheckedAndOnlyFollowsARunThatSentLoad) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -10,25 +10,18 @@
 #include <regex>
 #include <sstream>
 
+#include "analysis/gates/sweep.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
-#include "coordinator/gates/sweep.h"
+#include "tests/integration/process_util.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int sh(const std::string& cmd) {
-  return std::system(cmd.c_str());
-}
+using llmload_test::shell;
+using llmload_test::slurp;
 
 fs::path make_results(const fs::path& dir) {
   RunResult r;
@@ -74,14 +67,14 @@ fs::path make_results(const fs::path& dir) {
 }
 
 TEST(ReportBrowser, RendersInHeadlessChromiumWithoutConsoleErrors) {
-  ASSERT_EQ(sh("command -v chromium >/dev/null"), 0)
+  ASSERT_EQ(shell("command -v chromium >/dev/null"), 0)
       << "chromium not found: scripts/test.sh installs Debian's chromium package";
   fs::path tmp = fs::path(::testing::TempDir()) / "llmload_report_browser";
   fs::remove_all(tmp);
   fs::path results = make_results(tmp / "run");
   fs::path html = tmp / "report.html";
-  ASSERT_EQ(sh(std::string(LLMLOAD_BINARY) + " report " + results.string() + " --out " +
-               html.string() + " > " + (tmp / "report.log").string() + " 2>&1"),
+  ASSERT_EQ(shell(std::string(LLMLOAD_BINARY) + " report " + results.string() + " --out " +
+                  html.string() + " > " + (tmp / "report.log").string() + " 2>&1"),
             0)
       << slurp(tmp / "report.log");
 
@@ -94,10 +87,10 @@ TEST(ReportBrowser, RendersInHeadlessChromiumWithoutConsoleErrors) {
       " --user-data-dir=" +
       (tmp / "profile").string() + " --enable-logging=stderr --v=0 ";
   std::string url = "file://" + html.string();
-  int rc = sh("timeout 90 chromium" + flags + "--dump-dom " + url + " > " +
-              (tmp / "dom.html").string() + " 2> " + (tmp / "console.log").string());
-  sh("timeout 90 chromium" + flags + "--window-size=1280,2400 --screenshot=" + shot.string() + " " +
-     url + " > /dev/null 2>&1");
+  int rc = shell("timeout 90 chromium" + flags + "--dump-dom " + url + " > " +
+                 (tmp / "dom.html").string() + " 2> " + (tmp / "console.log").string());
+  shell("timeout 90 chromium" + flags + "--window-size=1280,2400 --screenshot=" + shot.string() +
+        " " + url + " > /dev/null 2>&1");
   ASSERT_EQ(rc, 0) << "chromium failed; screenshot: " << shot << "\n" << slurp(tmp / "console.log");
 
   std::string dom = slurp(tmp / "dom.html");
@@ -135,7 +128,7 @@ TEST(ReportBrowser, RendersInHeadlessChromiumWithoutConsoleErrors) {
 // A sweep's directory (sweep.csv + a results directory per step) rendered by the browser: the
 // curve has one point per step, the SLO line and one knee marker.
 TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
-  ASSERT_EQ(sh("command -v chromium >/dev/null"), 0)
+  ASSERT_EQ(shell("command -v chromium >/dev/null"), 0)
       << "chromium not found: scripts/test.sh installs Debian's chromium package";
   fs::path tmp = fs::path(::testing::TempDir()) / "llmload_report_browser_sweep";
   fs::remove_all(tmp);
@@ -163,8 +156,8 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
   }
   std::ofstream(tmp / "sweep" / "sweep.csv") << sweep_csv(o, true);
   fs::path html = tmp / "report.html";
-  ASSERT_EQ(sh(std::string(LLMLOAD_BINARY) + " report " + (tmp / "sweep").string() + " --out " +
-               html.string() + " > " + (tmp / "report.log").string() + " 2>&1"),
+  ASSERT_EQ(shell(std::string(LLMLOAD_BINARY) + " report " + (tmp / "sweep").string() + " --out " +
+                  html.string() + " > " + (tmp / "report.log").string() + " 2>&1"),
             0)
       << slurp(tmp / "report.log");
   fs::path artifacts = fs::path(LLMLOAD_BINARY).parent_path() / "tests" / "artifacts";
@@ -176,8 +169,8 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
       " --user-data-dir=" +
       (tmp / "profile").string() + " --enable-logging=stderr --v=0 ";
   std::string url = "file://" + html.string();
-  int rc = sh("timeout 90 chromium" + flags + "--dump-dom " + url + " > " +
-              (tmp / "dom.html").string() + " 2> " + (tmp / "console.log").string());
+  int rc = shell("timeout 90 chromium" + flags + "--dump-dom " + url + " > " +
+                 (tmp / "dom.html").string() + " 2> " + (tmp / "console.log").string());
   ASSERT_EQ(rc, 0) << "chromium failed\n" << slurp(tmp / "console.log");
   std::string dom = slurp(tmp / "dom.html");
   std::regex page_error("(CONSOLE\\(|Uncaught|:ERROR:CONSOLE)");
@@ -197,8 +190,8 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
                   knees == 1 && chart.find("<line class=\"slo\"") != std::string::npos &&
                   chart.find(">knee: concurrency 4</text>") != std::string::npos;
   if (!ok)  // keep a picture for a person to look at
-    sh("timeout 90 chromium" + flags + "--window-size=1280,1600 --screenshot=" + shot.string() +
-       " " + url + " > /dev/null 2>&1");
+    shell("timeout 90 chromium" + flags + "--window-size=1280,1600 --screenshot=" + shot.string() +
+          " " + url + " > /dev/null 2>&1");
   EXPECT_FALSE(errors) << slurp(tmp / "console.log");
   ASSERT_TRUE(drawn) << "no #sweep-curve; screenshot " << shot;
   EXPECT_EQ(std::count(pts.begin(), pts.end(), ','), 4) << pts;
@@ -208,4 +201,4 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -13,29 +13,15 @@
 #include <sstream>
 
 #include "tests/integration/mock_test_util.h"
+#include "tests/integration/process_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-int sh(const std::string& cmd) {
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-fs::path fresh_dir(const char* name) {
-  fs::path dir = fs::path(::testing::TempDir()) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using llmload_test::fresh_dir;
+using llmload_test::shell;
+using llmload_test::slurp;
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
@@ -76,7 +62,7 @@ TEST(ReportCli, SummaryTableRatesEachGroupWithinEightyColumns) {
     return std::string(LLMLOAD_BINARY) + " run " + (dir / "s.yaml").string() + " --out " +
            (dir / out).string() + " --no-report";
   };
-  ASSERT_EQ(sh(cmd("out") + " > " + (dir / "log").string() + " 2>&1"), 0) << slurp(dir / "log");
+  ASSERT_EQ(shell(cmd("out") + " > " + (dir / "log").string() + " 2>&1"), 0) << slurp(dir / "log");
   const std::string log = slurp(dir / "log");
   EXPECT_EQ(log.find('\x1b'), std::string::npos) << "colour on a file";
   auto ls = lines_of(log);
@@ -101,13 +87,13 @@ TEST(ReportCli, SummaryTableRatesEachGroupWithinEightyColumns) {
   }
 
   // On a terminal (a pty from script(1)) the rating is coloured; NO_COLOR turns it off.
-  ASSERT_EQ(sh("command -v script > /dev/null"), 0) << "script(1) (util-linux) is needed";
+  ASSERT_EQ(shell("command -v script > /dev/null"), 0) << "script(1) (util-linux) is needed";
   const std::string tty = "script -qec \"" + cmd("out2") + "\" /dev/null < /dev/null > " +
                           (dir / "tty").string() + " 2>&1";
-  ASSERT_EQ(sh(tty), 0) << slurp(dir / "tty");
+  ASSERT_EQ(shell(tty), 0) << slurp(dir / "tty");
   EXPECT_NE(slurp(dir / "tty").find("\x1b[1;32mexcellent\x1b[0m"), std::string::npos)
       << slurp(dir / "tty");
-  ASSERT_EQ(sh("NO_COLOR=1 " + tty), 0) << slurp(dir / "tty");
+  ASSERT_EQ(shell("NO_COLOR=1 " + tty), 0) << slurp(dir / "tty");
   EXPECT_EQ(slurp(dir / "tty").find("\x1b[1;32m"), std::string::npos) << slurp(dir / "tty");
 }
 
@@ -125,9 +111,9 @@ TEST(ReportCli, SweepReportShowsTheCurveTheSloAndTheKnee) {
                                        "  input_tokens: {dist: fixed, value: 16}\n"
                                        "output:\n  max_tokens: 10\n";
   const fs::path out = dir / "out";
-  ASSERT_EQ(sh(std::string(LLMLOAD_BINARY) + " sweep " + (dir / "sweep.yaml").string() +
-               " --concurrency 1,4,8 --assert 'ttft.p99 < 60ms' --out " + out.string() +
-               " --quiet > " + (dir / "log").string() + " 2>&1"),
+  ASSERT_EQ(shell(std::string(LLMLOAD_BINARY) + " sweep " + (dir / "sweep.yaml").string() +
+                  " --concurrency 1,4,8 --assert 'ttft.p99 < 60ms' --out " + out.string() +
+                  " --quiet > " + (dir / "log").string() + " 2>&1"),
             0)
       << slurp(dir / "log");
   auto check = [](const std::string& html, const std::string& what) {
@@ -150,8 +136,8 @@ TEST(ReportCli, SweepReportShowsTheCurveTheSloAndTheKnee) {
     EXPECT_NE(html.find("<tr class=\"knee\"><td class=\"l\">"), std::string::npos) << what;
   };
   check(slurp(out / "report.html"), "sweep's report.html");
-  ASSERT_EQ(sh(std::string(LLMLOAD_BINARY) + " report " + out.string() + " --out " +
-               (dir / "again.html").string() + " > " + (dir / "log2").string() + " 2>&1"),
+  ASSERT_EQ(shell(std::string(LLMLOAD_BINARY) + " report " + out.string() + " --out " +
+                  (dir / "again.html").string() + " > " + (dir / "log2").string() + " 2>&1"),
             0)
       << slurp(dir / "log2");
   check(slurp(dir / "again.html"), "llmload report SWEEPDIR");

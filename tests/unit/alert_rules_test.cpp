@@ -1,11 +1,11 @@
-#include "coordinator/observe/alert_rules.h"
+#include "analysis/observe/alert_rules.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 std::vector<SloAssertion> parse_all(std::initializer_list<const char*> texts) {
@@ -54,4 +54,4 @@ TEST(AlertRules, PromtoolCheckRulesPasses) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

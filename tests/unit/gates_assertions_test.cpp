@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "coordinator/gates/assertions.h"
-#include "coordinator/gates/junit.h"
-#include "coordinator/gates/summary_md.h"
+#include "analysis/gates/assertions.h"
+#include "analysis/gates/junit.h"
+#include "analysis/gates/summary_md.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 SloAssertion parse(const char* text) {
@@ -118,4 +118,4 @@ TEST(SummaryMarkdown, StatusAssertionsAndErrors) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

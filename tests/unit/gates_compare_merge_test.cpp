@@ -2,10 +2,10 @@
 
 #include <random>
 
-#include "coordinator/gates/compare.h"
-#include "coordinator/gates/merge.h"
+#include "analysis/gates/compare.h"
+#include "analysis/gates/merge.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 RunResult run_with_ttft(double mean_ms, int n, uint32_t seed) {
@@ -115,6 +115,21 @@ TEST(Merge, TwoRunsEqualOneHistogramHoldingBoth) {
   EXPECT_DOUBLE_EQ(conc->run.duration_s, 10);
 }
 
+TEST(Merge, ProvenanceListsEveryInputInMergeOrder) {
+  RunResult a = run_with_ttft(100, 30, 1), b = run_with_ttft(200, 10, 2);
+  a.run.id = "run-a";
+  a.run.started_at = "2026-11-23T18:52:50.123Z";
+  b.run.id = "run-b";
+  b.run.status = RunStatus::kPartial;
+  b.run.duration_s = 4;
+  auto m = merge_results({{"b/summary.json", b}, {"a/summary.json", a}}, {});
+  ASSERT_TRUE(m) << m.error();
+  std::vector<MergeSource> want = {
+      {"b/summary.json", "run-b", "", 4, RunStatus::kPartial, 10},
+      {"a/summary.json", "run-a", "2026-11-23T18:52:50.123Z", 10, RunStatus::kCompleted, 30}};
+  EXPECT_EQ(m->run.merged_from, want);
+}
+
 TEST(Merge, RefusesRunsThatMeasureTtftFromDifferentStarts) {
   RunResult a = run_with_ttft(100, 10, 1), b = run_with_ttft(100, 10, 2);
   a.run.scenario = {{"load", {{"mode", "rate"}}}};
@@ -148,4 +163,4 @@ TEST(Merge, HlogIntervalsAreUnitedInTimeOrder) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

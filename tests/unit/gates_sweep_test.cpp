@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "coordinator/gates/sweep.h"
+#include "analysis/gates/sweep.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 // A fake capacity curve: throughput grows with load up to `knee`, then stays flat while TTFT
@@ -95,5 +95,42 @@ TEST(Sweep, CsvHasOneRowPerStepInLevelOrder) {
   EXPECT_NE(table.find("answer: concurrency 4"), std::string::npos) << table;
 }
 
+TEST(Sweep, CsvReadsBackTheLevelsExitCodesAndResultsOfEveryStep) {
+  for (bool concurrency : {true, false}) {
+    SweepOutcome o;
+    const std::vector<double> levels = {8, 0.5, 2.5, 1000};  // ran out of order
+    const std::vector<int> codes = {3, 0, 0, 5};
+    for (size_t i = 0; i < levels.size(); ++i) {
+      SweepStep s = fake_step(levels[i], 4);
+      s.level = levels[i];
+      s.exit_code = codes[i];
+      s.out_dir = "out/step \"" + std::to_string(i) + "\", level";  // quoted in the CSV
+      s.result.assertions.push_back({"ttft.p99 < 100ms", 50, codes[i] == 0});
+      o.steps.push_back(s);
+    }
+    auto back = parse_sweep_csv(sweep_csv(o, concurrency), "sweep.csv");
+    ASSERT_TRUE(back) << back.error();
+    EXPECT_EQ(back->concurrency, concurrency);
+    // sweep.csv holds the steps by level.
+    std::vector<SweepCsvRow> want = {{0.5, 0, "out/step \"1\", level"},
+                                     {2.5, 0, "out/step \"2\", level"},
+                                     {8, 3, "out/step \"0\", level"},
+                                     {1000, 5, "out/step \"3\", level"}};
+    EXPECT_EQ(back->rows, want);
+  }
+}
+
+TEST(Sweep, CsvReaderNamesTheFileAndLineAtFault) {
+  auto not_sweep = parse_sweep_csv("level,exit_code,results\n1,0,x\n", "s.csv");
+  ASSERT_FALSE(not_sweep);
+  EXPECT_NE(not_sweep.error().find("s.csv:1: the first column"), std::string::npos);
+  auto no_results = parse_sweep_csv("rate,exit_code\n1,0\n", "s.csv");
+  ASSERT_FALSE(no_results);
+  EXPECT_NE(no_results.error().find("s.csv:1: no column 'results'"), std::string::npos);
+  auto bad_level = parse_sweep_csv("rate,exit_code,results\n1,0,a\nfast,0,b\n", "s.csv");
+  ASSERT_FALSE(bad_level);
+  EXPECT_NE(bad_level.error().find("s.csv:3: level 'fast'"), std::string::npos);
+}
+
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -43,7 +43,7 @@ TEST(Layering, AForbiddenIncludeFailsNamingFileAndLine) {
       fs::temp_directory_path() / ("llmload-layering-" + std::to_string(::getpid()));
   fs::remove_all(scratch);
   fs::create_directories(scratch);
-  for (const char* d : {"common", "worker", "coordinator", "mock", "cli"}) {
+  for (const char* d : {"common", "worker", "coordinator", "mock", "analysis", "cli"}) {
     fs::copy(fs::path(LLMLOAD_SOURCE_DIR) / d, scratch / d, fs::copy_options::recursive);
   }
   // The coordinator drives workers through messages alone: including worker/ is forbidden.
@@ -56,6 +56,17 @@ TEST(Layering, AForbiddenIncludeFailsNamingFileAndLine) {
     std::ofstream f(scratch / "mock" / "planted.h", std::ios::app);
     f << "#pragma once\n#include \"common/clock.h\"\n#include \"worker/chunk.h\"\n";
   }
+  // The live run never includes the offline analysis, and analysis/ reads results, never the
+  // coordinator that makes them.
+  {
+    std::ofstream f(scratch / "coordinator" / "planted_report.cpp");
+    f << "#include \"analysis/report/html_report.h\"\n";
+  }
+  {
+    std::ofstream f(scratch / "analysis" / "planted.cpp");
+    f << "#include \"common/results.h\"\n#include \"analysis/gates/junit.h\"\n"
+         "#include \"coordinator/coordinator.h\"\n";
+  }
   Result r = check(scratch.string());
   fs::remove_all(scratch);
   EXPECT_EQ(r.code, 1) << r.out;
@@ -63,7 +74,16 @@ TEST(Layering, AForbiddenIncludeFailsNamingFileAndLine) {
       << r.out;
   EXPECT_NE(r.out.find("mock/planted.h:3: #include \"worker/chunk.h\""), std::string::npos)
       << r.out;
+  EXPECT_NE(
+      r.out.find("coordinator/planted_report.cpp:1: #include \"analysis/report/html_report.h\""),
+      std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("analysis/planted.cpp:3: #include \"coordinator/coordinator.h\""),
+            std::string::npos)
+      << r.out;
   EXPECT_EQ(r.out.find("common/clock.h\" --"), std::string::npos) << "an allowed include flagged";
+  EXPECT_EQ(r.out.find("analysis/gates/junit.h\" --"), std::string::npos)
+      << "an allowed include flagged";
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "coordinator/observe/prometheus.h"
+#include "analysis/observe/prometheus.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,9 +13,9 @@
 #include <set>
 #include <sstream>
 
-#include "coordinator/observe/metrics_server.h"
+#include "analysis/observe/metrics_server.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 // A strict reader of the text exposition format: every sample belongs to a family declared by
@@ -205,4 +205,4 @@ TEST(Prometheus, PromtoolCheckMetricsPasses) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -7,14 +7,14 @@
 #include <fstream>
 #include <regex>
 
+#include "analysis/report/html_report.h"
+#include "analysis/report/svg_chart.h"
+#include "analysis/report/sweep_chart.h"
 #include "common/atomic_file.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
-#include "coordinator/report/html_report.h"
-#include "coordinator/report/svg_chart.h"
-#include "coordinator/report/sweep_chart.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 namespace fs = std::filesystem;
@@ -258,4 +258,4 @@ TEST(SweepReport, LoadsASweepDirectory) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -2,11 +2,11 @@
 
 #include <regex>
 
-#include "coordinator/report/html_report.h"
-#include "coordinator/report/rating.h"
-#include "coordinator/report/svg_chart.h"
+#include "analysis/report/html_report.h"
+#include "analysis/report/rating.h"
+#include "analysis/report/svg_chart.h"
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 RunResult sample_run(int64_t ttft_us, int64_t tps) {
@@ -125,20 +125,5 @@ TEST(HtmlReport, SelfContainedWithChartsWarningsAndErrors) {
   EXPECT_NE(html.find("rating-good"), std::string::npos);
 }
 
-TEST(HtmlReport, TimeseriesCsvParsesAndNamesBadLines) {
-  auto rows = parse_timeseries_csv(
-      "elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,output_tokens_per_s,"
-      "ttft_p50_ms,ttft_p99_ms,errors\n1,1,10,9,1,4,10,250,50.5,,1\n",
-      "ts.csv");
-  ASSERT_TRUE(rows) << rows.error();
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].in_flight, 4);
-  EXPECT_DOUBLE_EQ(*(*rows)[0].ttft_p50_ms, 50.5);
-  EXPECT_FALSE((*rows)[0].ttft_p99_ms);
-  auto bad = parse_timeseries_csv("a,b\n1,2\n", "ts.csv");
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().find("ts.csv:1"), std::string::npos);
-}
-
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

@@ -5,28 +5,21 @@
 #include <set>
 
 #include "common/atomic_file.h"
+#include "scratch_dir_test_util.h"
 
 namespace llmload {
 namespace {
 
 namespace fs = std::filesystem;
 
-class AtomicFile : public ::testing::Test {
+class AtomicFile : public testing_util::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("llmload-atomic-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  AtomicFile() : ScratchDirTest("atomic") {}
   std::set<std::string> entries() const {
     std::set<std::string> out;
     for (const auto& e : fs::directory_iterator(dir_)) out.insert(e.path().filename().string());
     return out;
   }
-  fs::path dir_;
 };
 
 TEST_F(AtomicFile, WritesAndReplacesWithoutLeavingTemporaries) {

@@ -180,5 +180,61 @@ TEST(Csv, SummaryWriterIsAtomic) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Csv, TimeseriesReaderFindsColumnsByNameAndNamesBadLines) {
+  auto rows = parse_timeseries_csv(
+      "elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,output_tokens_per_s,"
+      "ttft_p50_ms,ttft_p99_ms,errors\n1,1,10,9,1,4,10,250,50.5,,1\n",
+      "ts.csv");
+  ASSERT_TRUE(rows) << rows.error();
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].in_flight, 4);
+  EXPECT_DOUBLE_EQ(*(*rows)[0].ttft_p50_ms, 50.5);
+  EXPECT_FALSE((*rows)[0].ttft_p99_ms);
+  auto bad = parse_timeseries_csv("a,b\n1,2\n", "ts.csv");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("ts.csv:1"), std::string::npos);
+}
+
+TEST(Csv, TimeseriesReadsBackExactlyWhatWasWritten) {
+  std::vector<IntervalRow> rows;
+  IntervalRow a;
+  a.elapsed_s = 0.1;
+  a.interval_s = 1.0 / 3.0;
+  a.requests = 12345;
+  a.ok = 12000;
+  a.failed = 345;
+  a.in_flight = 77;
+  a.requests_per_s = 12345 / (1.0 / 3.0);
+  a.output_tokens_per_s = 1e-300;
+  a.ttft_p50_ms = 12.345678901234567;
+  a.ttft_p99_ms = std::nullopt;
+  a.errors = 345;
+  rows.push_back(a);
+  IntervalRow b;  // all zeros, both ttft missing
+  rows.push_back(b);
+  IntervalRow c = a;
+  c.elapsed_s = 123456.789;
+  c.ttft_p99_ms = 1.7976931348623157e308;
+  rows.push_back(c);
+  auto back = parse_timeseries_csv(timeseries_csv(rows), "ts.csv");
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(*back, rows);
+  auto none = parse_timeseries_csv(timeseries_csv({}), "ts.csv");
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(Csv, RecordsCarryTheirLineNumbersAndSkipEmptyLines) {
+  auto recs = csv_records("a,b\n\n\"x,y\",2\n", "f.csv");
+  ASSERT_TRUE(recs) << recs.error();
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_EQ((*recs)[0].line_no, 1u);
+  EXPECT_EQ((*recs)[1].line_no, 3u);
+  EXPECT_EQ((*recs)[1].fields, (std::vector<std::string>{"x,y", "2"}));
+  auto bad = csv_records("a\n\"open\n", "f.csv");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("f.csv:2: "), std::string::npos) << bad.error();
+}
+
 }  // namespace
 }  // namespace llmload

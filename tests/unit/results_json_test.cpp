@@ -36,6 +36,51 @@ TEST(SummaryJson, RoundTripIsExact) {
   EXPECT_EQ(summary_to_string(*back), text);
 }
 
+TEST(SummaryJson, MergedFromIsWrittenOnlyForAMergeAndReadsBack) {
+  RunResult r = sample_result();
+  EXPECT_EQ(summary_to_string(r).find("merged_from"), std::string::npos);
+  EXPECT_FALSE(summary_to_json(r)["run"].contains("merged_from"));
+  r.run.merged_from = {
+      {"a/summary.json", "run-a", "2026-11-23T18:52:50.123Z", 10.5, RunStatus::kCompleted, 1200},
+      {"b/summary.json", "run-b", "", 0.25, RunStatus::kPartial, 7}};
+  for (const std::string& text : {summary_to_string(r), summary_to_json(r).dump(2)}) {
+    auto back = parse_summary(text);
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->run.merged_from, r.run.merged_from);
+    EXPECT_TRUE(*back == r);
+  }
+  // The bytes `llmload merge` wrote when it added run.merged_from to the JSON after formatting.
+  RunResult plain = r;
+  plain.run.merged_from.clear();
+  json patched = summary_to_json(plain);
+  patched["run"]["merged_from"] = json::array({json{{"source", "a/summary.json"},
+                                                    {"id", "run-a"},
+                                                    {"started_at", "2026-11-23T18:52:50.123Z"},
+                                                    {"duration_s", 10.5},
+                                                    {"status", "completed"},
+                                                    {"requests", 1200}},
+                                               json{{"source", "b/summary.json"},
+                                                    {"id", "run-b"},
+                                                    {"started_at", ""},
+                                                    {"duration_s", 0.25},
+                                                    {"status", "partial"},
+                                                    {"requests", 7}}});
+  EXPECT_EQ(summary_to_json(r).dump(2), patched.dump(2));
+}
+
+TEST(SummaryJson, MalformedMergedFromIsRejectedNamingTheField) {
+  json j = summary_to_json(sample_result());
+  j["run"]["merged_from"] = json::array({json{{"source", "a"},
+                                              {"id", "x"},
+                                              {"started_at", ""},
+                                              {"duration_s", 1},
+                                              {"status", "finished"},
+                                              {"requests", 1}}});
+  auto bad = parse_summary(j.dump());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("run.merged_from[0].status"), std::string::npos) << bad.error();
+}
+
 TEST(SummaryJson, SkeletonAndTypes) {
   RunResult r = sample_result();
   json j = summary_to_json(r);

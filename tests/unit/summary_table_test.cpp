@@ -1,13 +1,13 @@
 // The terminal summary's per-group table: aligned columns, at most 78 columns, the rating per
 // group, colour (ANSI) only when asked and only on the rating.
-#include "coordinator/report/summary_table.h"
+#include "analysis/report/summary_table.h"
 
 #include <gtest/gtest.h>
 
 #include <regex>
 #include <sstream>
 
-namespace llmload {
+namespace llmload::analysis {
 namespace {
 
 GroupStats group(const std::string& model, int64_t ttft_us, int64_t tps, int64_t failed) {
@@ -117,4 +117,4 @@ TEST(SummaryTable, DisplayNamePutsTheModelFirst) {
 }
 
 }  // namespace
-}  // namespace llmload
+}  // namespace llmload::analysis

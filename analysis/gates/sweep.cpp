@@ -1,0 +1,207 @@
+#include "analysis/gates/sweep.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+
+#include "common/exit_codes.h"
+#include "common/number_format.h"
+#include "common/results_csv.h"
+
+namespace llmload::analysis {
+namespace {
+
+bool stops(int code) {
+  return code == kExitInternal || code == kExitUsage || code == kExitAborted;
+}
+
+std::optional<double> pct_ms(const RunResult& r, Metric m, double p) {
+  const HdrHistogram* h = r.total.histogram(m);
+  if (!h || h->total_count() == 0) return std::nullopt;
+  return double(h->value_at_percentile(p)) / 1000.0;
+}
+
+std::vector<const SweepStep*> by_level(const SweepOutcome& o) {
+  std::vector<const SweepStep*> v;
+  for (const SweepStep& s : o.steps) v.push_back(&s);
+  std::stable_sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->level < b->level; });
+  return v;
+}
+
+std::string opt(std::optional<double> v) {
+  return v ? format_number("%.3f", *v) : "";
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(double)>& step) {
+  SweepOutcome o;
+  auto run = [&](double level) -> const SweepStep& {
+    o.steps.push_back(step(level));
+    o.steps.back().level = level;
+    if (stops(o.steps.back().exit_code)) o.stopped = true;
+    return o.steps.back();
+  };
+  auto round = [&](double v) { return plan.concurrency ? std::max(1.0, std::round(v)) : v; };
+  if (!plan.search) {
+    for (double level : plan.levels) {
+      run(round(level));
+      if (o.stopped) break;
+    }
+  } else {
+    std::optional<double> pass, fail;
+    double level = round(plan.min);
+    while (level <= plan.max) {
+      const SweepStep& s = run(level);
+      if (o.stopped) break;
+      if (!s.passed()) {
+        fail = level;
+        break;
+      }
+      pass = level;
+      double next = round(level * plan.factor);
+      if (next <= level) next = level + 1;
+      if (level < plan.max && next > plan.max) next = round(plan.max);
+      if (next <= level) break;
+      level = next;
+    }
+    while (!o.stopped && pass && fail) {
+      double gap = *fail - *pass;
+      if (gap <= *pass * plan.precision || (plan.concurrency && gap <= 1)) break;
+      double mid = round((*pass + *fail) / 2);
+      if (mid <= *pass || mid >= *fail) break;
+      (run(mid).passed() ? pass : fail) = mid;
+    }
+  }
+  for (size_t i = 0; i < o.steps.size(); ++i)
+    if (o.steps[i].passed() && (!o.best || o.steps[i].level > o.steps[*o.best].level)) o.best = i;
+  std::vector<SweepStep> sorted;
+  for (const SweepStep* s : by_level(o)) sorted.push_back(*s);
+  o.saturated_at = detect_saturation(sorted);
+  return o;
+}
+
+std::optional<double> detect_saturation(const std::vector<SweepStep>& steps) {
+  // Compare each level with the first level at least 30% higher (bisection steps sit close).
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const SweepStep& a = steps[i];
+    size_t j = i + 1;
+    while (j < steps.size() && steps[j].level < a.level * 1.3) ++j;
+    if (j == steps.size()) break;
+    const SweepStep& b = steps[j];
+    double ta = a.result.requests_per_s(), tb = b.result.requests_per_s();
+    auto la = pct_ms(a.result, Metric::kTtft, 50), lb = pct_ms(b.result, Metric::kTtft, 50);
+    if (ta <= 0 || !la || !lb || *la <= 0) continue;
+    if (tb < ta * 1.1 && *lb > *la * 1.2) return a.level;
+  }
+  return std::nullopt;
+}
+
+std::string sweep_csv(const SweepOutcome& o, bool concurrency) {
+  std::vector<std::string> asserts;
+  for (const SweepStep& s : o.steps)
+    for (const AssertionResult& a : s.result.assertions)
+      if (std::find(asserts.begin(), asserts.end(), a.expr) == asserts.end())
+        asserts.push_back(a.expr);
+  std::string csv = std::string(concurrency ? "concurrency" : "rate") +
+                    ",requests_per_s,output_tokens_per_s,goodput_per_s,ttft_p50_ms,ttft_p99_ms,"
+                    "tpot_p50_ms,tpot_p99_ms,e2e_p50_ms,e2e_p99_ms,error_rate,exit_code,passed";
+  for (const std::string& a : asserts) csv += "," + csv_escape(a);
+  csv += ",results\n";
+  for (const SweepStep* s : by_level(o)) {
+    const RunResult& r = s->result;
+    const Counters& c = r.total.counters;
+    csv += format_general(s->level) + "," + format_number("%.3f", r.requests_per_s()) + "," +
+           format_number("%.3f", r.output_tokens_per_s()) + "," +
+           format_number("%.3f", r.goodput_per_s()) + ",";
+    csv += opt(pct_ms(r, Metric::kTtft, 50)) + "," + opt(pct_ms(r, Metric::kTtft, 99)) + "," +
+           opt(pct_ms(r, Metric::kTpot, 50)) + "," + opt(pct_ms(r, Metric::kTpot, 99)) + "," +
+           opt(pct_ms(r, Metric::kE2e, 50)) + "," + opt(pct_ms(r, Metric::kE2e, 99)) + ",";
+    csv += (c.requests ? opt(double(c.failed) / double(c.requests)) : std::string()) + "," +
+           std::to_string(s->exit_code) + "," + (s->passed() ? "true" : "false");
+    for (const std::string& a : asserts) {
+      std::string cell;
+      for (const AssertionResult& x : r.assertions)
+        if (x.expr == a) cell = x.passed ? "pass" : "fail";
+      csv += "," + cell;
+    }
+    csv += "," + csv_escape(s->out_dir) + "\n";
+  }
+  return csv;
+}
+
+Expected<SweepCsv> parse_sweep_csv(const std::string& text, const std::string& source) {
+  auto records = csv_records(text, source);
+  if (!records) return Error{records.error()};
+  SweepCsv out;
+  std::map<std::string, size_t> col;
+  for (const CsvRecord& rec : *records) {
+    const std::vector<std::string>& fields = rec.fields;
+    const std::string where = source + ":" + std::to_string(rec.line_no) + ": ";
+    if (rec.line_no == 1) {
+      for (size_t i = 0; i < fields.size(); ++i) col[fields[i]] = i;
+      if (fields.empty() || (fields[0] != "concurrency" && fields[0] != "rate"))
+        return Error{where + "the first column is not concurrency or rate"};
+      out.concurrency = fields[0] == "concurrency";
+      for (const char* need : {"exit_code", "results"})
+        if (!col.count(need)) return Error{where + "no column '" + need + "'"};
+      continue;
+    }
+    auto cell = [&](const char* name) {
+      size_t i = col[name];
+      return i < fields.size() ? fields[i] : std::string();
+    };
+    SweepCsvRow row;
+    char* end = nullptr;
+    const std::string& level = fields[0];
+    row.level = std::strtod(level.c_str(), &end);
+    if (level.empty() || *end) return Error{where + "level '" + level + "' is not a number"};
+    row.exit_code = std::atoi(cell("exit_code").c_str());
+    row.results = cell("results");
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::string sweep_table(const SweepOutcome& o, bool concurrency) {
+  std::string t;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-11s %9s %10s %9s %9s %9s %9s %7s  %s\n",
+                concurrency ? "concurrency" : "rate", "req/s", "tok/s", "goodput", "ttft p50",
+                "ttft p99", "e2e p99", "errors", "SLO");
+  t += line;
+  for (const SweepStep* s : by_level(o)) {
+    const RunResult& r = s->result;
+    const Counters& c = r.total.counters;
+    auto ms = [](std::optional<double> v) { return v ? format_number("%.1f", *v) : "-"; };
+    std::snprintf(
+        line, sizeof line, "%-11g %9.2f %10.1f %9.2f %9s %9s %9s %6.1f%%  %s\n", s->level,
+        r.requests_per_s(), r.output_tokens_per_s(), r.goodput_per_s(),
+        ms(pct_ms(r, Metric::kTtft, 50)).c_str(), ms(pct_ms(r, Metric::kTtft, 99)).c_str(),
+        ms(pct_ms(r, Metric::kE2e, 99)).c_str(),
+        c.requests ? 100.0 * double(c.failed) / double(c.requests) : 0.0,
+        s->passed() ? "pass" : ("FAIL (exit " + std::to_string(s->exit_code) + ")").c_str());
+    t += line;
+  }
+  if (o.best) {
+    const SweepStep& b = o.steps[*o.best];
+    std::snprintf(line, sizeof line,
+                  "\nanswer: %s %g is the highest load meeting every SLO: %.2f req/s, %.1f output "
+                  "tok/s, goodput %.2f req/s\n",
+                  concurrency ? "concurrency" : "rate", b.level, b.result.requests_per_s(),
+                  b.result.output_tokens_per_s(), b.result.goodput_per_s());
+    t += line;
+  } else {
+    t += "\nanswer: no level met every SLO\n";
+  }
+  if (o.saturated_at) {
+    std::snprintf(line, sizeof line, "saturation: throughput flat while TTFT climbs beyond %s %g\n",
+                  concurrency ? "concurrency" : "rate", *o.saturated_at);
+    t += line;
+  }
+  return t;
+}
+
+}  // namespace llmload::analysis

@@ -1,0 +1,144 @@
+#include "analysis/observe/prometheus.h"
+
+#include <cstdio>
+
+#include "common/number_format.h"
+
+namespace llmload::analysis {
+namespace {
+
+constexpr Metric kExposed[] = {Metric::kTtft, Metric::kItl, Metric::kTpot, Metric::kE2e};
+
+// `{a="x",b="y"` without the closing brace, so callers can append more labels.
+std::string open_labels(const Labels& labels) {
+  std::string s = "{";
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) s += ',';
+    first = false;
+    s += prometheus_label_name(k) + "=\"" + prometheus_label_value(v) + "\"";
+  }
+  return s;
+}
+
+std::string with(const std::string& open, const std::string& extra) {
+  if (extra.empty()) return open == "{" ? std::string() : open + "}";
+  return open + (open == "{" ? "" : ",") + extra + "}";
+}
+
+void header(std::string& out, const std::string& name, const char* type, const char* help) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+const std::vector<double>& prometheus_buckets(Metric m) {
+  static const std::vector<double> latency = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
+                                              0.3,   0.5,  0.75,  1,    1.5,   2,   3,    5,
+                                              7.5,   10,   15,    20,   30,    60,  120,  300};
+  static const std::vector<double> token_gap = {0.0005, 0.001, 0.002, 0.005, 0.01,  0.015, 0.02,
+                                                0.025,  0.03,  0.04,  0.05,  0.075, 0.1,   0.15,
+                                                0.2,    0.3,   0.5,   1,     2.5};
+  return (m == Metric::kItl || m == Metric::kTpot) ? token_gap : latency;
+}
+
+std::string prometheus_label_name(const std::string& key) {
+  std::string s;
+  for (char c : key) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
+    s += ok ? c : '_';
+  }
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) s = "_" + s;
+  while (s.size() >= 2 && s[0] == '_' && s[1] == '_') s.erase(0, 1);
+  return s;
+}
+
+std::string prometheus_label_value(const std::string& value) {
+  std::string s;
+  for (char c : value) {
+    if (c == '\\')
+      s += "\\\\";
+    else if (c == '"')
+      s += "\\\"";
+    else if (c == '\n')
+      s += "\\n";
+    else
+      s += c;
+  }
+  return s;
+}
+
+std::string prometheus_exposition(const std::vector<GroupStats>& groups,
+                                  const PrometheusGauges& gauges) {
+  std::string out;
+  for (Metric m : kExposed) {
+    std::string base = "llmload_" + std::string(name(m)) + "_seconds";
+    header(out, base, "histogram", "llmload client-measured latency, seconds (docs/metrics.md)");
+    for (const GroupStats& g : groups) {
+      std::string open = open_labels(g.labels);
+      const HdrHistogram* h = g.histogram(m);
+      std::vector<HdrHistogram::Bucket> buckets;
+      if (h) buckets = h->recorded_buckets();
+      int64_t total = h ? h->total_count() : 0;
+      size_t bi = 0;
+      int64_t cumulative = 0;
+      for (double le : prometheus_buckets(m)) {
+        double le_us = le * 1e6;
+        while (bi < buckets.size() && double(buckets[bi].value) <= le_us)
+          cumulative += buckets[bi++].count;
+        out += base + "_bucket" + with(open, "le=\"" + format_number("%.9g", le) + "\"") + " " +
+               std::to_string(cumulative) + "\n";
+      }
+      out += base + "_bucket" + with(open, "le=\"+Inf\"") + " " + std::to_string(total) + "\n";
+      double sum_s = h && total ? h->mean() * double(total) / 1e6 : 0.0;
+      out += base + "_sum" + with(open, "") + " " + format_number("%.9g", sum_s) + "\n";
+      out += base + "_count" + with(open, "") + " " + std::to_string(total) + "\n";
+    }
+  }
+
+  header(out, "llmload_requests_total", "counter", "Measured requests finished, by outcome");
+  for (const GroupStats& g : groups) {
+    std::string open = open_labels(g.labels);
+    out += "llmload_requests_total" + with(open, "outcome=\"ok\"") + " " +
+           std::to_string(g.counters.ok) + "\n";
+    out += "llmload_requests_total" + with(open, "outcome=\"failed\"") + " " +
+           std::to_string(g.counters.failed) + "\n";
+  }
+  header(out, "llmload_errors_total", "counter", "Failed requests by error kind");
+  for (const GroupStats& g : groups) {
+    std::string open = open_labels(g.labels);
+    for (ErrorKind k : kAllErrorKinds)
+      out += "llmload_errors_total" + with(open, "kind=\"" + std::string(name(k)) + "\"") + " " +
+             std::to_string(g.counters.errors[size_t(k)]) + "\n";
+  }
+  struct CounterDef {
+    const char* name;
+    const char* help;
+    int64_t Counters::*field;
+  };
+  static const CounterDef defs[] = {
+      {"llmload_output_tokens_total", "Output tokens received", &Counters::output_tokens},
+      {"llmload_input_tokens_total", "Input tokens sent (where known)", &Counters::input_tokens},
+      {"llmload_retries_total", "Re-sends after a stale keep-alive connection", &Counters::retries},
+      {"llmload_dropped_total", "Rate-mode arrivals not started (max in flight)",
+       &Counters::dropped},
+      {"llmload_goodput_requests_total", "Requests that met every per-request SLO",
+       &Counters::goodput},
+  };
+  for (const CounterDef& d : defs) {
+    header(out, d.name, "counter", d.help);
+    for (const GroupStats& g : groups)
+      out += std::string(d.name) + with(open_labels(g.labels), "") + " " +
+             std::to_string(g.counters.*d.field) + "\n";
+  }
+  header(out, "llmload_in_flight_requests", "gauge", "Requests in flight now, all workers");
+  out += "llmload_in_flight_requests " + std::to_string(gauges.in_flight) + "\n";
+  header(out, "llmload_workers_alive", "gauge", "Workers attached and heard from");
+  out += "llmload_workers_alive " + std::to_string(gauges.workers_alive) + "\n";
+  header(out, "llmload_loop_lag_seconds", "gauge", "Worst event-loop lag in the last interval");
+  out += "llmload_loop_lag_seconds " + format_number("%.9g", gauges.loop_lag_seconds) + "\n";
+  return out;
+}
+
+}  // namespace llmload::analysis

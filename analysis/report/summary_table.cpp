@@ -1,0 +1,83 @@
+#include "analysis/report/summary_table.h"
+
+#include <cstdio>
+
+#include "common/number_format.h"
+
+namespace llmload::analysis {
+namespace {
+
+constexpr int kGroupWidth = 18;
+
+std::string pct(const GroupStats& g, Metric m, double p) {
+  const HdrHistogram* h = g.histogram(m);
+  if (!h || h->total_count() == 0) return "-";
+  double v = double(h->value_at_percentile(p));
+  return format_number("%.1f", is_time(m) ? v / 1000.0 : v);
+}
+
+// Cut to `width` characters, marking the cut with '~' (plain ASCII: widths stay exact).
+std::string fit(const std::string& s, size_t width) {
+  if (s.size() <= width) return s;
+  return s.substr(0, width - 1) + "~";
+}
+
+const char* rating_colour(const std::string& rating) {
+  if (rating == "excellent") return "\x1b[1;32m";
+  if (rating == "good") return "\x1b[32m";
+  if (rating == "fair") return "\x1b[33m";
+  if (rating == "poor") return "\x1b[31m";
+  return "";
+}
+
+std::string row(const std::string& label, const GroupStats& g, double secs,
+                std::optional<double> cost, const std::vector<RatingTier>& tiers, bool colour) {
+  const Counters& c = g.counters;
+  std::string rps = secs > 0 ? format_number("%.2f", double(c.requests) / secs) : "-";
+  std::string err =
+      c.requests ? format_number("%.1f", 100.0 * double(c.failed) / double(c.requests)) : "-";
+  std::string cost_s = cost ? format_number("$%.4f", *cost) : "-";
+  if (cost_s.size() > 9) cost_s = format_number("$%.0f", *cost);
+  std::string rating = rate_group(g, tiers).value_or("-");
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%-*s%8.8s%6.6s%9.9s%9.9s%8.8s%10.10s ", kGroupWidth,
+                fit(label, kGroupWidth).c_str(), rps.c_str(), err.c_str(),
+                pct(g, Metric::kTtft, 50).c_str(), pct(g, Metric::kTtft, 99).c_str(),
+                pct(g, Metric::kDecodeTps, 50).c_str(), cost_s.c_str());
+  std::string line = buf;
+  std::string shown = fit(rating, 9);
+  const char* on = colour ? rating_colour(rating) : "";
+  line += *on ? std::string(on) + shown + "\x1b[0m" : shown;
+  line += std::string(9 - shown.size(), ' ');
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line + "\n";
+}
+
+}  // namespace
+
+std::string group_display_name(const GroupStats& g) {
+  if (g.labels.empty()) return "total";
+  std::string s;
+  auto model = g.labels.find("model");
+  if (model != g.labels.end()) s = model->second;
+  for (const auto& [k, v] : g.labels) {
+    if (k == "model" || (k == "target" && g.labels.size() > 1)) continue;
+    s += (s.empty() ? "" : " ") + v;
+  }
+  return s.empty() ? group_key(g.labels) : s;
+}
+
+std::string summary_group_table(const RunResult& r, const std::vector<RatingTier>& tiers,
+                                bool colour) {
+  if (r.groups.empty()) return "";
+  char head[160];
+  std::snprintf(head, sizeof head, "%-*s%8s%6s%9s%9s%8s%10s %s\n", kGroupWidth, "group", "req/s",
+                "err%", "ttft p50", "ttft p99", "tok/s", "cost", "rating");
+  std::string s = head;
+  for (const GroupResult& g : r.groups)
+    s += row(group_display_name(g.stats), g.stats, r.run.duration_s, g.cost_usd, tiers, colour);
+  if (r.groups.size() > 1) s += row("total", r.total, r.run.duration_s, r.cost_usd, tiers, colour);
+  return s;
+}
+
+}  // namespace llmload::analysis
