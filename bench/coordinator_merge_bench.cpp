@@ -6,6 +6,8 @@
 #include "common/wire.h"
 #include "coordinator/live_merge.h"
 
+using namespace llmload::coord;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

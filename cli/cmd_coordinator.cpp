@@ -27,7 +27,7 @@ struct CoordinatorFlags {
 };
 
 int run_coordinator(const CoordinatorFlags& f) {
-  CoordinatorOptions co;
+  coord::CoordinatorOptions co;
   co.bind = f.bind;
   co.workers = f.workers;
   co.allow_insecure = f.allow_insecure;
@@ -45,14 +45,14 @@ int run_coordinator(const CoordinatorFlags& f) {
   }
   co.preflight_timeout_ns = pf_timeout.value();
   if (!f.curve_key.empty()) {
-    auto keys = load_curve_keypair(f.curve_key);
+    auto keys = coord::load_curve_keypair(f.curve_key);
     if (!keys) {
       std::fprintf(stderr, "llmload coordinator: --curve-key: %s\n", keys.error().c_str());
       return kExitUsage;
     }
     co.curve = keys.value();
     for (const auto& file : f.allow_keys) {
-      auto list = load_allow_list(file);
+      auto list = coord::load_allow_list(file);
       if (!list) {
         std::fprintf(stderr, "llmload coordinator: --allow-keys: %s\n", list.error().c_str());
         return kExitUsage;
@@ -73,7 +73,7 @@ int run_coordinator(const CoordinatorFlags& f) {
   install_signal_counter(&signals, true);
   co.out_dir = p.out_dir;
   co.requests_csv = f.run.requests_csv;
-  co.progress = ProgressView::choose(f.run.json, f.run.quiet, stdout);
+  co.progress = coord::ProgressView::choose(f.run.json, f.run.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;
   co.on_bound = [&](const std::string& ep) {
@@ -86,12 +86,12 @@ int run_coordinator(const CoordinatorFlags& f) {
     std::fprintf(stderr, "llmload coordinator: %s\n", g.error().c_str());
     return kExitUsage;
   }
-  Coordinator coord(co);
+  coord::Coordinator coord(co);
   if (auto b = coord.bind(); !b) {
     std::fprintf(stderr, "llmload coordinator: %s\n", b.error().c_str());
     return kExitUsage;
   }
-  RunOutcome out = coord.run(p.scenario, p.prompts, p.run_id);
+  coord::RunOutcome out = coord.run(p.scenario, p.prompts, p.run_id);
   if (p.mock) p.mock->stop();
   if (!out.message.empty()) std::fprintf(stderr, "llmload coordinator: %s\n", out.message.c_str());
   int code = gates.finish(out, p.out_dir);

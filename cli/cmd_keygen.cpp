@@ -14,13 +14,13 @@ void register_keygen(CLI::App& app, int& exit_code) {
   auto prefix = std::make_shared<std::string>();
   sub->add_option("--out", *prefix, "path prefix of the two files")->required();
   sub->callback([&exit_code, prefix] {
-    auto keys = generate_curve_keypair();
+    auto keys = coord::generate_curve_keypair();
     if (!keys) {
       std::fprintf(stderr, "llmload keygen: %s\n", keys.error().c_str());
       exit_code = kExitInternal;
       return;
     }
-    auto written = write_curve_keypair(*prefix, keys.value());
+    auto written = coord::write_curve_keypair(*prefix, keys.value());
     if (!written) {
       std::fprintf(stderr, "llmload keygen: %s\n", written.error().c_str());
       exit_code = kExitUsage;

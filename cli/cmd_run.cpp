@@ -18,7 +18,7 @@ int run_embedded(const RunFlags& f) {
     std::fprintf(stderr, "%s\n", prepared.error().c_str());
     return kExitUsage;
   }
-  RunOutcome out;
+  coord::RunOutcome out;
   int code = run_embedded_prepared(f, prepared.value(), out, true);
   if (prepared->mock) prepared->mock->stop();
   return code;

@@ -135,7 +135,7 @@ int run_sweep_cmd(SweepArgs& a) {
     p.prompts = std::move(prompts.value());
     std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate", level);
     std::fflush(stdout);
-    RunOutcome out;
+    coord::RunOutcome out;
     step.exit_code = run_embedded_prepared(step_flags, p, out, false);
     step.result = std::move(out.result);
     return step;

@@ -27,7 +27,7 @@ void on_stop_signal(int) {
 }
 
 int run_worker(const WorkerFlags& f) {
-  ControlOptions c;
+  worker::ControlOptions c;
   c.connect = f.connect;
   c.worker_id = f.id;
   if (!f.curve_key.empty() || !f.server_key.empty()) {
@@ -35,17 +35,17 @@ int run_worker(const WorkerFlags& f) {
       std::fprintf(stderr, "llmload worker: --curve-key and --server-key go together\n");
       return kExitUsage;
     }
-    auto keys = load_curve_keypair(f.curve_key);
+    auto keys = coord::load_curve_keypair(f.curve_key);
     if (!keys) {
       std::fprintf(stderr, "llmload worker: --curve-key: %s\n", keys.error().c_str());
       return kExitUsage;
     }
-    auto server = load_public_key(f.server_key);
+    auto server = coord::load_public_key(f.server_key);
     if (!server) {
       std::fprintf(stderr, "llmload worker: --server-key: %s\n", server.error().c_str());
       return kExitUsage;
     }
-    c.curve = CurveClientKeys{keys->public_key, keys->secret_key, server.value()};
+    c.curve = worker::CurveClientKeys{keys->public_key, keys->secret_key, server.value()};
   }
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
@@ -53,10 +53,10 @@ int run_worker(const WorkerFlags& f) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   c.stop = &g_stop;
-  WorkerEngine engine(WorkerOptions{f.threads});
+  worker::WorkerEngine engine(worker::WorkerOptions{f.threads});
   std::fprintf(stderr, "llmload worker: %d event loop(s), connecting to %s\n", engine.threads(),
                f.connect.c_str());
-  WorkerControl wc(c, engine);
+  worker::WorkerControl wc(c, engine);
   auto r = wc.serve();
   if (!r) {
     std::fprintf(stderr, "llmload worker: %s\n", r.error().c_str());

@@ -13,19 +13,20 @@
 
 namespace llmload::cli {
 
-int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bool print_summary) {
+int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& out,
+                          bool print_summary) {
   static std::atomic<int> signals{0};
   install_signal_counter(&signals, true);
 
   zmq::context_t ctx(1);
-  CoordinatorOptions co;
+  coord::CoordinatorOptions co;
   co.bind = "inproc://llmload-run";
   co.context = &ctx;
   co.workers = f.workers;
   co.join_timeout_ns = 30'000'000'000;
   co.out_dir = p.out_dir;
   co.requests_csv = f.requests_csv;
-  co.progress = ProgressView::choose(f.json, f.quiet, stdout);
+  co.progress = coord::ProgressView::choose(f.json, f.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;
   RunGates gates(f, p.scenario);
@@ -40,26 +41,26 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bo
       std::fprintf(stderr,
                    "llmload run: warning: TLS certificate verification is OFF for target %s "
                    "(--insecure): its identity is not checked\n",
-                   Endpoint::redact(t.url).c_str());
-  Coordinator coord(co);
+                   worker::Endpoint::redact(t.url).c_str());
+  coord::Coordinator coord(co);
   if (auto b = coord.bind(); !b) {
     std::fprintf(stderr, "llmload run: %s\n", b.error().c_str());
     return kExitInternal;
   }
   std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<WorkerEngine>> engines;
+  std::vector<std::unique_ptr<worker::WorkerEngine>> engines;
   std::vector<std::thread> threads;
   for (int i = 0; i < f.workers; ++i) {
-    engines.push_back(std::make_unique<WorkerEngine>(WorkerOptions{f.threads}));
+    engines.push_back(std::make_unique<worker::WorkerEngine>(worker::WorkerOptions{f.threads}));
     threads.emplace_back([&, i] {
-      ControlOptions c;
+      worker::ControlOptions c;
       c.connect = co.bind;
       c.context = &ctx;
       c.worker_id = "local-" + std::to_string(i + 1);
       c.quiet = true;
       c.stop = &stop;
       c.one_session = true;
-      WorkerControl wc(c, *engines[i]);
+      worker::WorkerControl wc(c, *engines[i]);
       if (auto r = wc.serve(); !r) std::fprintf(stderr, "llmload run: %s\n", r.error().c_str());
     });
   }

@@ -10,6 +10,7 @@ namespace llmload::cli {
 
 // Runs `p` (scenario, prompts, run id, out dir) and returns the exit code; `out` receives the
 // outcome. `print_summary` prints the end-of-run table.
-int run_embedded_prepared(const RunFlags& f, PreparedRun& p, RunOutcome& out, bool print_summary);
+int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& out,
+                          bool print_summary);
 
 }  // namespace llmload::cli

@@ -14,10 +14,10 @@ class RunGates {
   RunGates(const RunFlags& flags, const Scenario& scenario);
   // Hooks the coordinator options (reads co.signals: set it first); starts the /metrics server.
   // Error (a bad --prometheus or --prometheus-linger): exit 2 material.
-  Expected<bool> attach(CoordinatorOptions& co);
+  Expected<bool> attach(coord::CoordinatorOptions& co);
   // Writes the CI files and the report for a finished run; prints where they went.
   // Returns the exit code to use (a file that cannot be written is an internal error).
-  int finish(RunOutcome& out, const std::string& out_dir);
+  int finish(coord::RunOutcome& out, const std::string& out_dir);
 
  private:
   analysis::RunGates gates_;

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <limits>
 
-namespace llmload {
+namespace llmload::coord {
 
 class ClockOffset {
  public:
@@ -34,4 +34,4 @@ class ClockOffset {
   int64_t offset_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -13,7 +13,7 @@
 #include "coordinator/run_control.h"
 #include "coordinator/zap_handler.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 bool is_local_endpoint(const std::string& ep) {
   if (ep.rfind("inproc://", 0) == 0 || ep.rfind("ipc://", 0) == 0) return true;
@@ -157,4 +157,4 @@ RunOutcome Coordinator::run(const Scenario& scenario, const std::vector<Resolved
   return out;
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -38,7 +38,7 @@ namespace zmq {
 class context_t;
 }
 
-namespace llmload {
+namespace llmload::coord {
 
 // What the coordinator knows after each merged interval: the cumulative per-group stats and the
 // run's health (for live metrics and abort-on-fail assertions).
@@ -140,4 +140,4 @@ struct RunEnding {
 int exit_code_for(const RunEnding& e);
 RunStatus status_for_exit(int exit_code);
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace llmload {
+namespace llmload::coord {
 
 namespace {
 
@@ -145,4 +145,4 @@ Expected<std::vector<std::string>> load_allow_list(const std::string& path) {
   return read_key_lines(path);
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -15,7 +15,7 @@
 
 #include "common/expected.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 struct CurveKeyPair {
   std::string public_key;  // Z85, 40 characters
@@ -39,4 +39,4 @@ Expected<std::string> load_public_key(const std::string& path);
 // Reads every public key in the file (at least one).
 Expected<std::vector<std::string>> load_allow_list(const std::string& path);
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace llmload {
+namespace llmload::coord {
 
 bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t clock_offset_ns) {
   if (w >= last_seq_.size() || seq <= last_seq_[w]) return false;
@@ -53,4 +53,4 @@ GroupStats LiveMerge::total() const {
   return t;
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

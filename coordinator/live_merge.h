@@ -16,7 +16,7 @@
 
 #include "common/group_stats.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 struct MergedInterval {
   int64_t seq = 0;
@@ -75,4 +75,4 @@ class LiveMerge {
   int64_t reports_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-namespace llmload {
+namespace llmload::coord {
 
 ProgressMode ProgressView::choose(bool json, bool quiet, std::FILE* out) {
   if (quiet) return ProgressMode::kQuiet;
@@ -95,4 +95,4 @@ void ProgressView::finish() {
   }
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-namespace llmload {
+namespace llmload::coord {
 
 enum class ProgressMode : uint8_t { kTerminal, kPlain, kJson, kQuiet };
 
@@ -50,4 +50,4 @@ class ProgressView {
   bool dirty_ = false;
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -6,7 +6,7 @@
 #include "common/clock.h"
 #include "common/results_json.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 Expected<ResultFiles> ResultFiles::open(const std::string& dir, bool requests_csv) {
   std::error_code ec;
@@ -97,4 +97,4 @@ Expected<bool> ResultFiles::finish(const RunResult& result) {
   return true;
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -18,7 +18,7 @@
 #include "common/results.h"
 #include "common/results_csv.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 class ResultFiles {
  public:
@@ -59,4 +59,4 @@ class ResultFiles {
   std::optional<Error> hlog_error_;  // the first failed hlog write, reported by flush()
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -13,7 +13,7 @@
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 namespace {
 constexpr int64_t kMs = 1'000'000;
@@ -557,4 +557,4 @@ RunOutcome RunControl::run() {
   return finish();
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -28,7 +28,7 @@
 #include "coordinator/result_files.h"
 #include "coordinator/worker_registry.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 enum class RunPhase : uint8_t { kJoining, kStarting, kRunning, kDraining, kFinished };
 
@@ -96,4 +96,4 @@ class RunControl {
   nlohmann::json prompts_json_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

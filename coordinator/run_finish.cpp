@@ -10,7 +10,7 @@
 #include "coordinator/progress_view.h"
 #include "coordinator/run_control.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 namespace {
 
@@ -131,4 +131,4 @@ RunOutcome RunControl::finish() {
   return out;
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

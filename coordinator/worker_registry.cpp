@@ -4,7 +4,7 @@
 
 #include "common/clock.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 std::string_view name(WorkerState s) {
   switch (s) {
@@ -100,4 +100,4 @@ std::size_t WorkerRegistry::alive() const {
   return n;
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -12,7 +12,7 @@
 #include "common/wire.h"
 #include "coordinator/clock_offset.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 enum class WorkerState : uint8_t {
   kJoined,     // WELCOME sent, waiting for the run
@@ -72,4 +72,4 @@ class WorkerRegistry {
   std::vector<std::string> order_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

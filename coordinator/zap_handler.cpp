@@ -2,7 +2,7 @@
 
 #include <zmq.h>
 
-namespace llmload {
+namespace llmload::coord {
 
 ZapHandler::ZapHandler(zmq::context_t& ctx, std::vector<std::string> allowed)
     : ctx_(ctx), allowed_(allowed.begin(), allowed.end()) {}
@@ -97,4 +97,4 @@ void ZapHandler::run() {
   }
 }
 
-}  // namespace llmload
+}  // namespace llmload::coord

@@ -15,7 +15,7 @@
 
 #include "common/expected.h"
 
-namespace llmload {
+namespace llmload::coord {
 
 class ZapHandler {
  public:
@@ -48,4 +48,4 @@ class ZapHandler {
   std::atomic<int64_t> refused_{0};
 };
 
-}  // namespace llmload
+}  // namespace llmload::coord

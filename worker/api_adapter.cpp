@@ -4,7 +4,7 @@
 
 #include "worker/adapters/adapter_util.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 const char* to_string(ChunkKind k) {
   switch (k) {
@@ -83,4 +83,4 @@ std::string join_url_path(std::string_view base, std::string_view endpoint) {
   return out;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

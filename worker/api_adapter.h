@@ -21,7 +21,7 @@
 #include "common/expected.h"
 #include "worker/chunk.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 // How a response body is framed.
 enum class Framing : uint8_t {
@@ -121,4 +121,4 @@ std::span<const std::string_view> api_names();
 // as an OpenAI-style base URL, so "/v1" + "/v1/chat/completions" -> "/v1/chat/completions".
 std::string join_url_path(std::string_view base_path, std::string_view endpoint_path);
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-namespace llmload {
+namespace llmload::worker {
 
 enum class ChunkKind : uint8_t {
   role_only,   // announces the assistant's role, no text (vLLM's first chunk, Anthropic
@@ -143,4 +143,4 @@ struct StreamState {
   int64_t input_tokens() const { return usage_prompt_tokens; }
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -5,7 +5,7 @@
 
 #include "common/clock.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 ConnectionPool::ConnectionPool(uv_loop_t* loop, Endpoint endpoint,
                                std::shared_ptr<const TlsContext> tls, DnsCache& dns,
@@ -206,4 +206,4 @@ void ConnectionPool::shutdown(std::function<void()> done) {
   for (HttpConnection* c : all) c->cancel();
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

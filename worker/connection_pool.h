@@ -23,7 +23,7 @@
 #include "worker/http_connection.h"
 #include "worker/tls_context.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct PoolOptions {
   size_t max_connects_in_flight = 64;
@@ -120,4 +120,4 @@ class ConnectionPool final : private ConnectionOwner {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards DNS callbacks
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -12,7 +12,7 @@
 #include "common/clock.h"
 #include "common/wire_socket.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 constexpr int64_t kMs = 1'000'000;
@@ -514,4 +514,4 @@ Expected<bool> WorkerControl::serve() {
   return true;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

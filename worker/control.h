@@ -31,7 +31,7 @@ namespace zmq {
 class context_t;
 }
 
-namespace llmload {
+namespace llmload::worker {
 
 // What the control side needs of an engine: worker/worker.h's Worker (WorkerEngine below) or a
 // fake in tests. Same contracts as the Worker methods of the same names.
@@ -124,4 +124,4 @@ class WorkerControl {
   std::atomic<int64_t> runs_abandoned_{0};
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-namespace llmload {
+namespace llmload::worker {
 
 struct DnsCache::Pending {
   uv_getaddrinfo_t req;
@@ -106,4 +106,4 @@ void DnsCache::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
   for (auto& w : waiters) w(true, cached, {});
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace llmload {
+namespace llmload::worker {
 
 struct ResolvedAddress {
   sockaddr_storage storage{};
@@ -47,4 +47,4 @@ class DnsCache {
   uint64_t lookups_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 Error bad(std::string_view url, std::string_view why);
@@ -136,4 +136,4 @@ std::string Endpoint::display() const {
   return s;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

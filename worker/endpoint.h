@@ -9,7 +9,7 @@
 
 #include "common/expected.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct Endpoint {
   bool tls = false;    // https
@@ -44,4 +44,4 @@ struct Endpoint {
   bool host_is_ip() const;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

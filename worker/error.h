@@ -19,7 +19,7 @@
 
 #include "common/metrics.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 // One failure of a connection or of the request on it.
 struct NetError {
@@ -32,4 +32,4 @@ struct NetError {
   std::string message;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -8,7 +8,7 @@
 #include "worker/tcp_transport.h"
 #include "worker/tls_transport.h"
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 using State = HttpConnection::State;
@@ -389,4 +389,4 @@ void HttpConnection::handle_closed() {
     delete this;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

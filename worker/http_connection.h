@@ -30,7 +30,7 @@
 #include "worker/tls_context.h"
 #include "worker/transport.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class HttpConnection;
 
@@ -207,4 +207,4 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   bool write_queued_ = false;     // its bytes wait in the transport's write queue (kQueued)
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

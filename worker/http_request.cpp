@@ -2,7 +2,7 @@
 
 #include <strings.h>
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 bool is_token_char(char c) {
@@ -61,4 +61,4 @@ Expected<HttpRequest> HttpRequest::build(std::string_view method, const Endpoint
   return r;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

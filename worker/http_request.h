@@ -13,7 +13,7 @@
 #include "common/expected.h"
 #include "worker/endpoint.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct HttpHeader {
   std::string name;
@@ -42,4 +42,4 @@ class HttpRequest {
   size_t head_size_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace llmload {
+namespace llmload::worker {
 
 // Maps llhttp's C callbacks onto HttpResponseParser's members (one place, one static table).
 struct ParserCallbacks {
@@ -197,4 +197,4 @@ HttpParseStatus HttpResponseParser::finish() {
   return HttpParseStatus::kError;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

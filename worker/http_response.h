@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace llmload {
+namespace llmload::worker {
 
 // What the head of a response says. Views are valid during the on_head call only.
 struct ResponseHead {
@@ -94,4 +94,4 @@ class HttpResponseParser {
   std::string error_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

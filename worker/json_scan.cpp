@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 // A cursor over JSON text. Every function returns nullptr on malformed input.
@@ -358,4 +358,4 @@ bool json_unescape(const JsonSlice& v, std::string& out) {
   return true;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

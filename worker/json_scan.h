@@ -11,7 +11,7 @@
 #include <initializer_list>
 #include <string_view>
 
-namespace llmload {
+namespace llmload::worker {
 
 inline constexpr int kMaxJsonDepth = 64;
 
@@ -64,4 +64,4 @@ bool json_to_double(const JsonSlice& v, double& out);
 // (appended). For the rare path (error messages); may allocate. False when not a valid string.
 bool json_unescape(const JsonSlice& v, std::string& out);
 
-}  // namespace llmload
+}  // namespace llmload::worker

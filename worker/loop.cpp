@@ -5,7 +5,7 @@
 
 #include "worker/dns_cache.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 constexpr int64_t kLagProbeNs = 10'000'000;
@@ -315,4 +315,4 @@ void Loop::on_request_done(Request& request) {
   want_poll();
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

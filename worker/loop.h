@@ -26,7 +26,7 @@
 #include "worker/run_plan.h"
 #include "worker/scheduler.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class DnsCache;
 
@@ -138,4 +138,4 @@ class Loop final : private SchedulerHost, private RequestOwner {
   int64_t stop_grace_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

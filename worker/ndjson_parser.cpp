@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace llmload {
+namespace llmload::worker {
 
 NdjsonParser::NdjsonParser(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
 
@@ -78,4 +78,4 @@ ParseStatus NdjsonParser::finish(Sink& sink) {
   return go_on ? ParseStatus::ok : ParseStatus::stopped;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -14,7 +14,7 @@
 
 #include "worker/sse_parser.h"  // ParseStatus, kDefaultMaxEventBytes
 
-namespace llmload {
+namespace llmload::worker {
 
 class NdjsonParser {
  public:
@@ -50,4 +50,4 @@ class NdjsonParser {
   bool failed_ = false;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -8,7 +8,7 @@
 #include "worker/endpoint.h"
 #include "worker/http_connection.h"
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 constexpr size_t kMaxListBytes = 4 * 1024 * 1024;
@@ -246,4 +246,4 @@ std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& ta
   return results;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -17,7 +17,7 @@
 #include "worker/http_request.h"
 #include "worker/tls_context.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct PreflightTarget {
   std::string url;                  // base URL, scheme://host[:port][/prefix]
@@ -42,4 +42,4 @@ struct PreflightCheck {
 std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& targets,
                                           int64_t timeout_ns);
 
-}  // namespace llmload
+}  // namespace llmload::worker

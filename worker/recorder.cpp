@@ -1,6 +1,6 @@
 #include "worker/recorder.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 void LoopInterval::reset() {
   for (GroupStats& g : groups) g.reset();
@@ -71,4 +71,4 @@ void Recorder::give_back(LoopInterval* buffer) {
   }
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

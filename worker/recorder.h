@@ -22,7 +22,7 @@
 #include "common/results_csv.h"
 #include "worker/spsc_ring.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 // What one loop measured in one interval.
 struct LoopInterval {
@@ -88,4 +88,4 @@ class Recorder {
   std::vector<std::unique_ptr<LoopInterval>> all_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -4,7 +4,7 @@
 
 #include "common/clock.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 constexpr size_t kErrorBodyBytes = 200;
@@ -220,4 +220,4 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   ctx_.owner->on_request_done(*this);
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

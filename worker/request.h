@@ -32,7 +32,7 @@
 #include "worker/scheduler.h"
 #include "worker/stream_decoder.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class Request;
 
@@ -113,4 +113,4 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t bytes_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -2,7 +2,7 @@
 
 #include "worker/api_adapter.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 Expected<std::shared_ptr<const ApiAdapter>> adapter_for(const std::string& api_name) {
   auto a = make_adapter(api_name);
@@ -39,4 +39,4 @@ std::vector<std::pair<std::string, std::string>> adapter_required_headers(const 
   return out;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -12,7 +12,7 @@
 
 #include "common/expected.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class ApiAdapter;
 
@@ -34,4 +34,4 @@ Expected<std::string> build_request_body(const ApiAdapter& adapter, const BodyIn
 std::string adapter_endpoint_path(const ApiAdapter& adapter);
 std::vector<std::pair<std::string, std::string>> adapter_required_headers(const ApiAdapter& a);
 
-}  // namespace llmload
+}  // namespace llmload::worker

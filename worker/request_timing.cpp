@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace llmload {
+namespace llmload::worker {
 
 void RequestTiming::begin(bool open_loop, int64_t intended_ns, int64_t begun_ns) {
   open_loop_ = open_loop;
@@ -136,4 +136,4 @@ void RequestTiming::record_ok(GroupStats& stats, const StreamState& stream,
   }
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -32,7 +32,7 @@
 #include "common/scenario.h"
 #include "worker/chunk.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class RequestTiming {
  public:
@@ -106,4 +106,4 @@ class RequestTiming {
   std::vector<int32_t> gaps_us_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -4,7 +4,7 @@
 
 #include "worker/request_body.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 
@@ -129,4 +129,4 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   return std::shared_ptr<const RunPlan>(std::move(plan));
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

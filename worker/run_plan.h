@@ -17,7 +17,7 @@
 #include "worker/http_request.h"
 #include "worker/tls_context.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class ApiAdapter;
 
@@ -62,4 +62,4 @@ struct RunPlan {
 Expected<std::shared_ptr<const RunPlan>> build_run_plan(const Scenario& scenario,
                                                         const std::vector<ResolvedPrompt>& prompts);
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -5,7 +5,7 @@
 #include "worker/scheduler_closed.h"
 #include "worker/scheduler_open.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 SchedulerConfig scheduler_config(const LoadShare& share, const LoopShare& loop, int64_t start_ns) {
   SchedulerConfig c;
@@ -151,4 +151,4 @@ std::unique_ptr<Scheduler> make_scheduler(bool open_loop, const SchedulerConfig&
   return std::make_unique<ClosedLoopScheduler>(config, clock, host);
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

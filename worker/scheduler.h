@@ -29,7 +29,7 @@
 #include "common/load_split.h"
 #include "worker/scheduler_profile.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 // One request the scheduler asks the host to start.
 struct StartTicket {
@@ -153,4 +153,4 @@ SchedulerConfig scheduler_config(const LoadShare& share, const LoopShare& loop, 
 std::unique_ptr<Scheduler> make_scheduler(bool open_loop, const SchedulerConfig& config,
                                           const Clock& clock, SchedulerHost& host);
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 bool later(const auto& a, const auto& b) {
@@ -70,4 +70,4 @@ void ClosedLoopScheduler::finished_hook(const StartTicket& ticket, int64_t now) 
   std::push_heap(wakes_.begin(), wakes_.end(), later<Wake, Wake>);
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -13,7 +13,7 @@
 
 #include "worker/scheduler.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class ClosedLoopScheduler final : public Scheduler {
  public:
@@ -38,4 +38,4 @@ class ClosedLoopScheduler final : public Scheduler {
   Rng rng_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

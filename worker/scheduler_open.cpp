@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace llmload {
+namespace llmload::worker {
 
 OpenLoopScheduler::OpenLoopScheduler(const SchedulerConfig& config, const Clock& clock,
                                      SchedulerHost& host)
@@ -49,4 +49,4 @@ int64_t OpenLoopScheduler::poll_load(int64_t now) {
   return next_time_;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

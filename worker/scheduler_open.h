@@ -16,7 +16,7 @@
 #include "common/distribution.h"
 #include "worker/scheduler.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class OpenLoopScheduler final : public Scheduler {
  public:
@@ -36,4 +36,4 @@ class OpenLoopScheduler final : public Scheduler {
   int64_t next_time_ = kNever;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace llmload {
+namespace llmload::worker {
 
 namespace {
 constexpr double kNsPerS = 1e9;
@@ -133,4 +133,4 @@ int64_t LoadProfile::next_integer_change(int64_t t) const {
   return kNever;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

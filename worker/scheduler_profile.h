@@ -21,7 +21,7 @@
 #include <limits>
 #include <vector>
 
-namespace llmload {
+namespace llmload::worker {
 
 inline constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
@@ -69,4 +69,4 @@ class LoadProfile {
   double max_level_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <cstddef>
 
-namespace llmload {
+namespace llmload::worker {
 
 template <class T, std::size_t N>
 class SpscRing {
@@ -41,4 +41,4 @@ class SpscRing {
   alignas(64) std::atomic<std::size_t> tail_{0};
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

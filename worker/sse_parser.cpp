@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace llmload {
+namespace llmload::worker {
 
 const char* to_string(ParseStatus s) {
   switch (s) {
@@ -149,4 +149,4 @@ bool SseParser::dispatch(Sink& sink) {
   return go_on;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

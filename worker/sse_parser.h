@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-namespace llmload {
+namespace llmload::worker {
 
 enum class ParseStatus : uint8_t {
   ok,         // every byte consumed
@@ -74,4 +74,4 @@ class SseParser {
   bool failed_ = false;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

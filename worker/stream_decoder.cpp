@@ -6,7 +6,7 @@
 #include "worker/ndjson_parser.h"
 #include "worker/sse_parser.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct StreamDecoder::Impl final : SseParser::Sink, NdjsonParser::Sink {
   Impl(const ApiAdapter& a, Framing f, size_t max) : adapter(a), framing(f), sse(max), ndjson(max) {
@@ -111,4 +111,4 @@ StreamDecoder::Status StreamDecoder::finish(Sink& sink) {
   return Status::kOk;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -13,7 +13,7 @@
 
 #include "worker/chunk.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class ApiAdapter;
 
@@ -55,4 +55,4 @@ class StreamDecoder {
   std::string error_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

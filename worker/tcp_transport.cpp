@@ -8,7 +8,7 @@
 
 #include "common/clock.h"
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 // One read buffer per thread (= per loop): libuv calls alloc then read then the read callback
@@ -199,4 +199,4 @@ void TcpTransport::on_close(uv_handle_t* h) {
   self->handler_->on_transport_closed();
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

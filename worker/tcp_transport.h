@@ -9,7 +9,7 @@
 
 #include "worker/transport.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class TcpTransport final : public Transport {
  public:
@@ -50,4 +50,4 @@ class TcpTransport final : public Transport {
   unsigned writes_in_flight_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -2,7 +2,7 @@
 
 #include <openssl/err.h>
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 std::string openssl_reason() {
@@ -77,4 +77,4 @@ void TlsSessionCache::store(SSL_SESSION* session) {
   ++stored_;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -11,7 +11,7 @@
 
 #include "common/expected.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct TlsOptions {
   bool insecure = false;  // skip certificate and hostname verification (recorded by the run)
@@ -57,4 +57,4 @@ class TlsSessionCache {
   uint64_t stored_ = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -6,7 +6,7 @@
 
 #include "common/clock.h"
 
-namespace llmload {
+namespace llmload::worker {
 namespace {
 
 // Plaintext out of SSL_read: one buffer per thread (= per loop), consumed inside the upcall.
@@ -222,4 +222,4 @@ void TlsTransport::close() {
   tcp_.close();
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

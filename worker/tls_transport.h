@@ -15,7 +15,7 @@
 #include "worker/tcp_transport.h"
 #include "worker/tls_context.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 class TlsTransport final : public Transport, private TransportHandler {
  public:
@@ -65,4 +65,4 @@ class TlsTransport final : public Transport, private TransportHandler {
   bool failed_ = false;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -18,7 +18,7 @@
 
 #include "common/metrics.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 enum class IoResult {
   kOk,      // the kernel took the first bytes now (the rest, if any, is queued and completes; a
@@ -67,4 +67,4 @@ class Transport {
   virtual bool is_tls() const = 0;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

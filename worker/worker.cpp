@@ -15,7 +15,7 @@
 #include "worker/run_plan.h"
 #include "worker/worker_preflight.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct Worker::Impl {
   int threads = 1;
@@ -306,4 +306,4 @@ std::vector<std::string> Worker::warnings() const {
   return impl_->warnings;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -32,7 +32,7 @@
 #include "common/results_csv.h"
 #include "common/scenario.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct WorkerOptions {
   int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
@@ -126,4 +126,4 @@ class Worker {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -4,7 +4,7 @@
 
 #include "worker/preflight.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 PreflightVerdict preflight_scenario(const Scenario& s) {
   std::vector<PreflightTarget> targets;
@@ -34,4 +34,4 @@ PreflightVerdict preflight_scenario(const Scenario& s) {
   return v;
 }
 
-}  // namespace llmload
+}  // namespace llmload::worker

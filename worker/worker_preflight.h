@@ -7,7 +7,7 @@
 
 #include "common/scenario.h"
 
-namespace llmload {
+namespace llmload::worker {
 
 struct PreflightVerdict {
   bool ok = true;
@@ -17,4 +17,4 @@ struct PreflightVerdict {
 
 PreflightVerdict preflight_scenario(const Scenario& scenario);
 
-}  // namespace llmload
+}  // namespace llmload::worker

@@ -12,6 +12,8 @@
 #include "worker/api_adapter.h"
 #include "worker/json_scan.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace {
 const std::vector<std::unique_ptr<llmload::ApiAdapter>>& adapters() {
   static const auto* all = [] {

@@ -7,6 +7,8 @@
 
 #include "worker/http_response.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace {
 
 struct Sink : llmload::ResponseSink {

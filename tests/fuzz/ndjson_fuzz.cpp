@@ -8,6 +8,8 @@
 
 #include "worker/ndjson_parser.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace {
 struct Collect : llmload::NdjsonParser::Sink {
   std::vector<std::string> lines;

@@ -8,6 +8,8 @@
 
 #include "worker/sse_parser.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace {
 struct Collect : llmload::SseParser::Sink {
   std::vector<std::string> events;

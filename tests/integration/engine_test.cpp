@@ -8,6 +8,8 @@
 #include "tests/integration/engine_test_util.h"
 #include "worker/worker.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

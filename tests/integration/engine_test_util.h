@@ -17,6 +17,8 @@
 #include "common/load_split.h"
 #include "worker/worker.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload::enginetest {
 
 constexpr int64_t kMs = 1'000'000;

@@ -12,6 +12,8 @@
 #include "worker/ndjson_parser.h"
 #include "worker/sse_parser.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload::testutil {
 
 struct Replay {

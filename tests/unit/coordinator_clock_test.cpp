@@ -17,6 +17,8 @@
 #include "common/wire_socket.h"
 #include "coordinator/coordinator.h"
 
+using namespace llmload::coord;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

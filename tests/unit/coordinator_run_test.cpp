@@ -16,6 +16,9 @@
 #include "coordinator/coordinator.h"
 #include "worker/control.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+using namespace llmload::coord;   // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

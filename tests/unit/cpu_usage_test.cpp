@@ -10,6 +10,8 @@
 #include "common/group_stats.h"
 #include "coordinator/live_merge.h"
 
+using namespace llmload::coord;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

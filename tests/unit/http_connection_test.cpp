@@ -12,6 +12,8 @@
 #include "common/clock.h"
 #include "tests/unit/http_test_support.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

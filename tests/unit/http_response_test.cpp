@@ -6,6 +6,8 @@
 
 #include <string>
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

@@ -21,6 +21,8 @@
 
 #include "worker/http_connection.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload::testing {
 
 inline int listen_loopback(uint16_t* port, int backlog = 16) {

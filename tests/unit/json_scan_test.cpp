@@ -4,6 +4,8 @@
 
 #include <string>
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

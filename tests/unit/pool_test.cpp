@@ -7,6 +7,8 @@
 #include "tests/unit/http_test_support.h"
 #include "worker/connection_pool.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

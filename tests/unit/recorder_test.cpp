@@ -6,6 +6,8 @@
 
 #include <thread>
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

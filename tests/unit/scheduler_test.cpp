@@ -13,6 +13,8 @@
 #include "worker/scheduler_closed.h"
 #include "worker/scheduler_open.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

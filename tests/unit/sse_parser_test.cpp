@@ -12,6 +12,8 @@
 #include "tests/unit/alloc_counter.h"
 #include "tests/unit/stream_test_util.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

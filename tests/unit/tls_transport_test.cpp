@@ -11,6 +11,8 @@
 #include "worker/connection_pool.h"
 #include "worker/preflight.h"
 
+using namespace llmload::worker;  // NOLINT: the tests name the types they test
+
 namespace llmload {
 namespace {
 

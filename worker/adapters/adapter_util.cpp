@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 std::optional<Error> check_common(std::string_view api, const RequestOptions& options) {
   if (options.model.empty())
@@ -128,4 +128,4 @@ void settle(StreamState& state, ChunkInfo& out) {
   if (out.final) state.final_seen = true;
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

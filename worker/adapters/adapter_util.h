@@ -10,7 +10,7 @@
 #include "worker/api_adapter.h"
 #include "worker/json_scan.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 // One factory per API (each in its own file).
 std::unique_ptr<ApiAdapter> make_openai_chat();
@@ -67,4 +67,4 @@ bool read_llamacpp_timings(const JsonSlice& timings, ChunkInfo& out);
 // 1 when this chunk reports no usage), then records usage and final in the state.
 void settle(StreamState& state, ChunkInfo& out);
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

@@ -3,11 +3,11 @@
 // required by the API; system messages go to the top-level `system` field.
 #include "worker/adapters/adapter_util.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 namespace {
 
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"},
-                               {"anthropic-version", "2023-06-01"}};
+                                      {"anthropic-version", "2023-06-01"}};
 
 // content_block_delta: delta.type says which text it carries.
 ChunkKind classify_delta(const JsonSlice& delta, bool* ok) {
@@ -147,4 +147,4 @@ std::unique_ptr<ApiAdapter> make_anthropic_messages() {
   return std::make_unique<AnthropicMessages>();
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

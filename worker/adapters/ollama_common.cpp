@@ -2,7 +2,7 @@
 
 #include "worker/adapters/adapter_util.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 void add_ollama_options(nlohmann::json& body, const RequestOptions& options) {
   body["stream"] = options.stream;
@@ -102,4 +102,4 @@ ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkI
   return ClassifyStatus::ok;
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

@@ -8,7 +8,7 @@
 #include "worker/api_adapter.h"
 #include "worker/json_scan.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 // model, stream, options {num_predict, temperature}.
 void add_ollama_options(nlohmann::json& body, const RequestOptions& options);
@@ -18,4 +18,4 @@ void add_ollama_options(nlohmann::json& body, const RequestOptions& options);
 ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkInfo& out,
                                bool chat);
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

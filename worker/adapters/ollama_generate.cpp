@@ -3,7 +3,7 @@
 #include "worker/adapters/adapter_util.h"
 #include "worker/adapters/ollama_common.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 namespace {
 
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
@@ -36,4 +36,4 @@ std::unique_ptr<ApiAdapter> make_ollama_generate() {
   return std::make_unique<OllamaGenerate>();
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

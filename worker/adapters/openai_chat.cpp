@@ -3,7 +3,7 @@
 #include "worker/adapters/adapter_util.h"
 #include "worker/adapters/openai_common.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 namespace {
 
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
@@ -70,4 +70,4 @@ std::unique_ptr<ApiAdapter> make_openai_chat() {
   return std::make_unique<OpenAiChat>();
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

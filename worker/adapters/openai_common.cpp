@@ -2,7 +2,7 @@
 
 #include "worker/adapters/adapter_util.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 void add_openai_options(nlohmann::json& body, const RequestOptions& options) {
   body["stream"] = options.stream;
@@ -77,4 +77,4 @@ ClassifyStatus classify_openai(std::string_view event_name, std::string_view dat
   return ClassifyStatus::ok;
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

@@ -8,7 +8,7 @@
 #include "worker/api_adapter.h"
 #include "worker/json_scan.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 
 // model, stream, stream_options, max_tokens, temperature, ignore_eos.
 void add_openai_options(nlohmann::json& body, const RequestOptions& options);
@@ -21,4 +21,4 @@ using ChoiceClassifier = bool (*)(const JsonSlice& choice, ChunkInfo& out);
 ClassifyStatus classify_openai(std::string_view event_name, std::string_view data,
                                StreamState& state, ChunkInfo& out, ChoiceClassifier choice);
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters

@@ -2,7 +2,7 @@
 #include "worker/adapters/adapter_util.h"
 #include "worker/adapters/openai_common.h"
 
-namespace llmload::adapters {
+namespace llmload::worker::adapters {
 namespace {
 
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
@@ -44,4 +44,4 @@ std::unique_ptr<ApiAdapter> make_openai_completions() {
   return std::make_unique<OpenAiCompletions>();
 }
 
-}  // namespace llmload::adapters
+}  // namespace llmload::worker::adapters
