@@ -1,11 +1,14 @@
 #include "cli/override_flags.h"
 
+#include "common/api.h"
+
 namespace llmload::cli {
 
 namespace {
 
 template <class T>
-void optional_flag(CLI::App* sub, const char* name, std::optional<T>& field, const char* help) {
+void optional_flag(CLI::App* sub, const char* name, std::optional<T>& field,
+                   const std::string& help) {
   sub->add_option_function<T>(
          name, [&field](const T& v) { field = v; }, help)
       ->type_name(std::is_same_v<T, std::string> ? "TEXT" : "NUM");
@@ -15,9 +18,7 @@ void optional_flag(CLI::App* sub, const char* name, std::optional<T>& field, con
 
 void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels) {
   optional_flag(sub, "--target", o.target, "server base URL, or mock (the built-in mock)");
-  optional_flag(
-      sub, "--api", o.api,
-      "openai-chat, openai-completions, ollama-chat, ollama-generate, anthropic-messages");
+  optional_flag(sub, "--api", o.api, api_name_list());
   optional_flag(sub, "--model", o.model, "the model of every target");
   if (load_levels) {
     optional_flag(sub, "--concurrency", o.concurrency,

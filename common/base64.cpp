@@ -1,5 +1,7 @@
 #include "common/base64.h"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <cstdint>
 
@@ -20,29 +22,16 @@ constexpr std::array<int8_t, 256> kReverse = make_reverse();
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
+  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');  // + EVP_EncodeBlock's NUL
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 
+// OpenSSL decodes; the checks before it give the errors their offsets, and reject what
+// EVP_DecodeBlock would let through (surrounding whitespace, non-zero trailing bits).
 Expected<std::string> base64_decode(std::string_view text) {
   size_t len = text.size();
   // Strip up to two '=' of padding; the padded length must then be a multiple of 4.
@@ -56,24 +45,27 @@ Expected<std::string> base64_decode(std::string_view text) {
                  " is not a multiple of 4"};
   if (len % 4 == 1)
     return Error{"base64: length " + std::to_string(len) + " cannot be base64 (truncated?)"};
-  std::string out;
-  out.reserve(len / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
   for (size_t i = 0; i < len; ++i) {
-    int8_t v = kReverse[static_cast<uint8_t>(text[i])];
-    if (v < 0)
+    if (kReverse[static_cast<uint8_t>(text[i])] < 0)
       return Error{"base64: invalid character at offset " + std::to_string(i) +
                    (text[i] == '=' ? " (padding in the middle)" : "")};
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
   }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-    return Error{"base64: non-zero trailing bits at offset " + std::to_string(len - 1)};
+  // The last character of a 2- or 3-character group carries 4 or 2 bits beyond the bytes.
+  const size_t tail = len % 4;
+  if (tail > 0) {
+    const int unused_bits = tail == 2 ? 4 : 2;
+    if ((kReverse[static_cast<uint8_t>(text[len - 1])] & ((1 << unused_bits) - 1)) != 0)
+      return Error{"base64: non-zero trailing bits at offset " + std::to_string(len - 1)};
+  }
+  std::string padded(text.substr(0, len));
+  if (tail > 0) padded.append(4 - tail, '=');
+  std::string out(padded.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(padded.data()),
+                                static_cast<int>(padded.size()));
+  if (n < 0) return Error{"base64: OpenSSL could not decode the text"};
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  out.resize(len / 4 * 3 + (tail == 0 ? 0 : tail - 1));
   return out;
 }
 

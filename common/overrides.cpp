@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/api.h"
 #include "common/duration.h"
 #include "common/env_expand.h"
 #include "common/scenario_parse_ctx.h"
@@ -72,14 +73,11 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
       for (Target& t : s.targets) t.api = *a;
       record("--api " + *o.api);
     } else {
-      const std::string hint =
-          scenario_parse::closest_match(*o.api, {"openai-chat", "openai-completions", "ollama-chat",
-                                                 "ollama-generate", "anthropic-messages"});
-      errors.push_back("--api: unknown API '" + *o.api + "'" +
-                       (hint.empty()
-                            ? std::string(" (openai-chat, openai-completions, ollama-chat, "
-                                          "ollama-generate, anthropic-messages)")
-                            : " (did you mean '" + hint + "'?)"));
+      const std::vector<std::string> names(api_names().begin(), api_names().end());
+      const std::string hint = scenario_parse::closest_match(*o.api, names);
+      errors.push_back(
+          "--api: unknown API '" + *o.api + "'" +
+          (hint.empty() ? " (" + api_name_list() + ")" : " (did you mean '" + hint + "'?)"));
     }
   }
   if (o.model) {

@@ -10,14 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::pair<Api, std::string_view> kApis[] = {
-    {Api::kOpenAiChat, "openai-chat"},
-    {Api::kOpenAiCompletions, "openai-completions"},
-    {Api::kOllamaChat, "ollama-chat"},
-    {Api::kOllamaGenerate, "ollama-generate"},
-    {Api::kAnthropicMessages, "anthropic-messages"},
-};
-
 json dist_json(const Distribution& d, bool durations) {
   auto v = [&](double x) -> json {
     if (durations) return format_duration_ns(static_cast<int64_t>(x));
@@ -217,22 +209,6 @@ json sweep_json(const Sweep& s) {
 }
 
 }  // namespace
-
-std::string_view api_name(Api api) {
-  for (const auto& [a, name] : kApis)
-    if (a == api) return name;
-  return "?";
-}
-
-std::optional<Api> parse_api(std::string_view name) {
-  for (const auto& [a, n] : kApis)
-    if (n == name) return a;
-  return std::nullopt;
-}
-
-bool api_is_chat(Api api) {
-  return api == Api::kOpenAiChat || api == Api::kOllamaChat || api == Api::kAnthropicMessages;
-}
 
 std::string_view prompt_source_name(PromptSourceKind kind) {
   switch (kind) {

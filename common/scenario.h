@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/api.h"
 #include "common/distribution.h"
 #include "common/expected.h"
 #include "common/slo_expr.h"
@@ -25,18 +26,7 @@ namespace llmload {
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-enum class Api {
-  kOpenAiChat,         // openai-chat: POST /v1/chat/completions (SSE)
-  kOpenAiCompletions,  // openai-completions: POST /v1/completions (SSE)
-  kOllamaChat,         // ollama-chat: POST /api/chat (NDJSON)
-  kOllamaGenerate,     // ollama-generate: POST /api/generate (NDJSON)
-  kAnthropicMessages,  // anthropic-messages: POST /v1/messages (SSE, typed events)
-};
-// "openai-chat", ...
-std::string_view api_name(Api api);
-std::optional<Api> parse_api(std::string_view name);
-// True for the APIs that take a list of messages (chat, messages); false for the text ones.
-bool api_is_chat(Api api);
+// The API of a target (Api, api_name, parse_api, api_is_chat): common/api.h.
 
 // One HTTP header sent with every request to a target. `value_template` is what the scenario
 // (or --header) says, possibly with ${VAR} references; `value` is what goes on the wire once

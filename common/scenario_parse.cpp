@@ -137,9 +137,7 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
     }
   }
   if (n["api"].IsDefined()) {
-    if (auto a = ctx.choice(n["api"], path + ".api",
-                            {"openai-chat", "openai-completions", "ollama-chat", "ollama-generate",
-                             "anthropic-messages"})) {
+    if (auto a = ctx.choice(n["api"], path + ".api", api_names())) {
       t.api = *parse_api(*a);
     }
   }

@@ -41,9 +41,10 @@ std::string describe_node(const YAML::Node& n) {
   }
 }
 
-std::string join(std::initializer_list<const char*> xs) {
+template <class Names>
+std::string join(const Names& xs) {
   std::string out;
-  for (const char* x : xs) {
+  for (const auto& x : xs) {
     if (!out.empty()) out += ", ";
     out += x;
   }
@@ -216,6 +217,12 @@ std::optional<int64_t> Ctx::duration(const YAML::Node& n, const std::string& pat
 
 std::optional<std::string> Ctx::choice(const YAML::Node& n, const std::string& path,
                                        std::initializer_list<const char*> choices) {
+  const std::vector<std::string_view> names(choices.begin(), choices.end());
+  return choice(n, path, std::span<const std::string_view>(names));
+}
+
+std::optional<std::string> Ctx::choice(const YAML::Node& n, const std::string& path,
+                                       std::span<const std::string_view> choices) {
   auto s = str(n, path);
   if (!s) return std::nullopt;
   std::vector<std::string> names(choices.begin(), choices.end());

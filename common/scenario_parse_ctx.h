@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,8 @@ class Ctx {
   // One of `choices`; reports the closest otherwise.
   std::optional<std::string> choice(const YAML::Node& n, const std::string& path,
                                     std::initializer_list<const char*> choices);
+  std::optional<std::string> choice(const YAML::Node& n, const std::string& path,
+                                    std::span<const std::string_view> choices);
   // A distribution: a scalar (fixed) or {dist, value, min, max, mean, stddev}. With
   // `durations`, values are durations converted to ns; else non-negative numbers.
   std::optional<Distribution> distribution(const YAML::Node& n, const std::string& path,

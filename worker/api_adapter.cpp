@@ -1,7 +1,5 @@
 #include "worker/api_adapter.h"
 
-#include <array>
-
 #include "worker/adapters/adapter_util.h"
 
 namespace llmload::worker {
@@ -34,41 +32,42 @@ const char* to_string(TokenSource s) {
   return s == TokenSource::usage ? "usage" : "counted";
 }
 
-const char* to_string(Framing f) {
-  switch (f) {
-    case Framing::sse:
-      return "sse";
-    case Framing::ndjson:
-      return "ndjson";
-    case Framing::json_body:
-      return "json_body";
+std::unique_ptr<ApiAdapter> make_adapter(Api api) {
+  using namespace adapters;
+  const ApiDescriptor& d = api_descriptor(api);
+  switch (d.body) {
+    case BodyFamily::kOpenAi:
+      return d.chat ? make_openai_chat(d) : make_openai_completions(d);
+    case BodyFamily::kOllama:
+      return d.chat ? make_ollama_chat(d) : make_ollama_generate(d);
+    case BodyFamily::kAnthropic:
+      return make_anthropic_messages(d);
   }
-  return "?";
-}
-
-namespace {
-constexpr std::array<std::string_view, 5> kApiNames = {
-    "openai-chat", "openai-completions", "ollama-chat", "ollama-generate", "anthropic-messages"};
-}  // namespace
-
-std::span<const std::string_view> api_names() {
-  return kApiNames;
+  return nullptr;
 }
 
 Expected<std::unique_ptr<ApiAdapter>> make_adapter(std::string_view api_name) {
-  using namespace adapters;
-  if (api_name == "openai-chat") return make_openai_chat();
-  if (api_name == "openai-completions") return make_openai_completions();
-  if (api_name == "ollama-chat") return make_ollama_chat();
-  if (api_name == "ollama-generate") return make_ollama_generate();
-  if (api_name == "anthropic-messages") return make_anthropic_messages();
-  std::string msg = "unknown api '" + std::string(api_name) + "' (known:";
-  for (std::string_view n : kApiNames) {
-    msg += ' ';
-    msg += n;
-  }
-  msg += ')';
-  return Error{std::move(msg)};
+  if (auto api = parse_api(api_name)) return make_adapter(*api);
+  return Error{"unknown api '" + std::string(api_name) + "' (known: " + api_name_list(" ") + ")"};
+}
+
+Expected<std::string> build_request_body(const ApiAdapter& adapter, const BodyInput& in) {
+  std::vector<ChatMessage> msgs;
+  msgs.reserve(in.messages.size());
+  for (const auto& [role, content] : in.messages) msgs.push_back(ChatMessage{role, content});
+  PromptView view;
+  view.text = in.text;
+  view.messages = std::span<const ChatMessage>(msgs.data(), msgs.size());
+  RequestOptions opt;
+  opt.model = in.model;
+  opt.max_tokens = in.max_tokens;
+  opt.temperature = in.temperature;
+  opt.stream = true;
+  opt.include_usage = in.include_usage;
+  opt.continuous_usage_stats = in.continuous_usage;
+  opt.ignore_eos = in.ignore_eos;
+  opt.extra_body_json = in.extra_body_json;
+  return adapter.build_body(view, opt);
 }
 
 std::string join_url_path(std::string_view base, std::string_view endpoint) {

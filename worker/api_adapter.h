@@ -1,12 +1,14 @@
-// ApiAdapter: everything that differs between the streaming LLM APIs, behind one interface.
-// One small implementation per API in worker/adapters/; make_adapter() picks one by name.
+// ApiAdapter: the behaviour that differs between the streaming LLM APIs, behind one interface.
+// What is data (name, framing, endpoint path, pre-flight probe) lives in the API's descriptor
+// row (common/api.h) and the adapter only reads it; the code is one small implementation per
+// request-body family in worker/adapters/, which make_adapter() picks from the descriptor.
 //
-// The engine uses an adapter in three places:
+// The engine uses an adapter in two places:
 //   1. once per prompt, before load: build_body() gives the request body (kept and reused for
 //      every request of that prompt), with endpoint_path() and required_headers();
-//   2. before load: preflight_path() (empty: TCP/TLS connect only);
-//   3. per SSE event or NDJSON line: classify(), allocation-free on the hot path, into the one
+//   2. per SSE event or NDJSON line: classify(), allocation-free on the hot path, into the one
 //      ChunkInfo classification of worker/chunk.h.
+// The pre-flight (worker/preflight.h) reads the descriptor's probe, not an adapter.
 // Adapters are immutable after construction: one instance can serve every stream of a loop.
 #pragma once
 
@@ -17,19 +19,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "common/api.h"
 #include "common/expected.h"
 #include "worker/chunk.h"
 
 namespace llmload::worker {
-
-// How a response body is framed.
-enum class Framing : uint8_t {
-  sse,        // text/event-stream: feed an SseParser, classify(event, data) per event
-  ndjson,     // one JSON object per line: feed an NdjsonParser, classify("", line) per line
-  json_body,  // not streamed: classify("", whole body) once; the body's end is its terminator
-};
-const char* to_string(Framing f);
 
 struct ChatMessage {
   std::string_view role;     // "system", "user", "assistant"
@@ -80,19 +76,21 @@ struct AdapterHeader {
 
 class ApiAdapter {
  public:
+  explicit ApiAdapter(const ApiDescriptor& descriptor) : descriptor_(descriptor) {}
   virtual ~ApiAdapter() = default;
 
-  // The API's name as the scenario spells it ("openai-chat", ...).
-  virtual std::string_view name() const = 0;
+  // The API's row in common/api.h.
+  const ApiDescriptor& descriptor() const { return descriptor_; }
+  Api api() const { return descriptor_.api; }
+  // The API's name as the scenario spells it.
+  std::string_view name() const { return descriptor_.name; }
   // Framing of a streamed response (stream == true); a non-streamed one is json_body.
-  virtual Framing stream_framing() const = 0;
+  Framing stream_framing() const { return descriptor_.framing; }
   Framing framing(bool stream = true) const {
     return stream ? stream_framing() : Framing::json_body;
   }
   // Path appended to the target's base URL (see join_url_path).
-  virtual std::string_view endpoint_path() const = 0;
-  // GET path for the pre-flight check (no tokens generated); empty: TCP/TLS connect only.
-  virtual std::string_view preflight_path() const = 0;
+  std::string_view endpoint_path() const { return descriptor_.endpoint_path; }
   // Headers every request must carry besides Host, Content-Length and the scenario's own
   // (content-type, and anthropic-version for Anthropic).
   virtual std::span<const AdapterHeader> required_headers() const = 0;
@@ -107,14 +105,35 @@ class ApiAdapter {
   // and never allocates except for the rare error message that needs unescaping.
   virtual ClassifyStatus classify(std::string_view event_name, std::string_view data,
                                   StreamState& state, ChunkInfo& out) const = 0;
+
+  ApiAdapter(const ApiAdapter&) = delete;
+  ApiAdapter& operator=(const ApiAdapter&) = delete;
+
+ private:
+  const ApiDescriptor& descriptor_;
 };
 
-// The adapter for an API name: openai-chat, openai-completions, ollama-chat, ollama-generate,
-// anthropic-messages. An unknown name is an error that lists the known ones.
+// The adapter of an API (its descriptor's body family and chat flag pick the implementation).
+std::unique_ptr<ApiAdapter> make_adapter(Api api);
+// The adapter for an API name (api_names() in common/api.h). An unknown name is an error that
+// lists the known ones.
 Expected<std::unique_ptr<ApiAdapter>> make_adapter(std::string_view api_name);
 
-// The API names make_adapter knows, in the order above.
-std::span<const std::string_view> api_names();
+// One prompt's body as the run plan has it (owned strings), for build_request_body.
+struct BodyInput {
+  std::string text;                                           // plain prompt
+  std::vector<std::pair<std::string, std::string>> messages;  // (role, content) chat messages
+  std::string model;
+  std::optional<int64_t> max_tokens;
+  std::optional<double> temperature;
+  bool include_usage = true;
+  bool continuous_usage = false;
+  bool ignore_eos = false;
+  std::string extra_body_json;  // a JSON object (merge patch) or empty
+};
+
+// adapter.build_body() of a streamed request for `input`.
+Expected<std::string> build_request_body(const ApiAdapter& adapter, const BodyInput& input);
 
 // Joins a target's base path and an adapter's endpoint path: "" + "/v1/models" ->
 // "/v1/models"; "/proxy/" + "/api/chat" -> "/proxy/api/chat"; a base ending in "/v1" is read

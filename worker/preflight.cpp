@@ -1,5 +1,6 @@
 #include "worker/preflight.h"
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -12,8 +13,6 @@ namespace llmload::worker {
 namespace {
 
 constexpr size_t kMaxListBytes = 4 * 1024 * 1024;
-
-enum class ProbeKind : uint8_t { kOpenAiModels, kOpenAiHealth, kOllamaTags, kConnect };
 
 // One target's pre-flight: a chain of at most two probes on fresh connections.
 class Probe final : public HttpListener, private ConnectionOwner {
@@ -33,12 +32,6 @@ class Probe final : public HttpListener, private ConnectionOwner {
       if (!ctx) return fail(ErrorKind::kTls, ctx.error());
       tls_ = std::move(ctx.value());
     }
-    if (target_.api.starts_with("openai"))
-      kind_ = ProbeKind::kOpenAiModels;
-    else if (target_.api.starts_with("ollama"))
-      kind_ = ProbeKind::kOllamaTags;
-    else
-      kind_ = ProbeKind::kConnect;
     dns_.resolve(endpoint_.host, endpoint_.port,
                  [this](bool ok, const std::vector<ResolvedAddress>& addrs, const std::string& e) {
                    if (finished_) return;
@@ -59,19 +52,10 @@ class Probe final : public HttpListener, private ConnectionOwner {
  private:
   void next_probe() {
     std::string path;
-    switch (kind_) {
-      case ProbeKind::kOpenAiModels:
-        path = endpoint_.path_for("/v1/models");
-        break;
-      case ProbeKind::kOpenAiHealth:
-        path = std::string(endpoint_.base_prefix()) + "/health";
-        break;
-      case ProbeKind::kOllamaTags:
-        path = endpoint_.path_for("/api/tags");
-        break;
-      case ProbeKind::kConnect:
-        break;
-    }
+    if (on_fallback_)
+      path = std::string(endpoint_.base_prefix()) + std::string(probe_.fallback);
+    else if (!probe_.path.empty())
+      path = endpoint_.path_for(probe_.path);
     result_.probe = path.empty() ? "connect" : "GET " + path;
     ConnectionConfig cfg;
     cfg.endpoint = &endpoint_;
@@ -124,13 +108,13 @@ class Probe final : public HttpListener, private ConnectionOwner {
                                     " (check the credentials in the scenario's headers)");
       return;
     }
-    if (status >= 200 && status < 300 && kind_ != ProbeKind::kOpenAiHealth) {
+    if (status >= 200 && status < 300 && !on_fallback_) {
       check_model_list();
       succeed();
       return;
     }
-    if (kind_ == ProbeKind::kOpenAiModels) {  // no model list here: try /health
-      kind_ = ProbeKind::kOpenAiHealth;
+    if (!on_fallback_ && !probe_.fallback.empty()) {  // no model list here: try the fallback
+      on_fallback_ = true;
       if (!target_.model.empty())
         result_.warnings.push_back(result_.target + ": " + result_.probe + " answered " +
                                    std::to_string(status) + "; model '" + target_.model +
@@ -150,7 +134,7 @@ class Probe final : public HttpListener, private ConnectionOwner {
   void check_model_list() {
     if (target_.model.empty()) return;
     auto doc = nlohmann::json::parse(body_, nullptr, false);
-    const char* list_key = kind_ == ProbeKind::kOllamaTags ? "models" : "data";
+    const std::string list_key(probe_.model_list_key);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains(list_key) ||
         !doc[list_key].is_array()) {
       result_.warnings.push_back(result_.target + ": could not read the model list from " +
@@ -172,7 +156,7 @@ class Probe final : public HttpListener, private ConnectionOwner {
   // ConnectionOwner
   void on_connection_connected(HttpConnection&) override {}
   void on_connection_idle(HttpConnection& c) override {
-    if (kind_ == ProbeKind::kConnect) succeed();
+    if (probe_.path.empty()) succeed();  // a connect-only probe
     c.close();
   }
   void on_connection_closing(HttpConnection&, const NetError* error, bool) override {
@@ -196,7 +180,8 @@ class Probe final : public HttpListener, private ConnectionOwner {
   Endpoint endpoint_;
   std::shared_ptr<TlsContext> tls_;
   ResolvedAddress address_;
-  ProbeKind kind_ = ProbeKind::kConnect;
+  const PreflightProbe& probe_ = api_descriptor(target_.api).preflight;
+  bool on_fallback_ = false;  // the first path answered without a model list
   HttpConnection* conn_ = nullptr;
   std::optional<HttpRequest> request_;
   std::string body_;
@@ -244,6 +229,34 @@ std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& ta
   }
   uv_loop_close(&loop);
   return results;
+}
+
+PreflightVerdict preflight_scenario(const Scenario& s) {
+  std::vector<PreflightTarget> targets;
+  int64_t timeout = 0;
+  for (const Target& t : s.targets) {
+    PreflightTarget p;
+    p.url = t.url;
+    p.api = t.api;
+    if (!t.models.empty()) p.model = t.models.front().name;
+    for (const auto& h : t.headers) p.headers.push_back(HttpHeader{h.name, h.value});
+    p.tls.insecure = t.tls.insecure;
+    p.tls.ca_file = t.tls.ca_file;
+    p.tls.cert_file = t.tls.cert_file;
+    p.tls.key_file = t.tls.key_file;
+    targets.push_back(std::move(p));
+    timeout = std::max(timeout, t.timeouts.connect_ns);
+  }
+  PreflightVerdict v;
+  for (const PreflightCheck& r : run_preflight(targets, timeout > 0 ? timeout : 10'000'000'000)) {
+    for (const std::string& w : r.warnings) v.warnings.push_back(w);
+    if (!r.ok) {
+      v.ok = false;
+      if (!v.error.empty()) v.error += "\n";
+      v.error += r.message;
+    }
+  }
+  return v;
 }
 
 }  // namespace llmload::worker

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "worker/request_body.h"
+#include "worker/api_adapter.h"
 
 namespace llmload::worker {
 
@@ -70,16 +70,15 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
       pt.tls = ctx.value();
       if (t.tls.insecure) plan->insecure = true;
     }
-    auto ad = adapter_for(std::string(api_name(t.api)));
-    if (!ad) return Error{"target " + t.name + ": " + ad.error()};
-    pt.adapter = ad.value();
+    pt.adapter = make_adapter(t.api);
     pt.timeouts = t.timeouts;
     const int target_index = static_cast<int>(plan->targets.size());
 
     std::vector<HttpHeader> headers;
-    for (auto& [n, v] : adapter_required_headers(*pt.adapter)) headers.push_back({n, v});
+    for (const AdapterHeader& h : pt.adapter->required_headers())
+      headers.push_back({std::string(h.name), std::string(h.value)});
     for (const Header& h : t.headers) headers.push_back({h.name, h.value});
-    const std::string path = pt.endpoint.path_for(adapter_endpoint_path(*pt.adapter));
+    const std::string path = pt.endpoint.path_for(pt.adapter->endpoint_path());
     const bool chat = api_is_chat(t.api);
 
     double model_weights = 0;

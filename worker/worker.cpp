@@ -12,8 +12,8 @@
 #include "common/clock.h"
 #include "common/cpu_usage.h"
 #include "worker/loop.h"
+#include "worker/preflight.h"
 #include "worker/run_plan.h"
-#include "worker/worker_preflight.h"
 
 namespace llmload::worker {
 

@@ -7,33 +7,13 @@
 namespace llmload {
 namespace {
 
-using testutil::kind_names;
-using Names = std::vector<std::string>;
-
-TEST(OllamaChat, Describes) {
-  auto a = testutil::adapter("ollama-chat");
-  EXPECT_EQ(a->framing(), Framing::ndjson);
-  EXPECT_EQ(a->endpoint_path(), "/api/chat");
-  EXPECT_EQ(a->preflight_path(), "/api/tags");
-  auto g = testutil::adapter("ollama-generate");
-  EXPECT_EQ(g->framing(), Framing::ndjson);
-  EXPECT_EQ(g->endpoint_path(), "/api/generate");
-  EXPECT_EQ(g->preflight_path(), "/api/tags");
-}
-
-TEST(OllamaChat, ThinkingThenContentThenDoneWithCountsAndDurations) {
+// The contract suite checks these streams' events and usage; here, Ollama's durations and
+// counts from the done:true object.
+TEST(OllamaChat, DoneObjectCarriesCountsAndDurations) {
   auto a = testutil::adapter("ollama-chat");
   const auto r = testutil::replay(*a, testutil::stream_fixture("ollama-chat.ndjson"));
-  EXPECT_EQ(kind_names(r.kinds),
-            (Names{"reasoning", "reasoning", "content", "content", "content", "done"}));
-  EXPECT_EQ(r.ttft_index(), 0);
-  EXPECT_EQ(r.ttfo_index(), 2);
   EXPECT_EQ(r.tokens, (std::vector<int32_t>{1, 1, 1, 1, 1, 0}));
   EXPECT_EQ(r.finals, (std::vector<bool>{false, false, false, false, false, true}));
-  EXPECT_TRUE(r.state.final_seen);
-  EXPECT_EQ(r.state.output_tokens().value, 5);
-  EXPECT_EQ(r.state.output_tokens().source, TokenSource::usage);
-  EXPECT_EQ(r.state.input_tokens(), 26);
   ASSERT_TRUE(r.has_timings);
   EXPECT_EQ(*r.timings.total_duration_ns, 4883583458);
   EXPECT_EQ(*r.timings.load_duration_ns, 1334875);
@@ -47,20 +27,8 @@ TEST(OllamaChat, ThinkingThenContentThenDoneWithCountsAndDurations) {
 TEST(OllamaGenerate, CrlfAndBlankLinesAndFinalObject) {
   auto a = testutil::adapter("ollama-generate");
   const auto r = testutil::replay(*a, testutil::stream_fixture("ollama-generate.ndjson"));
-  EXPECT_EQ(kind_names(r.kinds), (Names{"content", "content", "content", "content", "done"}));
-  EXPECT_EQ(r.state.counted_tokens, 4);
-  EXPECT_EQ(r.state.output_tokens().value, 4);
+  ASSERT_TRUE(r.has_timings);
   EXPECT_EQ(*r.timings.load_duration_ns, 6338219291);
-}
-
-TEST(OllamaGenerate, ErrorLineAndNoDone) {
-  auto a = testutil::adapter("ollama-generate");
-  const auto r = testutil::replay(*a, testutil::stream_fixture("ollama-error.ndjson"));
-  EXPECT_EQ(kind_names(r.kinds), (Names{"content", "content", "error"}));
-  EXPECT_EQ(r.errors[2], "an error was encountered while running the model: unexpected EOF");
-  EXPECT_FALSE(r.state.final_seen);
-  EXPECT_EQ(r.state.output_tokens().source, TokenSource::counted);
-  EXPECT_EQ(r.state.output_tokens().value, 2);
 }
 
 TEST(OllamaChat, ToolCallsFinalWithTextAndMalformed) {
@@ -106,11 +74,8 @@ TEST(OllamaChat, BuildsBody) {
   o.ignore_eos = true;  // Ollama has no such option: not sent
   o.include_usage = true;
   auto j = nlohmann::json::parse(a->build_body(PromptView{"", msgs}, o).value());
-  EXPECT_EQ(j["model"], "llama3.2");
-  EXPECT_EQ(j["stream"], true);
   EXPECT_EQ(j["options"]["num_predict"], 64);
   EXPECT_EQ(j["options"]["temperature"], 0.0);
-  EXPECT_EQ(j["messages"].size(), 2u);
   EXPECT_FALSE(j.contains("max_tokens"));
   EXPECT_FALSE(j.contains("stream_options"));
   EXPECT_FALSE(j.contains("ignore_eos"));
@@ -122,13 +87,11 @@ TEST(OllamaChat, BuildsBody) {
   EXPECT_EQ(j["keep_alive"], "5m");
 }
 
-TEST(OllamaGenerate, BuildsBody) {
+TEST(OllamaGenerate, NoOptionsUnlessSetAndUnstreamed) {
   auto a = testutil::adapter("ollama-generate");
   RequestOptions o;
   o.model = "llama3.2";
   auto j = nlohmann::json::parse(a->build_body(PromptView{"Why is the sky blue?", {}}, o).value());
-  EXPECT_EQ(j["prompt"], "Why is the sky blue?");
-  EXPECT_EQ(j["stream"], true);
   EXPECT_FALSE(j.contains("options"));
   o.stream = false;
   j = nlohmann::json::parse(a->build_body(PromptView{"q", {}}, o).value());

@@ -7,38 +7,18 @@
 namespace llmload {
 namespace {
 
-using testutil::kind_names;
-using Names = std::vector<std::string>;
-
 class OpenAiCompletions : public ::testing::Test {
  protected:
   std::unique_ptr<ApiAdapter> a = testutil::adapter("openai-completions");
 };
 
-TEST_F(OpenAiCompletions, Describes) {
-  EXPECT_EQ(a->name(), "openai-completions");
-  EXPECT_EQ(a->framing(), Framing::sse);
-  EXPECT_EQ(a->endpoint_path(), "/v1/completions");
-  EXPECT_EQ(a->preflight_path(), "/v1/models");
-}
-
-// llama.cpp /v1/completions, max_tokens 12: choices[0].text per event; the final event has an
-// empty text with usage and timings; then [DONE].
-TEST_F(OpenAiCompletions, CapturedLlamaCppStream) {
+// llama.cpp /v1/completions, max_tokens 12 (the contract suite checks its events and usage):
+// the final event's llama.cpp timings.
+TEST_F(OpenAiCompletions, CapturedLlamaCppStreamTimings) {
   const auto r = testutil::replay(*a, testutil::capture_body("completions-stream"));
-  Names expected(12, "content");
-  expected.insert(expected.end(), {"usage_only", "done"});
-  EXPECT_EQ(kind_names(r.kinds), expected);
-  EXPECT_EQ(r.ttft_index(), 0);
-  EXPECT_EQ(r.state.counted_tokens, 12);
-  EXPECT_EQ(r.state.output_tokens().value, 12);
-  EXPECT_EQ(r.state.output_tokens().source, TokenSource::usage);
-  EXPECT_EQ(r.state.input_tokens(), 12);
-  EXPECT_TRUE(r.state.final_seen);
   ASSERT_TRUE(r.has_timings);
   EXPECT_EQ(*r.timings.predicted_n, 12);
   EXPECT_DOUBLE_EQ(*r.timings.predicted_ms, 66.639);
-  EXPECT_EQ(r.ids[0], "chatcmpl-Q826Y1OFc2SjycEGGZT2q9vQa7NqDuPu");
 }
 
 TEST_F(OpenAiCompletions, TextKinds) {
@@ -75,22 +55,14 @@ TEST_F(OpenAiCompletions, MultiTokenChunkFromContinuousUsage) {
   EXPECT_EQ(s.counted_tokens, 5);
 }
 
-TEST_F(OpenAiCompletions, BuildsBody) {
+TEST_F(OpenAiCompletions, BuildsBodyWithOpenAiOptions) {
   RequestOptions o;
   o.model = "tiny";
   o.max_tokens = 12;
   auto j =
       nlohmann::json::parse(a->build_body(PromptView{"The history of bridges", {}}, o).value());
-  EXPECT_EQ(j["prompt"], "The history of bridges");
-  EXPECT_EQ(j["model"], "tiny");
   EXPECT_EQ(j["max_tokens"], 12);
-  EXPECT_EQ(j["stream"], true);
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
-  EXPECT_FALSE(j.contains("messages"));
-  // Messages only: their contents joined.
-  ChatMessage msgs[] = {{"system", "S"}, {"user", "U"}};
-  j = nlohmann::json::parse(a->build_body(PromptView{"", msgs}, o).value());
-  EXPECT_EQ(j["prompt"], "S\n\nU");
 }
 
 }  // namespace

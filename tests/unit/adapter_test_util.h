@@ -79,9 +79,11 @@ class ReplaySink : public SseParser::Sink, public NdjsonParser::Sink {
   Replay& r_;
 };
 
+// `state` is the stream state the first chunk sees (a fresh one unless a test reuses one).
 template <class Feeder>
-Replay replay_with(const ApiAdapter& adapter, Feeder&& feed_all) {
+Replay replay_with(const ApiAdapter& adapter, Feeder&& feed_all, const StreamState& state = {}) {
   Replay r;
+  r.state = state;
   ReplaySink sink(adapter, r);
   if (adapter.framing() == Framing::ndjson) {
     NdjsonParser parser;

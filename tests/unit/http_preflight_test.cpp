@@ -46,7 +46,7 @@ PreflightTarget target(uint16_t port, const std::string& api, const std::string&
                        const std::string& prefix = "") {
   PreflightTarget t;
   t.url = "http://127.0.0.1:" + std::to_string(port) + prefix;
-  t.api = api;
+  t.api = *parse_api(api);
   t.model = model;
   t.headers = {{"Authorization", "Bearer sk-very-secret"}};
   return t;
@@ -109,8 +109,7 @@ TEST(Preflight, UnauthorizedFailsNamingTheTargetWithoutTheSecret) {
 }
 
 TEST(Preflight, RefusedIsAFailure) {
-  uint16_t port = 0;
-  ::close(listen_loopback(&port));
+  const uint16_t port = refused_port();
   auto res =
       run_preflight({target(port, "openai-chat"), target(port, "anthropic-messages")}, kTimeout);
   for (const auto& r : res) {
@@ -156,7 +155,7 @@ TEST(Preflight, StalledServerTimesOut) {
 TEST(Preflight, BadUrlIsAFailure) {
   PreflightTarget t;
   t.url = "ftp://user:pw@host";
-  t.api = "openai-chat";
+  t.api = Api::kOpenAiChat;
   auto res = run_preflight({t}, kTimeout);
   EXPECT_FALSE(res[0].ok);
   EXPECT_EQ(res[0].message.find("pw@"), std::string::npos);

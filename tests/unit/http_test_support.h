@@ -41,6 +41,13 @@ inline int listen_loopback(uint16_t* port, int backlog = 16) {
   return fd;
 }
 
+// A loopback port nobody listens on: a connect to it is refused.
+inline uint16_t refused_port() {
+  uint16_t port = 0;
+  ::close(listen_loopback(&port));
+  return port;
+}
+
 // Reads until "\r\n\r\n" plus Content-Length body bytes; "" on EOF/timeout (5 s).
 inline std::string read_request(int fd) {
   std::string buf;

@@ -36,6 +36,39 @@ struct PoolFixture {
     pool.reset();
     dns.reset();
   }
+  // Runs `first`, then `second` from first's end (on the connection first left idle, if the
+  // pool keeps it), then shuts the pool down; returns when the loop closed clean.
+  void run_two(RecordingListener& first, RecordingListener& second) {
+    first.on_done = [this, &second](RecordingListener&) { pool->submit(request, &second); };
+    second.on_done = [this](RecordingListener&) { pool->shutdown([] {}); };
+    pool->submit(request, &first);
+    run_and_close(&loop);
+  }
+  // Submits `l` once `idle` connections sit idle in the pool (prewarm), then runs the loop
+  // until `l` ends and the pool shut down.
+  void run_when_idle(size_t idle, RecordingListener& l) {
+    l.on_done = [this](RecordingListener&) { pool->shutdown([] {}); };
+    wanted_idle_ = idle;
+    waiting_ = &l;
+    uv_timer_init(&loop, &wait_);
+    wait_.data = this;
+    uv_timer_start(&wait_, &PoolFixture::on_wait, 5, 0);
+    run_and_close(&loop);
+  }
+
+ private:
+  static void on_wait(uv_timer_t* t) {
+    auto* f = static_cast<PoolFixture*>(t->data);
+    if (f->pool->idle() < f->wanted_idle_) {
+      uv_timer_start(t, &PoolFixture::on_wait, 5, 0);
+      return;
+    }
+    f->pool->submit(f->request, f->waiting_);
+    uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
+  }
+  uv_timer_t wait_;
+  size_t wanted_idle_ = 0;
+  RecordingListener* waiting_ = nullptr;
 };
 
 std::string url_for(uint16_t port) {
@@ -46,10 +79,7 @@ TEST(ConnectionPool, SecondRequestReusesTheKeepAliveConnection) {
   TestServer server(serve_each(kOk));
   PoolFixture f(url_for(server.port()));
   RecordingListener first, second;
-  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
-  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
-  f.pool->submit(f.request, &first);
-  run_and_close(&f.loop);
+  f.run_two(first, second);
   EXPECT_EQ(first.events,
             (std::vector<std::string>{"connected", "sent", "headers", "body", "complete"}));
   // No "connected": the pooled connection was reused.
@@ -75,10 +105,7 @@ TEST(ConnectionPool, StaleKeepAliveConnectionIsRetriedOnceOnAFreshOne) {
   });
   PoolFixture f(url_for(server.port()));
   RecordingListener first, second;
-  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
-  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
-  f.pool->submit(f.request, &first);
-  run_and_close(&f.loop);
+  f.run_two(first, second);
   EXPECT_EQ(first.events.back(), "complete");
   ASSERT_EQ(second.events.back(), "complete") << second.error.message;
   EXPECT_EQ(second.retries, 1);
@@ -104,27 +131,7 @@ TEST(ConnectionPool, PrewarmedConnectionClosedUnderTheFirstRequestIsRetried) {
   PoolFixture f(url_for(server.port()));
   f.pool->prewarm(1);
   RecordingListener l;
-  l.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
-  struct Ctx {
-    PoolFixture* f;
-    RecordingListener* l;
-  } ctx{&f, &l};
-  uv_timer_t wait;
-  uv_timer_init(&f.loop, &wait);
-  wait.data = &ctx;
-  uv_timer_start(
-      &wait,
-      [](uv_timer_t* t) {
-        auto* c = static_cast<Ctx*>(t->data);
-        if (c->f->pool->idle() < 1) {
-          uv_timer_start(t, t->timer_cb, 5, 0);
-          return;
-        }
-        c->f->pool->submit(c->f->request, c->l);
-        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
-      },
-      5, 0);
-  run_and_close(&f.loop);
+  f.run_when_idle(1, l);
   ASSERT_EQ(l.events.back(), "complete") << l.error.message;
   EXPECT_EQ(l.retries, 1);
   EXPECT_EQ(l.body, "ok");
@@ -163,29 +170,8 @@ TEST(ConnectionPool, PrewarmOpensIdleConnectionsThatRequestsThenUse) {
   TestServer server(serve_each(kOk), /*concurrent=*/true);
   PoolFixture f(url_for(server.port()));
   f.pool->prewarm(2);
-  uv_timer_t wait;
-  uv_timer_init(&f.loop, &wait);
-  wait.data = &f;
   RecordingListener l;
-  l.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
-  struct Ctx {
-    PoolFixture* f;
-    RecordingListener* l;
-  } ctx{&f, &l};
-  wait.data = &ctx;
-  uv_timer_start(
-      &wait,
-      [](uv_timer_t* t) {
-        auto* c = static_cast<Ctx*>(t->data);
-        if (c->f->pool->idle() < 2) {
-          uv_timer_start(t, t->timer_cb, 5, 0);
-          return;
-        }
-        c->f->pool->submit(c->f->request, c->l);
-        uv_close(reinterpret_cast<uv_handle_t*>(t), nullptr);
-      },
-      5, 0);
-  run_and_close(&f.loop);
+  f.run_when_idle(2, l);
   // The first request on a prewarmed connection reports that connection's setup.
   EXPECT_EQ(l.events,
             (std::vector<std::string>{"connected", "sent", "headers", "body", "complete"}));
@@ -201,10 +187,7 @@ TEST(ConnectionPool, LocalhostIsResolvedOnceAndCached) {
   TestServer server(serve_each(kOk));
   PoolFixture f("http://localhost:" + std::to_string(server.port()));
   RecordingListener first, second;
-  first.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &second); };
-  second.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
-  f.pool->submit(f.request, &first);
-  run_and_close(&f.loop);
+  f.run_two(first, second);
   // localhost may resolve to ::1 first where nothing listens; either way it was resolved once.
   EXPECT_EQ(f.dns->lookups(), 1u);
   EXPECT_NE(f.dns->cached("localhost", server.port()), nullptr);
@@ -212,9 +195,7 @@ TEST(ConnectionPool, LocalhostIsResolvedOnceAndCached) {
 }
 
 TEST(ConnectionPool, ConnectRefusedReachesTheListener) {
-  uint16_t port = 0;
-  ::close(listen_loopback(&port));
-  PoolFixture f(url_for(port));
+  PoolFixture f(url_for(refused_port()));
   RecordingListener l;
   f.pool->submit(f.request, &l);
   run_and_close(&f.loop);

@@ -224,7 +224,7 @@ TEST(Tls, PreflightReportsAVerificationFailure) {
   TlsTestServer server(leaf, pki.ca, {kOk});
   PreflightTarget t;
   t.url = "https://127.0.0.1:" + std::to_string(server.port());
-  t.api = "anthropic-messages";
+  t.api = Api::kAnthropicMessages;
   t.tls = trust(pki);
   auto res = run_preflight({t}, 3'000'000'000);
   EXPECT_FALSE(res[0].ok);

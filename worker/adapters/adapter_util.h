@@ -12,12 +12,12 @@
 
 namespace llmload::worker::adapters {
 
-// One factory per API (each in its own file).
-std::unique_ptr<ApiAdapter> make_openai_chat();
-std::unique_ptr<ApiAdapter> make_openai_completions();
-std::unique_ptr<ApiAdapter> make_ollama_chat();
-std::unique_ptr<ApiAdapter> make_ollama_generate();
-std::unique_ptr<ApiAdapter> make_anthropic_messages();
+// One factory per API (each in its own file), given the API's row of common/api.h.
+std::unique_ptr<ApiAdapter> make_openai_chat(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_openai_completions(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_ollama_chat(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_ollama_generate(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_anthropic_messages(const ApiDescriptor& descriptor);
 
 // --- building bodies (not the hot path) ---
 

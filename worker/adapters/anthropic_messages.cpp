@@ -50,17 +50,14 @@ bool read_anthropic_usage(const JsonSlice& usage, bool with_output, ChunkInfo& o
 
 class AnthropicMessages final : public ApiAdapter {
  public:
-  std::string_view name() const override { return "anthropic-messages"; }
-  Framing stream_framing() const override { return Framing::sse; }
-  std::string_view endpoint_path() const override { return "/v1/messages"; }
-  std::string_view preflight_path() const override { return ""; }
+  using ApiAdapter::ApiAdapter;
   std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {
     if (auto err = check_common(name(), options)) return *err;
     if (!options.max_tokens)
-      return Error{"anthropic-messages: max_tokens is required by the Messages API"};
+      return Error{std::string(name()) + ": max_tokens is required by the Messages API"};
     nlohmann::json messages = nlohmann::json::array();
     std::string system;
     if (prompt.messages.empty()) {
@@ -143,8 +140,8 @@ class AnthropicMessages final : public ApiAdapter {
 
 }  // namespace
 
-std::unique_ptr<ApiAdapter> make_anthropic_messages() {
-  return std::make_unique<AnthropicMessages>();
+std::unique_ptr<ApiAdapter> make_anthropic_messages(const ApiDescriptor& descriptor) {
+  return std::make_unique<AnthropicMessages>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters

@@ -10,10 +10,7 @@ constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 class OllamaChat final : public ApiAdapter {
  public:
-  std::string_view name() const override { return "ollama-chat"; }
-  Framing stream_framing() const override { return Framing::ndjson; }
-  std::string_view endpoint_path() const override { return "/api/chat"; }
-  std::string_view preflight_path() const override { return "/api/tags"; }
+  using ApiAdapter::ApiAdapter;
   std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
@@ -32,8 +29,8 @@ class OllamaChat final : public ApiAdapter {
 
 }  // namespace
 
-std::unique_ptr<ApiAdapter> make_ollama_chat() {
-  return std::make_unique<OllamaChat>();
+std::unique_ptr<ApiAdapter> make_ollama_chat(const ApiDescriptor& descriptor) {
+  return std::make_unique<OllamaChat>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters

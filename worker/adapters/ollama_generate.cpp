@@ -10,10 +10,7 @@ constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 class OllamaGenerate final : public ApiAdapter {
  public:
-  std::string_view name() const override { return "ollama-generate"; }
-  Framing stream_framing() const override { return Framing::ndjson; }
-  std::string_view endpoint_path() const override { return "/api/generate"; }
-  std::string_view preflight_path() const override { return "/api/tags"; }
+  using ApiAdapter::ApiAdapter;
   std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
@@ -32,8 +29,8 @@ class OllamaGenerate final : public ApiAdapter {
 
 }  // namespace
 
-std::unique_ptr<ApiAdapter> make_ollama_generate() {
-  return std::make_unique<OllamaGenerate>();
+std::unique_ptr<ApiAdapter> make_ollama_generate(const ApiDescriptor& descriptor) {
+  return std::make_unique<OllamaGenerate>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters

@@ -44,10 +44,7 @@ bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
 
 class OpenAiChat final : public ApiAdapter {
  public:
-  std::string_view name() const override { return "openai-chat"; }
-  Framing stream_framing() const override { return Framing::sse; }
-  std::string_view endpoint_path() const override { return "/v1/chat/completions"; }
-  std::string_view preflight_path() const override { return "/v1/models"; }
+  using ApiAdapter::ApiAdapter;
   std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
@@ -66,8 +63,8 @@ class OpenAiChat final : public ApiAdapter {
 
 }  // namespace
 
-std::unique_ptr<ApiAdapter> make_openai_chat() {
-  return std::make_unique<OpenAiChat>();
+std::unique_ptr<ApiAdapter> make_openai_chat(const ApiDescriptor& descriptor) {
+  return std::make_unique<OpenAiChat>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters

@@ -18,10 +18,7 @@ bool classify_text_choice(const JsonSlice& choice, ChunkInfo& out) {
 
 class OpenAiCompletions final : public ApiAdapter {
  public:
-  std::string_view name() const override { return "openai-completions"; }
-  Framing stream_framing() const override { return Framing::sse; }
-  std::string_view endpoint_path() const override { return "/v1/completions"; }
-  std::string_view preflight_path() const override { return "/v1/models"; }
+  using ApiAdapter::ApiAdapter;
   std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
 
   Expected<std::string> build_body(const PromptView& prompt,
@@ -40,8 +37,8 @@ class OpenAiCompletions final : public ApiAdapter {
 
 }  // namespace
 
-std::unique_ptr<ApiAdapter> make_openai_completions() {
-  return std::make_unique<OpenAiCompletions>();
+std::unique_ptr<ApiAdapter> make_openai_completions(const ApiDescriptor& descriptor) {
+  return std::make_unique<OpenAiCompletions>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters
