@@ -8,6 +8,7 @@
 #include "common/api.h"
 #include "common/duration.h"
 #include "common/env_expand.h"
+#include "common/number_format.h"
 #include "common/scenario_parse_ctx.h"
 
 namespace llmload {
@@ -17,12 +18,6 @@ namespace {
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 std::string default_name(const std::string& url) {
@@ -111,7 +106,7 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
       s.load.concurrency = 0;
       s.load.stages.clear();
       s.load.think_time = Distribution::fixed(0);
-      record("--rate " + num(*o.rate));
+      record("--rate " + format_general(*o.rate));
     }
   }
   if (o.duration || o.requests) {

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/exit_codes.h"
 #include "common/load_split.h"
+#include "common/number_format.h"
 #include "common/prompts.h"
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
@@ -23,9 +24,7 @@ constexpr int64_t kOffsetBurstNs = 200 * kMs;     // PING bursts for the clock o
 constexpr int64_t kLostReportWaitNs = 15 * kSec;  // for the final REPORT of a lost worker
 
 std::string format_seconds(int64_t ns) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%gs", double(ns) / 1e9);
-  return buf;
+  return format_general(double(ns) / 1e9) + "s";
 }
 }  // namespace
 

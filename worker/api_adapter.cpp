@@ -37,9 +37,9 @@ std::unique_ptr<ApiAdapter> make_adapter(Api api) {
   const ApiDescriptor& d = api_descriptor(api);
   switch (d.body) {
     case BodyFamily::kOpenAi:
-      return d.chat ? make_openai_chat(d) : make_openai_completions(d);
+      return make_openai(d);
     case BodyFamily::kOllama:
-      return d.chat ? make_ollama_chat(d) : make_ollama_generate(d);
+      return make_ollama(d);
     case BodyFamily::kAnthropic:
       return make_anthropic_messages(d);
   }

@@ -38,7 +38,7 @@ TEST(Distributed, ThreeWorkersTotalsAreTheSumOfTheWorkers) {
         {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
          "--bind", "tcp://127.0.0.1:*", "--workers", "3", "--target", url, "--requests", "60",
          "--out", out, "--quiet"},
-        "coord");
+        log_of("coord"));
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
   spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("w1"));
@@ -77,7 +77,7 @@ TEST(Distributed, HugeRequestBudgetShipsBoundedPromptsAndNoWorkerIsLost) {
         {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
          "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--target", url, "--requests",
          "100000000", "--duration", "3s", "--out", out, "--quiet"},
-        "coord-huge");
+        log_of("coord-huge"));
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
   spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("hw1"));
@@ -99,7 +99,7 @@ TEST(Distributed, CoordinatorRefusesNonLoopbackBindWithoutCurve) {
   spawn(coord,
         {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
          "--bind", "tcp://0.0.0.0:*", "--workers", "1", "--out", dir() + "/insecure"},
-        "insecure");
+        log_of("insecure"));
   EXPECT_EQ(wait_exit(coord, 20), 2);
   EXPECT_NE(slurp(coord.out).find("--allow-insecure"), std::string::npos);
 }
@@ -129,7 +129,7 @@ TEST(Distributed, WorkerKilledMidRunGivesPartialWithItsDataKept) {
         {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
          "--bind", "tcp://127.0.0.1:*", "--workers", "2", "--target", url, "--duration", "8s",
          "--out", out, "--quiet"},
-        "coord-kill");
+        log_of("coord-kill"));
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty());
   spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("kw1"));
@@ -156,7 +156,7 @@ TEST(Distributed, SigintWritesCompleteAbortedResults) {
         {"llmload", "coordinator", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/quickstart.yaml",
          "--bind", "tcp://127.0.0.1:*", "--workers", "1", "--target", url, "--duration", "60s",
          "--out", out, "--quiet"},
-        "coord-int");
+        log_of("coord-int"));
   std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty());
   spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, log_of("iw1"));

@@ -65,6 +65,8 @@ inline std::string test_dir(const std::string& label) {
 inline void spawn_exec(Proc& p, const std::string& file, const std::vector<std::string>& argv,
                        const std::string& log_path, const std::vector<std::string>& env = {}) {
   p.out = log_path;
+  // Emptied before the fork: a wait_for() right after must never read an earlier run's lines.
+  { std::ofstream truncate(log_path, std::ios::trunc); }
   p.pid = ::fork();
   if (p.pid == 0) {
     FILE* f = std::freopen(p.out.c_str(), "w", stdout);

@@ -183,7 +183,10 @@ output:
   max_tokens: 8
 )";
   const std::string prom_yml = dir + "/prometheus.yml";
-  std::ofstream(prom_yml) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+  // Scrapes every 250 ms: rate() needs two samples of the run's rise, and a 4 s run scraped
+  // every second can leave Prometheus only one (its first scrape lands late after start-up).
+  std::ofstream(prom_yml) << "global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\n"
+                             "  evaluation_interval: 1s\n"
                              "scrape_configs:\n  - job_name: llmload\n    static_configs:\n"
                              "      - targets: ['127.0.0.1:"
                           << metrics_port << "']\n";
@@ -237,7 +240,7 @@ output:
     ASSERT_GT(want_count[m], 4) << m;
   }
   std::string at;  // the timestamp of the final sample: later queries are evaluated there
-  for (int i = 0; i < 150 && at.empty(); ++i) {  // <= 15 s (scrapes every 1 s)
+  for (int i = 0; i < 150 && at.empty(); ++i) {  // <= 15 s (scrapes every 250 ms)
     json r = prom_query(prom_port, "sum by (model) (llmload_ttft_seconds_count)");
     auto counts = by_model(r);
     if (counts.size() == 2 && int64_t(counts["fast-model"]) == want_count["fast-model"] &&

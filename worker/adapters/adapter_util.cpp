@@ -35,6 +35,11 @@ std::string prompt_text(const PromptView& prompt) {
   return out;
 }
 
+nlohmann::json base_body(const PromptView& prompt, const RequestOptions& options, bool chat) {
+  if (chat) return {{"model", options.model}, {"messages", chat_messages(prompt)}};
+  return {{"model", options.model}, {"prompt", prompt_text(prompt)}};
+}
+
 Expected<std::string> finish_body(std::string_view api, nlohmann::json& body,
                                   const RequestOptions& options) {
   if (!options.extra_body_json.empty()) {

@@ -12,11 +12,10 @@
 
 namespace llmload::worker::adapters {
 
-// One factory per API (each in its own file), given the API's row of common/api.h.
-std::unique_ptr<ApiAdapter> make_openai_chat(const ApiDescriptor& descriptor);
-std::unique_ptr<ApiAdapter> make_openai_completions(const ApiDescriptor& descriptor);
-std::unique_ptr<ApiAdapter> make_ollama_chat(const ApiDescriptor& descriptor);
-std::unique_ptr<ApiAdapter> make_ollama_generate(const ApiDescriptor& descriptor);
+// One factory per body family (each in its own file), given the API's row of common/api.h: the
+// row's `chat` picks the chat or the text form of the family.
+std::unique_ptr<ApiAdapter> make_openai(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_ollama(const ApiDescriptor& descriptor);
 std::unique_ptr<ApiAdapter> make_anthropic_messages(const ApiDescriptor& descriptor);
 
 // --- building bodies (not the hot path) ---
@@ -29,6 +28,10 @@ nlohmann::json chat_messages(const PromptView& prompt);
 
 // The prompt as one text: `text`, or the messages' contents joined with "\n\n".
 std::string prompt_text(const PromptView& prompt);
+
+// {model, messages} (chat) or {model, prompt} (text): the start of every OpenAI- and
+// Ollama-style body.
+nlohmann::json base_body(const PromptView& prompt, const RequestOptions& options, bool chat);
 
 // Applies options.extra_body_json (RFC 7386 merge patch) and serialises the body.
 Expected<std::string> finish_body(std::string_view api, nlohmann::json& body,

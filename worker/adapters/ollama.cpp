@@ -1,8 +1,13 @@
-#include "worker/adapters/ollama_common.h"
-
+// The Ollama family: ollama-chat (POST /api/chat, NDJSON lines with message.content) and
+// ollama-generate (POST /api/generate, lines with `response`), both ended by a done:true object
+// that carries the counts and durations. One adapter: the descriptor's `chat` picks messages or
+// prompt in the body and where the text is in each line.
 #include "worker/adapters/adapter_util.h"
 
 namespace llmload::worker::adapters {
+namespace {
+
+constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"}};
 
 void add_ollama_options(nlohmann::json& body, const RequestOptions& options) {
   body["stream"] = options.stream;
@@ -12,7 +17,6 @@ void add_ollama_options(nlohmann::json& body, const RequestOptions& options) {
   if (!opts.empty()) body["options"] = std::move(opts);
 }
 
-namespace {
 // The text fields of a chat `message` object.
 bool classify_message(const JsonSlice& message, ChunkInfo& out) {
   JsonSlice m[3];
@@ -28,7 +32,6 @@ bool classify_message(const JsonSlice& message, ChunkInfo& out) {
   }
   return true;
 }
-}  // namespace
 
 ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkInfo& out,
                                bool chat) {
@@ -100,6 +103,31 @@ ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkI
   }
   settle(state, out);
   return ClassifyStatus::ok;
+}
+
+class Ollama final : public ApiAdapter {
+ public:
+  using ApiAdapter::ApiAdapter;
+  std::span<const AdapterHeader> required_headers() const override { return kHeaders; }
+
+  Expected<std::string> build_body(const PromptView& prompt,
+                                   const RequestOptions& options) const override {
+    if (auto err = check_common(name(), options)) return *err;
+    nlohmann::json body = base_body(prompt, options, descriptor().chat);
+    add_ollama_options(body, options);
+    return finish_body(name(), body, options);
+  }
+
+  ClassifyStatus classify(std::string_view /*event_name*/, std::string_view data,
+                          StreamState& state, ChunkInfo& out) const override {
+    return classify_ollama(data, state, out, descriptor().chat);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ApiAdapter> make_ollama(const ApiDescriptor& descriptor) {
+  return std::make_unique<Ollama>(descriptor);
 }
 
 }  // namespace llmload::worker::adapters
