@@ -5,7 +5,7 @@ namespace llmload::cli {
 RunGates::RunGates(const RunFlags& flags, const Scenario& scenario)
     : gates_(analysis::RunGatesOptions{scenario.slo.asserts, flags.junit, flags.summary_md,
                                        flags.prometheus, flags.prometheus_linger,
-                                       flags.no_report}) {}
+                                       flags.no_report, scenario_group_labels(scenario)}) {}
 
 Expected<bool> RunGates::attach(coord::CoordinatorOptions& co) {
   if (gates_.has_assertions())

@@ -324,4 +324,19 @@ std::vector<std::string> resolve_secrets(Scenario& s, bool strict) {
   return errors;
 }
 
+Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model) {
+  Labels labels(s.tags.begin(), s.tags.end());
+  labels["target"] = target.name;
+  labels["model"] = model.name;
+  return labels;
+}
+
+std::vector<Labels> scenario_group_labels(const Scenario& s) {
+  std::vector<Labels> out;
+  for (const Target& t : s.targets) {
+    for (const ModelChoice& m : t.models) out.push_back(group_labels(s, t, m));
+  }
+  return out;
+}
+
 }  // namespace llmload

@@ -19,6 +19,7 @@
 #include "common/api.h"
 #include "common/distribution.h"
 #include "common/expected.h"
+#include "common/group_stats.h"
 #include "common/slo_expr.h"
 
 namespace llmload {
@@ -327,5 +328,11 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 // How many prompts to ship for a run: the request limit plus room for warmup when there is
 // one, else a pool the engine cycles through (bounded).
 size_t prompt_count_for_run(const Scenario& s);
+
+// A group's labels (docs/metrics.md "Groups"): the scenario's tags, then `target` and `model`.
+Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model);
+// Every group the run can have, one per target × model, in the scenario's order: known before
+// load, so live exports can show each one (at zero) from the start.
+std::vector<Labels> scenario_group_labels(const Scenario& s);
 
 }  // namespace llmload

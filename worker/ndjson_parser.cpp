@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "worker/line_join.h"
+
 namespace llmload::worker {
 
 NdjsonParser::NdjsonParser(size_t max_line_bytes) : max_line_bytes_(max_line_bytes) {}
@@ -34,21 +36,13 @@ ParseStatus NdjsonParser::feed(const char* p, size_t n, Sink& sink) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
     if (!nl) {
       // +1: the partial line may end in the CR of a CRLF.
-      const size_t add = size_t(end - p);
-      if (line_.size() + add > max_line_bytes_ + 1) {
+      if (!carry_partial(line_, p, end, max_line_bytes_ + 1)) {
         failed_ = true;
         return ParseStatus::too_large;
       }
-      line_.append(p, add);
       break;
     }
-    std::string_view line;
-    if (line_.empty()) {
-      line = std::string_view(p, size_t(nl - p));
-    } else {
-      line_.append(p, size_t(nl - p));
-      line = line_;
-    }
+    const std::string_view line = join_line(line_, p, nl);
     // The limit counts the line without its line end (a CR before the LF is part of the end).
     const size_t content = (!line.empty() && line.back() == '\r') ? line.size() - 1 : line.size();
     if (content > max_line_bytes_) {

@@ -88,9 +88,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     }
     for (const ModelChoice& m : t.models) {
       PlanGroup g;
-      g.labels = Labels(s.tags.begin(), s.tags.end());
-      g.labels["target"] = t.name;
-      g.labels["model"] = m.name;
+      g.labels = group_labels(s, t, m);
       g.key = group_key(g.labels);
       g.target = target_index;
       g.model = m.name;

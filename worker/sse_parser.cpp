@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "worker/line_join.h"
+
 namespace llmload::worker {
 
 const char* to_string(ParseStatus s) {
@@ -73,21 +75,13 @@ ParseStatus SseParser::feed(const char* p, size_t n, Sink& sink) {
     const char* eol = find_eol(p, end);
     if (eol == end) {
       // Partial line: keep it for the next feed, within the limit.
-      const size_t add = size_t(end - p);
-      if (line_.size() + add > max_event_bytes_ + kFieldSlack) {
+      if (!carry_partial(line_, p, end, max_event_bytes_ + kFieldSlack)) {
         failed_ = true;
         return ParseStatus::too_large;
       }
-      line_.append(p, add);
       break;
     }
-    std::string_view line;
-    if (line_.empty()) {
-      line = std::string_view(p, size_t(eol - p));
-    } else {
-      line_.append(p, size_t(eol - p));
-      line = line_;
-    }
+    const std::string_view line = join_line(line_, p, eol);
     if (line.size() > max_event_bytes_ + kFieldSlack) {
       failed_ = true;
       return ParseStatus::too_large;

@@ -50,7 +50,7 @@ Expected<bool> RunGates::start(const std::atomic<int>* signals) {
     metrics_ = std::make_unique<MetricsServer>();
     auto port = metrics_->start(options_.prometheus);
     if (!port) return Error{port.error()};
-    metrics_->set_text(prometheus_exposition({}, {}));
+    metrics_->set_text(prometheus_exposition(exported({}), {}));
     // The address with the port actually bound (":0" picks one).
     const std::string& a = options_.prometheus;
     std::string host = a.substr(0, a.rfind(':'));
@@ -73,14 +73,24 @@ void RunGates::evaluate(RunResult& r) {
   }
 }
 
+std::vector<GroupStats> RunGates::exported(const std::map<std::string, GroupStats>& seen) const {
+  std::map<std::string, GroupStats> all = seen;
+  for (const Labels& labels : options_.groups) {
+    GroupStats zero;
+    zero.labels = labels;
+    all.emplace(group_key(labels), std::move(zero));  // a group seen keeps its numbers
+  }
+  std::vector<GroupStats> out;
+  out.reserve(all.size());
+  for (auto& [key, g] : all) out.push_back(std::move(g));
+  return out;
+}
+
 std::string RunGates::on_interval(const LiveNumbers& v) {
   if (metrics_) {
-    std::vector<GroupStats> groups;
-    groups.reserve(v.groups.size());
-    for (const auto& [key, g] : v.groups) groups.push_back(g);
     last_loop_lag_s_ = v.loop_lag_ms / 1000.0;
     metrics_->set_text(prometheus_exposition(
-        groups, PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
+        exported(v.groups), PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
   }
   if (!any_abort_) return "";
   RunResult partial;
@@ -104,9 +114,9 @@ int RunGates::finish(const RunResult& r, int exit_code, const std::string& messa
   };
   if (metrics_ && results_written) {
     // The final numbers, exactly those of summary.json: nothing is in flight any more.
-    std::vector<GroupStats> groups;
-    groups.reserve(r.groups.size());
-    for (const GroupResult& g : r.groups) groups.push_back(g.stats);
+    std::map<std::string, GroupStats> seen;
+    for (const GroupResult& g : r.groups) seen.emplace(group_key(g.stats.labels), g.stats);
+    const std::vector<GroupStats> groups = exported(seen);
     int64_t alive = 0;
     for (const WorkerInfo& w : r.run.workers) alive += w.status != WorkerStatus::kLost;
     metrics_->set_text(prometheus_exposition(groups, PrometheusGauges{0, alive, last_loop_lag_s_}));

@@ -34,6 +34,9 @@ struct RunGatesOptions {
   std::string prometheus;             // --prometheus ADDR ("" : no /metrics)
   std::string prometheus_linger;      // --prometheus-linger DURATION ("" : no linger)
   bool no_report = false;             // --no-report: no report.html
+  // The run's groups (scenario_group_labels): /metrics shows each from the start, at zero, so
+  // Prometheus's rate() sees a group's whole rise, not only what came after its first scrape.
+  std::vector<Labels> groups;
 };
 
 // One interval's live numbers, cumulative since the measured window began.
@@ -83,6 +86,8 @@ class RunGates {
   bool any_abort_ = false;
   std::vector<std::string> details_;  // per assertion: the measured value, in words
   std::unique_ptr<MetricsServer> metrics_;
+  // Every group to export: the scenario's (at zero until seen) and any seen live.
+  std::vector<GroupStats> exported(const std::map<std::string, GroupStats>& seen) const;
   int64_t linger_ns_ = 0;
   const std::atomic<int>* signals_ = nullptr;
   double last_loop_lag_s_ = 0;

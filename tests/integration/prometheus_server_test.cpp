@@ -183,10 +183,7 @@ output:
   max_tokens: 8
 )";
   const std::string prom_yml = dir + "/prometheus.yml";
-  // Scrapes every 250 ms: rate() needs two samples of the run's rise, and a 4 s run scraped
-  // every second can leave Prometheus only one (its first scrape lands late after start-up).
-  std::ofstream(prom_yml) << "global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\n"
-                             "  evaluation_interval: 1s\n"
+  std::ofstream(prom_yml) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                              "scrape_configs:\n  - job_name: llmload\n    static_configs:\n"
                              "      - targets: ['127.0.0.1:"
                           << metrics_port << "']\n";
@@ -202,6 +199,20 @@ output:
     if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   ASSERT_TRUE(ready) << "Prometheus never became ready:\n" << slurp(dir + "/prometheus.log");
+  // Prometheus starts scraping a target only after its discovery's first update (throttled to
+  // ~5 s after start-up): wait for its first scrape attempt (the target is down until the run
+  // serves /metrics), so the run's zero series and its rise are all scraped.
+  bool scraping = false;
+  for (int i = 0; i < 300 && !scraping; ++i) {  // <= 30 s
+    json t = json::parse(http_get(prom_port, "/api/v1/targets").second, nullptr, false);
+    if (!t.is_discarded() && t.contains("data")) {
+      for (const json& a : t["data"].value("activeTargets", json::array()))
+        scraping = scraping || !a.value("lastScrape", "0001").starts_with("0001");
+    }
+    if (!scraping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(scraping) << "Prometheus never scraped its target:\n"
+                        << slurp(dir + "/prometheus.log");
 
   const std::string out = dir + "/results";
   Proc run;
@@ -240,7 +251,7 @@ output:
     ASSERT_GT(want_count[m], 4) << m;
   }
   std::string at;  // the timestamp of the final sample: later queries are evaluated there
-  for (int i = 0; i < 150 && at.empty(); ++i) {  // <= 15 s (scrapes every 250 ms)
+  for (int i = 0; i < 150 && at.empty(); ++i) {  // <= 15 s (scrapes every 1 s)
     json r = prom_query(prom_port, "sum by (model) (llmload_ttft_seconds_count)");
     auto counts = by_model(r);
     if (counts.size() == 2 && int64_t(counts["fast-model"]) == want_count["fast-model"] &&
@@ -261,7 +272,9 @@ output:
   for (const char* m : {"fast-model", "slow-model"}) {
     const double p95_s = (*group_for(summary, m))["metrics"]["ttft"]["p95"].get<double>() / 1000.0;
     const double width = bucket_width(p95_s);
-    ASSERT_TRUE(rate_q.count(m)) << m;
+    ASSERT_TRUE(rate_q.count(m))
+        << m << ": the samples Prometheus holds at " << at << ":\n"
+        << prom_query(prom_port, "llmload_ttft_seconds_count[1m]", at).dump();
     ASSERT_TRUE(total_q.count(m)) << m;
     EXPECT_NEAR(rate_q[m], p95_s, width) << m << " rate(): summary p95 " << p95_s << " s";
     EXPECT_NEAR(total_q[m], p95_s, width) << m << " cumulative: summary p95 " << p95_s << " s";

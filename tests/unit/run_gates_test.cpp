@@ -52,6 +52,39 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
+// Every group of the scenario is on /metrics from the start, at zero, and stays there until it is
+// seen: Prometheus's rate() then sees each group's whole rise (a series born mid-run loses what
+// came before its first scrape).
+TEST(RunGates, MetricsShowEveryGroupAtZeroBeforeItIsSeen) {
+  RunGatesOptions o;
+  o.prometheus = "127.0.0.1:0";
+  o.groups = {Labels{{"model", "a"}, {"target", "t"}}, Labels{{"model", "b"}, {"target", "t"}}};
+  RunGates gates(o);
+  ASSERT_TRUE(gates.start(nullptr));
+  std::string text = gates.metrics_text();
+  for (const char* m : {"a", "b"}) {
+    const std::string series = std::string("llmload_ttft_seconds_count{model=\"") + m +
+                               "\",target=\"t\"} 0\n";
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
+    EXPECT_NE(text.find(std::string("llmload_ttft_seconds_bucket{model=\"") + m +
+                        "\",target=\"t\",le=\"+Inf\"} 0\n"),
+              std::string::npos)
+        << text;
+  }
+  // Group a seen: its numbers; b still at zero.
+  RunResult live = run_of(5, 0);
+  live.groups[0].stats.labels = o.groups[0];
+  std::map<std::string, GroupStats> seen = {{group_key(o.groups[0]), live.groups[0].stats}};
+  EXPECT_EQ(gates.on_interval(LiveNumbers{seen, live.total, 1.0, 1, 1, 0}), "");
+  text = gates.metrics_text();
+  EXPECT_NE(text.find("llmload_ttft_seconds_count{model=\"a\",target=\"t\"} 5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("llmload_ttft_seconds_count{model=\"b\",target=\"t\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
 class RunGatesFiles : public testing_util::ScratchDirTest {
  protected:
   RunGatesFiles() : ScratchDirTest("gates") {}

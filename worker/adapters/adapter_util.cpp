@@ -35,11 +35,6 @@ std::string prompt_text(const PromptView& prompt) {
   return out;
 }
 
-nlohmann::json base_body(const PromptView& prompt, const RequestOptions& options, bool chat) {
-  if (chat) return {{"model", options.model}, {"messages", chat_messages(prompt)}};
-  return {{"model", options.model}, {"prompt", prompt_text(prompt)}};
-}
-
 Expected<std::string> finish_body(std::string_view api, nlohmann::json& body,
                                   const RequestOptions& options) {
   if (!options.extra_body_json.empty()) {
@@ -131,6 +126,17 @@ void settle(StreamState& state, ChunkInfo& out) {
     if (out.completion_tokens >= 0) state.usage_completion_tokens = out.completion_tokens;
   }
   if (out.final) state.final_seen = true;
+}
+
+Expected<std::string> family_body(const ApiAdapter& adapter, const PromptView& prompt,
+                                  const RequestOptions& options, AddOptions add_options) {
+  if (auto err = check_common(adapter.name(), options)) return *err;
+  nlohmann::json body =
+      adapter.descriptor().chat
+          ? nlohmann::json{{"model", options.model}, {"messages", chat_messages(prompt)}}
+          : nlohmann::json{{"model", options.model}, {"prompt", prompt_text(prompt)}};
+  add_options(body, options);
+  return finish_body(adapter.name(), body, options);
 }
 
 }  // namespace llmload::worker::adapters

@@ -29,9 +29,11 @@ nlohmann::json chat_messages(const PromptView& prompt);
 // The prompt as one text: `text`, or the messages' contents joined with "\n\n".
 std::string prompt_text(const PromptView& prompt);
 
-// {model, messages} (chat) or {model, prompt} (text): the start of every OpenAI- and
-// Ollama-style body.
-nlohmann::json base_body(const PromptView& prompt, const RequestOptions& options, bool chat);
+// An OpenAI- or Ollama-style body, whole: the common checks, {model, messages} (the adapter's
+// row says chat) or {model, prompt}, the family's options, then extra_body.
+using AddOptions = void (*)(nlohmann::json& body, const RequestOptions& options);
+Expected<std::string> family_body(const ApiAdapter& adapter, const PromptView& prompt,
+                                  const RequestOptions& options, AddOptions add_options);
 
 // Applies options.extra_body_json (RFC 7386 merge patch) and serialises the body.
 Expected<std::string> finish_body(std::string_view api, nlohmann::json& body,

@@ -136,10 +136,7 @@ class OpenAi final : public ApiAdapter {
 
   Expected<std::string> build_body(const PromptView& prompt,
                                    const RequestOptions& options) const override {
-    if (auto err = check_common(name(), options)) return *err;
-    nlohmann::json body = base_body(prompt, options, descriptor().chat);
-    add_openai_options(body, options);
-    return finish_body(name(), body, options);
+    return family_body(*this, prompt, options, &add_openai_options);
   }
 
   ClassifyStatus classify(std::string_view event_name, std::string_view data, StreamState& state,
