@@ -12,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "common/hdr_histogram.h"
 #include "bench/interval_recorder.h"
+#include "common/base64.h"
+#include "common/hdr_histogram.h"
 
 namespace llmload {
 namespace {
@@ -124,6 +125,22 @@ void BM_DecodeTypical(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_DecodeTypical);
+
+// base64 of an encoded histogram: summary.json's `hdr`, every histograms.hlog line (OpenSSL's
+// EVP_EncodeBlock / EVP_DecodeBlock under common/base64.cpp's checks).
+void BM_Base64EncodeTypical(benchmark::State& state) {
+  const std::string enc = typical_interval(9).encode_compressed();
+  for (auto _ : state) benchmark::DoNotOptimize(base64_encode(enc).data());
+  state.counters["bytes"] = static_cast<double>(enc.size());
+}
+BENCHMARK(BM_Base64EncodeTypical);
+
+void BM_Base64DecodeTypical(benchmark::State& state) {
+  const std::string text = base64_encode(typical_interval(10).encode_compressed());
+  for (auto _ : state) benchmark::DoNotOptimize(base64_decode(text).ok());
+  state.counters["chars"] = static_cast<double>(text.size());
+}
+BENCHMARK(BM_Base64DecodeTypical);
 
 void BM_DecodeAndAddTypicalInterval(benchmark::State& state) {
   std::string enc = typical_interval(8).encode_compressed();

@@ -15,11 +15,11 @@
 using namespace llmload::worker;  // NOLINT: the tests name the types they test
 
 namespace {
-const std::vector<std::unique_ptr<llmload::ApiAdapter>>& adapters() {
+const std::vector<std::unique_ptr<llmload::worker::ApiAdapter>>& adapters() {
   static const auto* all = [] {
-    auto* v = new std::vector<std::unique_ptr<llmload::ApiAdapter>>;
+    auto* v = new std::vector<std::unique_ptr<llmload::worker::ApiAdapter>>;
     for (std::string_view name : llmload::api_names())
-      v->push_back(std::move(llmload::make_adapter(name).value()));
+      v->push_back(std::move(llmload::worker::make_adapter(name).value()));
     return v;
   }();
   return *all;
@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
 
   // The scanner accepts exactly what a strict JSON parser accepts (depth within our limit).
-  const bool ours = llmload::json_parse_value(text).present();
+  const bool ours = llmload::worker::json_parse_value(text).present();
   bool theirs = nlohmann::json::accept(text);
   // A number beyond double's range ("2e4443") is valid JSON grammar; nlohmann refuses it (its
   // out_of_range error), the scanner rightly accepts it: not a disagreement about JSON.
@@ -65,17 +65,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
       if (c == ']' || c == '}') --depth;
     }
-    if (max_depth < llmload::kMaxJsonDepth) std::abort();
+    if (max_depth < llmload::worker::kMaxJsonDepth) std::abort();
   }
 
   for (const auto& a : adapters()) {
-    llmload::StreamState state;
-    llmload::ChunkInfo info;
+    llmload::worker::StreamState state;
+    llmload::worker::ChunkInfo info;
     for (int round = 0; round < 2; ++round) {
       const auto st = a->classify(event, text, state, info);
-      if (st == llmload::ClassifyStatus::malformed && info.error_message.empty()) std::abort();
-      if (!llmload::is_token_bearing(info.kind) && info.tokens != 0) std::abort();
-      if (llmload::is_token_bearing(info.kind) && info.tokens < 1) std::abort();
+      if (st == llmload::worker::ClassifyStatus::malformed && info.error_message.empty())
+        std::abort();
+      if (!llmload::worker::is_token_bearing(info.kind) && info.tokens != 0) std::abort();
+      if (llmload::worker::is_token_bearing(info.kind) && info.tokens < 1) std::abort();
     }
   }
   return 0;

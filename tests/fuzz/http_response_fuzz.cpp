@@ -11,12 +11,12 @@ using namespace llmload::worker;  // NOLINT: the tests name the types they test
 
 namespace {
 
-struct Sink : llmload::ResponseSink {
+struct Sink : llmload::worker::ResponseSink {
   size_t heads = 0;
   size_t body = 0;
-  bool on_head(const llmload::ResponseHead& h) override {
+  bool on_head(const llmload::worker::ResponseHead& h) override {
     ++heads;
-    if (h.request_id.size() > llmload::HttpResponseParser::kMaxRequestIdBytes) std::abort();
+    if (h.request_id.size() > llmload::worker::HttpResponseParser::kMaxRequestIdBytes) std::abort();
     if (h.status < 200 || h.status > 999) std::abort();
     return true;
   }
@@ -34,20 +34,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* p = reinterpret_cast<const char*>(data + 1);
   size_t left = size - 1;
   Sink sink;
-  llmload::HttpResponseParser parser(&sink);
-  llmload::HttpParseStatus st = llmload::HttpParseStatus::kNeedMore;
-  while (left > 0 && st == llmload::HttpParseStatus::kNeedMore) {
+  llmload::worker::HttpResponseParser parser(&sink);
+  llmload::worker::HttpParseStatus st = llmload::worker::HttpParseStatus::kNeedMore;
+  while (left > 0 && st == llmload::worker::HttpParseStatus::kNeedMore) {
     const size_t n = left < piece ? left : piece;
     size_t used = 0;
     st = parser.feed(p, n, &used);
     if (used > n) std::abort();
-    if (st == llmload::HttpParseStatus::kNeedMore && used != n) std::abort();
+    if (st == llmload::worker::HttpParseStatus::kNeedMore && used != n) std::abort();
     p += n;
     left -= n;
   }
-  if (st == llmload::HttpParseStatus::kNeedMore) st = parser.finish();
-  if (st == llmload::HttpParseStatus::kComplete && sink.heads != 1) std::abort();
-  if (st == llmload::HttpParseStatus::kError && parser.error().empty()) std::abort();
+  if (st == llmload::worker::HttpParseStatus::kNeedMore) st = parser.finish();
+  if (st == llmload::worker::HttpParseStatus::kComplete && sink.heads != 1) std::abort();
+  if (st == llmload::worker::HttpParseStatus::kError && parser.error().empty()) std::abort();
   if (sink.heads > 1) std::abort();
   return 0;
 }

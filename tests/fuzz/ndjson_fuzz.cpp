@@ -11,7 +11,7 @@
 using namespace llmload::worker;  // NOLINT: the tests name the types they test
 
 namespace {
-struct Collect : llmload::NdjsonParser::Sink {
+struct Collect : llmload::worker::NdjsonParser::Sink {
   std::vector<std::string> lines;
   size_t limit = 0;
   bool on_line(std::string_view l) override {
@@ -28,22 +28,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* p = reinterpret_cast<const char*>(data + 1);
   const size_t n = size - 1;
 
-  llmload::NdjsonParser whole(limit);
+  llmload::worker::NdjsonParser whole(limit);
   Collect a;
   a.limit = limit;
   auto sa = whole.feed(p, n, a);
-  if (sa == llmload::ParseStatus::ok) sa = whole.finish(a);
+  if (sa == llmload::worker::ParseStatus::ok) sa = whole.finish(a);
 
-  llmload::NdjsonParser split(limit);
+  llmload::worker::NdjsonParser split(limit);
   Collect b;
   b.limit = limit;
-  auto sb = llmload::ParseStatus::ok;
+  auto sb = llmload::worker::ParseStatus::ok;
   const size_t step = 1 + data[0] % 5;
-  for (size_t i = 0; i < n && sb == llmload::ParseStatus::ok; i += step)
+  for (size_t i = 0; i < n && sb == llmload::worker::ParseStatus::ok; i += step)
     sb = split.feed(p + i, std::min(step, n - i), b);
-  if (sb == llmload::ParseStatus::ok) sb = split.finish(b);
+  if (sb == llmload::worker::ParseStatus::ok) sb = split.finish(b);
 
   if (sa != sb) std::abort();
-  if (sa == llmload::ParseStatus::ok && a.lines != b.lines) std::abort();
+  if (sa == llmload::worker::ParseStatus::ok && a.lines != b.lines) std::abort();
   return 0;
 }

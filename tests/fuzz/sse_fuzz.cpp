@@ -11,7 +11,7 @@
 using namespace llmload::worker;  // NOLINT: the tests name the types they test
 
 namespace {
-struct Collect : llmload::SseParser::Sink {
+struct Collect : llmload::worker::SseParser::Sink {
   std::vector<std::string> events;
   size_t limit = 0;
   bool on_event(std::string_view e, std::string_view d) override {
@@ -29,20 +29,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const char* p = reinterpret_cast<const char*>(data + 1);
   const size_t n = size - 1;
 
-  llmload::SseParser whole(limit);
+  llmload::worker::SseParser whole(limit);
   Collect a;
   a.limit = limit;
   const auto sa = whole.feed(p, n, a);
 
-  llmload::SseParser split(limit);
+  llmload::worker::SseParser split(limit);
   Collect b;
   b.limit = limit;
-  auto sb = llmload::ParseStatus::ok;
+  auto sb = llmload::worker::ParseStatus::ok;
   const size_t step = 1 + data[0] % 7;
-  for (size_t i = 0; i < n && sb == llmload::ParseStatus::ok; i += step)
+  for (size_t i = 0; i < n && sb == llmload::worker::ParseStatus::ok; i += step)
     sb = split.feed(p + i, std::min(step, n - i), b);
 
   if (sa != sb) std::abort();
-  if (sa == llmload::ParseStatus::ok && a.events != b.events) std::abort();
+  if (sa == llmload::worker::ParseStatus::ok && a.events != b.events) std::abort();
   return 0;
 }
