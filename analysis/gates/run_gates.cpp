@@ -74,15 +74,12 @@ void RunGates::evaluate(RunResult& r) {
 }
 
 std::vector<GroupStats> RunGates::exported(const std::map<std::string, GroupStats>& seen) const {
-  std::map<std::string, GroupStats> all = seen;
-  for (const Labels& labels : options_.groups) {
-    GroupStats zero;
-    zero.labels = labels;
-    all.emplace(group_key(labels), std::move(zero));  // a group seen keeps its numbers
-  }
   std::vector<GroupStats> out;
-  out.reserve(all.size());
-  for (auto& [key, g] : all) out.push_back(std::move(g));
+  out.reserve(seen.size() + options_.groups.size());
+  for (const auto& [key, g] : seen) out.push_back(g);
+  for (const Labels& labels : options_.groups) {
+    if (seen.count(group_key(labels)) == 0) out.emplace_back(labels);  // not seen yet: zeros
+  }
   return out;
 }
 
@@ -90,7 +87,8 @@ std::string RunGates::on_interval(const LiveNumbers& v) {
   if (metrics_) {
     last_loop_lag_s_ = v.loop_lag_ms / 1000.0;
     metrics_->set_text(prometheus_exposition(
-        exported(v.groups), PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
+        exported(v.groups),
+        PrometheusGauges{v.in_flight, v.workers_alive, v.loop_lag_ms / 1000.0}));
   }
   if (!any_abort_) return "";
   RunResult partial;
