@@ -102,6 +102,9 @@ struct ConnectionConfig {
   // The clock the deadlines (connect, ttft, idle, total) are judged by; null: CLOCK_MONOTONIC.
   // Its time must be the one the deadlines were set in (the loop's).
   const Clock* clock = nullptr;
+  // Stamp reads with the kernel's receive time (SO_TIMESTAMPNS) where the platform gives one;
+  // false: every read is stamped with a clock reading after the loop woke (the old way).
+  bool kernel_timestamps = true;
 };
 
 class HttpConnection final : private TransportHandler, private ResponseSink {
@@ -143,6 +146,9 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   bool reused() const { return responses_completed_ > 0; }
   uint64_t responses_completed() const { return responses_completed_; }
   int64_t request_sent_ns() const { return request_sent_ns_; }
+  // Whether the socket read being parsed now was stamped by the kernel (true) or by a clock
+  // reading after the loop woke (false). Valid inside listener callbacks for received bytes.
+  bool read_kernel_stamped() const { return read_kernel_; }
   bool is_tls() const { return config_.tls != nullptr; }
   bool tls_session_reused() const;
   const Endpoint& endpoint() const { return *config_.endpoint; }
@@ -194,6 +200,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   int64_t request_sent_ns_ = 0;
   int64_t first_byte_ns_ = 0;
   int64_t read_ns_ = 0;  // timestamp of the socket read being parsed
+  bool read_kernel_ = false;  // ... and whether the kernel stamped it
   int64_t deadline_ns_ = 0;
   int64_t timer_due_ns_ = 0;  // when the running uv timer fires (0: not running)
   ErrorKind deadline_kind_ = ErrorKind::kConnectTimeout;
