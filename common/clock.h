@@ -24,6 +24,16 @@ inline int64_t wall_now_ns() noexcept {
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// The wall clock's offset from the monotonic one (CLOCK_REALTIME − CLOCK_MONOTONIC, ns) as this
+// thread last measured it: read back to back (monotonic, realtime, monotonic) and taken at the
+// midpoint, re-measured when `mono_ns` is 100 ms or more past the last measurement (so a step or
+// slew of the wall clock is followed within 100 ms). Converts the kernel's receive stamps
+// (CLOCK_REALTIME) to the monotonic timeline, and monotonic instants to `*_unix_ns` fields.
+int64_t realtime_offset_ns(int64_t mono_ns) noexcept;
+inline int64_t mono_to_unix_ns(int64_t mono_ns) noexcept {
+  return mono_ns + realtime_offset_ns(mono_ns);
+}
+
 class Clock {
  public:
   virtual ~Clock() = default;
