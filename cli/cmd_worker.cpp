@@ -1,10 +1,12 @@
-// llmload worker --connect tcp://HOST:5557 [--threads N]: serves run after run until stopped.
+// llmload worker --connect tcp://HOST:5557 [--threads N] [--timestamps kernel|clock]: serves run
+// after run until stopped.
 #include <signal.h>
 
 #include <atomic>
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "cli/run_options.h"
 #include "common/exit_codes.h"
 #include "coordinator/curve_keys.h"
 #include "worker/control.h"
@@ -16,6 +18,7 @@ namespace {
 struct WorkerFlags {
   std::string connect;
   int threads = 0;
+  std::string timestamps = "kernel";
   std::string id;
   std::string curve_key;
   std::string server_key;
@@ -53,7 +56,7 @@ int run_worker(const WorkerFlags& f) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   c.stop = &g_stop;
-  worker::WorkerEngine engine(worker::WorkerOptions{f.threads});
+  worker::WorkerEngine engine(worker::WorkerOptions{f.threads, f.timestamps == "kernel"});
   std::fprintf(stderr, "llmload worker: %d event loop(s), connecting to %s\n", engine.threads(),
                f.connect.c_str());
   worker::WorkerControl wc(c, engine);
@@ -73,6 +76,7 @@ void register_worker(CLI::App& app, int& exit_code) {
   sub->add_option("--connect", f->connect, "the coordinator, tcp://HOST:5557")->required();
   sub->add_option("--threads", f->threads, "event loops (default: cores)")
       ->check(CLI::Range(0, 4096));
+  add_timestamps_flag(sub, f->timestamps);
   sub->add_option("--id", f->id, "worker id (default host:pid)");
   sub->add_option("--curve-key", f->curve_key, "this worker's CURVE key PREFIX (llmload keygen)");
   sub->add_option("--server-key", f->server_key, "the coordinator's public key file (.pub)");

@@ -33,7 +33,14 @@ void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels) 
     sub->add_option("--workers", f.workers, "local workers (default 1)")->check(CLI::Range(1, 256));
     sub->add_option("--threads", f.threads, "event loops per worker (default: cores)")
         ->check(CLI::Range(0, 4096));
+    add_timestamps_flag(sub, f.timestamps);
   }
+}
+
+void add_timestamps_flag(CLI::App* sub, std::string& timestamps) {
+  sub->add_option("--timestamps", timestamps,
+                  "stamp reads with the kernel's receive time, or a clock reading (default kernel)")
+      ->check(CLI::IsMember({"kernel", "clock"}));
 }
 
 namespace {

@@ -38,9 +38,15 @@ struct RunFlags {
   bool no_report = false;
   int workers = 1;  // run: local workers
   int threads = 0;  // run: event loops per local worker (0: cores)
+  std::string timestamps = "kernel";  // run: --timestamps kernel|clock for the local workers
 };
 
-// Adds SCENARIO, the overrides and the run flags; `embedded` adds --workers and --threads;
+// --timestamps kernel|clock (default kernel): how a worker stamps each socket read (DESIGN.md
+// "How timing is taken").
+void add_timestamps_flag(CLI::App* sub, std::string& timestamps);
+
+// Adds SCENARIO, the overrides and the run flags; `embedded` adds --workers, --threads and
+// --timestamps;
 // `load_levels` adds --concurrency N and --rate R (sweep declares its own lists).
 void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels = true);
 

@@ -39,4 +39,8 @@ int64_t realtime_offset_ns(int64_t mono_ns) noexcept {
   return c.offset;
 }
 
+int64_t unix_to_mono_ns(int64_t unix_ns) noexcept {
+  return unix_ns - realtime_offset_ns(unix_ns - t_offset.offset);
+}
+
 }  // namespace llmload

@@ -33,6 +33,12 @@ int64_t realtime_offset_ns(int64_t mono_ns) noexcept;
 inline int64_t mono_to_unix_ns(int64_t mono_ns) noexcept {
   return mono_ns + realtime_offset_ns(mono_ns);
 }
+// A wall-clock instant (e.g. a kernel receive stamp) on the monotonic timeline, with the same
+// offset. The instant itself, less the offset last measured, stands for "now" in deciding
+// whether to re-measure: a stamp of data just received is within a loop turn of now, so a
+// stream of stamps needs no clock read of its own, and a stamp an hour off (the wall clock was
+// stepped) forces a re-measurement at once.
+int64_t unix_to_mono_ns(int64_t unix_ns) noexcept;
 
 class Clock {
  public:

@@ -20,6 +20,7 @@ ConnectionPool::ConnectionPool(uv_loop_t* loop, Endpoint endpoint,
   config_.tls = tls_.get();
   config_.sessions = tls_ ? &sessions_ : nullptr;
   config_.clock = options_.clock;
+  config_.kernel_timestamps = options_.kernel_timestamps;
 }
 
 ConnectionPool::~ConnectionPool() {

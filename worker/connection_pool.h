@@ -30,6 +30,7 @@ struct PoolOptions {
   int64_t connect_timeout_ns = 10'000'000'000;  // DESIGN.md default: 10 s
   size_t max_idle = 1'000'000;                  // idle connections beyond this are closed
   const Clock* clock = nullptr;  // connection deadlines (ConnectionConfig::clock); null: monotonic
+  bool kernel_timestamps = true;  // ConnectionConfig::kernel_timestamps
 };
 
 struct PoolCounters {

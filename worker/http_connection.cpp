@@ -61,9 +61,9 @@ HttpConnection::HttpConnection(uv_loop_t* loop, const ConnectionConfig& config,
   TransportHandler* handler = this;
   if (config_.tls != nullptr)
     transport_ = std::make_unique<TlsTransport>(loop, handler, *config_.tls, config_.endpoint->host,
-                                                config_.sessions);
+                                                config_.sessions, config_.kernel_timestamps);
   else
-    transport_ = std::make_unique<TcpTransport>(loop, handler);
+    transport_ = std::make_unique<TcpTransport>(loop, handler, config_.kernel_timestamps);
   uv_timer_init(loop, &timer_);
   timer_.data = this;
 }
@@ -221,7 +221,8 @@ void HttpConnection::on_transport_connected(int64_t tcp_done_ns, int64_t ready_n
   write_request();
 }
 
-void HttpConnection::on_transport_data(int64_t t, const char* data, size_t len) {
+void HttpConnection::on_transport_data(ReadStamp stamp, const char* data, size_t len) {
+  const int64_t t = stamp.ns;
   if (state_ == State::kIdle) {  // bytes nobody asked for: this connection is not reusable
     begin_close(nullptr);
     return;
@@ -236,6 +237,7 @@ void HttpConnection::on_transport_data(int64_t t, const char* data, size_t len) 
   }
   if (state_ != State::kReceiving) return;
   read_ns_ = t;
+  read_kernel_ = stamp.kernel;
   size_t consumed = 0;
   HttpParseStatus st = parser_.feed(data, len, &consumed);
   switch (st) {

@@ -177,7 +177,7 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
 
   // TransportHandler
   void on_transport_connected(int64_t tcp_done_ns, int64_t ready_ns) override;
-  void on_transport_data(int64_t t, const char* data, size_t len) override;
+  void on_transport_data(ReadStamp stamp, const char* data, size_t len) override;
   void on_transport_eof(int64_t t, bool clean) override;
   void on_transport_error(int64_t t, ErrorKind kind, bool peer_closed,
                           std::string_view message) override;

@@ -49,6 +49,7 @@ void Loop::run() {
     PoolOptions po;
     po.max_connects_in_flight = config_.max_connects_in_flight;
     po.clock = &clock_;
+    po.kernel_timestamps = config_.kernel_timestamps;
     po.connect_timeout_ns = t.timeouts.connect_ns;
     pools_.push_back(std::make_unique<ConnectionPool>(&loop_, t.endpoint, t.tls, *dns_, po));
   }

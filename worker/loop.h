@@ -40,6 +40,7 @@ struct LoopConfig {
   uint64_t seed = 1;          // group choice
   int64_t prompt_offset = 0;  // first conversation this loop sends
   size_t max_connects_in_flight = 64;
+  bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
 };
 
 class Loop final : private SchedulerHost, private RequestOwner {

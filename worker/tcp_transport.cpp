@@ -1,8 +1,15 @@
 #include "worker/tcp_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <memory>
 #include <mutex>
 #include <string>
 
@@ -11,18 +18,13 @@
 namespace llmload::worker {
 namespace {
 
-// One read buffer per thread (= per loop): libuv calls alloc then read then the read callback
-// back to back, and the data is consumed inside the callback, so every connection of a loop
-// can share it.
+// One read buffer per thread (= per loop): each read is consumed inside the handler's call
+// before the next read starts, so every connection of a loop can share it.
 thread_local char t_read_buffer[TcpTransport::kReadBufferSize];
 
-// A pending write that had to be queued. Owned copy (TLS) or caller's buffers (plain).
-struct WriteReq {
-  uv_write_t req;
-  TcpTransport* self;
-  std::unique_ptr<char[]> owned;
-  bool notify = false;  // returned kQueued: report its completion (on_transport_written)
-};
+// libuv reads at most 32 times per readable event, and again only while the buffer comes back
+// full: the same bound keeps one busy connection from starving the loop's others.
+constexpr int kReadsPerEvent = 32;
 
 std::string io_message(const char* what, int status) {
   std::string m = what;
@@ -31,65 +33,152 @@ std::string io_message(const char* what, int status) {
   return m;
 }
 
+// The socket's pending error as a libuv code (0: none).
+int socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return -errno;
+  return -err;
+}
+
+// The kernel's receive stamp of a read (SCM_TIMESTAMPNS, CLOCK_REALTIME) on the monotonic
+// timeline; a clock reading where the read carries none.
+ReadStamp stamp_of(msghdr& msg) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts;
+    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    const int64_t rt = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    if (rt > 0) return {unix_to_mono_ns(rt), true};
+  }
+  return {mono_now_ns(), false};
+}
+
 }  // namespace
 
-TcpTransport::TcpTransport(uv_loop_t* loop, TransportHandler* handler) : handler_(handler) {
-  // libuv writes with write(2): a peer that closed would raise SIGPIPE and kill the process.
-  // A load generator must see EPIPE instead, so the first transport ignores SIGPIPE for good.
+TcpTransport::TcpTransport(uv_loop_t* loop, TransportHandler* handler, bool kernel_stamps)
+    : loop_(loop), handler_(handler), kernel_stamps_(kernel_stamps) {
+  // A peer that closed raises SIGPIPE on write(2) and would kill the process. A load generator
+  // must see EPIPE instead, so the first transport ignores SIGPIPE for good.
   static std::once_flag once;
   std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
-  uv_tcp_init(loop, &tcp_);  // cannot fail: no socket is created until connect
-  tcp_.data = this;
-  connect_req_.data = this;
 }
 
 int TcpTransport::connect(const sockaddr* addr) {
-  if (connecting_ || connected_ || closing_) return UV_EALREADY;
-  int rc = uv_tcp_connect(&connect_req_, &tcp_, addr, &TcpTransport::on_connect);
-  if (rc == 0) connecting_ = true;
-  return rc;
-}
-
-void TcpTransport::on_connect(uv_connect_t* req, int status) {
-  auto* self = static_cast<TcpTransport*>(req->data);
-  self->connecting_ = false;
-  if (self->closing_ || status == UV_ECANCELED) return;
-  const int64_t t = mono_now_ns();
-  if (status < 0) {
-    // ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT from the kernel: the target refused.
-    self->handler_->on_transport_error(t, ErrorKind::kConnectRefused, false,
-                                       io_message("connect", status));
-    return;
-  }
-  self->connected_ = true;
-  uv_tcp_nodelay(&self->tcp_, 1);
-  int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&self->tcp_), &TcpTransport::on_alloc,
-                         &TcpTransport::on_read);
+  if (connecting_ || connected_ || closing_ || fd_ >= 0) return UV_EALREADY;
+  socklen_t len = 0;
+  if (addr->sa_family == AF_INET)
+    len = sizeof(sockaddr_in);
+  else if (addr->sa_family == AF_INET6)
+    len = sizeof(sockaddr_in6);
+  else
+    return UV_EAFNOSUPPORT;
+  const int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  const int on = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // Without the option every read is simply clock-stamped, as with stamps off.
+  if (kernel_stamps_ && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0)
+    kernel_stamps_ = false;
+  const int rc = uv_poll_init_socket(loop_, &poll_, fd);
   if (rc < 0) {
-    self->handler_->on_transport_error(t, ErrorKind::kReset, false, io_message("read", rc));
+    ::close(fd);
+    return rc;
+  }
+  fd_ = fd;
+  poll_.data = this;
+  int r;
+  do {
+    r = ::connect(fd, addr, len);
+  } while (r != 0 && errno == EINTR);
+  // Failed at once (ENETUNREACH, ECONNREFUSED...): the caller reports it; close() frees the fd.
+  if (r != 0 && errno != EINPROGRESS) return -errno;
+  connecting_ = true;  // done (or failed) when the socket turns writable
+  return watch();
+}
+
+void TcpTransport::on_poll(uv_poll_t* p, int status, int events) {
+  auto* self = static_cast<TcpTransport*>(p->data);
+  if (self->closing_) return;
+  if (status < 0) self->watching_ = 0;  // libuv stops the handle when it reports an error
+  if (self->connecting_) {
+    self->finish_connect(status);
     return;
   }
-  self->handler_->on_transport_connected(t, t);
-}
-
-void TcpTransport::on_alloc(uv_handle_t*, size_t, uv_buf_t* buf) {
-  buf->base = t_read_buffer;
-  buf->len = sizeof t_read_buffer;
-}
-
-void TcpTransport::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-  auto* self = static_cast<TcpTransport*>(s->data);
-  if (nread == 0 || self->closing_) return;
-  const int64_t t = mono_now_ns();  // the one clock read for this socket read
-  if (nread > 0) {
-    self->handler_->on_transport_data(t, buf->base, size_t(nread));
-  } else if (nread == UV_EOF) {
-    uv_read_stop(s);
-    self->handler_->on_transport_eof(t, true);
-  } else {
-    uv_read_stop(s);
-    self->handler_->on_transport_error(t, ErrorKind::kReset, true, io_message("read", int(nread)));
+  if (status < 0) {
+    self->on_poll_error(status);
+    return;
   }
+  if ((events & UV_READABLE) != 0 && self->reading_) self->read_ready();
+  if (!self->closing_ && (events & UV_WRITABLE) != 0) self->flush_queue();
+}
+
+void TcpTransport::finish_connect(int status) {
+  connecting_ = false;
+  const int64_t t = mono_now_ns();
+  int err = socket_error(fd_);
+  if (err == 0 && status < 0) err = status;
+  if (err == 0) {
+    connected_ = true;
+    reading_ = true;
+    err = watch();
+    if (err < 0) {
+      handler_->on_transport_error(t, ErrorKind::kReset, false, io_message("read", err));
+      return;
+    }
+    handler_->on_transport_connected(t, t);
+    return;
+  }
+  watch();  // stop polling: nothing more is wanted from this socket
+  // ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT from the kernel: the target refused.
+  handler_->on_transport_error(t, ErrorKind::kConnectRefused, false, io_message("connect", err));
+}
+
+void TcpTransport::read_ready() {
+  for (int i = 0; i < kReadsPerEvent && reading_ && !closing_; ++i)
+    if (read_once() != ssize_t(kReadBufferSize)) break;
+}
+
+ssize_t TcpTransport::read_once() {
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  iovec iov{t_read_buffer, sizeof t_read_buffer};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (kernel_stamps_) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  ssize_t n;
+  do {
+    n = ::recvmsg(fd_, &msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -1;
+  if (n > 0) {
+    handler_->on_transport_data(stamp_of(msg), t_read_buffer, size_t(n));
+    return n;
+  }
+  const int err = n < 0 ? -errno : 0;
+  reading_ = false;
+  watch();
+  if (err == 0)
+    handler_->on_transport_eof(stamp_of(msg).ns, true);
+  else
+    handler_->on_transport_error(mono_now_ns(), ErrorKind::kReset, true, io_message("read", err));
+  return 0;
+}
+
+void TcpTransport::on_poll_error(int status) {
+  // libuv reports POLLERR (a reset, most often) as UV_EBADF: reading delivers the data still
+  // queued and then the socket's own error, as libuv's stream reads would.
+  while (reading_ && !closing_ && read_once() > 0) {
+  }
+  if (closing_ || (!reading_ && queue_.empty())) return;  // the read reported the end
+  const int err = socket_error(fd_);
+  reading_ = false;
+  queue_.clear();
+  watch();
+  fail_io("socket", err != 0 ? err : status);
 }
 
 IoResult TcpTransport::write(const uv_buf_t* bufs, unsigned nbufs) {
@@ -103,83 +192,116 @@ IoResult TcpTransport::write_copy(const char* data, size_t len, bool notify) {
 
 IoResult TcpTransport::write_impl(const uv_buf_t* bufs, unsigned nbufs, bool copy, bool notify) {
   if (!connected_ || closing_) return IoResult::kError;
-  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  if (nbufs > kMaxWriteBuffers) {
+    fail_io("write", UV_E2BIG);
+    return IoResult::kError;
+  }
   size_t total = 0;
   for (unsigned i = 0; i < nbufs; ++i) total += bufs[i].len;
   size_t done = 0;
-  if (writes_in_flight_ == 0) {  // keep the byte order: never jump ahead of a queued write
-    int n = uv_try_write(stream, bufs, nbufs);
-    if (n == UV_EPIPE || n == UV_ECONNRESET) return IoResult::kRetry;
-    if (n < 0 && n != UV_EAGAIN) {
-      fail_io("write", n);
-      return IoResult::kError;
-    }
-    if (n > 0) done = size_t(n);
-  }
-  if (done == total) return IoResult::kOk;
-
-  // Queue the rest: skip the bytes already written.
-  auto* w = new WriteReq;
-  w->self = this;
-  w->req.data = w;
-  w->notify = notify && done == 0;
-  uv_buf_t rest[8];
-  unsigned nrest = 0;
-  size_t skip = done;
-  if (copy) {
-    const size_t left = total - done;
-    w->owned.reset(new char[left]);
-    size_t off = 0;
-    for (unsigned i = 0; i < nbufs; ++i) {
-      size_t take = bufs[i].len;
-      const char* base = bufs[i].base;
-      if (skip >= take) {
-        skip -= take;
-        continue;
-      }
-      base += skip;
-      take -= skip;
-      skip = 0;
-      std::memcpy(w->owned.get() + off, base, take);
-      off += take;
-    }
-    rest[nrest++] = uv_buf_init(w->owned.get(), unsigned(left));
-  } else {
-    for (unsigned i = 0; i < nbufs; ++i) {
-      if (skip >= bufs[i].len) {
-        skip -= bufs[i].len;
-        continue;
-      }
-      if (nrest == 8) {  // more than 8 pieces: HttpConnection never sends more than 2
-        delete w;
-        fail_io("write", UV_E2BIG);
+  if (queue_.empty()) {  // keep the byte order: never jump ahead of a queued write
+    iovec iov[kMaxWriteBuffers];
+    for (unsigned i = 0; i < nbufs; ++i) iov[i] = {bufs[i].base, bufs[i].len};
+    ssize_t n;
+    do {
+      n = ::writev(fd_, iov, int(nbufs));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      const int err = -errno;
+      if (err == UV_EPIPE || err == UV_ECONNRESET) return IoResult::kRetry;
+      if (err != UV_EAGAIN) {
+        fail_io("write", err);
         return IoResult::kError;
       }
-      rest[nrest++] = uv_buf_init(bufs[i].base + skip, unsigned(bufs[i].len - skip));
-      skip = 0;
+      n = 0;
     }
+    done = size_t(n);
   }
-  int rc = uv_write(&w->req, stream, rest, nrest, &TcpTransport::on_write);
+  if (done == total) return IoResult::kOk;
+  enqueue(bufs, nbufs, done, copy, notify && done == 0);
+  const int rc = watch();
   if (rc < 0) {
-    delete w;
-    if (done == 0 && (rc == UV_EPIPE || rc == UV_ECONNRESET)) return IoResult::kRetry;
     fail_io("write", rc);
     return IoResult::kError;
   }
-  ++writes_in_flight_;
   return done == 0 ? IoResult::kQueued : IoResult::kOk;
 }
 
-void TcpTransport::on_write(uv_write_t* req, int status) {
-  std::unique_ptr<WriteReq> w(static_cast<WriteReq*>(req->data));
-  TcpTransport* self = w->self;
-  --self->writes_in_flight_;
-  if (status < 0 && status != UV_ECANCELED && !self->closing_) {
-    self->fail_io("write", status);
-    return;
+void TcpTransport::enqueue(const uv_buf_t* bufs, unsigned nbufs, size_t skip, bool copy,
+                           bool notify) {
+  const size_t first = queue_.size();
+  if (copy) {
+    size_t left = 0;
+    for (unsigned i = 0; i < nbufs; ++i) left += bufs[i].len;
+    left -= skip;
+    auto owned = std::make_unique<char[]>(left);
+    size_t off = 0;
+    for (unsigned i = 0; i < nbufs; ++i) {
+      const size_t s = std::min(skip, bufs[i].len);
+      skip -= s;
+      std::memcpy(owned.get() + off, bufs[i].base + s, bufs[i].len - s);
+      off += bufs[i].len - s;
+    }
+    const char* base = owned.get();
+    queue_.push_back(Pending{base, left, std::move(owned), false});
+  } else {
+    for (unsigned i = 0; i < nbufs; ++i) {
+      const size_t s = std::min(skip, bufs[i].len);
+      skip -= s;
+      if (s < bufs[i].len) queue_.push_back(Pending{bufs[i].base + s, bufs[i].len - s, {}, false});
+    }
   }
-  if (status == 0 && w->notify && !self->closing_)
-    self->handler_->on_transport_written(mono_now_ns());
+  if (queue_.size() > first) queue_.back().notify = notify;
+}
+
+void TcpTransport::flush_queue() {
+  while (!queue_.empty()) {
+    iovec iov[kMaxWriteBuffers];
+    const size_t count = std::min<size_t>(queue_.size(), kMaxWriteBuffers);
+    for (size_t i = 0; i < count; ++i)
+      iov[i] = {const_cast<char*>(queue_[i].base), queue_[i].len};
+    ssize_t n;
+    do {
+      n = ::writev(fd_, iov, int(count));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      const int err = -errno;
+      queue_.clear();
+      watch();
+      fail_io("write", err);
+      return;
+    }
+    // Drop what the kernel took; a kQueued write wholly taken is reported written.
+    size_t left = size_t(n), whole = 0, written = 0;
+    while (whole < count && left >= queue_[whole].len) {
+      left -= queue_[whole].len;
+      if (queue_[whole].notify) ++written;
+      ++whole;
+    }
+    if (whole < queue_.size()) {
+      queue_[whole].base += left;
+      queue_[whole].len -= left;
+    }
+    queue_.erase(queue_.begin(), queue_.begin() + ptrdiff_t(whole));
+    for (; written > 0; --written) {
+      handler_->on_transport_written(mono_now_ns());
+      if (closing_) return;
+    }
+    if (whole < count) break;  // the socket buffer is full: wait for the next writable event
+  }
+  const int rc = watch();
+  if (rc < 0) fail_io("write", rc);
+}
+
+int TcpTransport::watch() {
+  const int want = (reading_ ? UV_READABLE : 0) |
+                   (connecting_ || !queue_.empty() ? UV_WRITABLE : 0);
+  if (want == watching_) return 0;
+  const int rc = want == 0 ? uv_poll_stop(&poll_)
+                           : uv_poll_start(&poll_, want, &TcpTransport::on_poll);
+  if (rc == 0) watching_ = want;
+  return rc;
 }
 
 void TcpTransport::fail_io(const char* what, int status) {
@@ -190,11 +312,20 @@ void TcpTransport::fail_io(const char* what, int status) {
 void TcpTransport::close() {
   if (closing_) return;
   closing_ = true;
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &TcpTransport::on_close);
+  queue_.clear();  // the caller's buffers need not outlive the close
+  if (fd_ >= 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &TcpTransport::on_close);
+    return;
+  }
+  uv_idle_init(loop_, &idle_);  // cannot fail
+  idle_.data = this;
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), &TcpTransport::on_close);
 }
 
 void TcpTransport::on_close(uv_handle_t* h) {
   auto* self = static_cast<TcpTransport*>(h->data);
+  if (self->fd_ >= 0) ::close(self->fd_);
+  self->fd_ = -1;
   // Last call: the handler may delete this transport inside it.
   self->handler_->on_transport_closed();
 }

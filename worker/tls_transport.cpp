@@ -28,9 +28,9 @@ bool is_ip_literal(const std::string& host) {
 }  // namespace
 
 TlsTransport::TlsTransport(uv_loop_t* loop, TransportHandler* handler, const TlsContext& ctx,
-                           std::string host, TlsSessionCache* sessions)
+                           std::string host, TlsSessionCache* sessions, bool kernel_stamps)
     : handler_(handler),
-      tcp_(loop, this),
+      tcp_(loop, this, kernel_stamps),
       host_(std::move(host)),
       insecure_(ctx.insecure()),
       sessions_(sessions) {
@@ -71,10 +71,10 @@ bool TlsTransport::session_reused() const {
 
 void TlsTransport::on_transport_connected(int64_t tcp_done_ns, int64_t) {
   tcp_done_ns_ = tcp_done_ns;
-  handshake(tcp_done_ns);
+  handshake(ReadStamp{tcp_done_ns, false});
 }
 
-void TlsTransport::handshake(int64_t t) {
+void TlsTransport::handshake(ReadStamp t) {
   ERR_clear_error();
   int rc = SSL_do_handshake(ssl_);
   if (rc == 1) {
@@ -91,7 +91,7 @@ void TlsTransport::handshake(int64_t t) {
     return;
   }
   flush();  // let the server see our alert
-  if (!closing()) fail(t, ErrorKind::kTls, false, handshake_error(err));
+  if (!closing()) fail(t.ns, ErrorKind::kTls, false, handshake_error(err));
 }
 
 std::string TlsTransport::handshake_error(int ssl_error) const {
@@ -103,10 +103,10 @@ std::string TlsTransport::handshake_error(int ssl_error) const {
   return "TLS handshake failed: " + openssl_error_text();
 }
 
-void TlsTransport::on_transport_data(int64_t t, const char* data, size_t len) {
+void TlsTransport::on_transport_data(ReadStamp t, const char* data, size_t len) {
   if (failed_) return;
   if (BIO_write(rbio_, data, int(len)) != int(len)) {
-    fail(t, ErrorKind::kTls, false, "TLS: out of memory buffering ciphertext");
+    fail(t.ns, ErrorKind::kTls, false, "TLS: out of memory buffering ciphertext");
     return;
   }
   if (!handshake_done_) {
@@ -116,7 +116,7 @@ void TlsTransport::on_transport_data(int64_t t, const char* data, size_t len) {
   read_plaintext(t);
 }
 
-void TlsTransport::read_plaintext(int64_t t) {
+void TlsTransport::read_plaintext(ReadStamp t) {
   while (!closing() && !failed_ && !eof_delivered_) {
     ERR_clear_error();
     int n = SSL_read(ssl_, t_plain_buffer, int(sizeof t_plain_buffer));
@@ -129,15 +129,15 @@ void TlsTransport::read_plaintext(int64_t t) {
     if (err == SSL_ERROR_ZERO_RETURN) {  // close_notify: a clean end of the stream
       eof_delivered_ = true;
       flush();
-      if (!closing()) handler_->on_transport_eof(t, true);
+      if (!closing()) handler_->on_transport_eof(t.ns, true);
       return;
     }
     if (ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
       eof_delivered_ = true;  // TCP EOF without close_notify: possibly a truncation attack
-      handler_->on_transport_eof(t, false);
+      handler_->on_transport_eof(t.ns, false);
       return;
     }
-    fail(t, ErrorKind::kTls, false, "TLS read failed: " + openssl_error_text());
+    fail(t.ns, ErrorKind::kTls, false, "TLS read failed: " + openssl_error_text());
     return;
   }
   if (!closing() && !failed_) flush();  // key updates, alerts
@@ -151,7 +151,7 @@ void TlsTransport::on_transport_eof(int64_t t, bool) {
   }
   // Tell OpenSSL the ciphertext ended; it reports close_notify or an unexpected EOF.
   BIO_set_mem_eof_return(rbio_, 0);
-  read_plaintext(t);
+  read_plaintext(ReadStamp{t, false});
   if (!eof_delivered_ && !failed_ && !closing()) {
     eof_delivered_ = true;
     handler_->on_transport_eof(t, false);

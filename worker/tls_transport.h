@@ -19,9 +19,10 @@ namespace llmload::worker {
 
 class TlsTransport final : public Transport, private TransportHandler {
  public:
-  // `ctx` must outlive the transport; `sessions` (may be null) too.
+  // `ctx` must outlive the transport; `sessions` (may be null) too. kernel_stamps: as for
+  // TcpTransport (the ciphertext read's stamp goes up with the plaintext it yields).
   TlsTransport(uv_loop_t* loop, TransportHandler* handler, const TlsContext& ctx, std::string host,
-               TlsSessionCache* sessions);
+               TlsSessionCache* sessions, bool kernel_stamps = true);
   ~TlsTransport() override;
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
@@ -37,15 +38,15 @@ class TlsTransport final : public Transport, private TransportHandler {
 
  private:
   void on_transport_connected(int64_t tcp_done_ns, int64_t ready_ns) override;
-  void on_transport_data(int64_t t, const char* data, size_t len) override;
+  void on_transport_data(ReadStamp t, const char* data, size_t len) override;
   void on_transport_eof(int64_t t, bool clean) override;
   void on_transport_error(int64_t t, ErrorKind kind, bool peer_closed,
                           std::string_view message) override;
   void on_transport_closed() override;
   void on_transport_written(int64_t t) override;
 
-  void handshake(int64_t t);
-  void read_plaintext(int64_t t);
+  void handshake(ReadStamp t);
+  void read_plaintext(ReadStamp t);
   // Sends what SSL wrote into the write BIO. False if the socket write failed.
   bool flush();
   void fail(int64_t t, ErrorKind kind, bool peer_closed, std::string message);

@@ -6,8 +6,11 @@
 // callback, and the owner may delete the transport (and itself) inside it. After close() no
 // other handler call is made.
 //
-// Timestamps: every call carries `t`, CLOCK_MONOTONIC ns read ONCE per socket read (or event)
+// Timestamps: every call carries `t`, CLOCK_MONOTONIC ns taken ONCE per socket read (or event)
 // by the TCP layer; TLS passes the socket read's time through with the plaintext it yields.
+// Received data carries a ReadStamp: the kernel's receive time of the read's last segment
+// (SO_TIMESTAMPNS) converted to CLOCK_MONOTONIC, or a clock reading after the loop woke where
+// the kernel gave none or kernel stamps are off.
 #pragma once
 
 #include <uv.h>
@@ -30,6 +33,12 @@ enum class IoResult {
             // on a reused keep-alive connection, safe to retry on a fresh one
 };
 
+// When a socket read's bytes arrived, on the CLOCK_MONOTONIC timeline.
+struct ReadStamp {
+  int64_t ns;
+  bool kernel;  // true: the kernel's receive stamp; false: a clock reading after the loop woke
+};
+
 class TransportHandler {
  public:
   virtual ~TransportHandler() = default;
@@ -37,7 +46,7 @@ class TransportHandler {
   // ready_ns: TLS handshake completed (== tcp_done_ns for plain TCP).
   virtual void on_transport_connected(int64_t tcp_done_ns, int64_t ready_ns) = 0;
   // Application bytes, valid only during the call (they live in a per-thread read buffer).
-  virtual void on_transport_data(int64_t t, const char* data, size_t len) = 0;
+  virtual void on_transport_data(ReadStamp t, const char* data, size_t len) = 0;
   // The peer ended the stream. clean is false for a TLS stream cut without close_notify.
   virtual void on_transport_eof(int64_t t, bool clean) = 0;
   // Connect, handshake, read or write failure. kind is connect_refused, tls, reset, ...

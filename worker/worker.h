@@ -36,6 +36,9 @@ namespace llmload::worker {
 
 struct WorkerOptions {
   int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
+  // Stamp reads with the kernel's receive time (--timestamps kernel); false: a clock reading
+  // after the loop woke (--timestamps clock). ConnectionConfig::kernel_timestamps.
+  bool kernel_timestamps = true;
 };
 
 struct RunSpec {

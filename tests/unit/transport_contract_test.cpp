@@ -149,7 +149,7 @@ class Recorder final : public TransportHandler {
     events.push_back("connected");
     if (on_connected) on_connected(*this);
   }
-  void on_transport_data(int64_t, const char* d, size_t len) override {
+  void on_transport_data(ReadStamp, const char* d, size_t len) override {
     if (events.empty() || events.back() != "data") events.push_back("data");
     data.append(d, len);
     if (on_data) on_data(*this);
