@@ -76,18 +76,18 @@ TEST(SloExpr, ClientFamilyAndDropped) {
   EXPECT_DOUBLE_EQ(ok("model=a: dropped < 3").value, 3);
 
   EXPECT_EQ(err("client.loop_lag < 10"),
-            "column 20: 'client.loop_lag' is a time: give a unit (ms, s, ...) in "
+            "column 21: 'client.loop_lag' is a time: give a unit (ms, s, ...) in "
             "'client.loop_lag < 10'");
   EXPECT_EQ(err("client.loop_lag < 10%"),
-            "column 20: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
+            "column 21: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
             "client.cpu_busy and client.timing_uncertain_share in 'client.loop_lag < 10%'");
   EXPECT_EQ(err("client.cpu_busy < 90ms"),
-            "column 19: 'client.cpu_busy' is not a time: no unit 'ms' in "
+            "column 21: 'client.cpu_busy' is not a time: no unit 'ms' in "
             "'client.cpu_busy < 90ms'");
   EXPECT_EQ(err("client.saturated == 0%"),
-            "column 21: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
+            "column 22: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
             "client.cpu_busy and client.timing_uncertain_share in 'client.saturated == 0%'");
-  EXPECT_EQ(err("dropped < 1s"), "column 11: 'dropped' is not a time: no unit 's' in "
+  EXPECT_EQ(err("dropped < 1s"), "column 12: 'dropped' is not a time: no unit 's' in "
                                  "'dropped < 1s'");
   EXPECT_EQ(err("client.lag < 1ms"),
             "column 1: unknown variable 'client.lag' (client.saturated, client.loop_lag, "
