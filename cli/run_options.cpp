@@ -180,6 +180,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
   const bool colour = ::isatty(::fileno(out)) && !std::getenv("NO_COLOR");
   std::string groups = analysis::summary_group_table(r, analysis::default_rating_tiers(), colour);
   if (!groups.empty()) std::fprintf(out, "%s", groups.c_str());
+  std::fprintf(out, "%s", analysis::summary_client_lines(r).c_str());
   std::string errors;
   for (ErrorKind k : kAllErrorKinds) {
     int64_t n = c.errors[static_cast<std::size_t>(k)];

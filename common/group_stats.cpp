@@ -230,6 +230,35 @@ bool GroupStats::operator==(const GroupStats& o) const {
 
 // --- IntervalSnapshot ------------------------------------------------------------------------
 
+std::string_view ClientTiming::timestamps() const {
+  if (token_reads == 0) return "none";
+  if (token_reads_kernel == token_reads) return "kernel";
+  return token_reads_kernel == 0 ? "clock" : "mixed";
+}
+
+double ClientTiming::kernel_share() const {
+  return token_reads > 0 ? double(token_reads_kernel) / double(token_reads) : 0.0;
+}
+
+double ClientTiming::uncertain_share() const {
+  return timing_values > 0 ? double(timing_uncertain) / double(timing_values) : 0.0;
+}
+
+void ClientTiming::merge(const ClientTiming& other) {
+  token_reads += other.token_reads;
+  token_reads_kernel += other.token_reads_kernel;
+  timing_values += other.timing_values;
+  timing_uncertain += other.timing_uncertain;
+  uncertain_window_us.add(other.uncertain_window_us);
+  loop_lag_us.add(other.loop_lag_us);
+}
+
+void ClientTiming::reset() {
+  token_reads = token_reads_kernel = timing_values = timing_uncertain = 0;
+  uncertain_window_us.reset();
+  loop_lag_us.reset();
+}
+
 GroupStats& IntervalSnapshot::group(const Labels& labels) {
   for (auto& g : groups) {
     if (g.labels == labels) return g;

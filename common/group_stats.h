@@ -154,11 +154,47 @@ class GroupStats {
   HdrHistogram& fixed_histogram(Metric m);
 };
 
+// How the client timed what it measured, and how late its loops ran (docs/metrics.md "Client
+// health"). Counted per loop per interval and merged exactly like GroupStats.
+//   A token read is a socket read that delivered at least one token-bearing chunk. Chunks of one
+//   read share its stamp, so a chunk stamped like the previous token chunk is of the same read.
+//   A timing value is a ttft or itl value of an ok request (zero gaps of a k-token chunk
+//   included); it is uncertain when its read carried more than one token-bearing event (each
+//   event's ttft-or-gap value; the zero gaps inside one event are exact). An uncertain read's
+//   window is its stamp minus the request's previous read's (the previous token read's, else
+//   the first byte's, else the send's): its earlier events arrived somewhere in it.
+// Only measured requests count; loop_lag_us holds every lag probe sample of the measured window.
+// Wire form: { "token_reads", "token_reads_kernel", "timing_values", "timing_uncertain",
+//              "uncertain_window_us": histogram, "loop_lag_us": histogram } (histograms as in
+//              GroupStats: { "hdr", "overflow" }).
+struct ClientTiming {
+  int64_t token_reads = 0;         // reads that delivered >= 1 token-bearing chunk
+  int64_t token_reads_kernel = 0;  // ... of which the kernel stamped
+  int64_t timing_values = 0;       // ttft and itl values recorded
+  int64_t timing_uncertain = 0;    // ... of which came from a read with > 1 token event
+  HdrHistogram uncertain_window_us = HdrHistogram::for_micros();  // one per uncertain read
+  HdrHistogram loop_lag_us = HdrHistogram::for_micros();          // every lag probe sample
+
+  // "kernel" when every token read was kernel-stamped, "clock" when none was, "mixed"
+  // otherwise, "none" when there was no token read.
+  std::string_view timestamps() const;
+  double kernel_share() const;     // token_reads_kernel / token_reads, 0 without reads
+  double uncertain_share() const;  // timing_uncertain / timing_values, 0 without values
+
+  void merge(const ClientTiming& other);  // adds every count (exact)
+  void reset();                           // zeroes, keeping the histograms' memory
+  bool operator==(const ClientTiming& other) const = default;
+
+  nlohmann::json to_wire() const;
+  // Errors name the field: "client.timing_uncertain: greater than timing_values".
+  static Expected<ClientTiming> from_wire(const nlohmann::json& j, const WireLimits& limits = {});
+};
+
 // What a worker sends every interval: one GroupStats per group seen in the interval, plus
 // gauges of the worker's own health.
 // Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
-//              "loop_lag_us_max", "loop_busy_fraction", "cpu_busy"?, "steal"? } (the last two
-//              optional: 0 when absent).
+//              "loop_lag_us_max", "loop_busy_fraction", "client": ClientTiming wire,
+//              "cpu_busy"?, "steal"? } (the last two optional: 0 when absent).
 struct IntervalSnapshot {
   int64_t start_ns = 0;  // interval start, worker monotonic clock
   int64_t end_ns = 0;    // interval end (>= start_ns)
@@ -168,6 +204,7 @@ struct IntervalSnapshot {
   double loop_busy_fraction = 0.0;  // share of the interval the loops were busy, [0, 1]
   double cpu_busy = 0.0;            // worker process CPU / (interval × min(loops, CPUs)), [0, 1]
   double steal = 0.0;               // share of the host's CPU time stolen in the interval, [0, 1]
+  ClientTiming client;              // every loop's, merged
   // Final snapshot only: the measured window's end on this worker (the latest of its loops':
   // the duration limit or stop instant, or the end of the last measured request when the request
   // budget ended it), worker clock; 0 when unknown or nothing was measured.

@@ -107,7 +107,65 @@ Labels labels_from_wire(const json& v, const std::string& path, const WireLimits
   return labels;
 }
 
+constexpr MetricUnits kMicros{"ms", "us", true};
+
+struct ClientCountField {
+  std::string_view name;
+  int64_t ClientTiming::*field;
+};
+constexpr std::array<ClientCountField, 4> kClientCountFields = {{
+    {"token_reads", &ClientTiming::token_reads},
+    {"token_reads_kernel", &ClientTiming::token_reads_kernel},
+    {"timing_values", &ClientTiming::timing_values},
+    {"timing_uncertain", &ClientTiming::timing_uncertain},
+}};
+
+ClientTiming client_timing_from_wire(const json& v, const std::string& path,
+                                     const WireLimits& limits) {
+  jf::object(v, path);
+  ClientTiming c;
+  for (const auto& f : kClientCountFields) {
+    c.*(f.field) = jf::count(jf::member(v, f.name, path), jf::sub(path, f.name));
+  }
+  if (c.token_reads_kernel > c.token_reads) {
+    jf::fail(jf::sub(path, "token_reads_kernel"), "greater than token_reads");
+  }
+  if (c.timing_uncertain > c.timing_values) {
+    jf::fail(jf::sub(path, "timing_uncertain"), "greater than timing_values");
+  }
+  for (auto [name, h] : {std::pair<const char*, HdrHistogram*>{"uncertain_window_us",
+                                                                &c.uncertain_window_us},
+                         std::pair<const char*, HdrHistogram*>{"loop_lag_us", &c.loop_lag_us}}) {
+    auto decoded = histogram_from_wire(jf::member(v, name, path), jf::sub(path, name), kMicros,
+                                       limits);
+    h->add(decoded.first);
+  }
+  if (c.uncertain_window_us.total_count() > c.timing_uncertain) {
+    jf::fail(jf::sub(path, "uncertain_window_us"), "more windows than uncertain values");
+  }
+  return c;
+}
+
 }  // namespace
+
+json ClientTiming::to_wire() const {
+  json j = json::object();
+  for (const auto& f : kClientCountFields) j[std::string(f.name)] = this->*(f.field);
+  // Out-of-range values never reach these histograms (the recorders clamp): overflow is 0.
+  j["uncertain_window_us"] = histogram_wire(uncertain_window_us, 0);
+  j["loop_lag_us"] = histogram_wire(loop_lag_us, 0);
+  return j;
+}
+
+Expected<ClientTiming> ClientTiming::from_wire(const json& j, const WireLimits& limits) {
+  try {
+    return client_timing_from_wire(j, "client", limits);
+  } catch (const jf::FieldError& e) {
+    return Error{e.what()};
+  } catch (const json::exception& e) {
+    return Error{std::string("client: malformed: ") + e.what()};
+  }
+}
 
 json GroupStats::to_wire() const {
   json counters_j = json::object();
@@ -207,6 +265,7 @@ json IntervalSnapshot::to_wire() const {
          {"in_flight", in_flight},
          {"loop_lag_us_max", loop_lag_us_max},
          {"loop_busy_fraction", loop_busy_fraction},
+         {"client", client.to_wire()},
          {"cpu_busy", cpu_busy},
          {"steal", steal}};
   if (window_end_ns != 0) j["window_end_ns"] = window_end_ns;
@@ -227,6 +286,7 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
     if (s.loop_busy_fraction < 0 || s.loop_busy_fraction > 1) {
       jf::fail("loop_busy_fraction", "outside [0, 1]");
     }
+    s.client = client_timing_from_wire(jf::member(j, "client", ""), "client", limits);
     for (auto [key, field] : {std::pair<const char*, double*>{"cpu_busy", &s.cpu_busy},
                               std::pair<const char*, double*>{"steal", &s.steal}}) {
       if (const json* v = jf::optional_member(j, key)) {

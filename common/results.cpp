@@ -3,6 +3,8 @@
 #include <array>
 #include <ctime>
 
+#include "common/number_format.h"
+
 namespace llmload {
 namespace {
 
@@ -25,6 +27,25 @@ std::optional<RunStatus> parse_run_status(std::string_view s) {
     if (kRunStatusNames[i] == s) return static_cast<RunStatus>(i);
   }
   return std::nullopt;
+}
+
+std::string ClientHealth::judge() {
+  if (timing.loop_lag_us.total_count() > 0) {
+    loop_lag_ms_p99 = double(timing.loop_lag_us.value_at_percentile(99.0)) / 1000.0;
+  }
+  std::string why;
+  if (loop_lag_ms_p99 > kSaturatedLoopLagMs) {
+    why = format_number("event-loop lag p99 %.1f ms > 10 ms", loop_lag_ms_p99);
+  }
+  if (cpu_busy > kSaturatedCpuBusy) {
+    why += (why.empty() ? "" : " and ") + format_number("CPU busy %.2f > 0.9", cpu_busy);
+  }
+  saturated = !why.empty();
+  return why;
+}
+
+double ClientHealth::uncertain_window_ms_p99() const {
+  return double(timing.uncertain_window_us.value_at_percentile(99.0)) / 1000.0;
 }
 
 std::string_view name(WorkerStatus s) {

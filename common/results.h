@@ -44,12 +44,23 @@ struct WorkerInfo {
   bool operator==(const WorkerInfo&) const = default;
 };
 
-// The load generator's own health: a saturated client measures itself, not the target.
+// The load generator's own health and how sure its timing is (docs/metrics.md "Client
+// health"): a saturated client measures itself, not the target.
+inline constexpr double kSaturatedLoopLagMs = 10.0;  // loop lag p99 above this: saturated
+inline constexpr double kSaturatedCpuBusy = 0.9;     // a worker's CPU busy above this: saturated
 struct ClientHealth {
-  bool saturated = false;        // loops too busy / lagging for the numbers to be trusted
-  double loop_lag_ms_p99 = 0.0;  // p99 of event-loop lag over the run, ms
-  double cpu_busy = 0.0;         // fraction [0, 1] of the client's CPU time busy
+  bool saturated = false;        // loop_lag_ms_p99 > 10 ms or a worker's cpu_busy > 0.9
+  double loop_lag_ms_p99 = 0.0;  // p99 of every event-loop lag sample of the run, ms
+  double cpu_busy = 0.0;         // the busiest worker's CPU busy share [0, 1]
   double steal = 0.0;            // fraction [0, 1] of CPU time stolen by the hypervisor
+  ClientTiming timing;           // the raw counts and histograms the rest derives from
+
+  // Sets loop_lag_ms_p99 from timing.loop_lag_us (kept when it holds no sample) and saturated
+  // from it and cpu_busy. Returns the conditions that fired, "" when none: "loop lag p99 12.3 ms
+  // > 10 ms", "CPU busy 0.97 > 0.9", or both joined by " and ".
+  std::string judge();
+  // timing.uncertain_window_us's p99 in ms (0 when empty).
+  double uncertain_window_ms_p99() const;
   bool operator==(const ClientHealth&) const = default;
 };
 

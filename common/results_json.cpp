@@ -80,6 +80,26 @@ J metrics_json(const GroupStats& g) {
   return out;
 }
 
+// run.client: the derived figures, then the counts and histograms a merge adds up.
+template <class J>
+J client_json(const ClientHealth& c) {
+  const ClientTiming& t = c.timing;
+  return J{{"saturated", c.saturated},
+           {"loop_lag_ms_p99", c.loop_lag_ms_p99},
+           {"cpu_busy", c.cpu_busy},
+           {"steal", c.steal},
+           {"timestamps", t.timestamps()},
+           {"timestamps_kernel_share", t.kernel_share()},
+           {"timing_uncertain_share", t.uncertain_share()},
+           {"timing_uncertain_window_ms_p99", c.uncertain_window_ms_p99()},
+           {"token_reads", t.token_reads},
+           {"token_reads_kernel", t.token_reads_kernel},
+           {"timing_values", t.timing_values},
+           {"timing_uncertain", t.timing_uncertain},
+           {"uncertain_window_hdr", t.uncertain_window_us.to_base64()},
+           {"loop_lag_hdr", t.loop_lag_us.to_base64()}};
+}
+
 template <class J>
 J run_json(const RunInfo& r) {
   J workers = J::array();
@@ -108,10 +128,7 @@ J run_json(const RunInfo& r) {
         {"host", r.host},
         {"insecure", r.insecure},
         {"workers", std::move(workers)},
-        {"client", J{{"saturated", r.client.saturated},
-                     {"loop_lag_ms_p99", r.client.loop_lag_ms_p99},
-                     {"cpu_busy", r.client.cpu_busy},
-                     {"steal", r.client.steal}}},
+        {"client", client_json<J>(r.client)},
         {"warnings", r.warnings}};
   if (!r.merged_from.empty()) {
     J sources = J::array();
@@ -264,6 +281,70 @@ GroupStats read_stats(const json& node, const std::string& prefix, std::optional
   return g;
 }
 
+// A run.client histogram: a "HISTF..." string with the time settings.
+void read_client_histogram(const json& client, const char* key, HdrHistogram& into) {
+  const std::string path = jf::sub("run.client", key);
+  auto h = HdrHistogram::from_base64(jf::string(jf::member(client, key, "run.client"), path));
+  if (!h) jf::fail(path, "not a valid histogram (" + h.error() + ")");
+  if (!has_expected_settings(*h, units_of(Metric::kTtft))) {
+    jf::fail(path, "histogram settings are not the time histograms' (1 us .. 1 h, 3 digits)");
+  }
+  into.add(*h);
+}
+
+// run.client. The timing counts and histograms came with issue 14: a summary written before
+// has none, and reads as no token read (timestamps "none") with its stated lag p99 kept.
+ClientHealth read_client(const json& v) {
+  const std::string path = "run.client";
+  jf::object(v, path);
+  auto share = [&](const char* key) {
+    const std::string p = jf::sub(path, key);
+    const double x = jf::number(jf::member(v, key, path), p);
+    if (x < 0 || x > 1) jf::fail(p, "outside [0, 1]");
+    return x;
+  };
+  ClientHealth c;
+  c.saturated = jf::boolean(jf::member(v, "saturated", path), jf::sub(path, "saturated"));
+  c.loop_lag_ms_p99 =
+      jf::number(jf::member(v, "loop_lag_ms_p99", path), jf::sub(path, "loop_lag_ms_p99"));
+  c.cpu_busy = share("cpu_busy");
+  c.steal = share("steal");
+  if (!jf::optional_member(v, "token_reads")) return c;
+  ClientTiming& t = c.timing;
+  auto count = [&](const char* key) {
+    return jf::count(jf::member(v, key, path), jf::sub(path, key));
+  };
+  t.token_reads = count("token_reads");
+  t.token_reads_kernel = count("token_reads_kernel");
+  t.timing_values = count("timing_values");
+  t.timing_uncertain = count("timing_uncertain");
+  if (t.token_reads_kernel > t.token_reads)
+    jf::fail(jf::sub(path, "token_reads_kernel"), "greater than token_reads");
+  if (t.timing_uncertain > t.timing_values)
+    jf::fail(jf::sub(path, "timing_uncertain"), "greater than timing_values");
+  read_client_histogram(v, "uncertain_window_hdr", t.uncertain_window_us);
+  read_client_histogram(v, "loop_lag_hdr", t.loop_lag_us);
+  // The derived figures must be the counts' own (the number contract).
+  const std::string& ts =
+      jf::string(jf::member(v, "timestamps", path), jf::sub(path, "timestamps"));
+  if (ts != t.timestamps()) {
+    jf::fail(jf::sub(path, "timestamps"),
+             "\"" + ts + "\" but the counts say \"" + std::string(t.timestamps()) + "\"");
+  }
+  const std::pair<const char*, double> derived[] = {
+      {"timestamps_kernel_share", t.kernel_share()},
+      {"timing_uncertain_share", t.uncertain_share()},
+      {"timing_uncertain_window_ms_p99", c.uncertain_window_ms_p99()}};
+  for (const auto& [key, value] : derived) {
+    const std::string p = jf::sub(path, key);
+    const double stated = jf::number(jf::member(v, key, path), p);
+    if (!close_enough(stated, value)) {
+      jf::fail(p, "is " + json(stated).dump() + " but the counts give " + json(value).dump());
+    }
+  }
+  return c;
+}
+
 RunInfo read_run(const json& v) {
   const std::string path = "run";
   jf::object(v, path);
@@ -311,14 +392,7 @@ RunInfo read_run(const json& v) {
     r.workers.push_back(std::move(info));
   }
 
-  const json& client = jf::object(jf::member(v, "client", path), "run.client");
-  r.client.saturated =
-      jf::boolean(jf::member(client, "saturated", "run.client"), "run.client.saturated");
-  r.client.loop_lag_ms_p99 =
-      jf::number(jf::member(client, "loop_lag_ms_p99", "run.client"), "run.client.loop_lag_ms_p99");
-  r.client.cpu_busy =
-      jf::number(jf::member(client, "cpu_busy", "run.client"), "run.client.cpu_busy");
-  r.client.steal = jf::number(jf::member(client, "steal", "run.client"), "run.client.steal");
+  r.client = read_client(jf::member(v, "client", path));
 
   const json& warnings = jf::array(jf::member(v, "warnings", path), "run.warnings");
   for (std::size_t i = 0; i < warnings.size(); ++i) {

@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 12> kTimeMetrics = {
     "connect", "tls",  "queue", "ttft_sent", "e2e_sent", "wait"};
 constexpr std::array<std::string_view, 10> kStats = {"count", "min", "mean", "stddev", "p50",
                                                      "p90",   "p95", "p99",  "p999",   "max"};
-constexpr std::array<std::string_view, 13> kTotals = {"requests",
+constexpr std::array<std::string_view, 15> kTotals = {"requests",
                                                       "ok",
                                                       "failed",
                                                       "error_rate",
@@ -30,7 +30,11 @@ constexpr std::array<std::string_view, 13> kTotals = {"requests",
                                                       "retries",
                                                       "input_tokens",
                                                       "output_tokens",
-                                                      "cost_usd"};
+                                                      "cost_usd",
+                                                      "dropped",
+                                                      "dropped_ratio"};
+constexpr std::array<std::string_view, 4> kClientVars = {
+    "client.saturated", "client.loop_lag", "client.cpu_busy", "client.timing_uncertain_share"};
 
 template <size_t N>
 bool contains(const std::array<std::string_view, N>& a, std::string_view s) {
@@ -39,9 +43,6 @@ bool contains(const std::array<std::string_view, N>& a, std::string_view s) {
   return false;
 }
 
-bool is_ratio_total(std::string_view s) {
-  return s == "error_rate" || s == "goodput_ratio";
-}
 
 bool is_word_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' ||
@@ -166,6 +167,21 @@ class Parser {
   }
 
   bool classify(SloAssertion& a, const std::string& var, size_t pos) {
+    if (var.rfind("client.", 0) == 0) {
+      if (!contains(kClientVars, var)) {
+        set_err(pos, "unknown variable '" + var +
+                         "' (client.saturated, client.loop_lag, client.cpu_busy, "
+                         "client.timing_uncertain_share)");
+        return false;
+      }
+      if (a.group) {
+        set_err(pos, "'" + var + "' describes the whole run: it takes no group selector");
+        return false;
+      }
+      a.kind = SloVarKind::kClient;
+      a.metric = var;
+      return true;
+    }
     const size_t dot = var.rfind('.');
     if (dot == std::string::npos) {
       if (!contains(kTotals, var)) {
@@ -218,8 +234,7 @@ class Parser {
   bool apply_unit(SloAssertion& a, double v, const std::string& unit, size_t pos) {
     a.unit_as_written = unit;
     const bool server = a.metric.rfind("server.", 0) == 0;
-    const bool time =
-        a.kind == SloVarKind::kMetricStat && a.stat != "count" && slo_is_time_metric(a.metric);
+    const bool time = slo_is_time(a);
     double ms_scale = 0;
     if (unit == "ns")
       ms_scale = 1e-6;
@@ -242,11 +257,13 @@ class Parser {
       return true;
     }
     if (unit == "%") {
-      if (a.kind == SloVarKind::kTotal && is_ratio_total(a.metric)) {
+      if (slo_is_share(a)) {
         a.value = v / 100.0;
         return true;
       }
-      set_err(pos, "'%' applies only to error_rate and goodput_ratio");
+      set_err(pos,
+              "'%' applies only to error_rate, goodput_ratio, dropped_ratio, client.cpu_busy "
+              "and client.timing_uncertain_share");
       return false;
     }
     if (ms_scale == 0) {
@@ -270,6 +287,18 @@ class Parser {
 
 bool slo_is_time_metric(std::string_view metric) {
   return contains(kTimeMetrics, metric);
+}
+
+bool slo_is_time(const SloAssertion& a) {
+  if (a.kind == SloVarKind::kClient) return a.metric == "client.loop_lag";
+  return a.kind == SloVarKind::kMetricStat && a.stat != "count" && slo_is_time_metric(a.metric);
+}
+
+bool slo_is_share(const SloAssertion& a) {
+  if (a.kind == SloVarKind::kClient)
+    return a.metric == "client.cpu_busy" || a.metric == "client.timing_uncertain_share";
+  return a.kind == SloVarKind::kTotal &&
+         (a.metric == "error_rate" || a.metric == "goodput_ratio" || a.metric == "dropped_ratio");
 }
 
 std::string_view slo_op_text(SloOp op) {

@@ -17,6 +17,7 @@ bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t
   iv.start_ns = iv.reporters == 1 ? start : std::min(iv.start_ns, start);
   iv.interval_ns = std::max(iv.interval_ns, snap.end_ns - snap.start_ns);
   iv.loop_lag_us_max = std::max(iv.loop_lag_us_max, snap.loop_lag_us_max);
+  client_.merge(snap.client);
   const double wall = double(snap.end_ns - snap.start_ns);
   cpu_[w].busy_ns += snap.cpu_busy * wall;
   cpu_[w].steal_ns += snap.steal * wall;

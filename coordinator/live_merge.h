@@ -3,6 +3,7 @@
 // Every REPORT is merged, exactly (through the histograms), into:
 //   - the run's cumulative groups (one GroupStats per label set): summary.json at the end;
 //   - the worker's own totals (summary.json run.workers[].totals);
+//   - the run's client timing (every loop's token reads and lag samples: summary.json run.client);
 //   - the pending interval of its sequence number: one timeseries.csv row and one set of
 //     histograms.hlog entries once every worker still reporting has sent that interval (or the
 //     coordinator gives up waiting for it: a lost worker never holds the live view back).
@@ -55,6 +56,8 @@ class LiveMerge {
   // Cumulative, by group_key(labels).
   const std::map<std::string, GroupStats>& groups() const { return groups_; }
   GroupStats total() const;
+  // Every report's ClientTiming, merged.
+  const ClientTiming& client() const { return client_; }
   int64_t reports_merged() const { return reports_; }
   // A worker's process CPU busy share and host steal share over everything it reported, each
   // interval weighted by its length ([0, 1]; 0 before any report).
@@ -63,6 +66,7 @@ class LiveMerge {
 
  private:
   std::map<std::string, GroupStats> groups_;
+  ClientTiming client_;
   std::vector<Counters> worker_totals_;
   std::vector<int64_t> last_seq_;
   struct CpuSum {

@@ -453,7 +453,6 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     IntervalRow row =
         make_interval_row(iv.total, elapsed, double(iv.interval_ns) / 1e9, iv.in_flight);
     rows_.push_back(row);
-    lag_ms_.push_back(double(iv.loop_lag_us_max) / 1000.0);
     if (files_) {
       files_->append_interval(row);
       files_->append_histograms(iv.total, iv.groups, iv.start_ns, iv.end_ns);

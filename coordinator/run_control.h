@@ -87,7 +87,6 @@ class RunControl {
   std::string message_;
   std::vector<std::string> warnings_;
   std::vector<IntervalRow> rows_;
-  std::vector<double> lag_ms_;
   std::vector<double> busy_;
   int64_t malformed_ = 0;
   int64_t rejected_ = 0;

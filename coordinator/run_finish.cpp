@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
@@ -11,17 +10,6 @@
 #include "coordinator/run_control.h"
 
 namespace llmload::coord {
-
-namespace {
-
-double p99_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  auto rank = static_cast<std::size_t>(std::ceil(0.99 * double(v.size())));
-  return v[std::max<std::size_t>(rank, 1) - 1];
-}
-
-}  // namespace
 
 RunOutcome RunControl::finish() {
   progress_->finish();
@@ -72,12 +60,10 @@ RunOutcome RunControl::finish() {
     }
     r.run.workers.push_back(std::move(info));
   }
-  r.run.client.loop_lag_ms_p99 = p99_of(lag_ms_);
-  r.run.client.saturated = r.run.client.loop_lag_ms_p99 > 10.0;
-  if (r.run.client.saturated) {
-    warnings_.push_back(
-        "the load generator was saturated (event-loop lag p99 above 10 ms): its "
-        "numbers partly measure itself");
+  if (merge_) r.run.client.timing = merge_->client();
+  if (std::string why = r.run.client.judge(); !why.empty()) {
+    warnings_.push_back("the load generator was saturated (" + why +
+                        "): its numbers partly measure itself");
   }
   r.run.warnings = warnings_;
 

@@ -121,8 +121,8 @@ void Loop::run() {
     }
   }
 
-  wall_start_ = wall_mark_ = now;
-  idle_start_ = idle_mark_ = uv_metrics_idle_time(&loop_);
+  wall_mark_ = now;
+  idle_mark_ = uv_metrics_idle_time(&loop_);
   interval_start_ = scheduler_->window_start_ns();
   next_boundary_ = interval_start_ + config_.interval_ns;
   uv_update_time(&loop_);
@@ -136,7 +136,10 @@ void Loop::run() {
         Loop* self = owner_of(t);
         const int64_t n = mono_now_ns();
         const int64_t lag_us = std::max<int64_t>(0, ns_to_us(n - self->lag_due_));
-        self->lag_us_.record(lag_us);
+        if (n >= self->interval_start_) {  // the measured window's (warmup's are not kept)
+          HdrHistogram& h = self->recorder_.active().client.loop_lag_us;
+          h.record(std::min(lag_us, h.highest_trackable()));
+        }
         self->lag_max_interval_ = std::max(self->lag_max_interval_, lag_us);
         self->lag_due_ = n + kLagProbeNs;
       },
@@ -215,9 +218,6 @@ void Loop::shutdown() {
   if (now >= next_boundary_) on_interval();
   recorder_.active().measured_end_ns = scheduler_->measured_end_ns();
   swap_interval(std::max(now, interval_start_), true);
-  const uint64_t idle = uv_metrics_idle_time(&loop_);
-  const int64_t wall = std::max<int64_t>(1, now - wall_start_);
-  busy_total_ = std::clamp(1.0 - double(idle - idle_start_) / double(wall), 0.0, 1.0);
   uv_timer_stop(&sched_timer_);
   uv_timer_stop(&interval_timer_);
   uv_timer_stop(&lag_timer_);

@@ -3,9 +3,10 @@
 // path takes a lock or allocates; it talks to the control thread only through the Recorder's
 // lock-free hand-off, a uv_async for stop(), and an atomic done flag.
 //
-// Self-check: a 10 ms probe timer measures timer lag (actual wake − scheduled wake, µs) into a
-// histogram, and libuv's idle-time metric gives the busy fraction; both go with every interval
-// and into the run's ClientHealth (a saturated client reports its own delay as the server's).
+// Self-check: a 10 ms probe timer measures timer lag (actual wake − scheduled wake, µs): every
+// sample of the measured window into the interval's ClientTiming, the worst into lag_us_max;
+// libuv's idle-time metric gives the busy fraction; both go with every interval and into the
+// run's ClientHealth (a saturated client reports its own delay as the server's).
 #pragma once
 
 #include <uv.h>
@@ -57,9 +58,6 @@ class Loop final : private SchedulerHost, private RequestOwner {
   bool done() const { return done_.load(std::memory_order_acquire); }
 
   Recorder& recorder() { return recorder_; }
-  // After join(): timer lag over the run (µs) and the busy fraction of the run.
-  const HdrHistogram& lag_us() const { return lag_us_; }
-  double busy_fraction() const { return busy_total_; }
   // After join(): a failure that stopped the loop early ("" if none).
   const std::string& error() const { return error_; }
 
@@ -88,7 +86,6 @@ class Loop final : private SchedulerHost, private RequestOwner {
   std::shared_ptr<const RunPlan> plan_;
   MonotonicClock clock_;
   Recorder recorder_;
-  HdrHistogram lag_us_ = HdrHistogram::for_micros();
 
   uv_loop_t loop_{};
   uv_timer_t sched_timer_{};
@@ -126,9 +123,6 @@ class Loop final : private SchedulerHost, private RequestOwner {
   int64_t lag_max_interval_ = 0;
   uint64_t idle_mark_ = 0;
   int64_t wall_mark_ = 0;
-  uint64_t idle_start_ = 0;
-  int64_t wall_start_ = 0;
-  double busy_total_ = 0;
   std::string error_;
 
   std::thread thread_;

@@ -5,6 +5,7 @@ namespace llmload::worker {
 void LoopInterval::reset() {
   for (GroupStats& g : groups) g.reset();
   rows.clear();
+  client.reset();
   index = start_ns = end_ns = in_flight = lag_us_max = 0;
   busy_fraction = 0;
   last = false;

@@ -33,6 +33,7 @@ struct LoopInterval {
   std::vector<RequestRow> rows;    // measured requests finished in it (requests.csv), if kept
   int64_t in_flight = 0;           // at end_ns
   int64_t lag_us_max = 0;          // worst timer lag seen in the interval
+  ClientTiming client;             // measured requests' token reads, every lag sample
   double busy_fraction = 0;        // share of the interval the loop was not idle
   bool last = false;               // the loop's final buffer: nothing follows
   int64_t measured_end_ns = -1;    // last buffer: the measured window's end (Scheduler), -1 none

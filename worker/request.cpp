@@ -105,6 +105,7 @@ void Request::on_body(int64_t t, const char* data, size_t len) {
     return;
   }
   now_ = t;
+  now_kernel_ = connection() != nullptr && connection()->read_kernel_stamped();
   const StreamDecoder::Status st = decoder_->feed(data, len, *this);
   switch (st) {
     case StreamDecoder::Status::kOk:
@@ -123,7 +124,7 @@ void Request::on_body(int64_t t, const char* data, size_t len) {
 }
 
 bool Request::on_chunk(const ChunkInfo& chunk) {
-  timing_.on_chunk(now_, chunk);
+  timing_.on_chunk(now_, chunk, now_kernel_);
   if (request_id_.empty() && !chunk.id.empty()) request_id_.assign(chunk.id.substr(0, 256));
   if (chunk.kind == ChunkKind::error) {
     chunk_error_ = ErrorKind::kServerError;
@@ -150,6 +151,7 @@ void Request::on_complete(int64_t t) {
     return;
   }
   now_ = t;
+  now_kernel_ = connection() != nullptr && connection()->read_kernel_stamped();
   const StreamDecoder::Status st = decoder_->finish(*this);
   if (st == StreamDecoder::Status::kMalformed || st == StreamDecoder::Status::kTooLarge) {
     finish(t, ErrorKind::kProtocol, target_->endpoint.display() + ": " + decoder_->error());
@@ -182,6 +184,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   active_ = false;
   outcome_ = error;
   if (GroupStats* g = ctx_.recorder->group(ticket_.measured, group_)) {
+    timing_.record_client(ctx_.recorder->active().client, !error);
     if (error) {
       g->record_error(*error, message);
       timing_.record_failed_facts(*g, decoder_->state());

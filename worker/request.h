@@ -109,6 +109,7 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   std::string error_body_;                // first bytes of an error response (the sample)
   std::string request_id_;
   int64_t now_ = 0;  // timestamp of the body read being decoded
+  bool now_kernel_ = false;  // ... and whether the kernel stamped it
   int64_t retries_ = 0;
   int64_t bytes_ = 0;
 };

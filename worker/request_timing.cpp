@@ -9,10 +9,17 @@ void RequestTiming::begin(bool open_loop, int64_t intended_ns, int64_t begun_ns)
   open_loop_ = open_loop;
   intended_ns_ = open_loop ? intended_ns : -1;
   begun_ns_ = begun_ns;
-  connect_ns_ = tls_ns_ = sent_ns_ = first_byte_ns_ = -1;
-  ttft_ns_ = ttfo_ns_ = last_token_ns_ = end_ns_ = -1;
+  connect_ns_ = tls_ns_ = sent_ns_ = -1;
+  end_ns_ = -1;
+  clear_response();
+}
+
+void RequestTiming::clear_response() {
+  first_byte_ns_ = ttft_ns_ = ttfo_ns_ = last_token_ns_ = -1;
   token_chunks_ = zero_gaps_ = max_gap_ns_ = 0;
   gaps_us_.clear();
+  token_reads_ = kernel_reads_ = read_events_ = read_window_us_ = uncertain_ = 0;
+  windows_us_.clear();
 }
 
 void RequestTiming::on_connected(int64_t connect_ns, int64_t tls_ns) {
@@ -23,18 +30,21 @@ void RequestTiming::on_connected(int64_t connect_ns, int64_t tls_ns) {
 void RequestTiming::on_sent(int64_t t) {
   sent_ns_ = t;
   // A retry re-sends from scratch: nothing of the first attempt's response counts.
-  first_byte_ns_ = ttft_ns_ = ttfo_ns_ = last_token_ns_ = -1;
-  token_chunks_ = zero_gaps_ = max_gap_ns_ = 0;
-  gaps_us_.clear();
+  clear_response();
 }
 
 void RequestTiming::on_first_byte(int64_t t) {
   if (first_byte_ns_ < 0) first_byte_ns_ = t;
 }
 
-void RequestTiming::on_chunk(int64_t t, const ChunkInfo& chunk) {
+void RequestTiming::on_chunk(int64_t t, const ChunkInfo& chunk, bool kernel) {
   if (!is_token_bearing(chunk.kind)) return;
   const int64_t k = std::max<int32_t>(1, chunk.tokens);
+  if (ttft_ns_ >= 0 && t == last_token_ns_) {
+    ++read_events_;  // another event of the same read
+  } else {
+    start_read(t, kernel);
+  }
   if (ttft_ns_ < 0) {
     ttft_ns_ = t;
   } else {
@@ -47,6 +57,22 @@ void RequestTiming::on_chunk(int64_t t, const ChunkInfo& chunk) {
   zero_gaps_ += k - 1;
   ++token_chunks_;
   last_token_ns_ = t;
+}
+
+void RequestTiming::start_read(int64_t t, bool kernel) {
+  if (read_events_ > 1) {
+    uncertain_ += read_events_;
+    windows_us_.push_back(static_cast<int32_t>(std::min<int64_t>(read_window_us_, INT32_MAX)));
+  }
+  // The previous read: the previous token read, else the one that brought the first byte (when
+  // it came before this one), else the request's write.
+  const int64_t prev = last_token_ns_ >= 0                         ? last_token_ns_
+                       : first_byte_ns_ >= 0 && first_byte_ns_ < t ? first_byte_ns_
+                                                                   : sent_ns_;
+  read_window_us_ = prev >= 0 ? ns_to_us(std::max<int64_t>(0, t - prev)) : 0;
+  read_events_ = 1;
+  ++token_reads_;
+  if (kernel) ++kernel_reads_;
 }
 
 void RequestTiming::on_end(int64_t t) {
@@ -101,6 +127,17 @@ void RequestTiming::record_failed_facts(GroupStats& stats, const StreamState& st
   } else {
     ++stats.counters.tokens_counted;
   }
+}
+
+void RequestTiming::record_client(ClientTiming& client, bool ok) const {
+  client.token_reads += token_reads_;
+  client.token_reads_kernel += kernel_reads_;
+  if (!ok) return;
+  client.timing_values += itl_values() + (ttft_ns_ >= 0 ? 1 : 0);
+  client.timing_uncertain += uncertain_values();
+  const int64_t highest = client.uncertain_window_us.highest_trackable();
+  for (int32_t w : windows_us_) client.uncertain_window_us.record(std::min<int64_t>(w, highest));
+  if (read_events_ > 1) client.uncertain_window_us.record(std::min(read_window_us_, highest));
 }
 
 void RequestTiming::record_ok(GroupStats& stats, const StreamState& stream,

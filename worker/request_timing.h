@@ -20,6 +20,13 @@
 //   wait         the scheduler's start of the request → start (a connection, the kernel).
 // Only ok requests record latency histograms; every measured request counts in the counters.
 //
+// How sure the timing is (ClientTiming, docs/metrics.md "Client health"): every socket read is
+// stamped once (by the kernel, or by the clock after the loop woke), so every chunk of one read
+// carries the same t, and a token chunk with the previous token chunk's t is of the same read.
+// A read delivering m > 1 token events makes all m of their ttft-or-gap values uncertain: the
+// earlier events arrived somewhere between the previous read and the stamp (its window). Values
+// are kept as measured, never spread over the window.
+//
 // No allocation per chunk: ITL gaps go to a buffer whose capacity is kept across requests (it
 // grows only when a request is longer than any before it on this slot).
 #pragma once
@@ -36,7 +43,10 @@ namespace llmload::worker {
 
 class RequestTiming {
  public:
-  RequestTiming() { gaps_us_.reserve(128); }
+  RequestTiming() {
+    gaps_us_.reserve(128);
+    windows_us_.reserve(16);
+  }
 
   // A new request, started by its scheduler at begun_ns (the wait runs from there to the write).
   // intended_ns: rate mode's intended start (open_loop), ignored otherwise.
@@ -47,8 +57,8 @@ class RequestTiming {
   void on_sent(int64_t t);
   // The first byte of the response arrived at t.
   void on_first_byte(int64_t t);
-  // One classified chunk that arrived at t.
-  void on_chunk(int64_t t, const ChunkInfo& chunk);
+  // One classified chunk that arrived at t, in a read the kernel stamped (kernel) or the clock.
+  void on_chunk(int64_t t, const ChunkInfo& chunk, bool kernel = false);
   // The response's last byte (or the failure) at t.
   void on_end(int64_t t);
 
@@ -74,6 +84,11 @@ class RequestTiming {
   int64_t zero_gaps() const { return zero_gaps_; }
   // The longest gap between token-bearing chunks (ns), for the itl SLO.
   int64_t max_gap_ns() const { return max_gap_ns_; }
+  // Reads that delivered token-bearing chunks, and how many of them the kernel stamped.
+  int64_t token_reads() const { return token_reads_; }
+  int64_t token_reads_kernel() const { return kernel_reads_; }
+  // Timing values (ttft + itl values) from reads with more than one token event.
+  int64_t uncertain_values() const { return uncertain_ + (read_events_ > 1 ? read_events_ : 0); }
 
   // Records an ok request into `stats`: every latency metric above, output and input tokens,
   // tokens source, and goodput when every per-request SLO is met. Counts requests/ok too.
@@ -83,8 +98,14 @@ class RequestTiming {
   // Counts the token and connection facts every measured request carries, whatever its fate
   // (connect, tls, output/input token sums). Used for failed requests.
   void record_failed_facts(GroupStats& stats, const StreamState& stream) const;
+  // Adds the request's token reads to `client`, and when `ok` (its ttft and itl values were
+  // recorded) its timing values, the uncertain ones and their windows.
+  void record_client(ClientTiming& client, bool ok) const;
 
  private:
+  void clear_response();
+  // A token read begins at t: closes the previous one (counting it when it was uncertain).
+  void start_read(int64_t t, bool kernel);
   static std::optional<int64_t> opt(int64_t v) {
     return v >= 0 ? std::optional<int64_t>(v) : std::nullopt;
   }
@@ -104,6 +125,12 @@ class RequestTiming {
   int64_t zero_gaps_ = 0;
   int64_t max_gap_ns_ = 0;
   std::vector<int32_t> gaps_us_;
+  int64_t token_reads_ = 0;
+  int64_t kernel_reads_ = 0;
+  int64_t read_events_ = 0;     // token events in the latest token read
+  int64_t read_window_us_ = 0;  // the latest token read's window
+  int64_t uncertain_ = 0;       // uncertain values of the token reads before the latest
+  std::vector<int32_t> windows_us_;  // of the uncertain reads before the latest
 };
 
 }  // namespace llmload::worker

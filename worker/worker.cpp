@@ -33,7 +33,6 @@ struct Worker::Impl {
   std::vector<std::deque<LoopInterval*>> queued;
   std::vector<bool> last_seen;
   std::vector<std::string> warnings;
-  ClientHealth health;
   std::optional<CpuMeter> cpu;  // process CPU and host steal, per reported interval
   // prepare()'s plan, for the start() with these same inputs.
   std::mutex prepared_mu;
@@ -81,6 +80,7 @@ struct Worker::Impl {
         for (RequestRow& row : b->rows) r.requests.push_back(std::move(row));
         if (queued[i].empty() || queued[i].front()->index > k) s.in_flight += b->in_flight;
         s.loop_lag_us_max = std::max(s.loop_lag_us_max, b->lag_us_max);
+        s.client.merge(b->client);
         busy += b->busy_fraction;
         ++busy_n;
         if (last) s.end_ns = std::max(s.end_ns, b->end_ns);
@@ -232,7 +232,6 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   m.queued.assign(size_t(T), {});
   m.last_seen.assign(size_t(T), false);
   m.warnings = std::move(warnings);
-  m.health = ClientHealth{};
   m.joined = false;
   m.cpu.emplace(T);
   m.running = true;
@@ -273,18 +272,11 @@ void Worker::wait_done() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (m.joined) return;
-  HdrHistogram lag = HdrHistogram::for_micros();
-  double busy = 0;
   for (auto& l : m.loops) {
     l->join();
     l->recorder().loop_joined();
-    lag.add(l->lag_us());
-    busy += l->busy_fraction();
   }
   m.drain();
-  m.health.loop_lag_ms_p99 = double(lag.value_at_percentile(99.0)) / 1000.0;
-  m.health.cpu_busy = m.loops.empty() ? 0.0 : busy / double(m.loops.size());
-  m.health.saturated = m.health.loop_lag_ms_p99 > 10.0 || m.health.cpu_busy > 0.9;
   for (auto& l : m.loops) {
     if (!l->error().empty()) m.warnings.push_back("loop " + l->error());
   }
@@ -299,10 +291,6 @@ WorkerReport Worker::final_snapshot() {
   std::lock_guard<std::mutex> lock(m.mu);
   m.loops.clear();  // every buffer was given back; recorders go with their loops
   return r;
-}
-
-ClientHealth Worker::client_health() const {
-  return impl_->health;
 }
 
 std::vector<std::string> Worker::warnings() const {

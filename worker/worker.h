@@ -118,9 +118,6 @@ class Worker {
   // last = true. The reports of a run together hold each measured request exactly once.
   WorkerReport final_snapshot();
 
-  // After wait_done(): the loops' own health over the run (loop lag p99, busy fraction,
-  // saturated flag: lag p99 > 10 ms or busy > 0.9 in the measured window).
-  ClientHealth client_health() const;
   // Warnings of the current / last run (fd limit, unlisted model, ...), each once.
   std::vector<std::string> warnings() const;
 

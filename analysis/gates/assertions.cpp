@@ -26,16 +26,12 @@ std::optional<double> stat_of(const MetricSummary& s, const std::string& stat) {
 bool is_growing_count(const std::string& total) {
   return total == "requests" || total == "ok" || total == "failed" || total == "rate_limited" ||
          total == "retries" || total == "input_tokens" || total == "output_tokens" ||
-         total == "cost_usd";
+         total == "cost_usd" || total == "dropped";
 }
 
 std::string format_value(double v, const SloAssertion& a) {
-  bool time =
-      a.kind == SloVarKind::kMetricStat && a.stat != "count" && slo_is_time_metric(a.metric);
-  bool ratio =
-      a.kind == SloVarKind::kTotal && (a.metric == "error_rate" || a.metric == "goodput_ratio");
-  if (time) return format_number("%.3f ms", v);
-  if (ratio) return format_number("%.4g%%", v * 100);
+  if (slo_is_time(a)) return format_number("%.3f ms", v);
+  if (slo_is_share(a)) return format_number("%.4g%%", v * 100);
   return format_number("%.6g", v);
 }
 
@@ -47,6 +43,17 @@ std::optional<double> assertion_variable(const SloAssertion& a, const RunResult&
     if (why) *why = std::move(msg);
     return std::nullopt;
   };
+  if (a.kind == SloVarKind::kClient) {
+    const ClientHealth& h = result.run.client;
+    if (a.metric == "client.saturated") return h.saturated ? 1.0 : 0.0;
+    if (a.metric == "client.loop_lag") return h.loop_lag_ms_p99;
+    if (a.metric == "client.cpu_busy") return h.cpu_busy;
+    if (a.metric == "client.timing_uncertain_share") {
+      if (h.timing.timing_values == 0) return fail("no ttft or itl value was recorded");
+      return h.timing.uncertain_share();
+    }
+    return fail("unknown variable '" + a.metric + "'");
+  }
   // The stats to look in: the run's total, or the merge of the selected groups.
   const GroupStats* stats = &result.total;
   GroupStats selected;
@@ -97,6 +104,12 @@ std::optional<double> assertion_variable(const SloAssertion& a, const RunResult&
   if (t == "ok") return double(c.ok);
   if (t == "failed") return double(c.failed);
   if (t == "retries") return double(c.retries);
+  if (t == "dropped") return double(c.dropped);
+  if (t == "dropped_ratio") {
+    // Of the arrivals: the requests started (every one ends ok or failed) and those dropped.
+    if (c.requests + c.dropped == 0) return fail("no request arrived");
+    return double(c.dropped) / double(c.requests + c.dropped);
+  }
   if (t == "input_tokens") return double(c.input_tokens);
   if (t == "output_tokens") return double(c.output_tokens);
   if (t == "rate_limited") return double(c.errors[size_t(ErrorKind::kHttp429)]);
@@ -147,6 +160,7 @@ std::vector<AssertionOutcome> evaluate_assertions(const std::vector<SloAssertion
 }
 
 bool certain_to_fail(const SloAssertion& a, const RunResult& partial, int64_t min_requests) {
+  if (a.kind == SloVarKind::kClient) return false;  // run.client is known at the end only
   auto v = assertion_variable(a, partial);
   if (!v || a.holds(*v)) return false;
   if (a.kind == SloVarKind::kTotal && is_growing_count(a.metric))

@@ -30,9 +30,10 @@ std::vector<AssertionOutcome> evaluate_assertions(const std::vector<SloAssertion
                                                   const RunResult& result);
 
 // For abort_on_fail during a run: true when the data so far make the assertion certain to
-// fail. Counts that only grow (requests, failed, rate_limited, retries, tokens, cost) are
-// certain as soon as they break a `<`, `<=` or `==` bound. Any other variable is taken as
-// settled once at least `min_requests` requests have finished and it fails.
+// fail. Counts that only grow (requests, failed, rate_limited, retries, tokens, cost, dropped)
+// are certain as soon as they break a `<`, `<=` or `==` bound. client.* never are (run.client
+// is filled at the end). Any other variable is taken as settled once at least `min_requests`
+// requests have finished and it fails.
 bool certain_to_fail(const SloAssertion& a, const RunResult& partial, int64_t min_requests = 100);
 
 }  // namespace llmload::analysis

@@ -55,6 +55,8 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
   out.run.started_at = inputs[0].result.run.started_at;
 
   std::map<std::string, size_t> group_index;  // group_key -> index in out.groups
+  double lag_floor_ms = 0;
+  bool any_saturated = false;
   for (const MergeInput& in : inputs) {
     const RunResult& r = in.result;
     if (status_rank(r.run.status) > status_rank(out.run.status)) out.run.status = r.run.status;
@@ -66,11 +68,15 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
                                          : out.run.duration_s + r.run.duration_s;
     out.run.insecure = out.run.insecure || r.run.insecure;
     for (const WorkerInfo& w : r.run.workers) out.run.workers.push_back(w);
-    out.run.client.saturated = out.run.client.saturated || r.run.client.saturated;
-    out.run.client.loop_lag_ms_p99 =
-        std::max(out.run.client.loop_lag_ms_p99, r.run.client.loop_lag_ms_p99);
-    out.run.client.cpu_busy = std::max(out.run.client.cpu_busy, r.run.client.cpu_busy);
-    out.run.client.steal = std::max(out.run.client.steal, r.run.client.steal);
+    // Counts and histograms add up exactly; the busiest worker stays the busiest. A stated lag
+    // p99 without its histogram (a summary from before the histograms) is kept as a floor.
+    ClientHealth& client = out.run.client;
+    client.timing.merge(r.run.client.timing);
+    if (r.run.client.timing.loop_lag_us.total_count() == 0)
+      lag_floor_ms = std::max(lag_floor_ms, r.run.client.loop_lag_ms_p99);
+    client.cpu_busy = std::max(client.cpu_busy, r.run.client.cpu_busy);
+    client.steal = std::max(client.steal, r.run.client.steal);
+    any_saturated = any_saturated || r.run.client.saturated;
     for (const std::string& w : r.run.warnings) out.run.warnings.push_back(in.source + ": " + w);
     if (!r.assertions.empty())
       out.run.warnings.push_back(in.source + ": its " + std::to_string(r.assertions.size()) +
@@ -93,6 +99,12 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
                                               r.run.duration_s, r.run.status,
                                               r.total.counters.requests});
   }
+  // An input that measured itself is in the merge: the merge says so even when the merged
+  // figures stay under the thresholds.
+  out.run.client.judge();
+  out.run.client.loop_lag_ms_p99 = std::max(out.run.client.loop_lag_ms_p99, lag_floor_ms);
+  out.run.client.saturated = any_saturated || out.run.client.saturated ||
+                             out.run.client.loop_lag_ms_p99 > kSaturatedLoopLagMs;
   out.run.exit_code = 0;
   return out;
 }

@@ -55,6 +55,34 @@ std::string row(const std::string& label, const GroupStats& g, double secs,
 
 }  // namespace
 
+std::string summary_client_lines(const RunResult& r) {
+  const ClientHealth& h = r.run.client;
+  const ClientTiming& t = h.timing;
+  std::string s = "client: timestamps " + std::string(t.timestamps());
+  s += t.token_reads > 0 ? format_number(" (%.1f%% of token reads kernel-stamped)\n",
+                                         100.0 * t.kernel_share())
+                         : " (no token read)\n";
+  s += format_number("client: %.2f%% of ttft/itl values uncertain", 100.0 * t.uncertain_share());
+  if (t.timing_uncertain > 0) s += format_number(" (window p99 %.2f ms)", h.uncertain_window_ms_p99());
+  s += "\n";
+  s += format_number("client: loop lag p99 %.2f ms", h.loop_lag_ms_p99) +
+       format_number(", cpu busy %.0f%%", 100.0 * h.cpu_busy) +
+       (h.saturated ? ", SATURATED" : ", not saturated") + "\n";
+  const Counters& c = r.total.counters;
+  const nlohmann::json& sc = r.run.scenario;
+  const bool rate_mode = sc.is_object() && sc.contains("load") && sc["load"].is_object() &&
+                         sc["load"].value("mode", "") == "rate";
+  if (rate_mode || c.dropped > 0) {
+    const int64_t arrivals = c.requests + c.dropped;
+    s += "dropped " + std::to_string(c.dropped) +
+         (arrivals > 0 ? format_number(" (%.2f%% of arrivals)", 100.0 * double(c.dropped) /
+                                                                  double(arrivals))
+                       : "") +
+         "\n";
+  }
+  return s;
+}
+
 std::string group_display_name(const GroupStats& g) {
   if (g.labels.empty()) return "total";
   std::string s;

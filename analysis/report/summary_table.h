@@ -22,6 +22,12 @@ inline constexpr int kSummaryTableWidth = 78;
 std::string summary_group_table(const RunResult& r, const std::vector<RatingTier>& tiers,
                                 bool colour);
 
+// The client's lines of the terminal summary (each ending in '\n', at most 78 columns): the
+// timestamp source and its share, the uncertain share of ttft/itl values and their window p99,
+// loop lag p99, CPU busy, saturated or not; then, in rate mode (or whenever arrivals were
+// dropped), `dropped` with its share of the arrivals.
+std::string summary_client_lines(const RunResult& r);
+
 // A group's name for people: its labels' values (the model before the target), or "total".
 std::string group_display_name(const GroupStats& g);
 

@@ -95,6 +95,48 @@ TEST(Assertions, CertainToFail) {
   EXPECT_FALSE(certain_to_fail(parse("requests > 1000"), r, 100));  // may still be reached
 }
 
+TEST(Assertions, ClientVariablesReadRunClient) {
+  RunResult r = two_group_run();
+  r.run.client.saturated = true;
+  r.run.client.loop_lag_ms_p99 = 12.5;
+  r.run.client.cpu_busy = 0.95;
+  r.run.client.timing.timing_values = 200;
+  r.run.client.timing.timing_uncertain = 10;
+  EXPECT_EQ(*assertion_variable(parse("client.saturated == 0"), r), 1.0);
+  EXPECT_FALSE(evaluate_assertion(parse("client.saturated == 0"), r).result.passed);
+  EXPECT_DOUBLE_EQ(*assertion_variable(parse("client.loop_lag < 10ms"), r), 12.5);
+  EXPECT_FALSE(evaluate_assertion(parse("client.loop_lag < 10ms"), r).result.passed);
+  EXPECT_TRUE(evaluate_assertion(parse("client.loop_lag < 0.02s"), r).result.passed);
+  EXPECT_FALSE(evaluate_assertion(parse("client.cpu_busy < 90%"), r).result.passed);
+  EXPECT_TRUE(evaluate_assertion(parse("client.cpu_busy < 96%"), r).result.passed);
+  EXPECT_DOUBLE_EQ(*assertion_variable(parse("client.timing_uncertain_share < 1%"), r), 0.05);
+  AssertionOutcome o = evaluate_assertion(parse("client.timing_uncertain_share < 1%"), r);
+  EXPECT_FALSE(o.result.passed);
+  EXPECT_NE(o.detail.find("5%"), std::string::npos) << o.detail;
+  // Known at the run's end only: never cut a run short.
+  EXPECT_FALSE(certain_to_fail(parse("client.saturated == 0"), r, 0));
+
+  r.run.client = ClientHealth{};
+  EXPECT_TRUE(evaluate_assertion(parse("client.saturated == 0"), r).result.passed);
+  AssertionOutcome none = evaluate_assertion(parse("client.timing_uncertain_share < 1%"), r);
+  EXPECT_FALSE(none.result.passed);
+  EXPECT_NE(none.detail.find("not evaluable"), std::string::npos) << none.detail;
+}
+
+TEST(Assertions, DroppedAndItsShareOfArrivals) {
+  RunResult r = two_group_run();  // 120 requests
+  r.groups[0].stats.counters.dropped = 30;
+  recompute_total(r);
+  EXPECT_EQ(*assertion_variable(parse("dropped == 0"), r), 30);
+  EXPECT_DOUBLE_EQ(*assertion_variable(parse("dropped_ratio < 1%"), r), 30.0 / 150.0);
+  EXPECT_FALSE(evaluate_assertion(parse("dropped_ratio < 10%"), r).result.passed);
+  EXPECT_TRUE(evaluate_assertion(parse("dropped_ratio < 25%"), r).result.passed);
+  EXPECT_DOUBLE_EQ(*assertion_variable(parse("model=b: dropped_ratio < 1%"), r), 0.0);
+  EXPECT_TRUE(certain_to_fail(parse("dropped < 10"), r, 1000));  // only grows
+  RunResult empty;
+  EXPECT_FALSE(evaluate_assertion(parse("dropped_ratio < 1%"), empty).result.passed);
+}
+
 TEST(Junit, OneCasePerAssertionWithTheMeasuredValue) {
   std::string xml = junit_xml("llmload.slo", {{"ttft.p99 < 2s", true, "measured 1.0 ms"},
                                               {"error_rate < 1% & <x>", false, "measured 8%"}});

@@ -115,6 +115,52 @@ TEST(Merge, TwoRunsEqualOneHistogramHoldingBoth) {
   EXPECT_DOUBLE_EQ(conc->run.duration_s, 10);
 }
 
+TEST(Merge, ClientTimingAddsUpExactlyAndSaturationIsJudgedOnTheMerge) {
+  RunResult a = run_with_ttft(100, 30, 1), b = run_with_ttft(200, 10, 2);
+  ClientTiming& ta = a.run.client.timing;
+  ta.token_reads = 100;
+  ta.token_reads_kernel = 100;
+  ta.timing_values = 300;
+  ta.timing_uncertain = 3;
+  ta.uncertain_window_us.record(4'000);
+  for (int i = 0; i < 1000; ++i) ta.loop_lag_us.record(100);  // 0.1 ms
+  a.run.client.judge();
+  ClientTiming& tb = b.run.client.timing;
+  tb.token_reads = 50;
+  tb.timing_values = 100;
+  tb.timing_uncertain = 17;
+  for (int i = 0; i < 100; ++i) tb.uncertain_window_us.record(1'000);
+  for (int i = 0; i < 30; ++i) tb.loop_lag_us.record(50'000);  // 50 ms: saturated alone
+  b.run.client.cpu_busy = 0.5;
+  b.run.client.judge();
+  ASSERT_TRUE(b.run.client.saturated);
+
+  auto m = merge_results({{"a", a}, {"b", b}}, {});
+  ASSERT_TRUE(m) << m.error();
+  const ClientHealth& c = m->run.client;
+  EXPECT_EQ(c.timing.token_reads, 150);
+  EXPECT_EQ(c.timing.token_reads_kernel, 100);
+  EXPECT_EQ(c.timing.timestamps(), "mixed");
+  EXPECT_DOUBLE_EQ(c.timing.uncertain_share(), 20.0 / 400.0);
+  EXPECT_EQ(c.timing.uncertain_window_us.total_count(), 101);
+  // The merged p99 is the p99 of every lag sample (1030 of them: 30 at 50 ms), not a max of p99s.
+  HdrHistogram both = HdrHistogram::for_micros();
+  both.add(ta.loop_lag_us);
+  both.add(tb.loop_lag_us);
+  EXPECT_DOUBLE_EQ(c.loop_lag_ms_p99, double(both.value_at_percentile(99)) / 1000.0);
+  EXPECT_GT(c.loop_lag_ms_p99, 10.0);
+  EXPECT_TRUE(c.saturated);
+  EXPECT_DOUBLE_EQ(c.cpu_busy, 0.5);
+
+  // Lag diluted below the threshold by a long healthy run: still saturated, as one input was.
+  for (int i = 0; i < 100000; ++i) ta.loop_lag_us.record(100);
+  auto diluted = merge_results({{"a", a}, {"b", b}}, {});
+  EXPECT_LT(diluted->run.client.loop_lag_ms_p99, 10.0);
+  EXPECT_TRUE(diluted->run.client.saturated);
+  auto healthy = merge_results({{"a", a}, {"a2", a}}, {});
+  EXPECT_FALSE(healthy->run.client.saturated);
+}
+
 TEST(Merge, ProvenanceListsEveryInputInMergeOrder) {
   RunResult a = run_with_ttft(100, 30, 1), b = run_with_ttft(200, 10, 2);
   a.run.id = "run-a";

@@ -263,6 +263,89 @@ TEST(IntervalSnapshot, WireRoundTripAndChecks) {
   EXPECT_NE(r.error().find("groups"), std::string::npos);
 }
 
+ClientTiming client_sample(int64_t reads, int64_t kernel, int64_t values, int64_t uncertain) {
+  ClientTiming c;
+  c.token_reads = reads;
+  c.token_reads_kernel = kernel;
+  c.timing_values = values;
+  c.timing_uncertain = uncertain;
+  for (int64_t i = 0; i < uncertain / 2; ++i) c.uncertain_window_us.record(1'000 + 10 * i);
+  for (int64_t i = 1; i <= 100; ++i) c.loop_lag_us.record(i * 100);
+  return c;
+}
+
+TEST(ClientTiming, SourceAndSharesFromTheCounts) {
+  ClientTiming c;
+  EXPECT_EQ(c.timestamps(), "none");
+  EXPECT_EQ(c.kernel_share(), 0.0);
+  EXPECT_EQ(c.uncertain_share(), 0.0);
+  c = client_sample(10, 10, 40, 4);
+  EXPECT_EQ(c.timestamps(), "kernel");
+  EXPECT_DOUBLE_EQ(c.uncertain_share(), 0.1);
+  c.token_reads_kernel = 0;
+  EXPECT_EQ(c.timestamps(), "clock");
+  c.token_reads_kernel = 4;
+  EXPECT_EQ(c.timestamps(), "mixed");
+  EXPECT_DOUBLE_EQ(c.kernel_share(), 0.4);
+}
+
+TEST(ClientTiming, MergeAddsCountsAndHistogramsExactly) {
+  ClientTiming a = client_sample(10, 10, 40, 4);
+  const ClientTiming b = client_sample(30, 0, 60, 10);
+  a.merge(b);
+  EXPECT_EQ(a.token_reads, 40);
+  EXPECT_EQ(a.token_reads_kernel, 10);
+  EXPECT_EQ(a.timing_values, 100);
+  EXPECT_EQ(a.timing_uncertain, 14);
+  EXPECT_EQ(a.uncertain_window_us.total_count(), 7);
+  EXPECT_EQ(a.loop_lag_us.total_count(), 200);
+  EXPECT_EQ(a.timestamps(), "mixed");
+  a.reset();
+  EXPECT_TRUE(a == ClientTiming{});
+}
+
+TEST(ClientTiming, InTheSnapshotWireAndRejectedNamingTheField) {
+  IntervalSnapshot s;
+  s.end_ns = 10;
+  s.client = client_sample(10, 3, 40, 6);
+  auto back = IntervalSnapshot::from_wire(json::from_msgpack(json::to_msgpack(s.to_wire())));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_TRUE(back->client == s.client);
+
+  const json good = s.to_wire();
+  struct Case {
+    const char* what;
+    void (*mutate)(json&);
+    const char* field;
+  };
+  const Case cases[] = {
+      {"no client", [](json& j) { j.erase("client"); }, "client"},
+      {"kernel > reads", [](json& j) { j["client"]["token_reads_kernel"] = 11; },
+       "client.token_reads_kernel"},
+      {"uncertain > values", [](json& j) { j["client"]["timing_uncertain"] = 41; },
+       "client.timing_uncertain"},
+      {"negative count", [](json& j) { j["client"]["token_reads"] = -1; }, "client.token_reads"},
+      {"more windows than uncertain values", [](json& j) { j["client"]["timing_uncertain"] = 2; },
+       "client.uncertain_window_us"},
+      {"no lag histogram", [](json& j) { j["client"].erase("loop_lag_us"); },
+       "client.loop_lag_us"},
+      {"lag histogram with the count settings",
+       [](json& j) {
+         HdrHistogram h(1, kCountHistogramHighest, kHistogramDigits);
+         h.record(5);
+         j["client"]["loop_lag_us"]["hdr"] = h.to_base64();
+       },
+       "client.loop_lag_us.hdr"},
+  };
+  for (const auto& c : cases) {
+    json j = good;
+    c.mutate(j);
+    auto r = IntervalSnapshot::from_wire(j);
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_NE(r.error().find(c.field), std::string::npos) << c.what << ": " << r.error();
+  }
+}
+
 TEST(GroupKey, JoinsLabelsInOrder) {
   EXPECT_EQ(group_key({{"target", "t"}, {"model", "m"}}), "model=m,target=t");
   EXPECT_EQ(group_key({}), "");

@@ -59,6 +59,27 @@ TEST(LiveMerge, IntervalTotalAndGroupsAreTheExactMergeOfEveryWorker) {
   EXPECT_EQ(lm.worker_totals(1).requests, 60);
 }
 
+TEST(LiveMerge, ClientTimingIsEveryReportsMergedAndADuplicateAddsNothing) {
+  LiveMerge lm(2);
+  IntervalSnapshot a = snapshot(1, "a", 1, 1'000);
+  a.client.token_reads = 10;
+  a.client.token_reads_kernel = 10;
+  for (int i = 0; i < 99; ++i) a.client.loop_lag_us.record(100);
+  IntervalSnapshot b = snapshot(1, "a", 1, 1'000);
+  b.client.token_reads = 5;
+  b.client.loop_lag_us.record(40'000);
+  b.client.loop_lag_us.record(40'000);
+  ASSERT_TRUE(lm.add(0, 1, a, 0));
+  ASSERT_TRUE(lm.add(1, 1, b, 0));
+  EXPECT_FALSE(lm.add(1, 1, b, 0));
+  EXPECT_EQ(lm.client().token_reads, 15);
+  EXPECT_EQ(lm.client().token_reads_kernel, 10);
+  EXPECT_EQ(lm.client().loop_lag_us.total_count(), 101);
+  // p99 of all 101 samples: rank 100 is one of the two 40 ms ones.
+  EXPECT_TRUE(lm.client().loop_lag_us.values_equivalent(
+      lm.client().loop_lag_us.value_at_percentile(99), 40'000));
+}
+
 TEST(LiveMerge, ADuplicateOrOlderSeqIsRefusedAndMergesNothing) {
   LiveMerge lm(1);
   ASSERT_TRUE(lm.add(0, 2, snapshot(2, "a", 5, 100), 0));

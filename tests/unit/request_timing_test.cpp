@@ -282,5 +282,102 @@ TEST(RequestTiming, NoTokenMeansNoTtft) {
   EXPECT_FALSE(t.got_token());
 }
 
+// Timing certainty: a read is the set of token chunks sharing one stamp.
+void feed_read(RequestTiming& t, int64_t at, std::initializer_list<int32_t> events, bool kernel) {
+  for (int32_t tokens : events) t.on_chunk(at, chunk(ChunkKind::content, tokens), kernel);
+}
+
+ClientTiming client_of(const RequestTiming& t, bool ok) {
+  ClientTiming c;
+  t.record_client(c, ok);
+  return c;
+}
+
+TEST(RequestTimingCertainty, OneEventPerReadIsCertainAndCountsItsStampSource) {
+  RequestTiming t;
+  t.begin(false, 0, -1);
+  t.on_sent(100 * kMs);
+  t.on_first_byte(101 * kMs);
+  feed_read(t, 150 * kMs, {1}, true);
+  feed_read(t, 160 * kMs, {1}, false);
+  feed_read(t, 170 * kMs, {1}, true);
+  const ClientTiming c = client_of(t, true);
+  EXPECT_EQ(c.token_reads, 3);
+  EXPECT_EQ(c.token_reads_kernel, 2);
+  EXPECT_EQ(c.timing_values, 3);  // ttft and two gaps
+  EXPECT_EQ(c.timing_uncertain, 0);
+  EXPECT_EQ(c.uncertain_window_us.total_count(), 0);
+  EXPECT_EQ(c.timestamps(), "mixed");
+}
+
+TEST(RequestTimingCertainty, TwoEventsInOneReadAreBothUncertainWithTheReadsWindow) {
+  RequestTiming t;
+  t.begin(false, 0, -1);
+  t.on_sent(100 * kMs);
+  t.on_first_byte(101 * kMs);
+  feed_read(t, 150 * kMs, {1, 1}, true);  // ttft and a zero gap, both uncertain
+  feed_read(t, 160 * kMs, {1}, true);
+  feed_read(t, 190 * kMs, {1, 1, 1}, true);  // three gaps uncertain, window 30 ms
+  EXPECT_EQ(*t.ttft(), 50 * kMs);           // kept as measured, never spread
+  EXPECT_EQ(t.uncertain_values(), 5);
+  const ClientTiming c = client_of(t, true);
+  EXPECT_EQ(c.token_reads, 3);
+  EXPECT_EQ(c.token_reads_kernel, 3);
+  EXPECT_EQ(c.timing_values, 6);
+  EXPECT_EQ(c.timing_uncertain, 5);
+  ASSERT_EQ(c.uncertain_window_us.total_count(), 2);
+  // The first read's window runs from the first byte's read; the later one's from the previous
+  // token read.
+  EXPECT_TRUE(c.uncertain_window_us.values_equivalent(c.uncertain_window_us.min(), 30'000));
+  EXPECT_TRUE(c.uncertain_window_us.values_equivalent(c.uncertain_window_us.max(), 49'000));
+  EXPECT_EQ(c.timestamps(), "kernel");
+}
+
+TEST(RequestTimingCertainty, OneEventOfKTokensIsNotUncertain) {
+  RequestTiming t;
+  t.begin(false, 0, -1);
+  t.on_sent(100 * kMs);
+  t.on_first_byte(101 * kMs);
+  feed_read(t, 150 * kMs, {3}, false);  // ttft and two zero gaps: one event, exact
+  feed_read(t, 160 * kMs, {1}, false);
+  const ClientTiming c = client_of(t, true);
+  EXPECT_EQ(c.token_reads, 2);
+  EXPECT_EQ(c.timing_values, 4);
+  EXPECT_EQ(c.timing_uncertain, 0);
+  EXPECT_EQ(c.timestamps(), "clock");
+}
+
+TEST(RequestTimingCertainty, HeadersInTheFirstTokenReadTakeTheWindowFromTheSend) {
+  RequestTiming t;
+  t.begin(false, 0, -1);
+  t.on_sent(100 * kMs);
+  t.on_first_byte(140 * kMs);
+  feed_read(t, 140 * kMs, {1, 1}, true);
+  const ClientTiming c = client_of(t, true);
+  EXPECT_EQ(c.timing_uncertain, 2);
+  ASSERT_EQ(c.uncertain_window_us.total_count(), 1);
+  EXPECT_TRUE(c.uncertain_window_us.values_equivalent(c.uncertain_window_us.max(), 40'000));
+}
+
+TEST(RequestTimingCertainty, FailedRequestsCountReadsOnlyAndRetriesStartOver) {
+  RequestTiming t;
+  t.begin(false, 0, -1);
+  t.on_sent(100 * kMs);
+  feed_read(t, 150 * kMs, {1, 1}, true);
+  ClientTiming failed = client_of(t, false);
+  EXPECT_EQ(failed.token_reads, 1);
+  EXPECT_EQ(failed.timing_values, 0);  // its ttft and itl were never recorded
+  EXPECT_EQ(failed.timing_uncertain, 0);
+  EXPECT_EQ(failed.uncertain_window_us.total_count(), 0);
+
+  t.on_sent(200 * kMs);  // a retry: the first attempt's reads do not count
+  feed_read(t, 230 * kMs, {1}, false);
+  const ClientTiming c = client_of(t, true);
+  EXPECT_EQ(c.token_reads, 1);
+  EXPECT_EQ(c.token_reads_kernel, 0);
+  EXPECT_EQ(c.timing_values, 1);
+  EXPECT_EQ(c.timing_uncertain, 0);
+}
+
 }  // namespace
 }  // namespace llmload

@@ -285,6 +285,55 @@ TEST(SummaryJson, MalformedFilesAreRejectedNamingTheField) {
   expect_rejected(json::array(), "expected an object");
 }
 
+TEST(SummaryJson, RunClientCarriesTheSourceTheSharesAndTheCounts) {
+  const json j = summary_to_json(sample_result());
+  const json& c = j["run"]["client"];
+  EXPECT_TRUE(c["saturated"].is_boolean());
+  EXPECT_EQ(c["timestamps"], "mixed");
+  EXPECT_DOUBLE_EQ(c["timestamps_kernel_share"].get<double>(), 600.0 / 900.0);
+  EXPECT_DOUBLE_EQ(c["timing_uncertain_share"].get<double>(), 30.0 / 1200.0);
+  EXPECT_NEAR(c["timing_uncertain_window_ms_p99"].get<double>(), 3.4, 0.01);
+  EXPECT_EQ(c["token_reads"], 900);
+  EXPECT_EQ(c["token_reads_kernel"], 600);
+  EXPECT_EQ(c["timing_values"], 1200);
+  EXPECT_EQ(c["timing_uncertain"], 30);
+  EXPECT_EQ(c["loop_lag_hdr"].get<std::string>().rfind("HISTF", 0), 0u);
+
+  json bad = j;
+  bad["run"]["client"]["timestamps"] = "kernel";
+  expect_rejected(bad, "run.client.timestamps: \"kernel\" but the counts say \"mixed\"");
+  bad = j;
+  bad["run"]["client"]["timing_uncertain_share"] = 0.5;
+  expect_rejected(bad, "run.client.timing_uncertain_share");
+  bad = j;
+  bad["run"]["client"]["token_reads_kernel"] = 901;
+  expect_rejected(bad, "run.client.token_reads_kernel: greater than token_reads");
+  bad = j;
+  bad["run"]["client"]["timing_uncertain"] = 1201;
+  expect_rejected(bad, "run.client.timing_uncertain: greater than timing_values");
+  bad = j;
+  bad["run"]["client"]["loop_lag_hdr"] = j["metrics"]["output_tokens"]["hdr"];
+  expect_rejected(bad, "run.client.loop_lag_hdr");
+  bad = j;
+  bad["run"]["client"].erase("uncertain_window_hdr");
+  expect_rejected(bad, "run.client.uncertain_window_hdr: missing");
+  bad = j;
+  bad["run"]["client"]["cpu_busy"] = 1.5;
+  expect_rejected(bad, "run.client.cpu_busy: outside [0, 1]");
+
+  // A summary from before the timing counts reads as no token read, its lag p99 kept.
+  json old = j;
+  for (const char* k : {"timestamps", "timestamps_kernel_share", "timing_uncertain_share",
+                        "timing_uncertain_window_ms_p99", "token_reads", "token_reads_kernel",
+                        "timing_values", "timing_uncertain", "uncertain_window_hdr",
+                        "loop_lag_hdr"})
+    old["run"]["client"].erase(k);
+  auto r = summary_from_json(old);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->run.client.timing.timestamps(), "none");
+  EXPECT_DOUBLE_EQ(r->run.client.loop_lag_ms_p99, 1.25);
+}
+
 TEST(SummaryJson, TruncatedAndGarbageTextIsRejected) {
   std::string text = summary_to_string(sample_result());
   for (std::size_t cut :

@@ -54,6 +54,13 @@ inline RunResult sample_result() {
   r.run.insecure = true;
   r.run.warnings = {"TLS verification is off (--insecure)"};
   r.run.client = ClientHealth{false, 1.25, 0.4, 0.0};
+  ClientTiming& t = r.run.client.timing;
+  t.token_reads = 900;
+  t.token_reads_kernel = 600;
+  t.timing_values = 1200;
+  t.timing_uncertain = 30;
+  for (int i = 0; i < 15; ++i) t.uncertain_window_us.record(2'000 + 100 * i);
+  for (int i = 0; i < 100; ++i) t.loop_lag_us.record(i < 99 ? 200 : 1'250);
 
   GroupResult a, b;
   a.stats.labels = {{"model", "llama-3-8b"}, {"target", "http://127.0.0.1:8080"}};

@@ -55,6 +55,48 @@ TEST(SloExpr, TotalsAndPercentages) {
   EXPECT_EQ(ok("output_tokens > 100").kind, SloVarKind::kTotal);
 }
 
+TEST(SloExpr, ClientFamilyAndDropped) {
+  SloAssertion sat = ok("client.saturated == 0");
+  EXPECT_EQ(sat.kind, SloVarKind::kClient);
+  EXPECT_EQ(sat.variable(), "client.saturated");
+  EXPECT_DOUBLE_EQ(sat.value, 0);
+  SloAssertion lag = ok("client.loop_lag < 10ms");
+  EXPECT_EQ(lag.kind, SloVarKind::kClient);
+  EXPECT_DOUBLE_EQ(lag.value, 10);
+  EXPECT_TRUE(slo_is_time(lag));
+  EXPECT_DOUBLE_EQ(ok("client.loop_lag < 2500us").value, 2.5);
+  EXPECT_DOUBLE_EQ(ok("client.cpu_busy < 90%").value, 0.9);
+  EXPECT_DOUBLE_EQ(ok("client.cpu_busy < 0.9").value, 0.9);
+  EXPECT_DOUBLE_EQ(ok("client.timing_uncertain_share <= 5%").value, 0.05);
+  EXPECT_TRUE(slo_is_share(ok("client.timing_uncertain_share <= 5%")));
+  SloAssertion dropped = ok("dropped == 0");
+  EXPECT_EQ(dropped.kind, SloVarKind::kTotal);
+  EXPECT_DOUBLE_EQ(ok("dropped_ratio < 1%").value, 0.01);
+  EXPECT_DOUBLE_EQ(ok("dropped_ratio < 0.01").value, 0.01);
+  EXPECT_DOUBLE_EQ(ok("model=a: dropped < 3").value, 3);
+
+  EXPECT_EQ(err("client.loop_lag < 10"),
+            "column 21: 'client.loop_lag' is a time: give a unit (ms, s, ...) in "
+            "'client.loop_lag < 10'");
+  EXPECT_EQ(err("client.loop_lag < 10%"),
+            "column 21: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
+            "client.cpu_busy and client.timing_uncertain_share in 'client.loop_lag < 10%'");
+  EXPECT_EQ(err("client.cpu_busy < 90ms"),
+            "column 21: 'client.cpu_busy' is not a time: no unit 'ms' in "
+            "'client.cpu_busy < 90ms'");
+  EXPECT_EQ(err("client.saturated == 0%"),
+            "column 22: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
+            "client.cpu_busy and client.timing_uncertain_share in 'client.saturated == 0%'");
+  EXPECT_EQ(err("dropped < 1s"), "column 12: 'dropped' is not a time: no unit 's' in "
+                                 "'dropped < 1s'");
+  EXPECT_EQ(err("client.lag < 1ms"),
+            "column 1: unknown variable 'client.lag' (client.saturated, client.loop_lag, "
+            "client.cpu_busy, client.timing_uncertain_share) in 'client.lag < 1ms'");
+  EXPECT_EQ(err("model=a: client.saturated == 0"),
+            "column 10: 'client.saturated' describes the whole run: it takes no group "
+            "selector in 'model=a: client.saturated == 0'");
+}
+
 TEST(SloExpr, ServerMetricsAndGroups) {
   SloAssertion s = ok("server.prompt_eval.p99 < 200ms");
   EXPECT_EQ(s.metric, "server.prompt_eval");
@@ -110,7 +152,8 @@ TEST(SloExpr, ErrorsNameTheColumn) {
   EXPECT_EQ(err("requests < 5s"),
             "column 13: 'requests' is not a time: no unit 's' in 'requests < 5s'");
   EXPECT_EQ(err("ttft.p99 < 5%"),
-            "column 13: '%' applies only to error_rate and goodput_ratio in 'ttft.p99 < 5%'");
+            "column 13: '%' applies only to error_rate, goodput_ratio, dropped_ratio, "
+            "client.cpu_busy and client.timing_uncertain_share in 'ttft.p99 < 5%'");
   EXPECT_EQ(
       err("ok > 1 abort"),
       "column 8: unexpected 'abort' (only 'abort_on_fail' may follow the value) in 'ok > 1 abort'");

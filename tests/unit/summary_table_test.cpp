@@ -109,6 +109,39 @@ TEST(SummaryTable, CustomTiersAndNoGroups) {
   EXPECT_EQ(summary_group_table(RunResult{}, default_rating_tiers(), false), "");
 }
 
+TEST(SummaryClientLines, SourceUncertaintyHealthAndDroppedInRateMode) {
+  RunResult r = two_groups();
+  ClientTiming& t = r.run.client.timing;
+  t.token_reads = 1000;
+  t.token_reads_kernel = 750;
+  t.timing_values = 4000;
+  t.timing_uncertain = 92;
+  for (int i = 0; i < 40; ++i) t.uncertain_window_us.record(4'100);
+  r.run.client.loop_lag_ms_p99 = 12.3;
+  r.run.client.cpu_busy = 0.95;
+  r.run.client.saturated = true;
+  auto ls = lines(summary_client_lines(r));
+  ASSERT_EQ(ls.size(), 3u);  // concurrency mode, nothing dropped: no dropped line
+  EXPECT_EQ(ls[0], "client: timestamps mixed (75.0% of token reads kernel-stamped)");
+  EXPECT_EQ(ls[1], "client: 2.30% of ttft/itl values uncertain (window p99 4.10 ms)");
+  EXPECT_EQ(ls[2], "client: loop lag p99 12.30 ms, cpu busy 95%, SATURATED");
+  for (const auto& l : ls) EXPECT_LE(l.size(), size_t(kSummaryTableWidth)) << l;
+
+  r.run.scenario = {{"load", {{"mode", "rate"}}}};
+  r.groups[0].stats.counters.dropped = 25;
+  recompute_total(r);  // 225 requests + 25 dropped arrivals
+  ls = lines(summary_client_lines(r));
+  ASSERT_EQ(ls.size(), 4u);
+  EXPECT_EQ(ls[3], "dropped 25 (10.00% of arrivals)");
+
+  RunResult none;
+  ls = lines(summary_client_lines(none));
+  ASSERT_EQ(ls.size(), 3u);
+  EXPECT_EQ(ls[0], "client: timestamps none (no token read)");
+  EXPECT_EQ(ls[1], "client: 0.00% of ttft/itl values uncertain");
+  EXPECT_EQ(ls[2], "client: loop lag p99 0.00 ms, cpu busy 0%, not saturated");
+}
+
 TEST(SummaryTable, DisplayNamePutsTheModelFirst) {
   EXPECT_EQ(group_display_name(GroupStats(Labels{})), "total");
   EXPECT_EQ(group_display_name(GroupStats(Labels{{"model", "m"}, {"target", "t"}, {"a", "x"}})),
