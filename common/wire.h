@@ -47,7 +47,7 @@ namespace llmload::wire {
 
 // Bumped on any incompatible change. A peer with another version is refused (REJECT) with a
 // message naming both versions.
-inline constexpr int64_t kProtocolVersion = 3;  // 3: GO carries per-loop shares
+inline constexpr int64_t kProtocolVersion = 4;  // 4: request rows carry sent_unix_ns, queue_us
 
 inline constexpr int64_t kHeartbeatNs = 500'000'000;  // PING every 500 ms both ways
 inline constexpr int64_t kSilenceNs = 3'000'000'000;  // a peer silent this long is gone
