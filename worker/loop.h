@@ -40,6 +40,10 @@ struct LoopConfig {
   uint64_t seed = 1;          // group choice
   int64_t prompt_offset = 0;  // first conversation this loop sends
   size_t max_connects_in_flight = 64;
+  // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
+  // fires, never earlier) until stall_until_ns; both 0: never.
+  int64_t stall_from_ns = 0;
+  int64_t stall_until_ns = 0;
 };
 
 class Loop final : private SchedulerHost, private RequestOwner {
@@ -93,6 +97,7 @@ class Loop final : private SchedulerHost, private RequestOwner {
   uv_timer_t sched_timer_{};
   uv_timer_t interval_timer_{};
   uv_timer_t lag_timer_{};
+  uv_timer_t stall_timer_{};
   uv_check_t check_{};
   uv_idle_t idle_{};
   uv_async_t async_{};

@@ -34,8 +34,18 @@
 
 namespace llmload::worker {
 
+// A test seam, never set outside tests: every loop's thread sleeps, once, from `after_ns` past
+// the load's start instant until `after_ns + stall_ns` past it, so tokens arrive while the loop
+// cannot read them (measured times must not depend on when the loop gets to a read).
+struct TestStall {
+  int64_t after_ns = 0;
+  int64_t stall_ns = 0;  // 0: no stall
+};
+
 struct WorkerOptions {
   int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
+  bool kernel_timestamps = true;  // stamp reads with the kernel's receive time; false: a clock read
+  TestStall test_stall{};
 };
 
 struct RunSpec {
