@@ -190,9 +190,8 @@ std::string format_us_as_ms(int64_t us) {
 }
 
 std::string_view requests_csv_header() {
-  return "request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_"
-         "ms,"
-         "e2e_ms,output_tokens,tokens_source,outcome\n";
+  return "request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,tls_ms,"
+         "ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome\n";
 }
 
 std::string requests_csv_row(const RequestRow& r) {
@@ -200,10 +199,12 @@ std::string requests_csv_row(const RequestRow& r) {
   append_fields(
       line,
       {r.request_id, r.worker, r.group, r.prompt >= 0 ? std::to_string(r.prompt) : std::string(),
-       format_us_as_ms(r.start_us), format_optional_us(r.wait_us), format_optional_us(r.connect_us),
-       format_optional_us(r.tls_us), format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us),
-       format_optional_us(r.ttfo_us), format_optional_us(r.e2e_us), std::to_string(r.output_tokens),
-       name(r.tokens_source), r.error ? name(*r.error) : "ok"});
+       r.sent_unix_ns ? std::to_string(*r.sent_unix_ns) : std::string(),
+       format_us_as_ms(r.start_us), format_optional_us(r.queue_us), format_optional_us(r.wait_us),
+       format_optional_us(r.connect_us), format_optional_us(r.tls_us),
+       format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us), format_optional_us(r.ttfo_us),
+       format_optional_us(r.e2e_us), std::to_string(r.output_tokens), name(r.tokens_source),
+       r.error ? name(*r.error) : "ok"});
   return line;
 }
 

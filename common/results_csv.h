@@ -55,13 +55,18 @@ std::string_view name(TokensSource s);  // "usage", "counted"
 
 // One measured request. Times are whole microseconds since the request's start (start_us: since
 // the measured window began), written as ms with µs precision ("12.345"); nullopt = not
-// reached (an empty field).
+// reached (an empty field). sent_unix_ns is the one absolute instant: it joins a row with a
+// server's own log.
 struct RequestRow {
   std::string request_id;  // x-request-id header, else the stream's id, else empty
   std::string worker;      // worker id
   std::string group;       // group_key(labels)
   int64_t prompt = -1;     // index in the run's prompt list; -1 → empty field
+  // CLOCK_REALTIME ns at which its first byte was written (the monotonic send stamp converted
+  // with mono_to_unix_ns); nullopt when never written.
+  std::optional<int64_t> sent_unix_ns;
   int64_t start_us = 0;
+  std::optional<int64_t> queue_us;  // rate mode: its intended start → its first byte written
   std::optional<int64_t> wait_us;  // its scheduler's start → its first byte written (not in ttfb)
   std::optional<int64_t> connect_us, tls_us, ttfb_us, ttft_us, ttfo_us, e2e_us;
   int64_t output_tokens = 0;
@@ -69,8 +74,8 @@ struct RequestRow {
   std::optional<ErrorKind> error;  // nullopt → outcome "ok"
 };
 // Header:
-// request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,ttfo_ms,
-//         e2e_ms,output_tokens,tokens_source,outcome
+// request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,
+//         ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome
 std::string_view requests_csv_header();  // with its "\n"
 std::string requests_csv_row(const RequestRow& row);
 // "12.345" from 12345 µs; "-0.001" style for negatives.

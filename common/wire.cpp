@@ -227,13 +227,14 @@ json request_row_to_json(const RequestRow& r) {
                       opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
                       r.output_tokens,
                       r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-                      r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us)});
+                      r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
+                      opt(r.sent_unix_ns), opt(r.queue_us)});
 }
 
 Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string_bytes) {
   try {
     const std::string ctx = "request";
-    if (!j.is_array() || j.size() != 15) fail(ctx, "not an array of 15 fields");
+    if (!j.is_array() || j.size() != 17) fail(ctx, "not an array of 17 fields");
     RequestRow r;
     r.request_id = as_str(j[0], ctx + ".request_id", std::min<std::size_t>(max_string_bytes, 1024));
     r.worker = as_str(j[1], ctx + ".worker", 1024);
@@ -251,6 +252,8 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
     r.ttfo_us = opt(j[9], "ttfo_us");
     r.e2e_us = opt(j[10], "e2e_us");
     r.wait_us = opt(j[14], "wait_us");
+    r.sent_unix_ns = opt(j[15], "sent_unix_ns");
+    r.queue_us = opt(j[16], "queue_us");
     r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
     std::string src = as_str(j[12], ctx + ".tokens_source", 16);
     if (src == "usage") {

@@ -47,7 +47,8 @@ namespace llmload::wire {
 
 // Bumped on any incompatible change. A peer with another version is refused (REJECT) with a
 // message naming both versions.
-inline constexpr int64_t kProtocolVersion = 4;  // 4: REPORT intervals carry client timing
+// 4: REPORT intervals carry client timing, and request rows sent_unix_ns and queue_us.
+inline constexpr int64_t kProtocolVersion = 4;
 
 inline constexpr int64_t kHeartbeatNs = 500'000'000;  // PING every 500 ms both ways
 inline constexpr int64_t kSilenceNs = 3'000'000'000;  // a peer silent this long is gone

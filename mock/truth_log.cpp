@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/clock.h"
 #include "mock/out_buffer.h"
 #include "mock/stream_format.h"
 
@@ -21,6 +22,7 @@ Expected<bool> TruthLog::open(const std::string& path) {
 }
 
 void TruthLog::push(TruthRecord r) {
+  r.unix_offset_ns = realtime_offset_ns(mono_now_ns());
   std::lock_guard<std::mutex> lock(mu_);
   pending_.push_back(std::move(r));
   if (pending_.size() >= 512) cv_.notify_one();
@@ -73,6 +75,7 @@ std::string TruthLog::to_json(const TruthRecord& r) {
   num("headers_ns", r.headers_ns);
   num("first_content_ns", r.first_content_ns);
   num("last_byte_ns", r.last_byte_ns);
+  num("unix_offset_ns", r.unix_offset_ns);
   num("tokens", r.tokens);
   num("reasoning_tokens", r.reasoning_tokens);
   num("prompt_tokens", r.prompt_tokens);

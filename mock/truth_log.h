@@ -1,7 +1,8 @@
 // The ground-truth log (--truth FILE): one JSON object per line per request, written by its own
 // thread so an event loop never waits for the disk. docs/mock.md lists the fields. Times are
 // CLOCK_MONOTONIC nanoseconds (the same clock as llmload's own measurements on this host);
-// 0 means "did not happen".
+// 0 means "did not happen". Each record also carries the wall clock's offset from the monotonic
+// one, so its times convert to CLOCK_REALTIME and join a client's sent_unix_ns on any host.
 #pragma once
 
 #include <condition_variable>
@@ -35,6 +36,8 @@ struct TruthRecord {
   int reasoning_tokens = 0;      // of which reasoning
   int prompt_tokens = 0;
   int64_t late_max_ns = 0;  // worst emission lateness of this response
+  // CLOCK_REALTIME − CLOCK_MONOTONIC (ns) on the pushing thread, set by push().
+  int64_t unix_offset_ns = 0;
 };
 
 class TruthLog {

@@ -1,7 +1,9 @@
 #include "worker/loop.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <ctime>
 
 #include "worker/dns_cache.h"
 
@@ -76,6 +78,7 @@ void Loop::run() {
   init_timer(&sched_timer_);
   init_timer(&interval_timer_);
   init_timer(&lag_timer_);
+  init_timer(&stall_timer_);
   uv_check_init(&loop_, &check_);
   check_.data = this;
   ++open_handles_;
@@ -144,6 +147,17 @@ void Loop::run() {
         self->lag_due_ = n + kLagProbeNs;
       },
       kLagProbeNs / 1'000'000, kLagProbeNs / 1'000'000);
+  if (config_.stall_until_ns > config_.stall_from_ns) {
+    uv_timer_start(
+        &stall_timer_,
+        [](uv_timer_t* t) {
+          const int64_t until = owner_of(t)->config_.stall_until_ns;
+          const timespec ts{time_t(until / 1'000'000'000), long(until % 1'000'000'000)};
+          while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+          }
+        },
+        uint64_t(std::max<int64_t>(0, (config_.stall_from_ns - now + 999'999) / 1'000'000)), 0);
+  }
 
   do_poll();
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -242,6 +256,7 @@ void Loop::close_handles() {
   uv_close(reinterpret_cast<uv_handle_t*>(&sched_timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&interval_timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&lag_timer_), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&stall_timer_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&check_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&idle_), closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&async_), closed);

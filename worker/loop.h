@@ -42,6 +42,10 @@ struct LoopConfig {
   int64_t prompt_offset = 0;  // first conversation this loop sends
   size_t max_connects_in_flight = 64;
   bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
+  // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
+  // fires, never earlier) until stall_until_ns; both 0: never.
+  int64_t stall_from_ns = 0;
+  int64_t stall_until_ns = 0;
 };
 
 class Loop final : private SchedulerHost, private RequestOwner {
@@ -91,6 +95,7 @@ class Loop final : private SchedulerHost, private RequestOwner {
   uv_timer_t sched_timer_{};
   uv_timer_t interval_timer_{};
   uv_timer_t lag_timer_{};
+  uv_timer_t stall_timer_{};
   uv_check_t check_{};
   uv_idle_t idle_{};
   uv_async_t async_{};

@@ -202,6 +202,11 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       const int64_t origin =
           timing_.sent() ? timing_.origin_ns() : (ticket_.open_loop ? ticket_.intended_ns : t);
       row.start_us = ns_to_us(origin - ctx_.window_start_ns);
+      if (timing_.sent()) {
+        row.sent_unix_ns = mono_to_unix_ns(timing_.sent_ns());
+        if (ticket_.open_loop)
+          row.queue_us = ns_to_us(std::max<int64_t>(0, timing_.sent_ns() - ticket_.intended_ns));
+      }
       auto us = [](std::optional<int64_t> v) {
         return v ? std::optional<int64_t>(ns_to_us(*v)) : std::nullopt;
       };

@@ -20,6 +20,7 @@ namespace llmload::worker {
 struct Worker::Impl {
   int threads = 1;
   bool kernel_timestamps = true;
+  TestStall test_stall;
   std::mutex mu;  // guards loops against stop() from other threads
   std::vector<std::unique_ptr<Loop>> loops;
   std::shared_ptr<const RunPlan> plan;
@@ -129,6 +130,7 @@ void raise_fd_limit(int64_t needed, std::vector<std::string>& warnings) {
 Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->threads = options.threads > 0 ? options.threads : default_threads();
   impl_->kernel_timestamps = options.kernel_timestamps;
+  impl_->test_stall = options.test_stall;
 }
 
 Worker::~Worker() {
@@ -222,6 +224,10 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
     lc.prompt_offset = ls.index;
     lc.sched = scheduler_config(share, ls, start_ns);
     lc.kernel_timestamps = m.kernel_timestamps;
+    if (m.test_stall.stall_ns > 0) {
+      lc.stall_from_ns = start_ns + m.test_stall.after_ns;
+      lc.stall_until_ns = lc.stall_from_ns + m.test_stall.stall_ns;
+    }
     m.loops.push_back(std::make_unique<Loop>(std::move(lc), m.plan));
   }
   m.spec = std::move(spec);

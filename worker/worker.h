@@ -34,11 +34,20 @@
 
 namespace llmload::worker {
 
+// A test seam, never set outside tests: every loop's thread sleeps, once, from `after_ns` past
+// the load's start instant until `after_ns + stall_ns` past it, so tokens arrive while the loop
+// cannot read them (measured times must not depend on when the loop gets to a read).
+struct TestStall {
+  int64_t after_ns = 0;
+  int64_t stall_ns = 0;  // 0: no stall
+};
+
 struct WorkerOptions {
   int threads = 0;  // event loops; 0 → one per core (std::thread::hardware_concurrency)
   // Stamp reads with the kernel's receive time (--timestamps kernel); false: a clock reading
   // after the loop woke (--timestamps clock). ConnectionConfig::kernel_timestamps.
   bool kernel_timestamps = true;
+  TestStall test_stall{};
 };
 
 struct RunSpec {

@@ -131,7 +131,7 @@ TEST(EngineKeepAlive, RetriesUnderConcurrencyStayExact) {
   const HdrHistogram* ttft = o.total.histogram(Metric::kTtft);
   ASSERT_NE(ttft, nullptr);
   EXPECT_GE(ttft->value_at_percentile(50), 29'000);
-  EXPECT_LE(ttft->value_at_percentile(50), 30'000 + 100'000);
+  EXPECT_LE(ttft->value_at_percentile(50), 30'000 + 25'000);  // a bug adding 50 ms fails
 }
 
 }  // namespace

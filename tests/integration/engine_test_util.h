@@ -27,8 +27,9 @@ struct RunOutcome {
   GroupStats total;
   std::vector<RequestRow> rows;
   bool last_seen = false;
-  int64_t wall_ns = 0;  // start instant → done
-  int64_t reports = 0;  // interval reports before the final one
+  int64_t start_ns = 0;  // the load's start instant (CLOCK_MONOTONIC)
+  int64_t wall_ns = 0;   // start instant → done
+  int64_t reports = 0;   // interval reports before the final one
 };
 
 // One openai-chat target at `url`, concurrency mode, generous timeouts, grace 10 s.
@@ -70,11 +71,13 @@ inline std::shared_ptr<const std::vector<ResolvedPrompt>> prompts(int n, int64_t
   return v;
 }
 
-// Runs `s` on one in-process worker with `threads` loops; load starts start_in_ns (50 ms) from now.
-// Bounded: at most ~max_seconds of polling, then stop(0).
-inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t max_tokens = 16,
-                      int max_seconds = 30, int64_t start_in_ns = 50 * kMs) {
-  Worker w(WorkerOptions{threads});
+// Runs `s` on one in-process worker made with `options`; load starts start_in_ns (50 ms) from
+// now. Bounded: at most ~max_seconds of polling, then stop(0).
+inline RunOutcome run_worker(const Scenario& s, const WorkerOptions& options, bool rows = false,
+                             int64_t max_tokens = 16, int max_seconds = 30,
+                             int64_t start_in_ns = 50 * kMs) {
+  const int threads = options.threads;
+  Worker w(options);
   RunSpec spec;
   spec.run_id = "r1";
   spec.worker_id = "w1";
@@ -86,6 +89,7 @@ inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t
   auto started = w.start(spec, start);
   EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error());
   RunOutcome out;
+  out.start_ns = start;
   if (!started.ok()) return out;
   for (int i = 0; i < max_seconds * 10 && !w.done(); ++i) {
     if (auto r = w.next_interval(100 * kMs)) {
@@ -105,6 +109,14 @@ inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t
   out.total.merge(f.snapshot.total());
   for (auto& row : f.requests) out.rows.push_back(row);
   return out;
+}
+
+// run_worker() with `threads` loops and every other option at its default.
+inline RunOutcome run(const Scenario& s, int threads, bool rows = false, int64_t max_tokens = 16,
+                      int max_seconds = 30, int64_t start_in_ns = 50 * kMs) {
+  WorkerOptions options;
+  options.threads = threads;
+  return run_worker(s, options, rows, max_tokens, max_seconds, start_in_ns);
 }
 
 // Sum of every error kind's counter.

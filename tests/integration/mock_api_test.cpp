@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "tests/integration/mock_test_util.h"
 
 using nlohmann::json;
@@ -303,6 +304,13 @@ TEST(MockApi, TimingHeadersAndTruthLog) {
   // The same clock as ours (CLOCK_MONOTONIC): the server's times sit inside the client's.
   EXPECT_GE(rec, r.sent_ns);
   EXPECT_LE(last, r.done_ns);
+  // Its wall-clock offset is this host's (another process measured the same two clocks), so its
+  // times convert to CLOCK_REALTIME: the request's receipt sits inside the client's wall span.
+  const int64_t offset = t["unix_offset_ns"];
+  EXPECT_LE(std::llabs(offset - llmload::realtime_offset_ns(llmload::mono_now_ns())), 1'000'000);
+  EXPECT_GE(rec + offset, llmload::mono_to_unix_ns(r.sent_ns) - 1'000'000);
+  EXPECT_LE(last + offset, llmload::mono_to_unix_ns(r.done_ns) + 1'000'000);
+  for (const json& each : recs) EXPECT_NE(each["unix_offset_ns"].get<int64_t>(), 0) << each;
   EXPECT_EQ(recs[1]["id"], q.header("x-request-id"));
   EXPECT_LT(recs[1]["first_content_ns"].get<int64_t>() - recs[1]["received_ns"].get<int64_t>(),
             80'000'000);

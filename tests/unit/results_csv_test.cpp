@@ -109,14 +109,16 @@ TEST(Csv, TimeseriesRows) {
 
 TEST(Csv, RequestRowsHaveTheDesignColumns) {
   EXPECT_EQ(requests_csv_header(),
-            "request_id,worker,group,prompt,start_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,ttft_ms,"
-            "ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome\n");
+            "request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,"
+            "tls_ms,ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome\n");
   RequestRow ok;
   ok.request_id = "chatcmpl-1";
   ok.worker = "w1";
   ok.group = "model=a,target=b";
   ok.prompt = 3;
+  ok.sent_unix_ns = 1'796'000'000'123'456'789;  // an integer, every nanosecond kept
   ok.start_us = 1'500'250;
+  ok.queue_us = 2'003;
   ok.wait_us = 121;
   ok.connect_us = 120;
   ok.ttfb_us = 30'000;
@@ -126,21 +128,22 @@ TEST(Csv, RequestRowsHaveTheDesignColumns) {
   ok.output_tokens = 64;
   ok.tokens_source = TokensSource::kUsage;
   EXPECT_EQ(requests_csv_row(ok),
-            "chatcmpl-1,w1,\"model=a,target=b\",3,1500.250,0.121,0.120,,30.000,45.001,45.001,"
-            "900.000,64,usage,ok\n");
+            "chatcmpl-1,w1,\"model=a,target=b\",3,1796000000123456789,1500.250,2.003,0.121,0.120,,"
+            "30.000,45.001,45.001,900.000,64,usage,ok\n");
 
   RequestRow failed;
   failed.request_id = "id \"x\"";
   failed.start_us = 7;
   failed.error = ErrorKind::kConnectRefused;
   auto f = split(lines_of(requests_csv_row(failed))[0]);
-  ASSERT_EQ(f.size(), 15u);
+  ASSERT_EQ(f.size(), 17u);
   EXPECT_EQ(f[0], "id \"x\"");
   EXPECT_EQ(f[3], "");  // no prompt index
-  EXPECT_EQ(f[4], "0.007");
-  for (int i = 5; i <= 11; ++i) EXPECT_EQ(f[i], "") << i;  // not reached (wait too: never written)
-  EXPECT_EQ(f[13], "counted");
-  EXPECT_EQ(f[14], "connect_refused");
+  EXPECT_EQ(f[4], "");  // never written: no send instant
+  EXPECT_EQ(f[5], "0.007");
+  for (int i = 6; i <= 13; ++i) EXPECT_EQ(f[i], "") << i;  // not reached (queue, wait too)
+  EXPECT_EQ(f[15], "counted");
+  EXPECT_EQ(f[16], "connect_refused");
 }
 
 TEST(Csv, AppendingWriterFlushesEveryIntervalAndCloses) {

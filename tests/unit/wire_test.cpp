@@ -132,6 +132,8 @@ TEST(Wire, ReportCarriesHistogramsExactly) {
   row.group = "g";
   row.prompt = 2;
   row.ttft_us = 1500;
+  row.sent_unix_ns = 1'796'000'000'123'456'789;
+  row.queue_us = 42;
   row.error = ErrorKind::kReset;
   r.requests = {row};
   auto back = std::get<Report>(roundtrip(r));
@@ -141,6 +143,8 @@ TEST(Wire, ReportCarriesHistogramsExactly) {
             g.histogram(Metric::kTtft)->value_at_percentile(99));
   ASSERT_EQ(back.requests.size(), 1u);
   EXPECT_EQ(back.requests[0].ttft_us, 1500);
+  EXPECT_EQ(back.requests[0].sent_unix_ns, 1'796'000'000'123'456'789);
+  EXPECT_EQ(back.requests[0].queue_us, 42);
   EXPECT_FALSE(back.requests[0].e2e_us.has_value());
   EXPECT_EQ(back.requests[0].error, ErrorKind::kReset);
 }
