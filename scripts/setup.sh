@@ -15,9 +15,10 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp 
   libgtest-dev libgmock-dev libbenchmark-dev)
 # Used by the tests only: the fuzz build (clang + libFuzzer runtime), the reference
 # HdrHistogram (Java), openssl for test certificates, iproute2 for network namespaces,
-# prometheus (server + promtool) for the exposition tests.
+# prometheus (server + promtool) for the exposition tests; simdjson for bench/json_simdjson_bench
+# (the JSON comparison of docs/benchmarks.md; llmload itself does not use it).
 test_pkgs=(clang libclang-rt-14-dev default-jdk-headless libhdrhistogram-java openssl iproute2 procps
-  prometheus wrk chromium)
+  prometheus wrk chromium libsimdjson-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${LLMLOAD_TEST_DEPS:-0}" = 1 ]; then pkgs+=("${test_pkgs[@]}"); fi
