@@ -53,7 +53,9 @@ inline RunResult sample_result() {
   r.run.host = "box";
   r.run.insecure = true;
   r.run.warnings = {"TLS verification is off (--insecure)"};
-  r.run.client = ClientHealth{false, 1.25, 0.4, 0.0};
+  r.run.client = ClientHealth{};
+  r.run.client.loop_lag_ms_p99 = 1.25;
+  r.run.client.cpu_busy = 0.4;
   ClientTiming& t = r.run.client.timing;
   t.token_reads = 900;
   t.token_reads_kernel = 600;
