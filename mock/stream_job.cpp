@@ -250,6 +250,20 @@ void StreamJob::emit(int64_t now) {
   int count = chunk_count();
   format().tokens(gen_, sent_, count, sink);
   sent_ += count;
+  // Events already due go out in the same write, as a server that fell behind (or streams with
+  // no gap) writes them: a late loop catches up, and itl 0 costs one send per kCatchUpEvents
+  // events, not one per event. Bounded, so one stream cannot hold the loop; a mid-stream fault
+  // still goes out after exactly its event.
+  constexpr int kCatchUpEvents = 64;
+  for (int k = 1; k < kCatchUpEvents && sent_ < gen_.total_tokens() &&
+                  first_due_ns_ + int64_t(sent_) * gen_.itl_ns <= now &&
+                  !(is_mid_stream(gen_.fault) && !fault_done_ && sent_ >= gen_.fault_after);
+       ++k) {
+    const int more = chunk_count();
+    format().tokens(gen_, sent_, more, sink);
+    sent_ += more;
+    count += more;
+  }
   bool last = sent_ >= gen_.total_tokens();
   if (phase_ == Phase::kWaitFirst) timing_.first_token_ns = now;
   if (last) {

@@ -92,8 +92,11 @@ struct Worker::Impl {
     }
     s.loop_busy_fraction = busy_n > 0 ? std::clamp(busy / busy_n, 0.0, 1.0) : 0.0;
     if (cpu) {
+      // A loop starved of CPU by other processes uses little CPU yet never waits for events:
+      // it has no slack all the same. The worker's busy share is the larger of its CPU share
+      // and its loops' non-idle share (time runnable but preempted counts as busy).
       const CpuShare c = cpu->take();
-      s.cpu_busy = c.busy;
+      s.cpu_busy = std::max(c.busy, s.loop_busy_fraction);
       s.steal = c.steal;
     }
     if (!last) next_index = k + 1;
