@@ -30,6 +30,7 @@ struct RunOutcome {
   int64_t start_ns = 0;  // the load's start instant (CLOCK_MONOTONIC)
   int64_t wall_ns = 0;   // start instant → done
   int64_t reports = 0;   // interval reports before the final one
+  ClientTiming client;   // every interval's, merged (token reads, uncertain values, loop lag)
 };
 
 // One openai-chat target at `url`, concurrency mode, generous timeouts, grace 10 s.
@@ -95,6 +96,7 @@ inline RunOutcome run_worker(const Scenario& s, const WorkerOptions& options, bo
     if (auto r = w.next_interval(100 * kMs)) {
       ++out.reports;
       out.total.merge(r->snapshot.total());
+      out.client.merge(r->snapshot.client);
       for (auto& row : r->requests) out.rows.push_back(row);
     }
   }
@@ -107,6 +109,7 @@ inline RunOutcome run_worker(const Scenario& s, const WorkerOptions& options, bo
   WorkerReport f = w.final_snapshot();
   out.last_seen = f.last;
   out.total.merge(f.snapshot.total());
+  out.client.merge(f.snapshot.client);
   for (auto& row : f.requests) out.rows.push_back(row);
   return out;
 }

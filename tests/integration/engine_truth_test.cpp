@@ -199,5 +199,58 @@ TEST(EngineTruthStall, ClockStampsAreLateByTheStall) {
   EXPECT_LE(r.itl_min_us, (kStallItl - kStall / 2) / 1000);
 }
 
+// Several tokens arrive while the loop sleeps, so one read after the stall carries them all
+// (the kernel's stamp is the arrival of the last segment). Every ttft and gap value taken from
+// such a read is counted uncertain, with the read's window: never spread, never dropped.
+// Mock: ttft 30 ms, itl 8 ms, 8 tokens; stall from 10 to 70 ms after the start instant, so each
+// stream's first 4–5 tokens (30–62 ms) come in while the loop sleeps.
+TEST(EngineTruthStall, TokensCoalescedByAStallAreCountedUncertainWithTheirWindow) {
+  constexpr int64_t kItl = 8 * kMs;
+  constexpr int kRequests = 4, kTokens = 8;
+  const std::string truth = temp_file("coalesced-truth.jsonl");
+  mock::MockOptions mo;
+  mo.ttft_ns = 30 * kMs;
+  mo.itl_ns = kItl;
+  mo.truth_file = truth;
+  mock::MockServer server(mo);
+  ASSERT_TRUE(server.start().ok());
+  Scenario s = make_scenario(server.base_url(), kRequests, kRequests);
+  WorkerOptions wo;
+  wo.threads = 1;
+  wo.kernel_timestamps = true;
+  wo.test_stall = TestStall{kStallAfter, kStall};
+  RunOutcome o = run_worker(s, wo, /*rows=*/true, kTokens, 30, 200 * kMs);
+  server.stop();
+  ASSERT_EQ(o.total.counters.ok, kRequests) << "errors: " << error_summary(o.total.counters);
+  const auto by_id = truth_by_id(truth);
+  std::remove(truth.c_str());
+
+  // One ttft and kTokens - 1 gaps per request, every one of them counted.
+  EXPECT_EQ(o.client.timing_values, int64_t(kRequests) * kTokens);
+  // At least the first token and three gaps of each stream came in the read after the stall;
+  // the tokens after it (70 ms on, one per 8 ms) come one per read unless the VM lags.
+  EXPECT_GE(o.client.timing_uncertain, int64_t(kRequests) * 4) << "uncertain values";
+  EXPECT_LT(o.client.timing_uncertain, o.client.timing_values);
+  EXPECT_GT(o.client.uncertain_window_us.total_count(), 0);
+  // The window of a stalled read runs from the response head's read (before the stall) to the
+  // stamp of its last segment (after the 4th token at ~54 ms).
+  EXPECT_GE(o.client.uncertain_window_us.max(), (kStall / 2) / 1000) << "µs";
+  EXPECT_EQ(o.client.token_reads, o.client.token_reads_kernel) << "every token read stamped";
+
+  // The measured first token is the stamp of the read that carried it: at or after the true
+  // first write (the truth lies inside the read's window, which ends at the stamp), and late by
+  // no more than the window.
+  const int64_t window_ns = o.client.uncertain_window_us.max() * 1000;
+  for (const RequestRow& r : o.rows) {
+    auto it = by_id.find(r.request_id);
+    ASSERT_TRUE(it != by_id.end() && r.ttft_us) << r.request_id;
+    const Joined j = join(r, it->second);
+    std::printf("coalesced: first token error %.3f ms (window max %.3f ms)\n",
+                double(j.first_error()) / 1e6, double(window_ns) / 1e6);
+    EXPECT_GE(j.first_error(), -1'000'000) << "ns: the stamp cannot precede the write";
+    EXPECT_LE(j.first_error(), window_ns + 1'000'000) << "ns";
+  }
+}
+
 }  // namespace
 }  // namespace llmload
