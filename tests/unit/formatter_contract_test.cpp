@@ -90,7 +90,9 @@ TEST_P(FormatterContract, AnEmptyResultAndAZeroWindowFormatWithNumbersOnly) {
   RunResult empty;
   empty.run.id = "empty";
   const std::string e = GetParam().format(empty);
-  if (!GetParam().empty_when_no_groups) EXPECT_FALSE(e.empty()) << GetParam().name;
+  if (!GetParam().empty_when_no_groups) {
+    EXPECT_FALSE(e.empty()) << GetParam().name;
+  }
   EXPECT_FALSE(has_non_number(e)) << GetParam().name << ":\n" << e.substr(0, 2000);
 
   RunResult zero = testing_util::sample_result();

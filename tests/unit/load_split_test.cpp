@@ -56,7 +56,9 @@ TEST(LoadSplit, ConcurrencyWithBudgetFollowsConcurrency) {
   EXPECT_EQ(shares[2].requests(), 0);  // no slot, so no budget it could never use
   EXPECT_EQ(shares[0].requests() + shares[1].requests(), 100);
   for (const auto& l : all_loops(shares)) {
-    if (l.level == 0) EXPECT_EQ(l.requests, 0);  // per loop too
+    if (l.level == 0) {
+      EXPECT_EQ(l.requests, 0);  // per loop too
+    }
   }
   EXPECT_EQ(shares[1].index, 1);
   EXPECT_EQ(shares[1].count, 3);
@@ -85,7 +87,9 @@ TEST(LoadSplit, EveryLoopGetsItsPartOnceAndThePartsAddUp) {
     EXPECT_LE(loops[g].level, 2);
     users += int64_t(loops[g].level);
     budget += loops[g].requests;
-    if (g > 0) EXPECT_NE(loops[g].seed, loops[g - 1].seed);
+    if (g > 0) {
+      EXPECT_NE(loops[g].seed, loops[g - 1].seed);
+    }
   }
   EXPECT_EQ(users, 10);
   EXPECT_EQ(budget, 1001);
