@@ -5,8 +5,19 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace llmload::coord {
+
+const char* ProgressSample::phase() const {
+  if (elapsed_s < 0) return "warmup";
+  if (total_s > 0 && elapsed_s > total_s + 1e-3) return "grace";
+  return "measured";
+}
+
+bool ProgressSample::partial() const {
+  return report_interval_s > 0 && interval_s > 0 && interval_s < report_interval_s * 0.99;
+}
 
 ProgressMode ProgressView::choose(bool json, bool quiet, std::FILE* out) {
   if (quiet) return ProgressMode::kQuiet;
@@ -27,7 +38,13 @@ std::string ProgressView::line(const ProgressSample& s, bool with_bar) {
     int filled = static_cast<int>(std::lround(frac * kWidth));
     out += "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] ";
   }
-  if (s.total_s > 0) {
+  const std::string_view phase = s.phase();
+  if (phase == "warmup") {
+    std::snprintf(buf, sizeof buf, "warmup %3.0fs", -s.elapsed_s);
+  } else if (phase == "grace") {
+    std::snprintf(buf, sizeof buf, "%.0fs/%.0fs grace +%.0fs", s.total_s, s.total_s,
+                  s.elapsed_s - s.total_s);
+  } else if (s.total_s > 0) {
     std::snprintf(buf, sizeof buf, "%5.0fs/%.0fs", s.elapsed_s, s.total_s);
   } else if (s.requests_total > 0) {
     std::snprintf(buf, sizeof buf, "%5.0fs %lld/%lld req", s.elapsed_s,
@@ -50,6 +67,10 @@ std::string ProgressView::line(const ProgressSample& s, bool with_bar) {
                 ms(s.ttft_p50_ms).c_str(), ms(s.ttft_p99_ms).c_str(),
                 static_cast<long long>(s.errors), s.workers_alive, s.workers_total);
   out += buf;
+  if (s.partial()) {
+    std::snprintf(buf, sizeof buf, " | partial %.2fs", s.interval_s);
+    out += buf;
+  }
   return out;
 }
 
@@ -65,7 +86,10 @@ std::string ProgressView::json_line(const ProgressSample& s) {
       {"ttft_p99_ms", s.ttft_p99_ms ? nlohmann::json(*s.ttft_p99_ms) : nlohmann::json()},
       {"errors", s.errors},
       {"workers_alive", s.workers_alive},
-      {"workers", s.workers_total}};
+      {"workers", s.workers_total},
+      {"phase", s.phase()},
+      {"interval_s", s.interval_s},
+      {"partial", s.partial()}};
   return j.dump();
 }
 

@@ -1,6 +1,10 @@
 // The live view of a run (one line per interval):
 //   terminal  a progress line redrawn in place: elapsed of total as a bar, requests/s, output
-//             tokens/s, in-flight, TTFT p50/p99 of the last interval, errors, workers alive
+//             tokens/s, in-flight, TTFT p50/p99 of the last interval, errors, workers alive.
+//             Past the measured window (a time-limited run finishing its requests in the
+//             grace) the clock reads "grace +Ns", not "16s/15s"; during warmup "warmup Ns"; an
+//             interval shorter than the report interval (the last one) says "partial 0.13s",
+//             since its rates are over that fraction of a second
 //   plain     the same fields as one plain line per interval (not a terminal: CI logs)
 //   json      one JSON object per interval on stdout (--json)
 //   quiet     nothing (--quiet); errors and the final verdict are still printed by the caller
@@ -29,6 +33,13 @@ struct ProgressSample {
   int64_t errors = 0;  // failed requests so far
   int workers_alive = 0;
   int workers_total = 0;
+  double interval_s = 0;          // this interval's length (the rates are over it)
+  double report_interval_s = 0;   // the scenario's report interval; 0 = unknown
+
+  // "warmup" (elapsed < 0), "grace" (past a planned window), else "measured".
+  const char* phase() const;
+  // Shorter than the report interval (by more than 1 %): the last interval of a run.
+  bool partial() const;
 };
 
 class ProgressView {

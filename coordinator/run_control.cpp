@@ -472,6 +472,8 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     for (const auto& rid : order_)
       s.workers_alive += registry_.find(rid)->state != WorkerState::kLost;
     s.workers_total = static_cast<int>(order_.size());
+    s.interval_s = double(iv.interval_ns) / 1e9;
+    s.report_interval_s = double(scenario_.interval_ns) / 1e9;
     progress_->print(s);
     if (opt_.on_interval && !aborted_) {
       LiveView view{merge_->groups(), total,           elapsed,
