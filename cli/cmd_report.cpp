@@ -19,9 +19,9 @@ struct ReportArgs {
 };
 
 int run_report(const ReportArgs& a) {
-  std::vector<analysis::RatingTier> tiers = analysis::default_rating_tiers();
+  std::vector<RatingTier> tiers = default_rating_tiers();
   if (!a.tiers.empty()) {
-    auto t = analysis::parse_rating_tiers(a.tiers);
+    auto t = parse_rating_tiers(a.tiers);
     if (!t) {
       std::fprintf(stderr, "llmload report: %s\n", t.error().c_str());
       return kExitUsage;
@@ -49,6 +49,8 @@ int run_report(const ReportArgs& a) {
     }
     runs.push_back(std::move(r.value()));
   }
+  // Without --tiers, the tiers the (first) run was rated with: its scenario's `rating:`.
+  if (a.tiers.empty() && !runs.empty()) tiers = runs.front().result.run.rating_tiers;
   auto w = write_file_atomic(a.out, analysis::html_report(runs, tiers, sweeps));
   if (!w) {
     std::fprintf(stderr, "llmload report: %s\n", w.error().c_str());
@@ -68,8 +70,8 @@ void register_report(CLI::App& app, int& exit_code) {
       ->required();
   sub->add_option("--out", args->out, "output file (default report.html)");
   sub->add_option("--tiers", args->tiers,
-                  "rating tiers name:ttft:tokens_per_s, best first (default "
-                  "excellent:1s:100,good:2s:50,fair:4s:25)");
+                  "rating tiers name:ttft:tokens_per_s, best first (default: the run's own, "
+                  "from its scenario's rating:, else excellent:1s:100,good:2s:50,fair:4s:25)");
   sub->callback([args, &exit_code] { exit_code = run_report(*args); });
 }
 

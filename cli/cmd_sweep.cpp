@@ -156,7 +156,11 @@ int run_sweep_cmd(SweepArgs& a) {
         o, plan.concurrency, base.scenario.slo.asserts, label.empty() ? root : label);
     auto r =
         write_file_atomic(root + "/report.html",
-                          analysis::html_report(runs, analysis::default_rating_tiers(), {curve}));
+                          analysis::html_report(runs,
+                                                o.steps.empty()
+                                                    ? default_rating_tiers()
+                                                    : o.steps.front().result.run.rating_tiers,
+                                                {curve}));
     if (!r) std::fprintf(stderr, "llmload sweep: %s\n", r.error().c_str());
   }
   std::printf("results: %s/ (sweep.csv, report.html, one directory per step)\n", root.c_str());

@@ -178,7 +178,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
   }
   // Per group, with the rating; colour only on a terminal (and never with NO_COLOR set).
   const bool colour = ::isatty(::fileno(out)) && !std::getenv("NO_COLOR");
-  std::string groups = analysis::summary_group_table(r, analysis::default_rating_tiers(), colour);
+  std::string groups = analysis::summary_group_table(r, r.run.rating_tiers, colour);
   if (!groups.empty()) std::fprintf(out, "%s", groups.c_str());
   std::fprintf(out, "%s", analysis::summary_client_lines(r).c_str());
   std::string errors;
@@ -192,6 +192,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
       std::fprintf(out, "worker %s LOST (its data up to its last report is kept)\n", w.id.c_str());
     }
   }
+  std::fprintf(out, "%s", analysis::summary_finding_lines(r).c_str());
   for (const auto& a : r.assertions) {
     std::fprintf(out, "assert %-50.50s %s\n", a.expr.c_str(), a.passed ? "passed" : "FAILED");
   }

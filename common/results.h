@@ -14,6 +14,7 @@
 #include "common/group_stats.h"
 #include "common/hdr_histogram.h"
 #include "common/metrics.h"
+#include "common/rating.h"
 
 namespace llmload {
 
@@ -90,6 +91,8 @@ struct RunInfo {
   std::vector<WorkerInfo> workers;
   ClientHealth client;
   std::vector<std::string> warnings;
+  // The tiers groups are rated with (groups[].rating): the scenario's `rating:` or the defaults.
+  std::vector<RatingTier> rating_tiers = default_rating_tiers();
   // Provenance: the inputs of a merged result, in merge order (run.merged_from, written only
   // when not empty); empty for a run.
   std::vector<MergeSource> merged_from;
@@ -135,6 +138,16 @@ struct IntervalRow {
 IntervalRow make_interval_row(const GroupStats& interval_total, double elapsed_s, double interval_s,
                               int64_t in_flight);
 
+// One finding (common/findings.h): a rule that fired on the result.
+struct Finding {
+  std::string rule;      // "client_saturated", "rate_limited", ...
+  std::string severity;  // "warning" or "info"
+  std::string message;   // what the numbers say, one sentence
+  nlohmann::json evidence = nlohmann::json::object();  // the numbers that triggered it
+  std::string advice;                                  // what to do about it
+  bool operator==(const Finding&) const = default;
+};
+
 struct RunResult {
   RunInfo run;
   GroupStats total;                 // everything, merged (labels empty)
@@ -142,6 +155,7 @@ struct RunResult {
   std::optional<double> cost_usd;   // sum over groups with a price; nullopt if none had one
   std::vector<AssertionResult> assertions;
   std::vector<IntervalRow> intervals;  // for timeseries.csv; not stored in summary.json
+  std::vector<Finding> findings;       // summary.json `findings` (common/findings.h)
 
   // Derived totals, over run.duration_s (0 when the duration is 0).
   double requests_per_s() const;

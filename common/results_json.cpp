@@ -101,6 +101,16 @@ J client_json(const ClientHealth& c) {
 }
 
 template <class J>
+J rating_tiers_json(const std::vector<RatingTier>& tiers) {
+  J out = J::array();
+  for (const RatingTier& t : tiers)
+    out.push_back(J{{"name", t.name},
+                    {"ttft_ms_below", t.ttft_ms_below},
+                    {"tokens_per_s_above", t.tokens_per_s_above}});
+  return out;
+}
+
+template <class J>
 J run_json(const RunInfo& r) {
   J workers = J::array();
   for (const auto& w : r.workers) {
@@ -129,7 +139,8 @@ J run_json(const RunInfo& r) {
         {"insecure", r.insecure},
         {"workers", std::move(workers)},
         {"client", client_json<J>(r.client)},
-        {"warnings", r.warnings}};
+        {"warnings", r.warnings},
+        {"rating_tiers", rating_tiers_json<J>(r.rating_tiers)}};
   if (!r.merged_from.empty()) {
     J sources = J::array();
     for (const MergeSource& m : r.merged_from)
@@ -398,6 +409,23 @@ RunInfo read_run(const json& v) {
   for (std::size_t i = 0; i < warnings.size(); ++i) {
     r.warnings.push_back(jf::string(warnings[i], jf::index("run.warnings", i)));
   }
+  // Absent in a summary written before tiers were recorded: the defaults rated it.
+  if (const json* tiers = jf::optional_member(v, "rating_tiers")) {
+    const json& a = jf::array(*tiers, "run.rating_tiers");
+    r.rating_tiers.clear();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string tp = jf::index("run.rating_tiers", i);
+      const json& t = jf::object(a[i], tp);
+      RatingTier tier;
+      tier.name = jf::string(jf::member(t, "name", tp), jf::sub(tp, "name"));
+      tier.ttft_ms_below =
+          jf::number(jf::member(t, "ttft_ms_below", tp), jf::sub(tp, "ttft_ms_below"));
+      tier.tokens_per_s_above =
+          jf::number(jf::member(t, "tokens_per_s_above", tp), jf::sub(tp, "tokens_per_s_above"));
+      r.rating_tiers.push_back(std::move(tier));
+    }
+    if (r.rating_tiers.empty()) jf::fail("run.rating_tiers", "empty");
+  }
   if (const json* merged = jf::optional_member(v, "merged_from")) {
     const json& sources = jf::array(*merged, "run.merged_from");
     for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -446,6 +474,24 @@ RunResult read_result(const json& j) {
     result.groups.push_back(std::move(gr));
   }
 
+  // Absent in a summary written before findings existed: none.
+  if (const json* findings = jf::optional_member(j, "findings")) {
+    const json& a = jf::array(*findings, "findings");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string fp = jf::index("findings", i);
+      const json& f = jf::object(a[i], fp);
+      auto str = [&](const char* key) {
+        return jf::string(jf::member(f, key, fp), jf::sub(fp, key));
+      };
+      Finding out{str("rule"), str("severity"), str("message"),
+                  jf::object(jf::member(f, "evidence", fp), jf::sub(fp, "evidence")),
+                  str("advice")};
+      if (out.severity != "warning" && out.severity != "info")
+        jf::fail(jf::sub(fp, "severity"), "not warning or info");
+      result.findings.push_back(std::move(out));
+    }
+  }
+
   const json& assertions = jf::array(jf::member(j, "assertions", ""), "assertions");
   for (std::size_t i = 0; i < assertions.size(); ++i) {
     std::string ap = jf::index("assertions", i);
@@ -470,7 +516,9 @@ J build_summary(const RunResult& r) {
   for (const auto& g : r.groups) {
     J labels = J::object();
     for (const auto& [k, v] : g.stats.labels) labels[k] = v;
+    const std::optional<std::string> rating = rate_group(g.stats, r.run.rating_tiers);
     groups.push_back(J{{"labels", std::move(labels)},
+                       {"rating", rating ? J(*rating) : J()},
                        {"totals", totals_json<J>(g.stats.counters, r.run.duration_s, g.cost_usd)},
                        {"errors", errors_json<J>(g.stats)},
                        {"metrics", metrics_json<J>(g.stats)}});
@@ -480,8 +528,16 @@ J build_summary(const RunResult& r) {
     assertions.push_back(
         J{{"expr", a.expr}, {"value", optional_number<J>(a.value)}, {"passed", a.passed}});
   }
+  J findings = J::array();
+  for (const Finding& f : r.findings)
+    findings.push_back(J{{"rule", f.rule},
+                         {"severity", f.severity},
+                         {"message", f.message},
+                         {"evidence", J(f.evidence)},
+                         {"advice", f.advice}});
   return J{{"schema", kSummarySchema},
            {"run", run_json<J>(r.run)},
+           {"findings", std::move(findings)},
            {"totals", totals_json<J>(r.total.counters, r.run.duration_s, r.cost_usd)},
            {"errors", errors_json<J>(r.total)},
            {"metrics", metrics_json<J>(r.total)},

@@ -1,5 +1,7 @@
 #include "common/scenario.h"
 
+#include <cmath>
+
 #include "common/duration.h"
 #include "common/env_expand.h"
 #include "common/scenario_parse_ctx.h"
@@ -278,6 +280,14 @@ nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {
   if (!s.tags.empty()) j["tags"] = s.tags;
   j["seed"] = s.seed;
   j["interval"] = dur(s.interval_ns);
+  if (!s.rating_tiers.empty()) {
+    json tiers = json::array();
+    for (const RatingTier& t : s.rating_tiers)
+      tiers.push_back({{"name", t.name},
+                       {"ttft", dur(int64_t(std::llround(t.ttft_ms_below * 1e6)))},
+                       {"tokens_per_s", t.tokens_per_s_above}});
+    j["rating"] = tiers;
+  }
   return j;
 }
 

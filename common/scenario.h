@@ -20,6 +20,7 @@
 #include "common/distribution.h"
 #include "common/expected.h"
 #include "common/group_stats.h"
+#include "common/rating.h"
 #include "common/slo_expr.h"
 
 namespace llmload {
@@ -284,6 +285,8 @@ struct Scenario {
   std::map<std::string, std::string> tags;  // labels that group results (task, team, ...)
   uint64_t seed = 1;                        // every sampler derives from it
   int64_t interval_ns = 1'000'000'000;      // report interval
+  // `rating:` tiers, best first (groups[].rating); empty: default_rating_tiers().
+  std::vector<RatingTier> rating_tiers;
 
   // The overrides applied on top of the file, as given ("--concurrency 64"), with secret
   // header values shown as written (templates, never resolved values). Recorded in results.

@@ -205,10 +205,47 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
 
 namespace {
 
+// `rating:` as a list of {name, ttft, tokens_per_s}, best first, or the --tiers text
+// ("excellent:1s:100,good:2s:50,fair:4s:25"). A group below every tier is "poor".
+void parse_rating(Ctx& ctx, const YAML::Node& n, std::vector<RatingTier>& out) {
+  if (n.IsScalar()) {
+    auto tiers = parse_rating_tiers(n.as<std::string>());
+    if (!tiers)
+      ctx.error(n, "rating", tiers.error());
+    else
+      out = *tiers;
+    return;
+  }
+  if (!n.IsSequence() || n.size() == 0) {
+    ctx.error(n, "rating",
+              "expected a list of {name, ttft, tokens_per_s}, best first, or "
+              "'excellent:1s:100,good:2s:50'");
+    return;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string p = "rating[" + std::to_string(i) + "]";
+    if (!ctx.expect_map(n[i], p, {"name", "ttft", "tokens_per_s"})) continue;
+    RatingTier t;
+    auto name = ctx.str(n[i]["name"], p + ".name");
+    auto ttft = ctx.duration(n[i]["ttft"], p + ".ttft", false);
+    auto tps = ctx.number(n[i]["tokens_per_s"], p + ".tokens_per_s", 0, 1e12);
+    if (!name || !ttft || !tps) continue;
+    if (name->empty() || *name == "poor") {
+      ctx.error(n[i]["name"], p + ".name",
+                "must be a non-empty name other than 'poor' (the tier below every other)");
+      continue;
+    }
+    for (const RatingTier& seen : out)
+      if (seen.name == *name) ctx.error(n[i]["name"], p + ".name", "'" + *name + "' twice");
+    out.push_back({*name, double(*ttft) / 1e6, *tps});
+  }
+}
+
 void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
   if (!ctx.expect_map(root, "",
                       {"name", "description", "target", "targets", "load", "prompts", "output",
-                       "slo", "sweep", "on_worker_loss", "pricing", "tags", "seed", "interval"})) {
+                       "slo", "sweep", "on_worker_loss", "pricing", "tags", "seed", "interval",
+                       "rating"})) {
     return;
   }
   if (root["name"].IsDefined()) s.name = ctx.str(root["name"], "name").value_or(s.name);
@@ -296,6 +333,7 @@ void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
         s.interval_ns = *v;
     }
   }
+  if (root["rating"].IsDefined()) parse_rating(ctx, root["rating"], s.rating_tiers);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "common/findings.h"
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
 #include "coordinator/run_control.h"
@@ -36,6 +37,7 @@ RunOutcome RunControl::finish() {
   ::gethostname(host, sizeof host - 1);
   r.run.host = host;
   for (const auto& t : scenario_.targets) r.run.insecure = r.run.insecure || t.tls.insecure;
+  if (!scenario_.rating_tiers.empty()) r.run.rating_tiers = scenario_.rating_tiers;
   if (r.run.insecure) warnings_.push_back("TLS verification was off (--insecure)");
 
   bool lost = false;
@@ -99,6 +101,7 @@ RunOutcome RunControl::finish() {
       message_ = "not one request succeeded";
   }
   out.message = message_;
+  r.findings = find_findings(r);
 
   if (files_) {
     auto written = files_->finish(r);

@@ -36,7 +36,7 @@ std::string xml_escape(const std::string& text) {
 }
 
 std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& cases,
-                      double time_s) {
+                      double time_s, const JunitProperties& properties) {
   size_t failures = 0;
   for (const JunitCase& c : cases) failures += c.passed ? 0 : 1;
   char head[256];
@@ -45,6 +45,13 @@ std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& ca
   std::string s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   s += "<testsuites name=\"llmload\" " + std::string(head) + ">\n";
   s += "  <testsuite name=\"" + xml_escape(suite) + "\" " + head + ">\n";
+  if (!properties.empty()) {
+    s += "    <properties>\n";
+    for (const auto& [name, value] : properties)
+      s += "      <property name=\"" + xml_escape(name) + "\" value=\"" + xml_escape(value) +
+           "\"/>\n";
+    s += "    </properties>\n";
+  }
   for (const JunitCase& c : cases) {
     s += "    <testcase classname=\"" + xml_escape(suite) + "\" name=\"" + xml_escape(c.name) +
          "\" time=\"0\">\n";
@@ -61,8 +68,9 @@ std::string junit_xml(const std::string& suite, const std::vector<JunitCase>& ca
 }
 
 Expected<std::string> write_junit(const std::string& path, const std::string& suite,
-                                  const std::vector<JunitCase>& cases, double time_s) {
-  return write_file_atomic(path, junit_xml(suite, cases, time_s));
+                                  const std::vector<JunitCase>& cases, double time_s,
+                                  const JunitProperties& properties) {
+  return write_file_atomic(path, junit_xml(suite, cases, time_s, properties));
 }
 
 }  // namespace llmload::analysis

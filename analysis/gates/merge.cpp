@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/clock.h"
+#include "common/findings.h"
 
 namespace llmload::analysis {
 namespace {
@@ -106,6 +107,7 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
   out.run.client.saturated = any_saturated || out.run.client.saturated ||
                              out.run.client.loop_lag_ms_p99 > kSaturatedLoopLagMs;
   out.run.exit_code = 0;
+  out.findings = find_findings(out);
   return out;
 }
 

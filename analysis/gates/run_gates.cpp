@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "common/duration.h"
 #include "common/exit_codes.h"
+#include "common/rating.h"
 
 namespace llmload::analysis {
 
@@ -128,7 +129,12 @@ int RunGates::finish(const RunResult& r, int exit_code, const std::string& messa
                                 i < details_.size() ? details_[i] : std::string()});
     if (cases.empty() && !message.empty())
       cases.push_back(JunitCase{"run " + std::string(name(r.run.status)), exit_code == 0, message});
-    auto w = write_junit(options_.junit, "llmload.slo", cases, r.run.duration_s);
+    // Each group's rating as a suite property ("rating:model=m,target=…" = "good").
+    std::vector<std::pair<std::string, std::string>> properties;
+    for (const GroupResult& g : r.groups)
+      if (auto rating = rate_group(g.stats, r.run.rating_tiers))
+        properties.emplace_back("rating:" + group_key(g.stats.labels), *rating);
+    auto w = write_junit(options_.junit, "llmload.slo", cases, r.run.duration_s, properties);
     if (!w) fail(options_.junit, w.error());
   }
   if (!options_.summary_md.empty()) {
@@ -138,7 +144,7 @@ int RunGates::finish(const RunResult& r, int exit_code, const std::string& messa
   if (!options_.no_report && results_written) {
     ReportRun run{r.run.id, r, r.intervals};
     std::string path = out_dir + "/report.html";
-    auto w = write_file_atomic(path, html_report({run}));
+    auto w = write_file_atomic(path, html_report({run}, r.run.rating_tiers));
     if (!w) fail(path, w.error());
   }
   return code;

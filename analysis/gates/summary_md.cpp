@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/number_format.h"
+#include "common/rating.h"
 
 namespace llmload::analysis {
 namespace {
@@ -56,6 +57,37 @@ std::string summary_markdown(const RunResult& r, const std::vector<std::string>&
                                                 : "not evaluable";
       s += std::string("| ") + (a.passed ? "✅ pass" : "❌ FAIL") + " | `" + md_escape(a.expr) +
            "` | " + md_escape(measured) + " |\n";
+    }
+    s += "\n";
+  }
+
+  if (!r.findings.empty()) {
+    s += "### Findings\n\n| | rule | finding | advice |\n|---|---|---|---|\n";
+    for (const Finding& f : r.findings)
+      s += std::string("| ") + (f.severity == "warning" ? "⚠️ warning" : "ℹ️ info") + " | `" +
+           f.rule + "` | " + md_escape(f.message) + " | " + md_escape(f.advice) + " |\n";
+    s += "\n";
+  }
+
+  // Each group's tier (the run's rating_tiers: the scenario's `rating:` or the defaults).
+  bool rated = false;
+  for (const GroupResult& g : r.groups) rated = rated || rate_group(g.stats, r.run.rating_tiers);
+  if (rated) {
+    s += "### Rating\n\n| group | rating | ttft p50 (ms) | decode tokens/s p50 |\n";
+    s += "|---|---|---:|---:|\n";
+    for (const GroupResult& g : r.groups) {
+      const HdrHistogram* ttft = g.stats.histogram(Metric::kTtft);
+      const HdrHistogram* tps = g.stats.histogram(Metric::kDecodeTps);
+      const auto rating = rate_group(g.stats, r.run.rating_tiers);
+      s += "| " + md_escape(group_title(g.stats)) + " | " + rating.value_or("–") + " | " +
+           (ttft && ttft->total_count() > 0
+                ? format_number("%.1f", double(ttft->value_at_percentile(50)) / 1000.0)
+                : std::string("–")) +
+           " | " +
+           (tps && tps->total_count() > 0
+                ? format_number("%.1f", double(tps->value_at_percentile(50)))
+                : std::string("–")) +
+           " |\n";
     }
     s += "\n";
   }

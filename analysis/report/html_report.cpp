@@ -22,6 +22,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}
 th{background:#f4f4f4}td.l,th.l{text-align:left}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:6px 10px;margin:4px 0}
+.finding{padding:6px 10px;margin:4px 0;border-left:4px solid #1565c0;background:#eef4fb}.finding.warning{border-left-color:#f0a020;background:#fff4e5}
 .status-completed{color:#1a7f37}.status-aborted,.status-failed{color:#c62828}.status-partial{color:#b26a00}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #eee}
 .chart .grid{stroke:#eee}.chart .tick,.chart .legend,.chart .axis-label{font-size:11px;fill:#555}
@@ -150,6 +151,11 @@ void warnings(std::string& s, const ReportRun& r) {
     s += "<div class=\"warn\">" + who + "TLS certificate verification was off (--insecure)</div>\n";
   for (const std::string& w : info.warnings)
     s += "<div class=\"warn\">" + who + html_escape(w) + "</div>\n";
+  // Findings (common/findings.h): what the numbers say and what to do about it.
+  for (const Finding& f : r.result.findings)
+    s += "<div class=\"finding " + html_escape(f.severity) + "\" data-rule=\"" +
+         html_escape(f.rule) + "\">" + who + "<b>" + html_escape(f.rule) + "</b>: " +
+         html_escape(f.message) + "<br><i>" + html_escape(f.advice) + "</i></div>\n";
 }
 
 void headline_row(std::string& s, const std::string& label, const RunResult& r, const GroupStats& g,

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/report/rating.h"
+#include "common/rating.h"
 #include "analysis/report/sweep_chart.h"
 #include "common/expected.h"
 #include "common/results.h"

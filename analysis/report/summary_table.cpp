@@ -55,6 +55,14 @@ std::string row(const std::string& label, const GroupStats& g, double secs,
 
 }  // namespace
 
+std::string summary_finding_lines(const RunResult& r) {
+  std::string s;
+  for (const Finding& f : r.findings)
+    s += "finding " + f.severity + " " + f.rule + ": " + f.message + "\n  advice: " + f.advice +
+         "\n";
+  return s;
+}
+
 std::string summary_client_lines(const RunResult& r) {
   const ClientHealth& h = r.run.client;
   const ClientTiming& t = h.timing;

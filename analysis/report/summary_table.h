@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/report/rating.h"
+#include "common/rating.h"
 #include "common/results.h"
 
 namespace llmload::analysis {
@@ -27,6 +27,10 @@ std::string summary_group_table(const RunResult& r, const std::vector<RatingTier
 // loop lag p99, CPU busy, saturated or not; then, in rate mode (or whenever arrivals were
 // dropped), `dropped` with its share of the arrivals.
 std::string summary_client_lines(const RunResult& r);
+
+// The findings of the terminal summary (common/findings.h), one "finding" line each with its
+// advice on the next ("" when there are none).
+std::string summary_finding_lines(const RunResult& r);
 
 // A group's name for people: its labels' values (the model before the target), or "total".
 std::string group_display_name(const GroupStats& g);

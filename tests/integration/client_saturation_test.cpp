@@ -64,6 +64,13 @@ TEST(ClientSaturation, AFloodedLoopIsSaturatedAndFailsTheAssertALightRunPasses) 
   // The warning names the condition that fired.
   const std::string fired = hc["cpu_busy"].get<double>() > 0.9 ? "CPU busy" : "event-loop lag p99";
   EXPECT_NE(run["warnings"].dump().find(fired), std::string::npos) << run.dump();
+  // ... and the finding says what to do about it.
+  const nlohmann::json heavy_summary =
+      nlohmann::json::parse(slurp((d / "heavy" / "summary.json").string()));
+  ASSERT_GE(heavy_summary["findings"].size(), 1u);
+  EXPECT_EQ(heavy_summary["findings"][0]["rule"], "client_saturated");
+  EXPECT_EQ(heavy_summary["findings"][0]["severity"], "warning");
+  EXPECT_NE(heavy_log.find("finding warning client_saturated"), std::string::npos) << heavy_log;
 
   // A paced mock and two streams: nothing for one loop.
   Proc paced;
@@ -77,6 +84,10 @@ TEST(ClientSaturation, AFloodedLoopIsSaturatedAndFailsTheAssertALightRunPasses) 
   EXPECT_EQ(light_code, 0) << slurp((d / "light.log").string());
   const nlohmann::json lc = run_of(d / "light")["client"];
   EXPECT_FALSE(lc["saturated"].get<bool>()) << lc.dump();
+  const nlohmann::json light_summary =
+      nlohmann::json::parse(slurp((d / "light" / "summary.json").string()));
+  for (const auto& f : light_summary["findings"])
+    EXPECT_NE(f["rule"], "client_saturated") << f.dump();
   EXPECT_GT(lc["token_reads"].get<int64_t>(), 0) << lc.dump();
 }
 

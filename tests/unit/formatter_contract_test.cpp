@@ -16,7 +16,7 @@
 #include "analysis/gates/summary_md.h"
 #include "analysis/observe/prometheus.h"
 #include "analysis/report/html_report.h"
-#include "analysis/report/rating.h"
+#include "common/rating.h"
 #include "analysis/report/summary_table.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"

@@ -3,7 +3,7 @@
 #include <regex>
 
 #include "analysis/report/html_report.h"
-#include "analysis/report/rating.h"
+#include "common/rating.h"
 #include "analysis/report/svg_chart.h"
 
 namespace llmload::analysis {

@@ -1,10 +1,10 @@
-#include "analysis/report/rating.h"
+#include "common/rating.h"
 
 #include <sstream>
 
 #include "common/duration.h"
 
-namespace llmload::analysis {
+namespace llmload {
 
 std::vector<RatingTier> default_rating_tiers() {
   return {{"excellent", 1000, 100}, {"good", 2000, 50}, {"fair", 4000, 25}};
@@ -42,4 +42,4 @@ std::optional<std::string> rate_group(const GroupStats& g, const std::vector<Rat
   return std::string("poor");
 }
 
-}  // namespace llmload::analysis
+}  // namespace llmload
