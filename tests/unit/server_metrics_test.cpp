@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/results_csv.h"
+#include "common/slo_expr.h"
 #include "common/wire.h"
 #include "tests/unit/adapter_test_util.h"
 
@@ -192,6 +193,18 @@ TEST(ServerMetrics, RequestsCsvColumns) {
   EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000\n"),
             std::string::npos)
       << full;
+}
+
+// --assert on a server rate: parses, with a number in exponent form too.
+TEST(ServerMetrics, AssertionOnServerRateParses) {
+  auto a = parse_slo_expr("server.eval_tokens_per_s.p50 > 1e9");
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_EQ(a->metric, "server.eval_tokens_per_s");
+  EXPECT_EQ(a->value, 1e9);
+  auto b = parse_slo_expr("server.eval_ms.p99 < 2.5E-1s");
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ(b->value, 250.0);
+  EXPECT_FALSE(parse_slo_expr("server.eval_ms.p99 < 1e").ok()) << "'e' alone is no exponent";
 }
 
 // A REPORT carries a row's server figures to the coordinator; a row without any stays 17 fields.
