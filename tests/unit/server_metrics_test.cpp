@@ -6,6 +6,9 @@
 
 #include <string>
 
+#include "analysis/observe/prometheus.h"
+#include "analysis/report/html_report.h"
+#include "analysis/report/summary_table.h"
 #include "common/results_csv.h"
 #include "common/slo_expr.h"
 #include "common/wire.h"
@@ -193,6 +196,69 @@ TEST(ServerMetrics, RequestsCsvColumns) {
   EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000\n"),
             std::string::npos)
       << full;
+}
+
+// One group with two llama.cpp-style requests (one token short in our count) as a run.
+RunResult llamacpp_run() {
+  worker::ServerTimings t;
+  t.prompt_n = 30;
+  t.cache_n = 10;
+  t.prompt_ms = 20.0;
+  t.predicted_n = 8;
+  t.predicted_ms = 14.0;
+  RunResult r;
+  GroupResult g;
+  g.stats.labels = {{"model", "m"}, {"target", "t"}};
+  for (int ours : {8, 7}) {
+    ++g.stats.counters.requests;
+    ++g.stats.counters.ok;
+    record_server_metrics(g.stats, server_values(t, 30 * kMs, -1), ours);
+  }
+  r.groups.push_back(g);
+  recompute_total(r);
+  r.run.duration_s = 1;
+  return r;
+}
+
+// Prometheus: each server.* metric a histogram in its base unit, and the counters.
+TEST(ServerMetrics, PrometheusHistogramsAndCounters) {
+  const RunResult r = llamacpp_run();
+  const std::string text = analysis::prometheus_exposition({r.groups[0].stats}, {});
+  const std::string labels = "model=\"m\",target=\"t\"";
+  EXPECT_NE(text.find("# TYPE llmload_server_eval_seconds histogram"), std::string::npos);
+  EXPECT_NE(text.find("llmload_server_eval_seconds_bucket{" + labels + ",le=\"0.01\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("llmload_server_eval_seconds_bucket{" + labels + ",le=\"0.025\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("llmload_server_eval_tokens_per_second_count{" + labels + "} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("llmload_server_cached_tokens_bucket{" + labels + ",le=\"10\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("llmload_server_tokens_mismatch_total{" + labels + "} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("llmload_server_cached_tokens_total{" + labels + "} 20\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("llmload_server_cache_prompt_tokens_total{" + labels + "} 80\n"),
+            std::string::npos);
+}
+
+// The report's table and the terminal block show the same figures.
+TEST(ServerMetrics, ReportAndTerminal) {
+  const RunResult r = llamacpp_run();
+  const std::string html = analysis::html_report({analysis::ReportRun{"run-a", r, {}}});
+  EXPECT_NE(html.find("<table id=\"server\">"), std::string::npos);
+  EXPECT_NE(html.find("server.eval_tokens_per_s"), std::string::npos);
+  EXPECT_NE(html.find("prefix-cache hit rate 25.0 % (20 of 80 prompt tokens)"), std::string::npos);
+  EXPECT_NE(html.find("1 requests where the server's output-token count"), std::string::npos);
+  const std::string term = analysis::summary_server_lines(r);
+  EXPECT_NE(term.find("eval_tokens_per_s      tokens/s      571"), std::string::npos) << term;
+  EXPECT_NE(term.find("prefix cache: 25.0% of prompt tokens cached (20 of 80)"),
+            std::string::npos)
+      << term;
+  EXPECT_NE(term.find("tokens mismatch: 1 requests"), std::string::npos) << term;
+  EXPECT_NE(term.find("(server 8, ours 7)"), std::string::npos) << term;
+  EXPECT_EQ(analysis::summary_server_lines(RunResult{}), "") << "nothing reported, no lines";
 }
 
 // --assert on a server rate: parses, with a number in exponent form too.
