@@ -106,6 +106,31 @@ TEST(ServerMetrics, LlamaCppTimingsToRecordedValues) {
   EXPECT_DOUBLE_EQ(*g.counters.prefix_cache_hit_rate(), 0.75);
 }
 
+// Real llama-server streams (shared captures, b4748): a stream cut by max_tokens agrees with our
+// count; one ended by the model counts its end-of-sequence token, which it never sends as text,
+// so it is a tokens_mismatch of one (docs/metrics.md says so).
+TEST(ServerMetrics, LlamaServerCapturesTokensMismatch) {
+  auto a = testutil::adapter("openai-chat");
+  auto record = [&](const std::string& capture) {
+    const std::string body = testutil::capture_body(capture);
+    const auto r = testutil::replay_with(*a, [&](auto feed) { feed(body); });
+    GroupStats g;
+    ++g.counters.requests;
+    ++g.counters.ok;
+    record_server_metrics(g, server_values(r.state.server, 50 * kMs, r.state.input_tokens()),
+                          r.state.counted_tokens);
+    return g;
+  };
+  const GroupStats cut = record("chat-stream-usage");
+  EXPECT_EQ(cut.counters.tokens_mismatch, 0);
+  EXPECT_TRUE(recorded(cut, "server.output_tokens", 16));
+  const GroupStats eos = record("chat-stream-eos");
+  EXPECT_EQ(eos.counters.tokens_mismatch, 1);
+  ASSERT_EQ(eos.mismatch_samples().size(), 1u);
+  EXPECT_EQ(eos.mismatch_samples()[0], "server 137, ours 136");
+  EXPECT_EQ(eos.server_histograms().count("server.cached_tokens"), 0u) << "b4748 sends no cache_n";
+}
+
 // vLLM: usage.prompt_tokens_details.cached_tokens, and usage.prompt_tokens as the denominator.
 TEST(ServerMetrics, VllmCachedTokensFromUsage) {
   auto a = testutil::adapter("openai-chat");
