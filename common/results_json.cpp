@@ -186,8 +186,7 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
   if (const json* pc = jf::optional_member(v, "prefix_cache")) {
     const std::string pp = jf::sub(path, "prefix_cache");
     jf::object(*pc, pp);
-    c.cached_tokens =
-        jf::count(jf::member(*pc, "cached_tokens", pp), jf::sub(pp, "cached_tokens"));
+    c.cached_tokens = jf::count(jf::member(*pc, "cached_tokens", pp), jf::sub(pp, "cached_tokens"));
     c.cache_prompt_tokens =
         jf::count(jf::member(*pc, "prompt_tokens", pp), jf::sub(pp, "prompt_tokens"));
     if (c.cached_tokens > c.cache_prompt_tokens)

@@ -11,8 +11,8 @@ namespace llmload {
 
 struct ServerFigures {
   // nullopt: the server did not report it.
-  std::optional<int64_t> load_us, prompt_tokens, prompt_eval_us, output_tokens, eval_us,
-      total_us, cached_tokens, wait_us;
+  std::optional<int64_t> load_us, prompt_tokens, prompt_eval_us, output_tokens, eval_us, total_us,
+      cached_tokens, wait_us;
 
   // tokens / time, when both are reported and the time is > 0.
   static std::optional<double> per_s(const std::optional<int64_t>& tokens,

@@ -227,19 +227,20 @@ constexpr std::size_t kRowFields = 17;
 constexpr std::size_t kRowServerFields = 8;
 
 std::array<std::optional<int64_t> ServerFigures::*, kRowServerFields> row_server_fields() {
-  return {&ServerFigures::load_us,  &ServerFigures::prompt_tokens, &ServerFigures::prompt_eval_us,
-          &ServerFigures::output_tokens, &ServerFigures::eval_us,  &ServerFigures::total_us,
-          &ServerFigures::cached_tokens, &ServerFigures::wait_us};
+  return {&ServerFigures::load_us,        &ServerFigures::prompt_tokens,
+          &ServerFigures::prompt_eval_us, &ServerFigures::output_tokens,
+          &ServerFigures::eval_us,        &ServerFigures::total_us,
+          &ServerFigures::cached_tokens,  &ServerFigures::wait_us};
 }
 
 json request_row_to_json(const RequestRow& r) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
-  json row = json::array(
-      {r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us), opt(r.tls_us),
-       opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us), r.output_tokens,
-       r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-       r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
-       opt(r.sent_unix_ns), opt(r.queue_us)});
+  json row =
+      json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
+                   opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
+                   r.output_tokens, r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
+                   r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
+                   opt(r.sent_unix_ns), opt(r.queue_us)});
   if (!r.server.empty()) {
     for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
   }

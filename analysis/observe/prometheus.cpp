@@ -42,10 +42,10 @@ struct ServerSeries {
 ServerSeries server_series(std::string_view metric) {
   static const std::vector<double> seconds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                                               1,     2.5,   5,    10,    30,   60,  120};
-  static const std::vector<double> tokens = {1,    2,    5,    10,    20,    50,    100,   200,
-                                             500,  1000, 2000, 5000,  10000, 20000, 50000, 100000};
-  static const std::vector<double> rates = {1,   2,    5,    10,   20,   50,    100,
-                                            200, 500,  1000, 2000, 5000, 10000, 50000};
+  static const std::vector<double> tokens = {1,   2,    5,    10,   20,    50,    100,   200,
+                                             500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
+  static const std::vector<double> rates = {1,   2,   5,    10,   20,   50,    100,
+                                            200, 500, 1000, 2000, 5000, 10000, 50000};
   std::string base = "llmload_server_" + std::string(metric.substr(7));  // after "server."
   auto ends = [&](std::string_view suffix) {
     return base.size() > suffix.size() && base.ends_with(suffix);
@@ -82,8 +82,8 @@ void append_server_histograms(std::string& out, const std::vector<GroupStats>& g
         out += series.base + "_bucket" + with(open, "le=\"" + format_number("%.9g", le) + "\"") +
                " " + std::to_string(cumulative) + "\n";
       }
-      out += series.base + "_bucket" + with(open, "le=\"+Inf\"") + " " + std::to_string(total) +
-             "\n";
+      out +=
+          series.base + "_bucket" + with(open, "le=\"+Inf\"") + " " + std::to_string(total) + "\n";
       out += series.base + "_sum" + with(open, "") + " " + format_number("%.9g", sum) + "\n";
       out += series.base + "_count" + with(open, "") + " " + std::to_string(total) + "\n";
     }

@@ -50,8 +50,8 @@ class ServerMetricsRun : public ::testing::Test {
   // arguments (shell words). Returns the exit code; out_ is the results folder.
   int run(const Target& t, const std::string& label, const std::string& extra = "") {
     dir_ = test_dir("server-metrics-" + label);
-    std::vector<std::string> flags = {"--ttft", "20ms", "--itl", "2ms", "--load", "5ms",
-                                      "--cached-share", "0.5"};
+    std::vector<std::string> flags = {"--ttft", "20ms", "--itl",          "2ms",
+                                      "--load", "5ms",  "--cached-share", "0.5"};
     flags.insert(flags.end(), t.mock_flags.begin(), t.mock_flags.end());
     const std::string url = start_mock(mock_, dir_ + "/mock.log", flags);
     EXPECT_FALSE(url.empty()) << slurp(dir_ + "/mock.log");
@@ -63,9 +63,9 @@ class ServerMetricsRun : public ::testing::Test {
                                "    - one two three four five six seven eight nine ten\n"
                                "output:\n  max_tokens: 8\n";
     out_ = dir_ + "/out";
-    return run_llmload("run " + scenario + " --out " + out_ +
-                           " --quiet --no-report --requests-csv " + extra,
-                       dir_ + "/run.log");
+    return run_llmload(
+        "run " + scenario + " --out " + out_ + " --quiet --no-report --requests-csv " + extra,
+        dir_ + "/run.log");
   }
   std::string log() const { return slurp(dir_ + "/run.log"); }
   nlohmann::json summary() const { return nlohmann::json::parse(slurp(out_ + "/summary.json")); }
@@ -146,16 +146,14 @@ TEST_F(ServerMetricsRun, VllmUsageCachedTokens) {
 
 // The mock's eval rate is 571 tokens/s: > 20 passes (exit 0), > 1e9 fails (exit 3).
 TEST_F(ServerMetricsRun, AssertOnServerEvalRatePasses) {
-  EXPECT_EQ(run({"ollama-chat", {}}, "assert-pass",
-                "--assert 'server.eval_tokens_per_s.p50 > 20'"),
+  EXPECT_EQ(run({"ollama-chat", {}}, "assert-pass", "--assert 'server.eval_tokens_per_s.p50 > 20'"),
             0)
       << log();
 }
 
 TEST_F(ServerMetricsRun, AssertOnServerEvalRateFails) {
-  EXPECT_EQ(run({"ollama-chat", {}}, "assert-fail",
-                "--assert 'server.eval_tokens_per_s.p50 > 1e9'"),
-            3)
+  EXPECT_EQ(
+      run({"ollama-chat", {}}, "assert-fail", "--assert 'server.eval_tokens_per_s.p50 > 1e9'"), 3)
       << log();
   EXPECT_FALSE(summary()["assertions"][0]["passed"].get<bool>());
 }

@@ -218,8 +218,7 @@ TEST(ServerMetrics, RequestsCsvColumns) {
   row.server.eval_us = 30'000;
   row.server.wait_us = 0;
   const std::string full = requests_csv_row(row);
-  EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000\n"),
-            std::string::npos)
+  EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000\n"), std::string::npos)
       << full;
 }
 
@@ -278,8 +277,7 @@ TEST(ServerMetrics, ReportAndTerminal) {
   EXPECT_NE(html.find("1 requests where the server's output-token count"), std::string::npos);
   const std::string term = analysis::summary_server_lines(r);
   EXPECT_NE(term.find("eval_tokens_per_s      tokens/s      571"), std::string::npos) << term;
-  EXPECT_NE(term.find("prefix cache: 25.0% of prompt tokens cached (20 of 80)"),
-            std::string::npos)
+  EXPECT_NE(term.find("prefix cache: 25.0% of prompt tokens cached (20 of 80)"), std::string::npos)
       << term;
   EXPECT_NE(term.find("tokens mismatch: 1 requests"), std::string::npos) << term;
   EXPECT_NE(term.find("(server 8, ours 7)"), std::string::npos) << term;
