@@ -16,7 +16,7 @@ namespace llmload::cli {
 namespace {
 
 struct MockArgs {
-  std::string ttft = "50ms", itl = "10ms", tokens = "64", prompt_per_token = "0s";
+  std::string ttft = "50ms", itl = "10ms", tokens = "64", prompt_per_token = "0s", load = "0s";
   std::string usage = "chunk", over = "queue", faults, fault_delay = "2s", drip = "1ms";
   bool no_role_chunk = false;
   int port = 0;
@@ -41,6 +41,7 @@ int run_mock(mock::MockOptions o, const MockArgs& a) {
   o.port = uint16_t(a.port);
   if (!duration_into("--ttft", a.ttft, o.ttft_ns) || !duration_into("--itl", a.itl, o.itl_ns) ||
       !duration_into("--prompt-per-token", a.prompt_per_token, o.prompt_ns_per_token) ||
+      !duration_into("--load", a.load, o.load_ns) ||
       !duration_into("--fault-delay", a.fault_delay, o.faults.delay_ns) ||
       !duration_into("--drip", a.drip, o.faults.drip_ns))
     return kExitUsage;
@@ -50,6 +51,10 @@ int run_mock(mock::MockOptions o, const MockArgs& a) {
     return kExitUsage;
   }
   o.tokens = *dist;
+  if (o.cached_share > 1 || (o.cached_share < 0 && o.cached_share != -1)) {
+    std::fprintf(stderr, "llmload mock: --cached-share must be from 0 to 1\n");
+    return kExitUsage;
+  }
   if (a.usage == "chunk")
     o.usage_mode = mock::UsageMode::kChunk;
   else if (a.usage == "final")
@@ -123,6 +128,12 @@ void register_mock(CLI::App& app, int& exit_code) {
   sub->add_option("--prompt-per-token", a->prompt_per_token,
                   "prompt processing time per prompt token (added to TTFT)")
       ->capture_default_str();
+  sub->add_option("--load", a->load,
+                  "model load time before the first token (Ollama load_duration)")
+      ->capture_default_str();
+  sub->add_option("--cached-share", o->cached_share,
+                  "share of prompt tokens reported as prefix-cached, 0 to 1 (usage "
+                  "prompt_tokens_details.cached_tokens, llama.cpp cache_n)");
   sub->add_option("--reasoning-tokens", o->reasoning_tokens, "reasoning tokens before content")
       ->capture_default_str();
   sub->add_option("--seed", o->seed, "seed of token text and random choices")

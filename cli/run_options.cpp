@@ -170,6 +170,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
     std::fprintf(out, "%-13s %-8s %8s %8s %8s %8s %8s %8s\n", "metric", "unit", "p50", "p90", "p99",
                  "p99.9", "max", "count");
     for (const auto& m : sums) {
+      if (m.name.starts_with("server.")) continue;  // their own block, full names
       std::fprintf(out, "%-13.13s %-8.8s %8s %8s %8s %8s %8s %8lld\n", m.name.c_str(),
                    std::string(m.unit).c_str(), v(m.p50).c_str(), v(m.p90).c_str(),
                    v(m.p99).c_str(), v(m.p999).c_str(), v(m.max).c_str(),
@@ -180,6 +181,7 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
   const bool colour = ::isatty(::fileno(out)) && !std::getenv("NO_COLOR");
   std::string groups = analysis::summary_group_table(r, r.run.rating_tiers, colour);
   if (!groups.empty()) std::fprintf(out, "%s", groups.c_str());
+  std::fprintf(out, "%s", analysis::summary_server_lines(r).c_str());
   std::fprintf(out, "%s", analysis::summary_client_lines(r).c_str());
   std::string errors;
   for (ErrorKind k : kAllErrorKinds) {

@@ -28,6 +28,14 @@ void Counters::merge(const Counters& o) {
   goodput += o.goodput;
   dropped += o.dropped;
   bytes_received += o.bytes_received;
+  tokens_mismatch += o.tokens_mismatch;
+  cached_tokens += o.cached_tokens;
+  cache_prompt_tokens += o.cache_prompt_tokens;
+}
+
+std::optional<double> Counters::prefix_cache_hit_rate() const {
+  if (cache_prompt_tokens <= 0) return std::nullopt;
+  return double(cached_tokens) / double(cache_prompt_tokens);
 }
 
 HdrHistogram& GroupStats::fixed_histogram(Metric m) {
@@ -107,7 +115,19 @@ void GroupStats::record_error(ErrorKind kind, std::string_view message) {
 }
 
 void GroupStats::add_error_sample(ErrorKind kind, std::string_view message) {
-  auto& kept = samples_[static_cast<std::size_t>(kind)];
+  keep_sample(samples_[static_cast<std::size_t>(kind)], message);
+}
+
+void GroupStats::record_tokens_mismatch(std::string_view message) {
+  counters.tokens_mismatch += 1;
+  add_mismatch_sample(message);
+}
+
+void GroupStats::add_mismatch_sample(std::string_view message) {
+  keep_sample(mismatch_samples_, message);
+}
+
+void GroupStats::keep_sample(std::vector<std::string>& kept, std::string_view message) {
   if (kept.size() >= kMaxSamplesPerKind) return;
   if (message.size() > kMaxSampleBytes) {
     std::size_t cut = kMaxSampleBytes;
@@ -152,6 +172,7 @@ void GroupStats::merge(const GroupStats& other) {
       samples_[i].push_back(s);
     }
   }
+  for (const auto& s : other.mismatch_samples_) add_mismatch_sample(s);
 }
 
 void GroupStats::reset() {
@@ -163,6 +184,7 @@ void GroupStats::reset() {
   for (auto& [n, h] : server_) h.reset();
   server_overflow_.clear();
   for (auto& s : samples_) s.clear();
+  mismatch_samples_.clear();
 }
 
 bool GroupStats::empty() const {
@@ -179,7 +201,7 @@ bool GroupStats::empty() const {
   for (const auto& s : samples_) {
     if (!s.empty()) return false;
   }
-  return true;
+  return mismatch_samples_.empty();
 }
 
 namespace {
@@ -202,7 +224,7 @@ bool same_counts(const HdrHistogram* a, const HdrHistogram* b) {
 
 bool GroupStats::operator==(const GroupStats& o) const {
   if (labels != o.labels || !(counters == o.counters) || overflow_ != o.overflow_ ||
-      samples_ != o.samples_) {
+      samples_ != o.samples_ || mismatch_samples_ != o.mismatch_samples_) {
     return false;
   }
   for (std::size_t i = 0; i < kMetricCount; ++i) {

@@ -11,10 +11,12 @@
 //   { "labels": {k: v},
 //     "counters": { "requests", "ok", "failed", "retries", "input_tokens", "output_tokens",
 //                   "tokens_from_usage", "tokens_counted", "goodput", "dropped",
-//                   "bytes_received", "errors": {kind: n} },           (non-negative integers)
+//                   "bytes_received", "errors": {kind: n},
+//                   "tokens_mismatch"?, "cached_tokens"?, "cache_prompt_tokens"? },
+//                                        (non-negative integers; the last three 0 when absent)
 //     "histograms": { name: { "hdr": binary (compressed V2 encoding; a base64 "HISTF..."
 //                                     string is accepted too), "overflow": n } },
-//     "samples": { kind: [message, ...] } }
+//     "samples": { kind: [message, ...] } }   (kind: an error kind, or "tokens_mismatch")
 // Only metrics that hold something are sent. from_wire takes hostile input: every field is
 // type- and range-checked, counters are bounded (2^50) and must satisfy the Counters
 // invariants (requests == ok + failed, errors sum to failed, goodput <= ok), histogram decoding
@@ -59,7 +61,14 @@ struct Counters {
   int64_t goodput = 0;            // ok requests that met every per-request SLO
   int64_t dropped = 0;            // rate mode: arrivals not started (max-in-flight cap reached)
   int64_t bytes_received = 0;     // response bytes read (headers and body)
+  // Server-reported (docs/metrics.md "Server-reported metrics"); optional on the wire.
+  int64_t tokens_mismatch = 0;      // ok requests whose server output count differs from ours
+  int64_t cached_tokens = 0;        // prompt tokens the server served from its prefix cache
+  int64_t cache_prompt_tokens = 0;  // the server's prompt tokens of the requests that reported
+                                    // a cached count (the prefix-cache rate's denominator)
 
+  // cached_tokens / cache_prompt_tokens; nullopt when no request reported a cached count.
+  std::optional<double> prefix_cache_hit_rate() const;
   void merge(const Counters& other);  // adds every field
   bool operator==(const Counters&) const = default;
 };
@@ -111,6 +120,11 @@ class GroupStats {
   const std::vector<std::string>& error_samples(ErrorKind kind) const {
     return samples_[static_cast<std::size_t>(kind)];
   }
+  // Counts one tokens_mismatch and keeps `message` ("server 12, ours 11") as a sample if fewer
+  // than kMaxSamplesPerKind are kept.
+  void record_tokens_mismatch(std::string_view message);
+  void add_mismatch_sample(std::string_view message);
+  const std::vector<std::string>& mismatch_samples() const { return mismatch_samples_; }
 
   // nullptr until the metric is first recorded or prepared. May be empty (after reset()).
   const HdrHistogram* histogram(Metric m) const {
@@ -150,8 +164,10 @@ class GroupStats {
   std::map<std::string, HdrHistogram, std::less<>> server_;
   std::map<std::string, int64_t, std::less<>> server_overflow_;
   std::array<std::vector<std::string>, kErrorKindCount> samples_;
+  std::vector<std::string> mismatch_samples_;
 
   HdrHistogram& fixed_histogram(Metric m);
+  static void keep_sample(std::vector<std::string>& kept, std::string_view message);
 };
 
 // How the client timed what it measured, and how late its loops ran (docs/metrics.md "Client

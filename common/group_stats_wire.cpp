@@ -28,6 +28,13 @@ constexpr std::array<CounterField, 11> kCounterFields = {{
     {"dropped", &Counters::dropped},
     {"bytes_received", &Counters::bytes_received},
 }};
+// Server-reported counters: optional (absent = 0), so peers that never send them still decode.
+constexpr std::array<CounterField, 3> kOptionalCounterFields = {{
+    {"tokens_mismatch", &Counters::tokens_mismatch},
+    {"cached_tokens", &Counters::cached_tokens},
+    {"cache_prompt_tokens", &Counters::cache_prompt_tokens},
+}};
+constexpr std::string_view kMismatchSamples = "tokens_mismatch";
 
 json histogram_wire(const HdrHistogram& h, int64_t overflow) {
   std::string bytes = h.encode_compressed();
@@ -76,6 +83,14 @@ Counters counters_from_wire(const json& v, const std::string& path) {
   for (const auto& f : kCounterFields) {
     c.*(f.field) = jf::count(jf::member(v, f.name, path), jf::sub(path, f.name));
   }
+  for (const auto& f : kOptionalCounterFields) {
+    if (const json* m = jf::optional_member(v, f.name)) {
+      c.*(f.field) = jf::count(*m, jf::sub(path, f.name));
+    }
+  }
+  if (c.tokens_mismatch > c.ok) jf::fail(jf::sub(path, "tokens_mismatch"), "greater than ok");
+  if (c.cached_tokens > c.cache_prompt_tokens)
+    jf::fail(jf::sub(path, "cached_tokens"), "greater than cache_prompt_tokens");
   std::string errors_path = jf::sub(path, "errors");
   const json& errors = jf::object(jf::member(v, "errors", path), errors_path);
   int64_t error_sum = 0;
@@ -170,6 +185,9 @@ Expected<ClientTiming> ClientTiming::from_wire(const json& j, const WireLimits& 
 json GroupStats::to_wire() const {
   json counters_j = json::object();
   for (const auto& f : kCounterFields) counters_j[std::string(f.name)] = counters.*(f.field);
+  for (const auto& f : kOptionalCounterFields) {
+    if (counters.*(f.field) != 0) counters_j[std::string(f.name)] = counters.*(f.field);
+  }
   json errors = json::object();
   for (ErrorKind k : kAllErrorKinds) {
     int64_t n = counters.errors[static_cast<std::size_t>(k)];
@@ -200,6 +218,7 @@ json GroupStats::to_wire() const {
     const auto& s = error_samples(k);
     if (!s.empty()) samples[std::string(name(k))] = s;
   }
+  if (!mismatch_samples_.empty()) samples[std::string(kMismatchSamples)] = mismatch_samples_;
   json labels_j = json::object();
   for (const auto& [k, v] : labels) labels_j[k] = v;
   return json{{"labels", std::move(labels_j)},
@@ -239,13 +258,18 @@ Expected<GroupStats> GroupStats::from_wire(const json& j, const WireLimits& limi
     for (const auto& [k, v] : samples.items()) {
       std::string p = jf::sub("samples", k);
       auto kind = parse_error_kind(k);
-      if (!kind) jf::fail(p, "unknown error kind");
+      if (!kind && k != kMismatchSamples) jf::fail(p, "unknown error kind");
       jf::array(v, p);
       if (v.size() > kMaxSamplesPerKind) {
         jf::fail(p, "more than " + std::to_string(kMaxSamplesPerKind) + " samples");
       }
       for (std::size_t i = 0; i < v.size(); ++i) {
-        g.add_error_sample(*kind, jf::string(v[i], jf::index(p, i), kMaxSampleBytes));
+        const std::string& s = jf::string(v[i], jf::index(p, i), kMaxSampleBytes);
+        if (kind) {
+          g.add_error_sample(*kind, s);
+        } else {
+          g.add_mismatch_sample(s);
+        }
       }
     }
     return g;

@@ -191,7 +191,10 @@ std::string format_us_as_ms(int64_t us) {
 
 std::string_view requests_csv_header() {
   return "request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,tls_ms,"
-         "ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome\n";
+         "ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome,server_load_ms,"
+         "server_prompt_tokens,server_prompt_eval_ms,server_output_tokens,server_eval_ms,"
+         "server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,"
+         "server_eval_tokens_per_s,server_wait_ms\n";
 }
 
 std::string requests_csv_row(const RequestRow& r) {
@@ -205,6 +208,19 @@ std::string requests_csv_row(const RequestRow& r) {
        format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us), format_optional_us(r.ttfo_us),
        format_optional_us(r.e2e_us), std::to_string(r.output_tokens), name(r.tokens_source),
        r.error ? name(*r.error) : "ok"});
+  line.back() = ',';  // not the end yet: the server's columns follow
+  const ServerFigures& sv = r.server;
+  auto count = [](const std::optional<int64_t>& v) {
+    return v ? std::to_string(*v) : std::string();
+  };
+  auto rate = [](const std::optional<double>& v) {
+    return v ? format_number("%.3f", *v) : std::string();
+  };
+  append_fields(line, {format_optional_us(sv.load_us), count(sv.prompt_tokens),
+                       format_optional_us(sv.prompt_eval_us), count(sv.output_tokens),
+                       format_optional_us(sv.eval_us), format_optional_us(sv.total_us),
+                       count(sv.cached_tokens), rate(sv.prompt_tokens_per_s()),
+                       rate(sv.eval_tokens_per_s()), format_optional_us(sv.wait_us)});
   return line;
 }
 

@@ -17,6 +17,7 @@
 #include "common/expected.h"
 #include "common/metrics.h"
 #include "common/results.h"
+#include "common/server_figures.h"
 
 namespace llmload {
 
@@ -72,10 +73,14 @@ struct RequestRow {
   int64_t output_tokens = 0;
   TokensSource tokens_source = TokensSource::kCounted;
   std::optional<ErrorKind> error;  // nullopt → outcome "ok"
+  ServerFigures server;            // what the server reported (ok requests), empty fields if not
 };
 // Header:
 // request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,
-//         ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome
+//         ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome,
+//         server_load_ms,server_prompt_tokens,server_prompt_eval_ms,server_output_tokens,
+//         server_eval_ms,server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,
+//         server_eval_tokens_per_s,server_wait_ms
 std::string_view requests_csv_header();  // with its "\n"
 std::string requests_csv_row(const RequestRow& row);
 // "12.345" from 12345 µs; "-0.001" style for negatives.

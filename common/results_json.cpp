@@ -26,7 +26,8 @@ J counters_json(const Counters& c) {
            {"tokens_counted", c.tokens_counted},
            {"goodput", c.goodput},
            {"dropped", c.dropped},
-           {"bytes_received", c.bytes_received}};
+           {"bytes_received", c.bytes_received},
+           {"tokens_mismatch", c.tokens_mismatch}};
 }
 
 template <class J>
@@ -44,6 +45,9 @@ J totals_json(const Counters& c, double duration_s, const std::optional<double>&
   t["error_rate"] = c.requests > 0 ? double(c.failed) / double(c.requests) : 0.0;
   t["goodput_ratio"] = c.ok > 0 ? double(c.goodput) / double(c.ok) : 0.0;
   t["cost_usd"] = optional_number<J>(cost);
+  t["prefix_cache"] = J{{"cached_tokens", c.cached_tokens},
+                        {"prompt_tokens", c.cache_prompt_tokens},
+                        {"hit_rate", optional_number<J>(c.prefix_cache_hit_rate())}};
   return t;
 }
 
@@ -174,7 +178,8 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
                           {"tokens_counted", &Counters::tokens_counted, extras_required},
                           {"goodput", &Counters::goodput, extras_required},
                           {"dropped", &Counters::dropped, extras_required},
-                          {"bytes_received", &Counters::bytes_received, extras_required}};
+                          {"bytes_received", &Counters::bytes_received, extras_required},
+                          {"tokens_mismatch", &Counters::tokens_mismatch, false}};
   for (const auto& f : fields) {
     const json* m = jf::optional_member(v, f.name);
     if (!m) {
@@ -188,6 +193,16 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
                                             std::to_string(c.failed) + ")");
   }
   if (c.goodput > c.ok) jf::fail(jf::sub(path, "goodput"), "greater than ok");
+  if (c.tokens_mismatch > c.ok) jf::fail(jf::sub(path, "tokens_mismatch"), "greater than ok");
+  if (const json* pc = jf::optional_member(v, "prefix_cache")) {
+    const std::string pp = jf::sub(path, "prefix_cache");
+    jf::object(*pc, pp);
+    c.cached_tokens = jf::count(jf::member(*pc, "cached_tokens", pp), jf::sub(pp, "cached_tokens"));
+    c.cache_prompt_tokens =
+        jf::count(jf::member(*pc, "prompt_tokens", pp), jf::sub(pp, "prompt_tokens"));
+    if (c.cached_tokens > c.cache_prompt_tokens)
+      jf::fail(jf::sub(pp, "cached_tokens"), "greater than prompt_tokens");
+  }
 }
 
 std::optional<double> read_optional_number(const json& v, const std::string& path) {
@@ -286,6 +301,13 @@ GroupStats read_stats(const json& node, const std::string& prefix, std::optional
   read_counters(totals, tp, g.counters, false);
   cost = read_optional_number(jf::member(totals, "cost_usd", tp), jf::sub(tp, "cost_usd"));
   read_errors(jf::member(node, "errors", prefix), jf::sub(prefix, "errors"), g);
+  if (const json* ms = jf::optional_member(node, "tokens_mismatch_samples")) {
+    const std::string sp = jf::sub(prefix, "tokens_mismatch_samples");
+    jf::array(*ms, sp);
+    for (std::size_t i = 0; i < ms->size(); ++i) {
+      g.add_mismatch_sample(jf::string((*ms)[i], jf::index(sp, i)));
+    }
+  }
   std::string mp = jf::sub(prefix, "metrics");
   const json& metrics = jf::object(jf::member(node, "metrics", prefix), mp);
   for (const auto& [n, v] : metrics.items()) read_metric(n, v, jf::sub(mp, n), g);
@@ -521,7 +543,8 @@ J build_summary(const RunResult& r) {
                        {"rating", rating ? J(*rating) : J()},
                        {"totals", totals_json<J>(g.stats.counters, r.run.duration_s, g.cost_usd)},
                        {"errors", errors_json<J>(g.stats)},
-                       {"metrics", metrics_json<J>(g.stats)}});
+                       {"metrics", metrics_json<J>(g.stats)},
+                       {"tokens_mismatch_samples", g.stats.mismatch_samples()}});
   }
   J assertions = J::array();
   for (const auto& a : r.assertions) {
@@ -541,6 +564,7 @@ J build_summary(const RunResult& r) {
            {"totals", totals_json<J>(r.total.counters, r.run.duration_s, r.cost_usd)},
            {"errors", errors_json<J>(r.total)},
            {"metrics", metrics_json<J>(r.total)},
+           {"tokens_mismatch_samples", r.total.mismatch_samples()},
            {"groups", std::move(groups)},
            {"assertions", std::move(assertions)}};
 }

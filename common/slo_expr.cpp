@@ -75,6 +75,15 @@ class Parser {
     size_t j = i_;
     if (j < t_.size() && (t_[j] == '-' || t_[j] == '+')) ++j;
     while (j < t_.size() && (std::isdigit(uc(t_[j])) || t_[j] == '.')) ++j;
+    // An exponent (1e9, 2.5E-3): 'e' is no unit, so it cannot be mistaken for one.
+    if (j < t_.size() && (t_[j] == 'e' || t_[j] == 'E')) {
+      size_t k = j + 1;
+      if (k < t_.size() && (t_[k] == '-' || t_[k] == '+')) ++k;
+      if (k < t_.size() && std::isdigit(uc(t_[k]))) {
+        j = k;
+        while (j < t_.size() && std::isdigit(uc(t_[j]))) ++j;
+      }
+    }
     const std::string num(t_.substr(i_, j - i_));
     char* end = nullptr;
     const double v = num.empty() ? 0 : std::strtod(num.c_str(), &end);

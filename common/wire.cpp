@@ -221,20 +221,37 @@ Expected<ResolvedPrompt> prompt_from_json(const json& j, std::size_t max_string_
   }
 }
 
+// A row is 17 fields; the server's figures follow as 8 more only when it reported any (a row of
+// 17 reads as none).
+constexpr std::size_t kRowFields = 17;
+constexpr std::size_t kRowServerFields = 8;
+
+std::array<std::optional<int64_t> ServerFigures::*, kRowServerFields> row_server_fields() {
+  return {&ServerFigures::load_us,        &ServerFigures::prompt_tokens,
+          &ServerFigures::prompt_eval_us, &ServerFigures::output_tokens,
+          &ServerFigures::eval_us,        &ServerFigures::total_us,
+          &ServerFigures::cached_tokens,  &ServerFigures::wait_us};
+}
+
 json request_row_to_json(const RequestRow& r) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
-  return json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
-                      opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
-                      r.output_tokens,
-                      r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-                      r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
-                      opt(r.sent_unix_ns), opt(r.queue_us)});
+  json row =
+      json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
+                   opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
+                   r.output_tokens, r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
+                   r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
+                   opt(r.sent_unix_ns), opt(r.queue_us)});
+  if (!r.server.empty()) {
+    for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
+  }
+  return row;
 }
 
 Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string_bytes) {
   try {
     const std::string ctx = "request";
-    if (!j.is_array() || j.size() != 17) fail(ctx, "not an array of 17 fields");
+    if (!j.is_array() || (j.size() != kRowFields && j.size() != kRowFields + kRowServerFields))
+      fail(ctx, "not an array of 17 or 25 fields");
     RequestRow r;
     r.request_id = as_str(j[0], ctx + ".request_id", std::min<std::size_t>(max_string_bytes, 1024));
     r.worker = as_str(j[1], ctx + ".worker", 1024);
@@ -254,6 +271,13 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
     r.wait_us = opt(j[14], "wait_us");
     r.sent_unix_ns = opt(j[15], "sent_unix_ns");
     r.queue_us = opt(j[16], "queue_us");
+    if (j.size() > kRowFields) {
+      std::size_t i = kRowFields;
+      for (auto field : row_server_fields()) {
+        r.server.*field = opt(j[i], ("server[" + std::to_string(i - kRowFields) + "]").c_str());
+        ++i;
+      }
+    }
     r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
     std::string src = as_str(j[12], ctx + ".tokens_source", 16);
     if (src == "usage") {

@@ -74,7 +74,7 @@ void AnthropicStream::tokens(const Generation& g, int first, int count, ChunkSin
   sink.end_event();
 }
 
-void AnthropicStream::finish(const Generation& g, const GenTiming&, ChunkSink& sink) const {
+void AnthropicStream::finish(const Generation& g, ChunkSink& sink) const {
   block_stop(sink.begin_event(), text_index(g));
   sink.end_event();
   OutBuffer& e = sink.begin_event();
@@ -112,7 +112,7 @@ void AnthropicStream::huge_line(const Generation& g, size_t bytes, ChunkSink& si
   sink.end_event();
 }
 
-void AnthropicStream::body(const Generation& g, const GenTiming&, OutBuffer& out) const {
+void AnthropicStream::body(const Generation& g, OutBuffer& out) const {
   out.append("{\"id\":\"msg_");
   out.append(g.id);
   out.append("\",\"type\":\"message\",\"role\":\"assistant\",\"model\":");

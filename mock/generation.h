@@ -1,7 +1,8 @@
 // One generation request as the mock will answer it: what to send (API, model, token counts,
-// options) and the timing it happened at. Built by request_plan, read by the formatters.
+// options) and its planned timing. Built by request_plan, read by the formatters.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -36,22 +37,21 @@ struct Generation {
   bool include_usage = false;   // stream_options.include_usage
   UsageMode usage_mode = UsageMode::kChunk;
   bool role_chunk = true;
-  int64_t ttft_ns = 0, itl_ns = 0, prefill_ns = 0;
+  int64_t ttft_ns = 0, itl_ns = 0, prefill_ns = 0, load_ns = 0;
+  int cached_tokens = -1;  // prompt tokens reported as cached; -1: none in usage (cache_n 0)
   Fault fault = Fault::kNone;
   int fault_after = 0;  // tokens sent before a mid-stream fault
   const TokenText* text = nullptr;
 
   int total_tokens() const { return content_tokens + reasoning_tokens; }
+  // The planned timing, which the server-reported figures state exactly (docs/mock.md): the
+  // first token is due first_token_delay_ns() after generation starts.
+  int64_t prompt_eval_ns() const { return ttft_ns + prefill_ns; }
+  int64_t first_token_delay_ns() const { return load_ns + prompt_eval_ns(); }
+  int64_t eval_ns() const { return int64_t(std::max(total_tokens() - 1, 0)) * itl_ns; }
+  int cache_n() const { return std::max(cached_tokens, 0); }
   // Token `index` counts reasoning first, then content.
   std::string_view word(int index) const { return text->word(stream_key, uint64_t(index)); }
-};
-
-// When the response happened, for server-reported durations (Ollama, llama.cpp timings).
-struct GenTiming {
-  int64_t received_ns = 0;     // request fully read
-  int64_t started_ns = 0;      // capacity slot acquired
-  int64_t first_token_ns = 0;  // first token sent
-  int64_t now_ns = 0;          // the final event
 };
 
 }  // namespace llmload::mock

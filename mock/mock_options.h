@@ -46,6 +46,12 @@ struct MockOptions {
   int64_t prompt_ns_per_token = 0;  // prompt processing added to TTFT, per prompt token
   int tokens_per_chunk = 1;         // tokens per streamed event (the last chunk may hold fewer)
   int reasoning_tokens = 0;         // reasoning_content deltas before content (OpenAI chat)
+  int64_t load_ns = 0;              // model load before the first token (Ollama load_duration)
+
+  // --- server-reported prefix cache ---
+  // Share of the prompt tokens reported as served from the prefix cache (llama.cpp cache_n,
+  // OpenAI usage.prompt_tokens_details.cached_tokens); < 0: no cached count in usage.
+  double cached_share = -1;
 
   // --- output ---
   TokenDistribution tokens = TokenDistribution::fixed(64);  // when the request names no limit

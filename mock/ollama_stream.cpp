@@ -23,21 +23,23 @@ void line_tail(const Generation& g, OutBuffer& e) {
   e.append(is_chat(g) ? "\"},\"done\":false}\n" : "\",\"done\":false}\n");
 }
 
-void done_fields(const Generation& g, const GenTiming& t, OutBuffer& e) {
+// The planned durations (docs/mock.md "Server-reported figures"), so tests can check every
+// value to the nanosecond; queueing for a capacity slot is in none of them.
+void done_fields(const Generation& g, OutBuffer& e) {
   e.append(",\"done\":true,\"done_reason\":\"");
   e.append(g.length_limited ? "length" : "stop");
   e.append("\",\"total_duration\":");
-  e.append_i64(t.now_ns - t.received_ns);
+  e.append_i64(g.first_token_delay_ns() + g.eval_ns());
   e.append(",\"load_duration\":");
-  e.append_i64(t.started_ns - t.received_ns);
+  e.append_i64(g.load_ns);
   e.append(",\"prompt_eval_count\":");
   e.append_i64(g.prompt_tokens);
   e.append(",\"prompt_eval_duration\":");
-  e.append_i64(t.first_token_ns - t.started_ns);
+  e.append_i64(g.prompt_eval_ns());
   e.append(",\"eval_count\":");
   e.append_i64(g.total_tokens());
   e.append(",\"eval_duration\":");
-  e.append_i64(t.now_ns - t.first_token_ns);
+  e.append_i64(g.eval_ns());
   e.append("}");
 }
 
@@ -61,11 +63,11 @@ void OllamaStream::tokens(const Generation& g, int first, int count, ChunkSink& 
   sink.end_event();
 }
 
-void OllamaStream::finish(const Generation& g, const GenTiming& t, ChunkSink& sink) const {
+void OllamaStream::finish(const Generation& g, ChunkSink& sink) const {
   OutBuffer& e = sink.begin_event();
   line_head(g, e);
   e.append(is_chat(g) ? "\"}" : "\"");
-  done_fields(g, t, e);
+  done_fields(g, e);
   e.push('\n');
   sink.end_event();
 }
@@ -92,11 +94,11 @@ void OllamaStream::huge_line(const Generation& g, size_t bytes, ChunkSink& sink)
   sink.end_event();
 }
 
-void OllamaStream::body(const Generation& g, const GenTiming& t, OutBuffer& out) const {
+void OllamaStream::body(const Generation& g, OutBuffer& out) const {
   line_head(g, out);
   append_words(g, g.reasoning_tokens, g.content_tokens, out);
   out.append(is_chat(g) ? "\"}" : "\"");
-  done_fields(g, t, out);
+  done_fields(g, out);
 }
 
 void OllamaStream::error_body(int, std::string_view message, OutBuffer& out) const {

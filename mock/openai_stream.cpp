@@ -31,6 +31,11 @@ void append_usage(const Generation& g, OutBuffer& e) {
   e.append_i64(g.total_tokens());
   e.append(",\"total_tokens\":");
   e.append_i64(g.prompt_tokens + g.total_tokens());
+  if (g.cached_tokens >= 0) {
+    e.append(",\"prompt_tokens_details\":{\"cached_tokens\":");
+    e.append_i64(g.cached_tokens);
+    e.push('}');
+  }
   if (g.reasoning_tokens > 0) {
     e.append(",\"completion_tokens_details\":{\"reasoning_tokens\":");
     e.append_i64(g.reasoning_tokens);
@@ -39,13 +44,17 @@ void append_usage(const Generation& g, OutBuffer& e) {
   e.push('}');
 }
 
-// llama.cpp's `timings` object (milliseconds), beside usage in kFinal mode.
-void append_timings(const Generation& g, const GenTiming& t, OutBuffer& e) {
-  double prompt_ms = double(t.first_token_ns - t.started_ns) / 1e6;
-  double predicted_ms = double(t.now_ns - t.first_token_ns) / 1e6;
+// llama.cpp's `timings` object (milliseconds), beside usage in kFinal mode: the planned
+// durations (docs/mock.md "Server-reported figures"); prompt_n counts the prompt tokens not
+// served from the cache, cache_n those that were.
+void append_timings(const Generation& g, OutBuffer& e) {
+  double prompt_ms = double(g.prompt_eval_ns()) / 1e6;
+  double predicted_ms = double(g.eval_ns()) / 1e6;
   int n = g.total_tokens();
-  e.append("\"timings\":{\"prompt_n\":");
-  e.append_i64(g.prompt_tokens);
+  e.append("\"timings\":{\"cache_n\":");
+  e.append_i64(g.cache_n());
+  e.append(",\"prompt_n\":");
+  e.append_i64(g.prompt_tokens - g.cache_n());
   e.append(",\"prompt_ms\":");
   e.append_fixed(prompt_ms, 3);
   e.append(",\"predicted_n\":");
@@ -93,7 +102,7 @@ void OpenAiStream::tokens(const Generation& g, int first, int count, ChunkSink& 
   sink.end_event();
 }
 
-void OpenAiStream::finish(const Generation& g, const GenTiming& t, ChunkSink& sink) const {
+void OpenAiStream::finish(const Generation& g, ChunkSink& sink) const {
   OutBuffer& e = sink.begin_event();
   chunk_head(g, e);
   e.append(is_chat(g) ? "{\"index\":0,\"delta\":{}," : "{\"index\":0,\"text\":\"\",");
@@ -104,7 +113,7 @@ void OpenAiStream::finish(const Generation& g, const GenTiming& t, ChunkSink& si
     e.push(',');
     append_usage(g, e);
     e.push(',');
-    append_timings(g, t, e);
+    append_timings(g, e);
   }
   e.append("}\n\n");
   sink.end_event();
@@ -148,7 +157,7 @@ void OpenAiStream::huge_line(const Generation& g, size_t bytes, ChunkSink& sink)
   sink.end_event();
 }
 
-void OpenAiStream::body(const Generation& g, const GenTiming& t, OutBuffer& out) const {
+void OpenAiStream::body(const Generation& g, OutBuffer& out) const {
   out.append("{\"id\":\"");
   out.append(is_chat(g) ? "chatcmpl-" : "cmpl-");
   out.append(g.id);
@@ -179,7 +188,7 @@ void OpenAiStream::body(const Generation& g, const GenTiming& t, OutBuffer& out)
   append_usage(g, out);
   if (g.usage_mode == UsageMode::kFinal) {
     out.push(',');
-    append_timings(g, t, out);
+    append_timings(g, out);
   }
   out.push('}');
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -65,6 +67,16 @@ int64_t header_duration(const HttpRequest& req, const char* name, int64_t dflt) 
   if (*d < 0 || *d > 3'600'000'000'000)
     throw BadRequest{std::string("header ") + name + ": out of range (0 to 1h)"};
   return *d;
+}
+
+double header_share(const HttpRequest& req, const char* name, double dflt) {
+  const std::string* v = req.header(name);
+  if (!v) return dflt;
+  char* end = nullptr;
+  const double x = std::strtod(v->c_str(), &end);
+  if (v->empty() || end != v->c_str() + v->size() || !(x >= 0 && x <= 1))
+    throw BadRequest{std::string("header ") + name + ": '" + *v + "' is not a number from 0 to 1"};
+  return x;
 }
 
 bool header_bool(const HttpRequest& req, const char* name, bool dflt) {
@@ -255,6 +267,9 @@ Generation plan_generation(Api api, const HttpRequest& req, PlanContext& ctx) {
   g.itl_ns = header_duration(req, "x-mock-itl", o.itl_ns);
   g.prefill_ns =
       header_duration(req, "x-mock-prompt-per-token", o.prompt_ns_per_token) * g.prompt_tokens;
+  g.load_ns = header_duration(req, "x-mock-load", o.load_ns);
+  const double share = header_share(req, "x-mock-cached-share", o.cached_share);
+  if (share >= 0) g.cached_tokens = int(std::floor(double(g.prompt_tokens) * share));
   g.role_chunk = header_bool(req, "x-mock-role-chunk", o.role_chunk);
   g.usage_mode = o.usage_mode;
   if (const std::string* u = req.header("x-mock-usage")) {

@@ -22,7 +22,7 @@ class StreamFormat {
   virtual void tokens(const Generation& g, int first, int count, ChunkSink& sink) const = 0;
   // Everything after the last token: finish reason, usage, the terminator event. Does not end
   // the chunked body.
-  virtual void finish(const Generation& g, const GenTiming& t, ChunkSink& sink) const = 0;
+  virtual void finish(const Generation& g, ChunkSink& sink) const = 0;
   // An error object inside the stream, then whatever ends the stream for this API.
   virtual void error_event(const Generation& g, ChunkSink& sink) const = 0;
   // An event whose JSON is cut short (a content event with its tail missing).
@@ -30,7 +30,7 @@ class StreamFormat {
   // One event line of about `bytes` bytes (a single content token of that size).
   virtual void huge_line(const Generation& g, size_t bytes, ChunkSink& sink) const = 0;
   // The whole non-streamed JSON body.
-  virtual void body(const Generation& g, const GenTiming& t, OutBuffer& out) const = 0;
+  virtual void body(const Generation& g, OutBuffer& out) const = 0;
   // An error JSON body in this API's style.
   virtual void error_body(int status, std::string_view message, OutBuffer& out) const = 0;
 

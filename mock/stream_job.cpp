@@ -37,8 +37,6 @@ void StreamJob::begin(Generation gen, TruthRecord truth) {
   truth_.stream = gen_.stream;
   truth_.fault = fault_name(gen_.fault);
   truth_.prompt_tokens = gen_.prompt_tokens;
-  timing_ = GenTiming{};
-  timing_.received_ns = truth_.received_ns;
   headers_sent_ = fault_done_ = false;
   sent_ = 0;
   drip_.clear();
@@ -99,9 +97,9 @@ void StreamJob::on_slot(int64_t now) {
 }
 
 void StreamJob::start(int64_t now) {
-  truth_.started_ns = timing_.started_ns = now;
+  truth_.started_ns = now;
   truth_.status = 200;
-  const int64_t first = now + gen_.ttft_ns + gen_.prefill_ns;
+  const int64_t first = now + gen_.first_token_delay_ns();
   if (gen_.fault == Fault::kDrip) {
     build_drip();
     phase_ = Phase::kDrip;
@@ -161,7 +159,7 @@ void StreamJob::on_due(int64_t now) {
         if (phase_ == Phase::kIdle) return;
       }
       phase_ = gen_.stream ? Phase::kWaitFirst : Phase::kNonStream;
-      first_due_ns_ = now + gen_.ttft_ns + gen_.prefill_ns;
+      first_due_ns_ = now + gen_.first_token_delay_ns();
       int64_t due = first_due_ns_;
       if (!gen_.stream) due += int64_t(std::max(gen_.total_tokens() - 1, 0)) * gen_.itl_ns;
       loop_.schedule(this, due);
@@ -173,9 +171,7 @@ void StreamJob::on_due(int64_t now) {
     case Phase::kNonStream: {
       OutBuffer& out = loop_.out();
       OutBuffer body(1024);
-      timing_.first_token_ns = first_due_ns_ ? first_due_ns_ : now;
-      timing_.now_ns = now;
-      format().body(gen_, timing_, body);
+      format().body(gen_, body);
       out.clear();
       append_head(out, 200, format().content_type(false), int64_t(body.size()), conn_.keep_alive(),
                   truth_.id);
@@ -265,10 +261,8 @@ void StreamJob::emit(int64_t now) {
     count += more;
   }
   bool last = sent_ >= gen_.total_tokens();
-  if (phase_ == Phase::kWaitFirst) timing_.first_token_ns = now;
   if (last) {
-    timing_.now_ns = now;
-    format().finish(gen_, timing_, sink);
+    format().finish(gen_, sink);
     sink.end_body();
   }
   phase_ = Phase::kStreaming;
@@ -289,8 +283,6 @@ void StreamJob::emit(int64_t now) {
 void StreamJob::build_drip() {
   OutBuffer& out = loop_.out();
   out.clear();
-  timing_.first_token_ns = timing_.started_ns;
-  timing_.now_ns = timing_.started_ns;
   if (gen_.stream) {
     append_head(out, 200, format().content_type(true), -1, conn_.keep_alive(), truth_.id);
     ChunkSink sink(out, loop_.scratch());
@@ -301,11 +293,11 @@ void StreamJob::build_drip() {
       format().tokens(gen_, i, c, sink);
       i += c;
     }
-    format().finish(gen_, timing_, sink);
+    format().finish(gen_, sink);
     sink.end_body();
   } else {
     OutBuffer body(1024);
-    format().body(gen_, timing_, body);
+    format().body(gen_, body);
     append_head(out, 200, format().content_type(false), int64_t(body.size()), conn_.keep_alive(),
                 truth_.id);
     out.append(body);

@@ -63,7 +63,6 @@ class StreamJob : public DueHeap::Item, public CapacityGate::Waiter {
   Phase phase_ = Phase::kIdle;
   Generation gen_;
   TruthRecord truth_;
-  GenTiming timing_;
   bool headers_sent_ = false;
   bool fault_done_ = false;
   int sent_ = 0;

@@ -76,6 +76,14 @@ struct ServerTimings {
   std::optional<double> predicted_ms;
   std::optional<int64_t> prompt_n;
   std::optional<int64_t> predicted_n;
+  std::optional<int64_t> cache_n;  // prompt tokens served from llama.cpp's cache
+  // OpenAI-style usage.prompt_tokens_details.cached_tokens (vLLM with prefix caching).
+  std::optional<int64_t> cached_tokens;
+
+  // Sets every field `other` carries (a later chunk's figures replace an earlier one's).
+  void update(const ServerTimings& other);
+  bool empty() const { return *this == ServerTimings{}; }
+  bool operator==(const ServerTimings&) const = default;
 };
 
 // What one SSE event or NDJSON line carries. Plain data; the string_views point into the data
@@ -124,6 +132,7 @@ struct StreamState {
   int64_t usage_completion_tokens = -1;  // last completion_tokens the server reported, -1 if none
   bool final_seen = false;               // a chunk with final set was classified
   std::string scratch;                   // holds unescaped error messages (rare path)
+  ServerTimings server;                  // every timing the server reported so far
 
   void reset() {
     counted_tokens = 0;
@@ -132,6 +141,7 @@ struct StreamState {
     usage_completion_tokens = -1;
     final_seen = false;
     scratch.clear();
+    server = ServerTimings{};
   }
 
   // output_tokens per DESIGN.md: server usage when present, else counted token-bearing chunks.

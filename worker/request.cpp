@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "worker/server_metrics.h"
 
 namespace llmload::worker {
 
@@ -185,11 +186,17 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   outcome_ = error;
   if (GroupStats* g = ctx_.recorder->group(ticket_.measured, group_)) {
     timing_.record_client(ctx_.recorder->active().client, !error);
+    const StreamState& stream = decoder_->state();
+    ServerValues server;
     if (error) {
       g->record_error(*error, message);
-      timing_.record_failed_facts(*g, decoder_->state());
+      timing_.record_failed_facts(*g, stream);
     } else {
-      timing_.record_ok(*g, decoder_->state(), ctx_.plan->slo);
+      timing_.record_ok(*g, stream, ctx_.plan->slo);
+      if (!stream.server.empty()) {
+        server = server_values(stream.server, timing_.ttft(), stream.input_tokens());
+        record_server_metrics(*g, server, stream.counted_tokens);
+      }
     }
     g->counters.retries += retries_;
     g->counters.bytes_received += bytes_;
@@ -217,11 +224,12 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       row.ttft_us = us(timing_.ttft());
       row.ttfo_us = us(timing_.ttfo());
       row.e2e_us = us(timing_.e2e());
-      const TokenCount tc = decoder_->state().output_tokens();
+      const TokenCount tc = stream.output_tokens();
       row.output_tokens = tc.value;
       row.tokens_source =
           tc.source == TokenSource::usage ? TokensSource::kUsage : TokensSource::kCounted;
       row.error = error;
+      row.server = server.figures;
       ctx_.recorder->add_row(std::move(row));
     }
   }

@@ -1,6 +1,7 @@
 #include "analysis/observe/prometheus.h"
 
 #include <cstdio>
+#include <set>
 
 #include "common/number_format.h"
 
@@ -28,6 +29,65 @@ std::string with(const std::string& open, const std::string& extra) {
 
 void header(std::string& out, const std::string& name, const char* type, const char* help) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+// A server.* metric as a Prometheus histogram (docs/prometheus.md): times in seconds
+// (llmload_server_eval_seconds), rates per second (llmload_server_eval_tokens_per_second),
+// counts as they are (llmload_server_prompt_tokens).
+struct ServerSeries {
+  std::string base;
+  const std::vector<double>* bounds;
+  double scale;  // histogram value → exposed unit
+};
+ServerSeries server_series(std::string_view metric) {
+  static const std::vector<double> seconds = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                              1,     2.5,   5,    10,    30,   60,  120};
+  static const std::vector<double> tokens = {1,   2,    5,    10,   20,    50,    100,   200,
+                                             500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
+  static const std::vector<double> rates = {1,   2,   5,    10,   20,   50,    100,
+                                            200, 500, 1000, 2000, 5000, 10000, 50000};
+  std::string base = "llmload_server_" + std::string(metric.substr(7));  // after "server."
+  auto ends = [&](std::string_view suffix) {
+    return base.size() > suffix.size() && base.ends_with(suffix);
+  };
+  if (ends("_ms")) return {base.substr(0, base.size() - 3) + "_seconds", &seconds, 1e-6};
+  if (ends("_per_s")) return {base.substr(0, base.size() - 6) + "_per_second", &rates, 1.0};
+  return {base, &tokens, 1.0};
+}
+
+void append_server_histograms(std::string& out, const std::vector<GroupStats>& groups) {
+  std::set<std::string, std::less<>> names;
+  for (const GroupStats& g : groups)
+    for (const auto& [n, h] : g.server_histograms()) names.insert(n);
+  for (const std::string& n : names) {
+    const ServerSeries series = server_series(n);
+    header(out, series.base, "histogram",
+           ("what the server reported: " + n + " (docs/metrics.md)").c_str());
+    for (const GroupStats& g : groups) {
+      const std::string open = open_labels(g.labels);
+      auto it = g.server_histograms().find(n);
+      std::vector<HdrHistogram::Bucket> buckets;
+      int64_t total = 0;
+      double sum = 0;
+      if (it != g.server_histograms().end()) {
+        buckets = it->second.recorded_buckets();
+        total = it->second.total_count();
+        sum = total ? it->second.mean() * double(total) * series.scale : 0.0;
+      }
+      size_t bi = 0;
+      int64_t cumulative = 0;
+      for (double le : *series.bounds) {
+        while (bi < buckets.size() && double(buckets[bi].value) * series.scale <= le)
+          cumulative += buckets[bi++].count;
+        out += series.base + "_bucket" + with(open, "le=\"" + format_number("%.9g", le) + "\"") +
+               " " + std::to_string(cumulative) + "\n";
+      }
+      out +=
+          series.base + "_bucket" + with(open, "le=\"+Inf\"") + " " + std::to_string(total) + "\n";
+      out += series.base + "_sum" + with(open, "") + " " + format_number("%.9g", sum) + "\n";
+      out += series.base + "_count" + with(open, "") + " " + std::to_string(total) + "\n";
+    }
+  }
 }
 
 }  // namespace
@@ -125,6 +185,13 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
        &Counters::dropped},
       {"llmload_goodput_requests_total", "Requests that met every per-request SLO",
        &Counters::goodput},
+      {"llmload_server_tokens_mismatch_total",
+       "Requests whose server output-token count differs from ours", &Counters::tokens_mismatch},
+      {"llmload_server_cached_tokens_total", "Prompt tokens the server served from its cache",
+       &Counters::cached_tokens},
+      {"llmload_server_cache_prompt_tokens_total",
+       "Server prompt tokens of the requests that reported a cached count",
+       &Counters::cache_prompt_tokens},
   };
   for (const CounterDef& d : defs) {
     header(out, d.name, "counter", d.help);
@@ -132,6 +199,7 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
       out += std::string(d.name) + with(open_labels(g.labels), "") + " " +
              std::to_string(g.counters.*d.field) + "\n";
   }
+  append_server_histograms(out, groups);
   header(out, "llmload_in_flight_requests", "gauge", "Requests in flight now, all workers");
   out += "llmload_in_flight_requests " + std::to_string(gauges.in_flight) + "\n";
   header(out, "llmload_workers_alive", "gauge", "Workers attached and heard from");

@@ -225,6 +225,47 @@ void sweep_section(std::string& s, const std::vector<SweepCurve>& sweeps) {
 
 }  // namespace
 
+// What the servers said about their own work (docs/metrics.md "Server-reported metrics"): the
+// server.* percentiles per group, the prefix-cache hit rate and the token-count disagreements.
+// Nothing when no run holds a server.* value.
+void server_section(std::string& s, const std::vector<ReportRun>& runs) {
+  std::string rows;
+  for (const ReportRun& r : runs) {
+    for (const GroupResult& g : r.result.groups) {
+      const Counters& c = g.stats.counters;
+      for (const MetricSummary& m : summarize_all(g.stats)) {
+        if (!m.name.starts_with("server.")) continue;
+        auto num = [&](double v) { return format_number(m.unit == "ms" ? "%.1f" : "%.0f", v); };
+        rows += "<tr><td class=\"l\">" + html_escape(r.label) + "</td><td class=\"l\">" +
+                html_escape(group_name(g.stats)) + "</td><td class=\"l\">" + m.name +
+                "</td><td class=\"l\">" + std::string(m.unit) + "</td><td>" +
+                std::to_string(m.count) + "</td><td>" + num(m.p50) + "</td><td>" + num(m.p90) +
+                "</td><td>" + num(m.p99) + "</td><td>" + num(m.max) + "</td></tr>\n";
+      }
+      const auto hit = c.prefix_cache_hit_rate();
+      if (hit || c.tokens_mismatch > 0) {
+        rows += "<tr><td class=\"l\">" + html_escape(r.label) + "</td><td class=\"l\">" +
+                html_escape(group_name(g.stats)) + "</td><td class=\"l\" colspan=\"7\">" +
+                (hit ? "prefix-cache hit rate " + format_number("%.1f", *hit * 100) + " % (" +
+                           std::to_string(c.cached_tokens) + " of " +
+                           std::to_string(c.cache_prompt_tokens) + " prompt tokens)"
+                     : std::string()) +
+                (hit && c.tokens_mismatch > 0 ? "; " : "") +
+                (c.tokens_mismatch > 0 ? std::to_string(c.tokens_mismatch) +
+                                             " requests where the server's output-token count "
+                                             "differs from ours"
+                                       : std::string()) +
+                "</td></tr>\n";
+      }
+    }
+  }
+  if (rows.empty()) return;
+  s += "<h2>Server-reported</h2>\n<table id=\"server\"><tr><th class=\"l\">run</th><th "
+       "class=\"l\">group</th><th class=\"l\">metric</th><th class=\"l\">unit</th><th>count</th>"
+       "<th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n" +
+       rows + "</table>\n";
+}
+
 std::vector<double> stage_boundaries_s(const nlohmann::json& scenario) {
   std::vector<double> out;
   if (!scenario.is_object() || !scenario.contains("load")) return out;
@@ -320,6 +361,7 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
            std::to_string(g.stats.counters.output_tokens) + "</td><td>" +
            (g.cost_usd ? format_number("$%.4f", *g.cost_usd) : "–") + "</td></tr>\n";
   s += "</table>\n";
+  server_section(s, runs);
   s +=
       "<p style=\"color:#888;font-size:12px\">Metric definitions: docs/metrics.md. Percentiles are "
       "exact values of the merged HdrHistograms (1 µs resolution, 3 significant digits).</p>\n";

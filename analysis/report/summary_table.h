@@ -32,6 +32,11 @@ std::string summary_client_lines(const RunResult& r);
 // advice on the next ("" when there are none).
 std::string summary_finding_lines(const RunResult& r);
 
+// The server-reported lines (each ending in '\n', at most 78 columns; "" when the server
+// reported nothing): every server.* metric's p50, p90, p99, max and count, then the prefix-cache
+// hit rate and the tokens_mismatch count with a sample, when there are any.
+std::string summary_server_lines(const RunResult& r);
+
 // A group's name for people: its labels' values (the model before the target), or "total".
 std::string group_display_name(const GroupStats& g);
 

@@ -86,17 +86,29 @@ bool read_int(const JsonSlice& v, int64_t& dst) {
 
 bool read_openai_usage(const JsonSlice& usage, ChunkInfo& out) {
   if (!usage.is_object()) return usage.is_null() || !usage.present();
-  JsonSlice f[2];
-  if (!json_find_members(usage.raw, {"prompt_tokens", "completion_tokens"}, f)) return false;
+  JsonSlice f[3];
+  if (!json_find_members(usage.raw, {"prompt_tokens", "completion_tokens", "prompt_tokens_details"},
+                         f))
+    return false;
   if (!read_int(f[0], out.prompt_tokens) || !read_int(f[1], out.completion_tokens)) return false;
   out.has_usage = out.prompt_tokens >= 0 || out.completion_tokens >= 0;
+  if (f[2].is_object()) {
+    JsonSlice cached;
+    std::string_view key = "cached_tokens";
+    int64_t v;
+    if (json_find_members(f[2].raw, &key, 1, &cached) && json_to_int(cached, v) && v >= 0) {
+      out.timings.cached_tokens = v;
+      out.has_timings = true;
+    }
+  }
   return true;
 }
 
 bool read_llamacpp_timings(const JsonSlice& timings, ChunkInfo& out) {
   if (!timings.is_object()) return timings.is_null() || !timings.present();
-  JsonSlice f[4];
-  if (!json_find_members(timings.raw, {"prompt_ms", "predicted_ms", "prompt_n", "predicted_n"}, f))
+  JsonSlice f[5];
+  if (!json_find_members(timings.raw,
+                         {"prompt_ms", "predicted_ms", "prompt_n", "predicted_n", "cache_n"}, f))
     return false;
   ServerTimings& t = out.timings;
   double d;
@@ -105,7 +117,8 @@ bool read_llamacpp_timings(const JsonSlice& timings, ChunkInfo& out) {
   if (json_to_double(f[1], d)) t.predicted_ms = d;
   if (json_to_int(f[2], i)) t.prompt_n = i;
   if (json_to_int(f[3], i)) t.predicted_n = i;
-  out.has_timings = t.prompt_ms || t.predicted_ms || t.prompt_n || t.predicted_n;
+  if (json_to_int(f[4], i)) t.cache_n = i;
+  out.has_timings = !t.empty();
   return true;
 }
 
@@ -126,6 +139,7 @@ void settle(StreamState& state, ChunkInfo& out) {
     if (out.completion_tokens >= 0) state.usage_completion_tokens = out.completion_tokens;
   }
   if (out.final) state.final_seen = true;
+  if (out.has_timings) state.server.update(out.timings);
 }
 
 Expected<std::string> family_body(const ApiAdapter& adapter, const PromptView& prompt,
