@@ -14,6 +14,7 @@
 #include "common/group_stats.h"
 #include "common/hdr_histogram.h"
 #include "common/metrics.h"
+#include "common/target_series.h"
 
 namespace llmload {
 
@@ -129,6 +130,8 @@ struct IntervalRow {
   std::optional<double> ttft_p50_ms;  // nullopt: no ttft recorded in the interval
   std::optional<double> ttft_p99_ms;
   int64_t errors = 0;  // == failed (kept as its own column for readers)
+  // The target's /metrics as scraped in the interval, by series name (empty: no scrape).
+  std::map<std::string, double> target;
   bool operator==(const IntervalRow&) const = default;
 };
 // Builds the row from the interval's merged total.
@@ -142,6 +145,7 @@ struct RunResult {
   std::optional<double> cost_usd;   // sum over groups with a price; nullopt if none had one
   std::vector<AssertionResult> assertions;
   std::vector<IntervalRow> intervals;  // for timeseries.csv; not stored in summary.json
+  TargetMetrics target;                // the target's /metrics over the run (empty: not scraped)
 
   // Derived totals, over run.duration_s (0 when the duration is 0).
   double requests_per_s() const;
