@@ -98,6 +98,16 @@ TEST(TargetMetrics, MockPageSeriesAndTokenDelta) {
   EXPECT_TRUE(has(cols, "elapsed_s"));
   EXPECT_TRUE(has(cols, "llamacpp:requests_processing")) << ts.substr(0, 400);
   EXPECT_TRUE(has(cols, "llamacpp:tokens_predicted_total"));
+
+  // The report charts the server's series beside our TTFT, from timeseries.csv.
+  const std::string html = test_dir("target-metrics") + "/mock-report.html";
+  auto [rc, rlog] = run_to_end({"llmload", "report", test_dir("target-metrics") + "/mock", "--out",
+                                html},
+                               test_dir("target-metrics") + "/mock-report.log", 60);
+  ASSERT_EQ(rc, 0) << rlog;
+  const std::string page = slurp(html);
+  EXPECT_NE(page.find("id=\"ts-ttft\""), std::string::npos);
+  EXPECT_NE(page.find("target: llamacpp:requests_processing"), std::string::npos);
 }
 
 // A metrics URL that nobody answers: a warning naming it, never a failed run.

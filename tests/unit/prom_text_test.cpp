@@ -11,6 +11,8 @@
 #include "common/prom_text.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
+#include "common/overrides.h"
+#include "common/scenario.h"
 #include "common/target_series.h"
 
 namespace llmload {
@@ -254,6 +256,57 @@ TEST(TargetSeries, SummaryJsonWritesAndReadsTarget) {
   auto back = parse_summary(summary_to_string(r));
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->target, r.target);
+}
+
+// target.metrics_url / target.metrics: parsed, carried to the workers, and every bad value an
+// error naming its field.
+TEST(TargetMetricsScenario, ParsedCarriedAndChecked) {
+  auto ok = parse_scenario(
+      "target: {url: mock, model: m, metrics_url: mock, metrics: [vllm:*, x]}\n"
+      "load: {requests: 1}\n",
+      "t.yaml", "/tmp");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  ASSERT_NE(metrics_target(*ok), nullptr);
+  EXPECT_EQ(metrics_target(*ok)->metrics, (std::vector<std::string>{"vllm:*", "x"}));
+  auto wire = scenario_from_json(scenario_to_json(*ok, JsonMode::kWire));
+  ASSERT_TRUE(wire.ok()) << wire.error();
+  EXPECT_EQ(wire->targets[0].metrics_url, "mock");
+  EXPECT_EQ(wire->targets[0].metrics, ok->targets[0].metrics);
+
+  auto https = parse_scenario(
+      "target: {url: mock, model: m, metrics_url: 'https://h/metrics'}\nload: {requests: 1}\n",
+      "t.yaml", "/tmp");
+  ASSERT_FALSE(https.ok());
+  EXPECT_NE(https.error().find("target.metrics_url: https is not supported"), std::string::npos)
+      << https.error();
+  auto bad_list = parse_scenario(
+      "target: {url: mock, model: m, metrics_url: mock, metrics: {a: 1}}\nload: {requests: 1}\n",
+      "t.yaml", "/tmp");
+  ASSERT_FALSE(bad_list.ok());
+  EXPECT_NE(bad_list.error().find("target.metrics: expected a list"), std::string::npos)
+      << bad_list.error();
+  auto no_url = parse_scenario("target: {url: mock, model: m, metrics: [x]}\nload: {requests: 1}\n",
+                               "t.yaml", "/tmp");
+  ASSERT_FALSE(no_url.ok());
+  EXPECT_NE(no_url.error().find("metrics: needs metrics_url"), std::string::npos) << no_url.error();
+  auto mock_url = parse_scenario(
+      "target: {url: 'http://h:1', model: m, metrics_url: mock}\nload: {requests: 1}\n", "t.yaml",
+      "/tmp");
+  ASSERT_FALSE(mock_url.ok());
+  EXPECT_NE(mock_url.error().find("metrics_url mock needs url mock"), std::string::npos);
+}
+
+TEST(TargetMetricsScenario, OverrideSetsTheFirstTarget) {
+  auto s = parse_scenario("target: {url: mock, model: m}\nload: {requests: 1}\n", "t.yaml", "/tmp");
+  ASSERT_TRUE(s.ok());
+  Overrides o;
+  o.target_metrics = "http://127.0.0.1:9090/metrics";
+  EXPECT_TRUE(apply_overrides(*s, o).empty());
+  EXPECT_EQ(s->targets[0].metrics_url, "http://127.0.0.1:9090/metrics");
+  o.target_metrics = "ftp://x";
+  auto errors = apply_overrides(*s, o);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("--target-metrics: expected http://", 0), 0u) << errors[0];
 }
 
 }  // namespace
