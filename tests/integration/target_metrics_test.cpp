@@ -1,7 +1,11 @@
 // The target's /metrics scraped during `llmload run` (docs/metrics.md "Target metrics"), end to
 // end as real processes: the mock's own llama.cpp-style page, a DCGM exporter's page served by
 // the mock from a fixture, and a metrics URL nobody answers.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -128,6 +132,33 @@ TEST(TargetMetrics, UnreachableUrlIsAWarning) {
     warned = warned || (s.find(url) != std::string::npos && s.find("failed") != std::string::npos);
   }
   EXPECT_TRUE(warned) << j["run"]["warnings"].dump();
+}
+
+// A metrics endpoint that takes the connection and never answers: each scrape times out on the
+// scraper's own thread, the load and the heartbeats go on, the run completes with a warning.
+TEST(TargetMetrics, SilentEndpointNeverHoldsTheRun) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 64), 0);  // never accepted: connects succeed, nothing is answered
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/metrics";
+  int code = 0;
+  std::string log;
+  auto j = run("silent", {"--target-metrics", url}, code, log);
+  ::close(fd);
+  ASSERT_EQ(code, 0) << log;
+  ASSERT_TRUE(j.is_object()) << log;
+  EXPECT_EQ(j["totals"]["failed"].get<int64_t>(), 0);
+  EXPECT_EQ(j["target"]["scrapes"].get<int64_t>(), 0);
+  EXPECT_GE(j["target"]["failed_scrapes"].get<int64_t>(), 1);
+  EXPECT_NE(j["target"]["first_error"].get<std::string>().find("no answer within 300 ms"),
+            std::string::npos)
+      << j["target"].dump();
 }
 
 // A DCGM exporter's page (a fixture served by a mock process, page 1 first, page 2 after):
