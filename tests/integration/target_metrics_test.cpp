@@ -114,6 +114,27 @@ TEST(TargetMetrics, MockPageSeriesAndTokenDelta) {
   EXPECT_NE(page.find("target: llamacpp:requests_processing"), std::string::npos);
 }
 
+// Two local workers: only the first scrapes, so the run has at most one scrape per report of
+// that worker (its intervals and its final report), and the token delta is still the run's.
+TEST(TargetMetrics, OnlyTheFirstWorkerScrapes) {
+  int code = 0;
+  std::string log;
+  auto j = run("two-workers", {"--target-metrics", "mock", "--workers", "2", "--threads", "1"},
+               code, log);
+  ASSERT_EQ(code, 0) << log;
+  ASSERT_TRUE(j.is_object()) << log;
+  ASSERT_EQ(j["run"]["workers"].size(), 2u);
+  std::stringstream ts(slurp(test_dir("target-metrics") + "/two-workers/timeseries.csv"));
+  int64_t rows = -1;  // the header is not a row
+  for (std::string line; std::getline(ts, line);) rows += !line.empty();
+  ASSERT_GE(rows, 2);
+  const int64_t scrapes = j["target"]["scrapes"].get<int64_t>();
+  EXPECT_GE(scrapes, 2);
+  EXPECT_LE(scrapes, rows + 1) << "more scrapes than the first worker's reports";
+  EXPECT_EQ(j["target"]["server_output_tokens"].get<double>(),
+            double(j["totals"]["output_tokens"].get<int64_t>()));
+}
+
 // A metrics URL that nobody answers: a warning naming it, never a failed run.
 TEST(TargetMetrics, UnreachableUrlIsAWarning) {
   int code = 0;
