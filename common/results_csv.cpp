@@ -160,9 +160,10 @@ Expected<std::vector<CsvRecord>> csv_records(std::string_view text, const std::s
 }
 
 namespace {
+// The fixed columns; any other is a target series.
 const std::set<std::string, std::less<>> kTimeseriesColumns = {
-    "elapsed_s",           "interval_s",  "requests",    "ok",    "failed", "in_flight",
-    "requests_per_s",      "output_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "errors"};
+    "elapsed_s",      "interval_s",          "requests",    "ok",          "failed", "in_flight",
+    "requests_per_s", "output_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "errors"};
 }  // namespace
 
 Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,

@@ -35,9 +35,9 @@ inline constexpr std::size_t kMaxTargetSeriesNameBytes = 512;
 
 // The servers' cumulative output-token counters (the first one the page has is compared with
 // our own output-token total) and DCGM's energy counter, in millijoules.
-inline constexpr std::string_view kServerTokenCounters[] = {
-    "llamacpp:tokens_predicted_total", "vllm:generation_tokens_total",
-    "tgi_request_generated_tokens_sum"};
+inline constexpr std::string_view kServerTokenCounters[] = {"llamacpp:tokens_predicted_total",
+                                                            "vllm:generation_tokens_total",
+                                                            "tgi_request_generated_tokens_sum"};
 inline constexpr std::string_view kEnergyCounterMj = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION";
 
 // The series to keep from one page, by PromSample::series() name; non-finite values and names
@@ -60,10 +60,10 @@ struct SeriesStats {
 };
 
 struct TargetMetrics {
-  std::string url;           // the scraped URL (empty: nothing was scraped)
-  int64_t scrapes = 0;       // scrapes that returned a page
-  int64_t failed = 0;        // scrapes that did not
-  std::string first_error;   // the first failure's reason
+  std::string url;          // the scraped URL (empty: nothing was scraped)
+  int64_t scrapes = 0;      // scrapes that returned a page
+  int64_t failed = 0;       // scrapes that did not
+  std::string first_error;  // the first failure's reason
   std::map<std::string, SeriesStats> series;
 
   bool empty() const { return url.empty(); }

@@ -186,7 +186,8 @@ int64_t TargetMetricsScraper::timeout_for(int64_t interval_ns) {
 
 void TargetMetricsScraper::scrape_once() {
   auto page = http_get(url_, timeout_for(interval_ns_), kMaxMetricsPageBytes);
-  Expected<PromPage> parsed = page ? parse_prom_text(*page) : Expected<PromPage>(Error{page.error()});
+  Expected<PromPage> parsed =
+      page ? parse_prom_text(*page) : Expected<PromPage>(Error{page.error()});
   std::lock_guard<std::mutex> lock(mu_);
   if (!parsed) {
     ++pending_.failed;

@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   lim.max_line_bytes = 256;
   lim.max_labels = 4;
   lim.max_samples = 64;
-  auto page = llmload::parse_prom_text(
-      std::string_view(reinterpret_cast<const char*>(data), size), lim);
+  auto page =
+      llmload::parse_prom_text(std::string_view(reinterpret_cast<const char*>(data), size), lim);
   if (!page) return 0;
   if (page->samples.size() > lim.max_samples) std::abort();
   for (const auto& s : page->samples)

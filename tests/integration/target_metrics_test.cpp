@@ -16,11 +16,11 @@
 
 namespace {
 
+using llmload_test::kQuickstart;
 using llmload_test::Proc;
 using llmload_test::run_to_end;
 using llmload_test::slurp;
 using llmload_test::test_dir;
-using llmload_test::kQuickstart;
 
 const std::string kDcgmFixture =
     std::string(LLMLOAD_SOURCE_DIR) + "/tests/data/metrics/dcgm-exporter.txt";
@@ -57,9 +57,9 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 nlohmann::json run(const std::string& name, std::vector<std::string> extra, int& code,
                    std::string& log) {
   const std::string out = test_dir("target-metrics") + "/" + name;
-  std::vector<std::string> args = {"llmload",   "run",     kQuickstart, "--out", out,
-                                   "--quiet",   "--no-report", "--requests", "48",
-                                   "--interval", "300ms"};
+  std::vector<std::string> args = {"llmload", "run",        kQuickstart,   "--out",
+                                   out,       "--quiet",    "--no-report", "--requests",
+                                   "48",      "--interval", "300ms"};
   args.insert(args.end(), extra.begin(), extra.end());
   auto [c, l] = run_to_end(args, test_dir("target-metrics") + "/" + name + ".log", 120);
   code = c;
@@ -105,9 +105,9 @@ TEST(TargetMetrics, MockPageSeriesAndTokenDelta) {
 
   // The report charts the server's series beside our TTFT, from timeseries.csv.
   const std::string html = test_dir("target-metrics") + "/mock-report.html";
-  auto [rc, rlog] = run_to_end({"llmload", "report", test_dir("target-metrics") + "/mock", "--out",
-                                html},
-                               test_dir("target-metrics") + "/mock-report.log", 60);
+  auto [rc, rlog] =
+      run_to_end({"llmload", "report", test_dir("target-metrics") + "/mock", "--out", html},
+                 test_dir("target-metrics") + "/mock-report.log", 60);
   ASSERT_EQ(rc, 0) << rlog;
   const std::string page = slurp(html);
   EXPECT_NE(page.find("id=\"ts-ttft\""), std::string::npos);

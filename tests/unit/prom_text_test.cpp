@@ -1,5 +1,7 @@
 // The Prometheus text reader (common/prom_text.h) on a real llama-server page and on hostile
 // input, and the series selection and run statistics built on it (common/target_series.h).
+#include "common/prom_text.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,10 +10,9 @@
 #include <sstream>
 
 #include "common/group_stats.h"
-#include "common/prom_text.h"
+#include "common/overrides.h"
 #include "common/results_csv.h"
 #include "common/results_json.h"
-#include "common/overrides.h"
 #include "common/scenario.h"
 #include "common/target_series.h"
 
@@ -133,10 +134,18 @@ TEST(PromText, FuzzedMutationsOfTheRealPage) {
     for (int e = 0; e < edits && !s.empty(); ++e) {
       const std::size_t at = rng() % s.size();
       switch (rng() % 4) {
-        case 0: s[at] = alphabet[rng() % (sizeof alphabet - 1)]; break;
-        case 1: s.erase(at, 1 + rng() % 8); break;
-        case 2: s.insert(at, std::string(1 + rng() % 4, alphabet[rng() % (sizeof alphabet - 1)])); break;
-        default: s.insert(at, s.substr(rng() % s.size(), rng() % 64)); break;
+        case 0:
+          s[at] = alphabet[rng() % (sizeof alphabet - 1)];
+          break;
+        case 1:
+          s.erase(at, 1 + rng() % 8);
+          break;
+        case 2:
+          s.insert(at, std::string(1 + rng() % 4, alphabet[rng() % (sizeof alphabet - 1)]));
+          break;
+        default:
+          s.insert(at, s.substr(rng() % s.size(), rng() % 64));
+          break;
       }
     }
     auto page = parse_prom_text(s, lim);
