@@ -36,6 +36,9 @@ void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels) {
       ->type_name("TEXT");
   sub->add_flag("--insecure", o.insecure, "skip TLS certificate verification");
   optional_flag(sub, "--ca-file", o.ca_file, "PEM bundle to verify servers with");
+  optional_flag(sub, "--target-metrics", o.target_metrics,
+                "the target's Prometheus /metrics URL, scraped every interval (mock: the "
+                "built-in mock's)");
   sub->add_option("--assert", o.asserts, "assertion, e.g. 'ttft.p99 < 2s' (repeatable)")
       ->expected(1)
       ->take_all()

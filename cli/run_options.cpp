@@ -125,7 +125,9 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     auto started = server->start();
     if (!started) return Error{"cannot start the built-in mock: " + started.error()};
     for (auto& t : p.scenario.targets) {
-      if (t.is_mock()) t.url = server->base_url();
+      if (!t.is_mock()) continue;
+      t.url = server->base_url();
+      if (t.metrics_url == "mock") t.metrics_url = t.url + "/metrics";
     }
     p.mock = std::move(server);
   }

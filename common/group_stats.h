@@ -210,7 +210,8 @@ struct ClientTiming {
 // gauges of the worker's own health.
 // Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
 //              "loop_lag_us_max", "loop_busy_fraction", "client": ClientTiming wire,
-//              "cpu_busy"?, "steal"? } (the last two optional: 0 when absent).
+//              "cpu_busy"?, "steal"?, "target"?, "target_failed"?, "target_error"? } (the
+//              optional keys: 0 / empty when absent).
 struct IntervalSnapshot {
   int64_t start_ns = 0;  // interval start, worker monotonic clock
   int64_t end_ns = 0;    // interval end (>= start_ns)
@@ -225,6 +226,12 @@ struct IntervalSnapshot {
   // the duration limit or stop instant, or the end of the last measured request when the request
   // budget ended it), worker clock; 0 when unknown or nothing was measured.
   int64_t window_end_ns = 0;
+  // The first worker only (common/target_series.h): its latest scrape of the target's /metrics
+  // since its previous REPORT, by series name (empty: none), and the scrapes that failed since
+  // then with the last one's reason.
+  std::map<std::string, double> target;
+  int64_t target_failed = 0;
+  std::string target_error;
 
   // The group with these labels, created if absent.
   GroupStats& group(const Labels& labels);

@@ -1,9 +1,11 @@
 // GroupStats / IntervalSnapshot wire form (see group_stats.h). from_wire takes hostile input.
 #include <array>
+#include <cmath>
 #include <utility>
 
 #include "common/group_stats.h"
 #include "common/json_fields.h"
+#include "common/target_series.h"
 
 namespace llmload {
 namespace {
@@ -280,6 +282,33 @@ Expected<GroupStats> GroupStats::from_wire(const json& j, const WireLimits& limi
   }
 }
 
+namespace {
+
+// The optional target keys of an IntervalSnapshot: at most kMaxTargetSeries finite values.
+void target_from_wire(const json& j, IntervalSnapshot& s) {
+  if (const json* t = jf::optional_member(j, "target")) {
+    jf::object(*t, "target");
+    if (t->size() > kMaxTargetSeries) {
+      jf::fail("target", "more than " + std::to_string(kMaxTargetSeries) + " series");
+    }
+    for (const auto& [k, v] : t->items()) {
+      const std::string p = jf::sub("target", k);
+      if (k.empty() || k.size() > kMaxTargetSeriesNameBytes) jf::fail(p, "bad series name");
+      const double x = jf::number(v, p);
+      if (!std::isfinite(x)) jf::fail(p, "not a finite number");
+      s.target.emplace(k, x);
+    }
+  }
+  if (const json* v = jf::optional_member(j, "target_failed")) {
+    s.target_failed = jf::count(*v, "target_failed");
+  }
+  if (const json* v = jf::optional_member(j, "target_error")) {
+    s.target_error = jf::string(*v, "target_error", GroupStats::kMaxSampleBytes);
+  }
+}
+
+}  // namespace
+
 json IntervalSnapshot::to_wire() const {
   json gs = json::array();
   for (const auto& g : groups) gs.push_back(g.to_wire());
@@ -293,6 +322,9 @@ json IntervalSnapshot::to_wire() const {
          {"cpu_busy", cpu_busy},
          {"steal", steal}};
   if (window_end_ns != 0) j["window_end_ns"] = window_end_ns;
+  if (!target.empty()) j["target"] = target;
+  if (target_failed != 0) j["target_failed"] = target_failed;
+  if (!target_error.empty()) j["target_error"] = target_error;
   return j;
 }
 
@@ -321,6 +353,7 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
     if (const json* v = jf::optional_member(j, "window_end_ns")) {
       s.window_end_ns = jf::integer(*v, "window_end_ns");
     }
+    target_from_wire(j, s);
     const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
     if (groups.size() > limits.max_groups) {
       jf::fail("groups", "more than " + std::to_string(limits.max_groups) + " groups");

@@ -32,7 +32,8 @@ std::string default_name(const std::string& url) {
 
 bool Overrides::empty() const {
   return !target && !api && !model && !concurrency && !rate && !duration && !requests && !warmup &&
-         !grace && !interval && headers.empty() && !insecure && !ca_file && asserts.empty();
+         !grace && !interval && headers.empty() && !insecure && !ca_file && asserts.empty() &&
+         !target_metrics;
 }
 
 std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
@@ -160,6 +161,15 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
   if (o.insecure) {
     for (Target& t : s.targets) t.tls.insecure = true;
     record("--insecure");
+  }
+  if (o.target_metrics) {
+    if (auto why = metrics_url_problem(*o.target_metrics)) {
+      errors.push_back("--target-metrics: " + *why);
+    } else if (!s.targets.empty()) {
+      for (Target& t : s.targets) t.metrics_url.clear();
+      s.targets[0].metrics_url = *o.target_metrics;
+      record("--target-metrics " + *o.target_metrics);
+    }
   }
   if (o.ca_file) {
     std::error_code ec;

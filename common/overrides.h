@@ -28,6 +28,8 @@ struct Overrides {
   bool insecure = false;                // --insecure
   std::optional<std::string> ca_file;   // --ca-file FILE (relative to the working directory)
   std::vector<std::string> asserts;     // --assert EXPR (repeatable): appended to slo.assert
+  std::optional<std::string> target_metrics;  // --target-metrics URL|mock: the first target's
+                                              // metrics_url (the others' cleared)
 
   bool empty() const;
 };

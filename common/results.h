@@ -15,6 +15,7 @@
 #include "common/hdr_histogram.h"
 #include "common/metrics.h"
 #include "common/rating.h"
+#include "common/target_series.h"
 
 namespace llmload {
 
@@ -132,6 +133,8 @@ struct IntervalRow {
   std::optional<double> ttft_p50_ms;  // nullopt: no ttft recorded in the interval
   std::optional<double> ttft_p99_ms;
   int64_t errors = 0;  // == failed (kept as its own column for readers)
+  // The target's /metrics as scraped in the interval, by series name (empty: no scrape).
+  std::map<std::string, double> target;
   bool operator==(const IntervalRow&) const = default;
 };
 // Builds the row from the interval's merged total.
@@ -156,6 +159,7 @@ struct RunResult {
   std::vector<AssertionResult> assertions;
   std::vector<IntervalRow> intervals;  // for timeseries.csv; not stored in summary.json
   std::vector<Finding> findings;       // summary.json `findings` (common/findings.h)
+  TargetMetrics target;                // the target's /metrics over the run (empty: not scraped)
 
   // Derived totals, over run.duration_s (0 when the duration is 0).
   double requests_per_s() const;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "common/atomic_file.h"
 #include "common/number_format.h"
@@ -115,8 +116,29 @@ std::string timeseries_csv_row(const IntervalRow& r) {
 }
 
 std::string timeseries_csv(const std::vector<IntervalRow>& rows) {
+  std::set<std::string> series;
+  for (const auto& r : rows)
+    for (const auto& [name, v] : r.target) series.insert(name);
+  if (series.empty()) {
+    std::string out(timeseries_csv_header());
+    for (const auto& r : rows) out += timeseries_csv_row(r);
+    return out;
+  }
+  // The target's series follow the fixed columns, one column each, empty where not scraped.
   std::string out(timeseries_csv_header());
-  for (const auto& r : rows) out += timeseries_csv_row(r);
+  out.pop_back();
+  for (const auto& name : series) out += "," + csv_escape(name);
+  out += '\n';
+  for (const auto& r : rows) {
+    std::string line = timeseries_csv_row(r);
+    line.pop_back();
+    for (const auto& name : series) {
+      auto it = r.target.find(name);
+      line += ',';
+      if (it != r.target.end()) line += format_round_trip(it->second);
+    }
+    out += line + '\n';
+  }
   return out;
 }
 
@@ -136,6 +158,13 @@ Expected<std::vector<CsvRecord>> csv_records(std::string_view text, const std::s
   }
   return records;
 }
+
+namespace {
+// The fixed columns; any other is a target series.
+const std::set<std::string, std::less<>> kTimeseriesColumns = {
+    "elapsed_s",      "interval_s",          "requests",    "ok",          "failed", "in_flight",
+    "requests_per_s", "output_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "errors"};
+}  // namespace
 
 Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
                                                         const std::string& source) {
@@ -169,6 +198,10 @@ Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
     r.ttft_p50_ms = get("ttft_p50_ms");
     r.ttft_p99_ms = get("ttft_p99_ms");
     r.errors = int64_t(get("errors").value_or(0));
+    for (const auto& [name, i] : col) {
+      if (kTimeseriesColumns.count(name) || i >= fields.size() || fields[i].empty()) continue;
+      r.target[name] = std::strtod(fields[i].c_str(), nullptr);
+    }
     rows.push_back(r);
   }
   return rows;

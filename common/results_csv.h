@@ -43,10 +43,13 @@ Expected<std::string> write_summary_csv(const RunResult& result, const std::stri
 //         ttft_p50_ms,ttft_p99_ms,errors
 std::string_view timeseries_csv_header();  // with its "\n"
 std::string timeseries_csv_row(const IntervalRow& row);
+// The whole file; when rows carry target series (IntervalRow::target), one more column per
+// series, named as the series and sorted, after the fixed ones (empty where not scraped).
 std::string timeseries_csv(const std::vector<IntervalRow>& rows);
 // Reads timeseries.csv text (header + rows) back: timeseries_csv's inverse. Columns are found by
 // name (elapsed_s, requests_per_s and output_tokens_per_s are required); a missing optional
-// column reads as 0 (ttft_*: nullopt). Errors name source:line.
+// column reads as 0 (ttft_*: nullopt); any other column is a target series. Errors name
+// source:line.
 Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
                                                         const std::string& source);
 

@@ -15,6 +15,37 @@ namespace jf = json_fields;
 // ------------------------------------------------------------------------------------ writer
 
 template <class J>
+J optional_number(const std::optional<double>& v) {
+  return v ? J(*v) : J(nullptr);
+}
+
+// The target's /metrics over the run (docs/results.md "target"); output_tokens: ours.
+template <class J>
+J target_json(const TargetMetrics& t, int64_t output_tokens) {
+  const std::optional<double> energy = t.energy_joules();
+  std::optional<double> per_joule;
+  if (energy && *energy > 0) per_joule = double(output_tokens) / *energy;
+  J j{{"metrics_url", t.url},
+      {"scrapes", t.scrapes},
+      {"failed_scrapes", t.failed},
+      {"server_output_tokens", optional_number<J>(t.server_output_tokens())},
+      {"energy_j", optional_number<J>(energy)},
+      {"output_tokens_per_joule", optional_number<J>(per_joule)}};
+  if (!t.first_error.empty()) j["first_error"] = t.first_error;
+  return j;
+}
+
+template <class J>
+J target_series_json(const TargetMetrics& t) {
+  J j = J::object();
+  for (const auto& [name, st] : t.series) {
+    j[name] = J{{"samples", st.samples}, {"min", st.min},   {"mean", st.mean()},
+                {"max", st.max},         {"first", st.first}, {"last", st.last}};
+  }
+  return j;
+}
+
+template <class J>
 J counters_json(const Counters& c) {
   return J{{"requests", c.requests},
            {"ok", c.ok},
@@ -30,10 +61,6 @@ J counters_json(const Counters& c) {
            {"tokens_mismatch", c.tokens_mismatch}};
 }
 
-template <class J>
-J optional_number(const std::optional<double>& v) {
-  return v ? J(*v) : J(nullptr);
-}
 
 template <class J>
 J totals_json(const Counters& c, double duration_s, const std::optional<double>& cost) {
@@ -472,6 +499,31 @@ RunInfo read_run(const json& v) {
   return r;
 }
 
+TargetMetrics read_target(const json& t, const json& root) {
+  jf::object(t, "target");
+  TargetMetrics out;
+  out.url = jf::string(jf::member(t, "metrics_url", "target"), "target.metrics_url");
+  out.scrapes = jf::count(jf::member(t, "scrapes", "target"), "target.scrapes");
+  out.failed = jf::count(jf::member(t, "failed_scrapes", "target"), "target.failed_scrapes");
+  if (const json* e = jf::optional_member(t, "first_error"))
+    out.first_error = jf::string(*e, "target.first_error");
+  const json* series = jf::optional_member(root, "target_metrics");
+  if (!series) return out;
+  for (const auto& [name, v] : jf::object(*series, "target_metrics").items()) {
+    const std::string p = jf::sub("target_metrics", name);
+    jf::object(v, p);
+    SeriesStats st;
+    st.samples = jf::count(jf::member(v, "samples", p), jf::sub(p, "samples"));
+    st.min = jf::number(jf::member(v, "min", p), jf::sub(p, "min"));
+    st.max = jf::number(jf::member(v, "max", p), jf::sub(p, "max"));
+    st.first = jf::number(jf::member(v, "first", p), jf::sub(p, "first"));
+    st.last = jf::number(jf::member(v, "last", p), jf::sub(p, "last"));
+    st.sum = jf::number(jf::member(v, "mean", p), jf::sub(p, "mean")) * double(st.samples);
+    out.series.emplace(name, st);
+  }
+  return out;
+}
+
 RunResult read_result(const json& j) {
   jf::object(j, "");
   const std::string& schema = jf::string(jf::member(j, "schema", ""), "schema");
@@ -514,6 +566,7 @@ RunResult read_result(const json& j) {
     }
   }
 
+  if (const json* t = jf::optional_member(j, "target")) result.target = read_target(*t, j);
   const json& assertions = jf::array(jf::member(j, "assertions", ""), "assertions");
   for (std::size_t i = 0; i < assertions.size(); ++i) {
     std::string ap = jf::index("assertions", i);
@@ -558,15 +611,20 @@ J build_summary(const RunResult& r) {
                          {"message", f.message},
                          {"evidence", J(f.evidence)},
                          {"advice", f.advice}});
-  return J{{"schema", kSummarySchema},
-           {"run", run_json<J>(r.run)},
-           {"findings", std::move(findings)},
-           {"totals", totals_json<J>(r.total.counters, r.run.duration_s, r.cost_usd)},
-           {"errors", errors_json<J>(r.total)},
-           {"metrics", metrics_json<J>(r.total)},
-           {"tokens_mismatch_samples", r.total.mismatch_samples()},
-           {"groups", std::move(groups)},
-           {"assertions", std::move(assertions)}};
+  J out{{"schema", kSummarySchema},
+        {"run", run_json<J>(r.run)},
+        {"findings", std::move(findings)},
+        {"totals", totals_json<J>(r.total.counters, r.run.duration_s, r.cost_usd)},
+        {"errors", errors_json<J>(r.total)},
+        {"metrics", metrics_json<J>(r.total)},
+        {"tokens_mismatch_samples", r.total.mismatch_samples()},
+        {"groups", std::move(groups)},
+        {"assertions", std::move(assertions)}};
+  if (!r.target.empty()) {
+    out["target"] = target_json<J>(r.target, r.total.counters.output_tokens);
+    out["target_metrics"] = target_series_json<J>(r.target);
+  }
+  return out;
 }
 
 }  // namespace

@@ -88,6 +88,8 @@ json target_json(const Target& t, JsonMode mode) {
   j["tls"] = tls;
   j["stream_options"] = {{"include_usage", t.stream_options.include_usage},
                          {"continuous_usage", t.stream_options.continuous_usage}};
+  if (!t.metrics_url.empty()) j["metrics_url"] = t.metrics_url;
+  if (!t.metrics.empty()) j["metrics"] = t.metrics;
   return j;
 }
 
@@ -236,6 +238,12 @@ std::vector<std::string> check_scenario(const Scenario& s) {
     const std::string p = "targets[" + std::to_string(i) + "] (" + t.name + ")";
     if (t.models.empty()) errors.push_back(p + ": no model (set model: or pass --model)");
     if (!(t.weight > 0)) errors.push_back(p + ": weight must be greater than 0");
+    if (!t.metrics.empty() && t.metrics_url.empty())
+      errors.push_back(p + ": metrics: needs metrics_url (or --target-metrics)");
+    if (t.metrics_url == "mock" && !t.is_mock())
+      errors.push_back(p + ": metrics_url mock needs url mock (the built-in mock)");
+    if (!t.metrics_url.empty() && metrics_target(s) != &t)
+      errors.push_back(p + ": metrics_url: only one target's /metrics can be scraped");
   }
   const Load& l = s.load;
   if (l.duration_ns <= 0 && l.requests <= 0) {
@@ -251,6 +259,25 @@ std::vector<std::string> check_scenario(const Scenario& s) {
   }
   if (s.interval_ns < 100'000'000) errors.push_back("interval: must be at least 100ms");
   return errors;
+}
+
+std::optional<std::string> metrics_url_problem(std::string_view url) {
+  if (url == "mock") return std::nullopt;
+  if (url.starts_with("https://"))
+    return "https is not supported for a metrics URL (scrape an http endpoint)";
+  const std::string_view rest = url.starts_with("http://") ? url.substr(7) : std::string_view{};
+  const std::string_view host = rest.substr(0, rest.find('/'));
+  if (host.empty() || host.find('@') != std::string_view::npos ||
+      url.find_first_of("?# ") != std::string_view::npos) {
+    return "expected http://host[:port][/path] or mock, got '" + std::string(url) + "'";
+  }
+  return std::nullopt;
+}
+
+const Target* metrics_target(const Scenario& s) {
+  for (const Target& t : s.targets)
+    if (!t.metrics_url.empty()) return &t;
+  return nullptr;
 }
 
 nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {

@@ -76,6 +76,13 @@ struct Target {
   Timeouts timeouts;
   Tls tls;
   StreamOptions stream_options;
+  // The target's Prometheus page (docs/scenarios.md "target.metrics_url"), scraped by the run's
+  // first worker every interval: http://host[:port]/path, or "mock" (the built-in mock's
+  // /metrics, with url: mock); "" for none. At most one target has one.
+  std::string metrics_url;
+  // The series to keep (common/target_series.h: metric names, series names, `prefix*`);
+  // empty: every series of the llama.cpp, vLLM, TGI and DCGM presets the page has.
+  std::vector<std::string> metrics;
 
   bool is_mock() const { return url == "mock"; }
 };
@@ -304,6 +311,12 @@ Expected<Scenario> parse_scenario(std::string_view text, const std::string& disp
 // Whole-model checks that do not depend on where the values came from (limits present,
 // stage modes match, ...): run again after apply_overrides(). Returns every problem.
 std::vector<std::string> check_scenario(const Scenario& s);
+
+// The target whose /metrics the run scrapes (Target::metrics_url); nullptr when none.
+const Target* metrics_target(const Scenario& s);
+// Why `url` cannot be a Target::metrics_url ("" → nullopt: fine): http://host[:port][/path]
+// (no https, query or credentials), or "mock".
+std::optional<std::string> metrics_url_problem(std::string_view url);
 
 // The scenario as JSON in the same schema the file accepts (parse_scenario reads it back).
 // kRedacted: secret header values are "***" (for results and logs).

@@ -9,6 +9,7 @@
 #include "common/env_expand.h"
 #include "common/scenario.h"
 #include "common/scenario_parse_ctx.h"
+#include "common/target_series.h"
 
 namespace llmload {
 
@@ -115,7 +116,7 @@ void parse_models(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
 void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target& t) {
   if (!ctx.expect_map(n, path,
                       {"name", "url", "api", "model", "models", "weight", "headers", "timeouts",
-                       "tls", "stream_options"})) {
+                       "tls", "stream_options", "metrics_url", "metrics"})) {
     return;
   }
   t.url = "mock";
@@ -187,6 +188,31 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
         t.tls.insecure = ctx.boolean(tls["insecure"], p + ".insecure").value_or(false);
       if (tls["cert_file"].IsDefined() != tls["key_file"].IsDefined()) {
         ctx.error(tls, p, "cert_file and key_file go together");
+      }
+    }
+  }
+  if (n["metrics_url"].IsDefined()) {
+    if (auto u = ctx.str(n["metrics_url"], path + ".metrics_url")) {
+      if (auto why = metrics_url_problem(*u))
+        ctx.error(n["metrics_url"], path + ".metrics_url", *why);
+      t.metrics_url = *u;
+    }
+  }
+  if (const YAML::Node m = n["metrics"]; m.IsDefined()) {
+    const std::string p = path + ".metrics";
+    if (!m.IsSequence() || m.size() == 0 || m.size() > kMaxTargetSeries) {
+      ctx.error(m, p, "expected a list of 1 to " + std::to_string(kMaxTargetSeries) +
+                          " series names (metric names, name{labels} or prefix*)");
+    } else {
+      for (std::size_t i = 0; i < m.size(); ++i) {
+        const std::string pi = p + "[" + std::to_string(i) + "]";
+        auto name = ctx.str(m[i], pi);
+        if (!name) continue;
+        if (name->empty() || name->size() > kMaxTargetSeriesNameBytes)
+          ctx.error(m[i], pi, "expected a series name of 1 to " +
+                                  std::to_string(kMaxTargetSeriesNameBytes) + " bytes");
+        else
+          t.metrics.push_back(*name);
       }
     }
   }

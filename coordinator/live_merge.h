@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/group_stats.h"
+#include "common/target_series.h"
 
 namespace llmload::coord {
 
@@ -29,6 +30,7 @@ struct MergedInterval {
   int64_t interval_ns = 0;                   // longest interval length reported
   int64_t loop_lag_us_max = 0;               // worst loop lag of any worker
   int reporters = 0;                         // workers that reported it
+  std::map<std::string, double> target;      // the target's /metrics scrape it carried, if any
 };
 
 class LiveMerge {
@@ -63,6 +65,8 @@ class LiveMerge {
   // interval weighted by its length ([0, 1]; 0 before any report).
   double worker_cpu_busy(std::size_t w) const { return cpu_[w].busy(); }
   double worker_steal(std::size_t w) const { return cpu_[w].steal(); }
+  // Every scrape of the target's /metrics the reports carried (url left empty).
+  const TargetMetrics& target() const { return target_; }
 
  private:
   std::map<std::string, GroupStats> groups_;
@@ -77,6 +81,7 @@ class LiveMerge {
   std::vector<CpuSum> cpu_;
   std::map<int64_t, MergedInterval> pending_;
   int64_t reports_ = 0;
+  TargetMetrics target_;
 };
 
 }  // namespace llmload::coord

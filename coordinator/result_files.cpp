@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/atomic_file.h"
 #include "common/clock.h"
 #include "common/results_json.h"
 
@@ -85,6 +86,13 @@ Expected<bool> ResultFiles::flush() {
 Expected<bool> ResultFiles::finish(const RunResult& result) {
   std::string problems;
   if (auto f = timeseries_.close(); !f) problems += f.error() + "\n";
+  // The target's series are known only now: the file is rewritten whole with their columns.
+  const bool target_columns = std::any_of(result.intervals.begin(), result.intervals.end(),
+                                          [](const IntervalRow& r) { return !r.target.empty(); });
+  if (target_columns) {
+    if (auto w = write_file_atomic(timeseries_.path(), timeseries_csv(result.intervals)); !w)
+      problems += w.error() + "\n";
+  }
   if (requests_) {
     if (auto f = requests_->close(); !f) problems += f.error() + "\n";
   }

@@ -1,5 +1,6 @@
 // The files of a run's --out directory that the coordinator writes (DESIGN.md "Results"):
-//   timeseries.csv    appended every interval and flushed (a crash loses at most one interval)
+//   timeseries.csv    appended every interval and flushed (a crash loses at most one interval);
+//                     rewritten at the end with the target's /metrics columns when it was scraped
 //   histograms.hlog   appended every interval and flushed: per metric, one line tagged with the
 //                     metric's name (`ttft`: every group merged) and one per group tagged
 //                     `ttft.<group key>` (commas and whitespace in the key replaced by '_')

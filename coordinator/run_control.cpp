@@ -452,6 +452,7 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     const double elapsed = double(iv.end_ns - measured_start_ns_) / 1e9;
     IntervalRow row =
         make_interval_row(iv.total, elapsed, double(iv.interval_ns) / 1e9, iv.in_flight);
+    row.target = std::move(iv.target);
     rows_.push_back(row);
     if (files_) {
       files_->append_interval(row);

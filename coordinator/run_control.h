@@ -58,6 +58,7 @@ class RunControl {
   void flush_intervals(int64_t now, bool force);
   std::size_t index_of(const WorkerEntry& w) const;
   RunOutcome finish();
+  void target_metrics(RunResult& r);
 
   const CoordinatorOptions& opt_;
   zmq::socket_t& router_;

@@ -6,11 +6,34 @@
 #include "common/clock.h"
 #include "common/exit_codes.h"
 #include "common/findings.h"
+#include "common/number_format.h"
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
 #include "coordinator/run_control.h"
 
 namespace llmload::coord {
+
+// The target's /metrics over the run, and what disagrees with our own numbers (warnings).
+void RunControl::target_metrics(RunResult& r) {
+  const Target* scraped = metrics_target(scenario_);
+  if (!scraped) return;
+  const std::string& url = scraped->metrics_url;
+  r.target = merge_->target();
+  r.target.url = url;
+  const TargetMetrics& t = r.target;
+  if (t.failed > 0) {
+    warnings_.push_back("target metrics " + url + ": " + std::to_string(t.failed) + " of " +
+                        std::to_string(t.failed + t.scrapes) + " scrape(s) failed (" +
+                        t.first_error + ")");
+  }
+  const int64_t ours = merge_->total().counters.output_tokens;
+  if (auto server = t.server_output_tokens(); server && scenario_.load.warmup_ns == 0 &&
+                                              t.scrapes >= 2 && int64_t(*server) != ours) {
+    warnings_.push_back("target metrics " + url + ": the server counted " +
+                        format_general(*server) + " output tokens over the run, llmload " +
+                        std::to_string(ours));
+  }
+}
 
 RunOutcome RunControl::finish() {
   progress_->finish();
@@ -67,6 +90,7 @@ RunOutcome RunControl::finish() {
     warnings_.push_back("the load generator was saturated (" + why +
                         "): its numbers partly measure itself");
   }
+  if (merge_) target_metrics(r);
   r.run.warnings = warnings_;
 
   if (merge_) {

@@ -27,10 +27,13 @@ namespace llmload::mock {
 class Connection;
 class StreamJob;
 class TruthLog;
+class MetricsPage;
 
 // Counters of one loop, written by its thread only (relaxed stores), read from anywhere.
 struct LoopCounters {
   std::atomic<uint64_t> connections{0}, requests{0}, streams{0}, tokens{0}, faults{0}, refused{0};
+  std::atomic<uint64_t> prompt_tokens{0};           // prompt tokens of generation requests
+  std::atomic<int64_t> processing{0}, deferred{0};  // the capacity gate's active and queued
   static void bump(std::atomic<uint64_t>& a, uint64_t by = 1) {
     a.store(a.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
   }
@@ -70,6 +73,14 @@ class MockLoop {
   char* read_buffer() { return read_buf_.get(); }
   size_t read_buffer_size() const { return kReadBuf; }
   uint64_t next_request_seq() { return ++request_seq_; }
+  // Copies the capacity gate's gauges into the counters (for /metrics, read from any loop).
+  void publish_capacity() {
+    counters_.processing.store(capacity_.active(), std::memory_order_relaxed);
+    counters_.deferred.store(capacity_.queued(), std::memory_order_relaxed);
+  }
+  // The server's /metrics page (set before start(); null: none).
+  const MetricsPage* metrics_page() const { return metrics_page_; }
+  void set_metrics_page(const MetricsPage* p) { metrics_page_ = p; }
 
   void schedule(StreamJob* job, int64_t due_ns);
   void unschedule(StreamJob* job);
@@ -108,6 +119,7 @@ class MockLoop {
   OutBuffer out_{64 * 1024}, scratch_{16 * 1024}, tls_plain_{64 * 1024}, tls_cipher_{64 * 1024};
   std::unique_ptr<char[]> read_buf_;
   uint64_t request_seq_ = 0;
+  const MetricsPage* metrics_page_ = nullptr;
   Connection* conns_ = nullptr;  // intrusive list of open connections
 };
 

@@ -74,6 +74,12 @@ struct MockOptions {
 
   // --- ground truth ---
   std::string truth_file;  // JSONL, one line per request (docs/mock.md); empty: none
+
+  // --- /metrics ---
+  // Prometheus text appended to the mock's own llama.cpp-style /metrics (a DCGM exporter's page,
+  // say). Pages in it are separated by a line `# llmload-mock: next page`: the n-th GET of
+  // /metrics gets the n-th page, the last one from then on. Empty: none.
+  std::string metrics_extra_file;
 };
 
 }  // namespace llmload::mock

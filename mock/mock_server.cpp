@@ -13,6 +13,7 @@
 #include <fstream>
 #include <vector>
 
+#include "mock/metrics_page.h"
 #include "mock/mock_loop.h"
 #include "mock/tls.h"
 #include "mock/token_text.h"
@@ -26,6 +27,7 @@ struct MockServer::Impl {
   std::unique_ptr<TruthLog> truth;
   std::shared_ptr<TlsContext> tls;
   std::vector<std::unique_ptr<MockLoop>> loops;
+  std::unique_ptr<MetricsPage> metrics;  // GET /metrics, over `loops`
   uint16_t port = 0;
   bool started = false;
   bool stopped = false;
@@ -152,7 +154,16 @@ Expected<uint16_t> MockServer::start() {
     }
     m.loops.push_back(std::move(loop));
   }
-  for (auto& l : m.loops) l->start();
+  auto page = MetricsPage::create(m.loops, o.metrics_extra_file);
+  if (!page) {
+    m.loops.clear();
+    return Error{"mock: " + page.error()};
+  }
+  m.metrics = std::move(page.value());
+  for (auto& l : m.loops) {
+    l->set_metrics_page(m.metrics.get());
+    l->start();
+  }
   m.started = true;
   return m.port;
 }

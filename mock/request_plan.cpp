@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/duration.h"
+#include "mock/metrics_page.h"
 #include "mock/stream_format.h"
 
 namespace llmload::mock {
@@ -22,7 +23,7 @@ struct Route {
   const char* method;
   int kind;  // -1: plain GET, else an Api
 };
-enum PlainRoute { kHealth = 100, kModels, kTags };
+enum PlainRoute { kHealth = 100, kModels, kTags, kMetrics };
 constexpr Route kRoutes[] = {
     {"/v1/chat/completions", "POST", int(Api::kOpenAiChat)},
     {"/v1/completions", "POST", int(Api::kOpenAiCompletions)},
@@ -32,6 +33,7 @@ constexpr Route kRoutes[] = {
     {"/health", "GET", kHealth},
     {"/v1/models", "GET", kModels},
     {"/api/tags", "GET", kTags},
+    {"/metrics", "GET", kMetrics},
 };
 
 struct BadRequest {
@@ -337,6 +339,15 @@ RequestPlan plan_request(const HttpRequest& req, PlanContext& ctx) {
       plan.reply.extra_headers = "Allow: " + allow + "\r\n";
     } else {
       plan.reply = error_reply(path, 404, "no such path: " + std::string(path));
+    }
+    return plan;
+  }
+  if (route->kind == kMetrics) {
+    if (!ctx.metrics) {
+      plan.reply = error_reply(path, 404, "no such path: " + std::string(path));
+    } else {
+      plan.reply.content_type = "text/plain; version=0.0.4";
+      plan.reply.body = ctx.metrics->render();
     }
     return plan;
   }

@@ -11,6 +11,8 @@
 
 namespace llmload::mock {
 
+class MetricsPage;
+
 struct Reply {
   int status = 200;
   std::string content_type = "application/json";
@@ -32,6 +34,7 @@ struct PlanContext {
   std::string id;           // the request's x-request-id
   uint64_t stream_key = 0;  // default token-word selector (x-mock-seed overrides)
   int64_t wall_ns = 0;      // for "created" / "created_at"
+  const MetricsPage* metrics = nullptr;  // GET /metrics (null: 404)
 };
 
 RequestPlan plan_request(const HttpRequest& req, PlanContext& ctx);

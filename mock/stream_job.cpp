@@ -43,6 +43,7 @@ void StreamJob::begin(Generation gen, TruthRecord truth) {
   drip_pos_ = 0;
   phase_ = Phase::kQueued;  // not idle from here on
   LoopCounters::bump(loop_.counters().streams);
+  LoopCounters::bump(loop_.counters().prompt_tokens, uint64_t(std::max(0, gen_.prompt_tokens)));
   if (gen_.fault != Fault::kNone) LoopCounters::bump(loop_.counters().faults);
 
   switch (gen_.fault) {
@@ -57,10 +58,14 @@ void StreamJob::begin(Generation gen, TruthRecord truth) {
   }
   int64_t now = mono_now_ns();
   CapacityGate& gate = loop_.capacity();
-  if (gate.try_acquire(this)) return start(now);
+  if (gate.try_acquire(this)) {
+    loop_.publish_capacity();
+    return start(now);
+  }
   const MockOptions& o = loop_.options();
   if (o.over_capacity == OverCapacity::kQueue && gate.queued() < o.max_queue) {
     gate.enqueue(this);
+    loop_.publish_capacity();
     truth_.queued = true;
     // Headers go out as soon as the request is read, even while it waits for a slot.
     if (gen_.stream && gen_.fault != Fault::kSlowHeaders && gen_.fault != Fault::kDrip)
@@ -309,6 +314,7 @@ void StreamJob::build_drip() {
 void StreamJob::release_slot() {
   loop_.unschedule(this);
   CapacityGate::Waiter* next = loop_.capacity().leave(this);
+  loop_.publish_capacity();
   if (next) static_cast<StreamJob*>(next)->on_slot(mono_now_ns());
 }
 

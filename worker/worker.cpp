@@ -14,6 +14,7 @@
 #include "worker/loop.h"
 #include "worker/preflight.h"
 #include "worker/run_plan.h"
+#include "worker/target_metrics.h"
 
 namespace llmload::worker {
 
@@ -35,6 +36,8 @@ struct Worker::Impl {
   std::vector<bool> last_seen;
   std::vector<std::string> warnings;
   std::optional<CpuMeter> cpu;  // process CPU and host steal, per reported interval
+  // The first worker's scraper of the target's /metrics (none elsewhere, or without a URL).
+  std::unique_ptr<TargetMetricsScraper> scraper;
   // prepare()'s plan, for the start() with these same inputs.
   std::mutex prepared_mu;
   std::shared_ptr<const RunPlan> prepared;
@@ -98,6 +101,12 @@ struct Worker::Impl {
       const CpuShare c = cpu->take();
       s.cpu_busy = std::max(c.busy, s.loop_busy_fraction);
       s.steal = c.steal;
+    }
+    if (scraper) {
+      TargetMetricsScraper::Scrape t = scraper->take();
+      s.target = std::move(t.values);
+      s.target_failed = t.failed;
+      s.target_error = std::move(t.error);
     }
     if (!last) next_index = k + 1;
     return r;
@@ -243,6 +252,10 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   m.warnings = std::move(warnings);
   m.joined = false;
   m.cpu.emplace(T);
+  m.scraper.reset();
+  if (const Target* t = metrics_target(sc); t && share.index == 0) {
+    m.scraper = std::make_unique<TargetMetricsScraper>(t->metrics_url, t->metrics, m.interval);
+  }
   m.running = true;
   for (auto& l : m.loops) l->start();
   return true;
@@ -270,6 +283,11 @@ bool Worker::done() const {
   for (const auto& l : impl_->loops) {
     if (!l->done()) return false;
   }
+  // The load is over: the target's /metrics gets its last scrape before the final report.
+  if (TargetMetricsScraper* s = impl_->scraper.get()) {
+    s->finish();
+    return s->finished();
+  }
   return true;
 }
 
@@ -296,6 +314,7 @@ WorkerReport Worker::final_snapshot() {
   Impl& m = *impl_;
   wait_done();
   WorkerReport r = m.merge(INT64_MAX, true);
+  m.scraper.reset();
   m.running = false;
   std::lock_guard<std::mutex> lock(m.mu);
   m.loops.clear();  // every buffer was given back; recorders go with their loops

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "analysis/report/svg_chart.h"
 #include "common/atomic_file.h"
@@ -124,6 +125,39 @@ std::string timeseries_chart(
     }
   }
   return svg_line_chart(spec, series);
+}
+
+// The target's own /metrics series (docs/metrics.md "Target metrics"), one chart each beside our
+// TTFT, at most kMaxTargetCharts of them (by name).
+constexpr std::size_t kMaxTargetCharts = 16;
+std::string target_charts(const std::vector<ReportRun>& runs) {
+  std::set<std::string> names;
+  for (const ReportRun& r : runs)
+    for (const IntervalRow& row : r.intervals)
+      for (const auto& [name, v] : row.target) names.insert(name);
+  std::string out;
+  std::size_t k = 0;
+  for (const std::string& name : names) {
+    if (k == kMaxTargetCharts) break;
+    std::vector<ChartSeries> series;
+    for (const ReportRun& r : runs) {
+      ChartSeries cs{runs.size() > 1 ? r.label : std::string("server"), {}};
+      for (const IntervalRow& row : r.intervals)
+        if (auto it = row.target.find(name); it != row.target.end())
+          cs.points.push_back({row.elapsed_s, it->second});
+      if (!cs.points.empty()) series.push_back(std::move(cs));
+    }
+    if (series.empty()) continue;
+    ChartSpec spec;
+    spec.id = "ts-target-" + std::to_string(k++);
+    spec.title = "target: " + name;
+    spec.x_label = "elapsed (s)";
+    spec.y_label = std::string(series_metric(name));
+    spec.width = 560;
+    spec.height = 260;
+    out += svg_line_chart(spec, series);
+  }
+  return out;
 }
 
 void run_header(std::string& s, const ReportRun& r) {
@@ -327,6 +361,7 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
                          {{"in flight", get_inflight}});
   ts += timeseries_chart(runs, "ts-ttft", "TTFT per interval", "ms",
                          {{"p50", get_p50}, {"p99", get_p99}});
+  ts += target_charts(runs);
   ts += timeseries_chart(runs, "ts-errors", "errors per interval", "errors",
                          {{"errors", get_errors}});
   if (!ts.empty()) s += "<h2>Over time</h2>\n<div class=\"charts\">\n" + ts + "</div>\n";
