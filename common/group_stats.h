@@ -194,7 +194,7 @@ struct ClientTiming {
 // gauges of the worker's own health.
 // Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
 //              "loop_lag_us_max", "loop_busy_fraction", "client": ClientTiming wire,
-//              "cpu_busy"?, "steal"? } (the last two optional: 0 when absent).
+//              "cpu_busy"?, "steal"?, "peak_rss_bytes"? } (the optional keys: 0 when absent).
 struct IntervalSnapshot {
   int64_t start_ns = 0;  // interval start, worker monotonic clock
   int64_t end_ns = 0;    // interval end (>= start_ns)
@@ -209,6 +209,7 @@ struct IntervalSnapshot {
   // the duration limit or stop instant, or the end of the last measured request when the request
   // budget ended it), worker clock; 0 when unknown or nothing was measured.
   int64_t window_end_ns = 0;
+  int64_t peak_rss_bytes = 0;  // the worker process's peak resident set so far, bytes (0: unknown)
 
   // The group with these labels, created if absent.
   GroupStats& group(const Labels& labels);

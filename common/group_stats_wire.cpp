@@ -269,6 +269,7 @@ json IntervalSnapshot::to_wire() const {
          {"cpu_busy", cpu_busy},
          {"steal", steal}};
   if (window_end_ns != 0) j["window_end_ns"] = window_end_ns;
+  if (peak_rss_bytes != 0) j["peak_rss_bytes"] = peak_rss_bytes;
   return j;
 }
 
@@ -296,6 +297,9 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
     }
     if (const json* v = jf::optional_member(j, "window_end_ns")) {
       s.window_end_ns = jf::integer(*v, "window_end_ns");
+    }
+    if (const json* v = jf::optional_member(j, "peak_rss_bytes")) {
+      s.peak_rss_bytes = jf::count(*v, "peak_rss_bytes");
     }
     const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
     if (groups.size() > limits.max_groups) {

@@ -99,6 +99,7 @@ struct Worker::Impl {
       s.cpu_busy = std::max(c.busy, s.loop_busy_fraction);
       s.steal = c.steal;
     }
+    s.peak_rss_bytes = process_peak_rss_bytes();
     if (!last) next_index = k + 1;
     return r;
   }
