@@ -36,6 +36,8 @@ void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels) {
       ->type_name("TEXT");
   sub->add_flag("--insecure", o.insecure, "skip TLS certificate verification");
   optional_flag(sub, "--ca-file", o.ca_file, "PEM bundle to verify servers with");
+  optional_flag(sub, "--wait-ready", o.wait_ready,
+                "before pre-flight, wait up to this for every target to answer, e.g. 60s");
   sub->add_option("--assert", o.asserts, "assertion, e.g. 'ttft.p99 < 2s' (repeatable)")
       ->expected(1)
       ->take_all()

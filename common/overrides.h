@@ -28,6 +28,8 @@ struct Overrides {
   bool insecure = false;                // --insecure
   std::optional<std::string> ca_file;   // --ca-file FILE (relative to the working directory)
   std::vector<std::string> asserts;     // --assert EXPR (repeatable): appended to slo.assert
+  // --wait-ready 60s: every target's wait_ready
+  std::optional<std::string> wait_ready;
 
   bool empty() const;
 };

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "worker/loop.h"
 #include "worker/preflight.h"
 #include "worker/run_plan.h"
+#include "worker/wait_ready.h"
 
 namespace llmload::worker {
 
@@ -147,8 +149,16 @@ int Worker::threads() const {
 }
 
 PreflightResult Worker::preflight(const Scenario& scenario) {
-  const PreflightVerdict v = preflight_scenario(scenario);
   PreflightResult r;
+  const ReadyVerdict ready = wait_until_ready(scenario, [](const std::string& line) {
+    std::fprintf(stderr, "llmload: %s\n", line.c_str());
+  });
+  if (!ready.ok) {
+    r.ok = false;
+    r.error = ready.error;
+    return r;
+  }
+  const PreflightVerdict v = preflight_scenario(scenario);
   r.ok = v.ok;
   r.error = v.error;
   r.warnings = v.warnings;

@@ -18,6 +18,7 @@
 #include "common/results_json.h"
 #include "coordinator/live_merge.h"
 #include "results_test_util.h"
+#include "worker/wait_ready.h"
 
 namespace llmload {
 namespace {
@@ -227,6 +228,27 @@ TEST(ProcessMetrics, StandardNamesInTheTextFormat) {
   const int rc = std::system(("promtool check metrics < " + file + " >/dev/null 2>&1").c_str());
   std::filesystem::remove(file);
   EXPECT_EQ(rc, 0);
+}
+
+TEST(WaitReady, WhatCountsAsReady) {
+  worker::PreflightCheck c;
+  c.target = "http://127.0.0.1:9";
+  c.probe = "GET /v1/models";
+  c.ok = true;
+  c.status = 200;
+  EXPECT_EQ(worker::not_ready_reason(c), "");
+  c.status = 404;  // no model list there, yet the server answers
+  EXPECT_EQ(worker::not_ready_reason(c), "");
+  c.status = 503;  // llama.cpp while loading its model
+  EXPECT_EQ(worker::not_ready_reason(c), "GET /v1/models answered 503");
+  c.ok = false;
+  c.status = 401;  // an answer: pre-flight reports the credentials, waiting would not help
+  c.error = ErrorKind::kHttp4xx;
+  EXPECT_EQ(worker::not_ready_reason(c), "");
+  c.status = 0;
+  c.error = ErrorKind::kConnectRefused;
+  c.message = "pre-flight failed for target http://127.0.0.1:9: connection refused";
+  EXPECT_EQ(worker::not_ready_reason(c), "connection refused");
 }
 
 }  // namespace
