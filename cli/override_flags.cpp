@@ -39,6 +39,8 @@ void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels) {
   optional_flag(sub, "--target-metrics", o.target_metrics,
                 "the target's Prometheus /metrics URL, scraped every interval (mock: the "
                 "built-in mock's)");
+  optional_flag(sub, "--wait-ready", o.wait_ready,
+                "before pre-flight, wait up to this for every target to answer, e.g. 60s");
   sub->add_option("--assert", o.asserts, "assertion, e.g. 'ttft.p99 < 2s' (repeatable)")
       ->expected(1)
       ->take_all()

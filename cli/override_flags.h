@@ -9,7 +9,8 @@
 namespace llmload::cli {
 
 // Adds --target --api --model --duration --requests --warmup --grace --interval --header
-// --insecure --ca-file --assert to `sub`, writing into `o` (which must outlive parsing).
+// --insecure --ca-file --assert --wait-ready to `sub`, writing into `o` (which must outlive
+// parsing).
 // With `load_levels`, also --concurrency N and --rate R (sweep declares its own lists).
 void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels = true);
 

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -76,6 +77,20 @@ int64_t process_cpu_ns() {
   if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
   auto ns = [](const timeval& t) { return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_usec * 1000; };
   return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
+int64_t process_peak_rss_bytes() {
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return int64_t(ru.ru_maxrss) * 1024;  // Linux reports kibibytes
+}
+
+int64_t process_rss_bytes() {
+  // statm: "size resident shared text lib data dt", in pages.
+  std::ifstream f("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  if (!(f >> size >> resident)) return 0;
+  return resident * int64_t(sysconf(_SC_PAGESIZE));
 }
 
 int usable_cpus() {

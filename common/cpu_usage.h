@@ -41,6 +41,10 @@ double steal_share(const ProcStatCpu& before, const ProcStatCpu& after);
 int64_t process_cpu_ns();
 // CPUs this process may run on (sched_getaffinity), at least 1.
 int usable_cpus();
+// This process's peak resident set so far (getrusage ru_maxrss), bytes; 0 when unknown.
+int64_t process_peak_rss_bytes();
+// This process's resident set now (/proc/self/statm), bytes; 0 when it cannot be read.
+int64_t process_rss_bytes();
 
 struct CpuShare {
   double busy = 0;   // [0, 1]

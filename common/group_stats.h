@@ -210,8 +210,8 @@ struct ClientTiming {
 // gauges of the worker's own health.
 // Wire form: { "start_ns", "end_ns", "groups": [GroupStats wire...], "in_flight",
 //              "loop_lag_us_max", "loop_busy_fraction", "client": ClientTiming wire,
-//              "cpu_busy"?, "steal"?, "target"?, "target_failed"?, "target_error"? } (the
-//              optional keys: 0 / empty when absent).
+//              "cpu_busy"?, "steal"?, "peak_rss_bytes"?, "target"?, "target_failed"?,
+//              "target_error"? } (the optional keys: 0 / empty when absent).
 struct IntervalSnapshot {
   int64_t start_ns = 0;  // interval start, worker monotonic clock
   int64_t end_ns = 0;    // interval end (>= start_ns)
@@ -232,6 +232,7 @@ struct IntervalSnapshot {
   std::map<std::string, double> target;
   int64_t target_failed = 0;
   std::string target_error;
+  int64_t peak_rss_bytes = 0;  // the worker process's peak resident set so far, bytes (0: unknown)
 
   // The group with these labels, created if absent.
   GroupStats& group(const Labels& labels);

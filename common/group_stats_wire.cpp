@@ -325,6 +325,7 @@ json IntervalSnapshot::to_wire() const {
   if (!target.empty()) j["target"] = target;
   if (target_failed != 0) j["target_failed"] = target_failed;
   if (!target_error.empty()) j["target_error"] = target_error;
+  if (peak_rss_bytes != 0) j["peak_rss_bytes"] = peak_rss_bytes;
   return j;
 }
 
@@ -354,6 +355,9 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
       s.window_end_ns = jf::integer(*v, "window_end_ns");
     }
     target_from_wire(j, s);
+    if (const json* v = jf::optional_member(j, "peak_rss_bytes")) {
+      s.peak_rss_bytes = jf::count(*v, "peak_rss_bytes");
+    }
     const json& groups = jf::array(jf::member(j, "groups", ""), "groups");
     if (groups.size() > limits.max_groups) {
       jf::fail("groups", "more than " + std::to_string(limits.max_groups) + " groups");

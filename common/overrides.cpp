@@ -33,7 +33,7 @@ std::string default_name(const std::string& url) {
 bool Overrides::empty() const {
   return !target && !api && !model && !concurrency && !rate && !duration && !requests && !warmup &&
          !grace && !interval && headers.empty() && !insecure && !ca_file && asserts.empty() &&
-         !target_metrics;
+         !target_metrics && !wait_ready;
 }
 
 std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
@@ -181,6 +181,10 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
       record("--ca-file " + *o.ca_file);
     }
   }
+  int64_t wait_ready = -1;
+  duration(o.wait_ready, "--wait-ready", true, wait_ready);
+  if (wait_ready >= 0)
+    for (Target& t : s.targets) t.wait_ready_ns = wait_ready;
   for (const std::string& a : o.asserts) {
     auto parsed = parse_slo_expr(a);
     if (!parsed) {

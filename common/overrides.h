@@ -30,6 +30,8 @@ struct Overrides {
   std::vector<std::string> asserts;     // --assert EXPR (repeatable): appended to slo.assert
   std::optional<std::string> target_metrics;  // --target-metrics URL|mock: the first target's
                                               // metrics_url (the others' cleared)
+  // --wait-ready 60s: every target's wait_ready
+  std::optional<std::string> wait_ready;
 
   bool empty() const;
 };

@@ -48,6 +48,20 @@ double ClientHealth::uncertain_window_ms_p99() const {
   return double(timing.uncertain_window_us.value_at_percentile(99.0)) / 1000.0;
 }
 
+WorkerHealth make_worker_health(const ClientTiming& timing, int64_t output_tokens, double cpu_busy,
+                                double steal, int64_t peak_rss_bytes) {
+  WorkerHealth h;
+  h.peak_rss_bytes = peak_rss_bytes;
+  h.cpu_busy = cpu_busy;
+  h.steal = steal;
+  if (timing.loop_lag_us.total_count() > 0)
+    h.loop_lag_ms_p99 = double(timing.loop_lag_us.value_at_percentile(99.0)) / 1000.0;
+  if (output_tokens > 0) h.reads_per_token = double(timing.token_reads) / double(output_tokens);
+  h.timestamps = std::string(timing.timestamps());
+  h.timing_uncertain_share = timing.uncertain_share();
+  return h;
+}
+
 std::string_view name(WorkerStatus s) {
   return kWorkerStatusNames[static_cast<std::size_t>(s)];
 }

@@ -37,12 +37,30 @@ enum class WorkerStatus : uint8_t {
 std::string_view name(WorkerStatus s);  // "ok", "lost"
 std::optional<WorkerStatus> parse_worker_status(std::string_view s);
 
+// One worker's own health over the run (docs/metrics.md "Client health"). Local workers share
+// the process: their peak_rss_bytes is the process's.
+struct WorkerHealth {
+  int64_t peak_rss_bytes = 0;       // the worker process's peak resident set, bytes (0: unknown)
+  double cpu_busy = 0.0;            // its CPU busy share over the run [0, 1]
+  double steal = 0.0;               // the host's stolen CPU share over the run [0, 1]
+  double loop_lag_ms_p99 = 0.0;     // p99 of its loops' lag samples, ms
+  double reads_per_token = 0.0;     // token reads / output tokens (0 without output tokens)
+  std::string timestamps = "none";  // ClientTiming::timestamps() of its loops
+  double timing_uncertain_share = 0.0;  // ClientTiming::uncertain_share() of its loops
+  bool operator==(const WorkerHealth&) const = default;
+};
+// The figures from what a worker reported: its timing, its output-token total, its CPU shares
+// and the largest peak RSS it sent.
+WorkerHealth make_worker_health(const ClientTiming& timing, int64_t output_tokens, double cpu_busy,
+                                double steal, int64_t peak_rss_bytes);
+
 struct WorkerInfo {
   std::string id;
   std::string host;
   int64_t threads = 0;
   WorkerStatus status = WorkerStatus::kOk;
   Counters totals;  // what this worker measured (summed over its groups)
+  WorkerHealth health;
   bool operator==(const WorkerInfo&) const = default;
 };
 
@@ -56,6 +74,7 @@ struct ClientHealth {
   double cpu_busy = 0.0;         // the busiest worker's CPU busy share [0, 1]
   double steal = 0.0;            // fraction [0, 1] of CPU time stolen by the hypervisor
   ClientTiming timing;           // the raw counts and histograms the rest derives from
+  int64_t peak_rss_bytes = 0;    // the largest worker's peak resident set, bytes (0: unknown)
 
   // Sets loop_lag_ms_p99 from timing.loop_lag_us (kept when it holds no sample) and saturated
   // from it and cpu_busy. Returns the conditions that fired, "" when none: "loop lag p99 12.3 ms

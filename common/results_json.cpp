@@ -128,7 +128,8 @@ J client_json(const ClientHealth& c) {
            {"timing_values", t.timing_values},
            {"timing_uncertain", t.timing_uncertain},
            {"uncertain_window_hdr", t.uncertain_window_us.to_base64()},
-           {"loop_lag_hdr", t.loop_lag_us.to_base64()}};
+           {"loop_lag_hdr", t.loop_lag_us.to_base64()},
+           {"peak_rss_bytes", c.peak_rss_bytes}};
 }
 
 template <class J>
@@ -151,11 +152,19 @@ J run_json(const RunInfo& r) {
       errors[std::string(name(k))] = w.totals.errors[static_cast<std::size_t>(k)];
     }
     totals["errors"] = std::move(errors);
+    const WorkerHealth& h = w.health;
     workers.push_back(J{{"id", w.id},
                         {"host", w.host},
                         {"threads", w.threads},
                         {"status", name(w.status)},
-                        {"totals", std::move(totals)}});
+                        {"totals", std::move(totals)},
+                        {"peak_rss_bytes", h.peak_rss_bytes},
+                        {"cpu_busy", h.cpu_busy},
+                        {"steal", h.steal},
+                        {"loop_lag_ms_p99", h.loop_lag_ms_p99},
+                        {"reads_per_token", h.reads_per_token},
+                        {"timestamps", h.timestamps},
+                        {"timing_uncertain_share", h.timing_uncertain_share}});
   }
   J run{{"id", r.id},
         {"status", name(r.status)},
@@ -369,6 +378,8 @@ ClientHealth read_client(const json& v) {
       jf::number(jf::member(v, "loop_lag_ms_p99", path), jf::sub(path, "loop_lag_ms_p99"));
   c.cpu_busy = share("cpu_busy");
   c.steal = share("steal");
+  if (const json* rss = jf::optional_member(v, "peak_rss_bytes"))
+    c.peak_rss_bytes = jf::count(*rss, jf::sub(path, "peak_rss_bytes"));
   if (!jf::optional_member(v, "token_reads")) return c;
   ClientTiming& t = c.timing;
   auto count = [&](const char* key) {
@@ -403,6 +414,33 @@ ClientHealth read_client(const json& v) {
     }
   }
   return c;
+}
+
+// run.workers[i]'s health figures (issue 15: a summary written before has none).
+WorkerHealth read_worker_health(const json& w, const std::string& wp) {
+  auto number = [&](const char* key) {
+    return jf::number(jf::member(w, key, wp), jf::sub(wp, key));
+  };
+  auto share = [&](const char* key) {
+    const double x = number(key);
+    if (x < 0 || x > 1) jf::fail(jf::sub(wp, key), "outside [0, 1]");
+    return x;
+  };
+  WorkerHealth h;
+  h.peak_rss_bytes = jf::count(jf::member(w, "peak_rss_bytes", wp), jf::sub(wp, "peak_rss_bytes"));
+  h.cpu_busy = share("cpu_busy");
+  h.steal = share("steal");
+  h.timing_uncertain_share = share("timing_uncertain_share");
+  h.loop_lag_ms_p99 = number("loop_lag_ms_p99");
+  h.reads_per_token = number("reads_per_token");
+  for (const char* key : {"loop_lag_ms_p99", "reads_per_token"}) {
+    if (number(key) < 0) jf::fail(jf::sub(wp, key), "negative");
+  }
+  h.timestamps = jf::string(jf::member(w, "timestamps", wp), jf::sub(wp, "timestamps"));
+  if (h.timestamps != "kernel" && h.timestamps != "clock" && h.timestamps != "mixed" &&
+      h.timestamps != "none")
+    jf::fail(jf::sub(wp, "timestamps"), "not one of kernel, clock, mixed, none");
+  return h;
 }
 
 RunInfo read_run(const json& v) {
@@ -449,6 +487,7 @@ RunInfo read_run(const json& v) {
         info.totals.errors[static_cast<std::size_t>(*kind)] = jf::count(n, jf::sub(ep, k));
       }
     }
+    if (jf::optional_member(w, "peak_rss_bytes")) info.health = read_worker_health(w, wp);
     r.workers.push_back(std::move(info));
   }
 

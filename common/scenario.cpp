@@ -81,6 +81,7 @@ json target_json(const Target& t, JsonMode mode) {
                    {"ttft", dur(t.timeouts.ttft_ns)},
                    {"idle", dur(t.timeouts.idle_ns)},
                    {"total", dur(t.timeouts.total_ns)}};
+  if (t.wait_ready_ns > 0) j["wait_ready"] = dur(t.wait_ready_ns);
   json tls = {{"insecure", t.tls.insecure}};
   if (!t.tls.ca_file.empty()) tls["ca_file"] = t.tls.ca_file;
   if (!t.tls.cert_file.empty()) tls["cert_file"] = t.tls.cert_file;

@@ -74,6 +74,7 @@ struct Target {
   double weight = 1;                // > 0; requests are spread over targets by weight
   std::vector<Header> headers;
   Timeouts timeouts;
+  int64_t wait_ready_ns = 0;  // before pre-flight, wait up to this for the target to answer (0: no)
   Tls tls;
   StreamOptions stream_options;
   // The target's Prometheus page (docs/scenarios.md "target.metrics_url"), scraped by the run's

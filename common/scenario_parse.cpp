@@ -116,7 +116,7 @@ void parse_models(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
 void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target& t) {
   if (!ctx.expect_map(n, path,
                       {"name", "url", "api", "model", "models", "weight", "headers", "timeouts",
-                       "tls", "stream_options", "metrics_url", "metrics"})) {
+                       "wait_ready", "tls", "stream_options", "metrics_url", "metrics"})) {
     return;
   }
   t.url = "mock";
@@ -169,6 +169,9 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
       set("idle", t.timeouts.idle_ns);
       set("total", t.timeouts.total_ns);
     }
+  }
+  if (n["wait_ready"].IsDefined()) {
+    t.wait_ready_ns = ctx.duration(n["wait_ready"], path + ".wait_ready", true).value_or(0);
   }
   if (const YAML::Node tls = n["tls"]; tls.IsDefined()) {
     const std::string p = path + ".tls";

@@ -25,6 +25,8 @@ bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t
   }
   target_.failed += snap.target_failed;
   if (target_.first_error.empty()) target_.first_error = snap.target_error;
+  worker_client_[w].merge(snap.client);
+  worker_rss_[w] = std::max(worker_rss_[w], snap.peak_rss_bytes);
   const double wall = double(snap.end_ns - snap.start_ns);
   cpu_[w].busy_ns += snap.cpu_busy * wall;
   cpu_[w].steal_ns += snap.steal * wall;

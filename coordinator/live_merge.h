@@ -36,7 +36,11 @@ struct MergedInterval {
 class LiveMerge {
  public:
   explicit LiveMerge(std::size_t workers)
-      : worker_totals_(workers), last_seq_(workers, 0), cpu_(workers) {}
+      : worker_totals_(workers),
+        last_seq_(workers, 0),
+        cpu_(workers),
+        worker_client_(workers),
+        worker_rss_(workers, 0) {}
 
   // Merges interval `seq` (>= 1) of worker `w`; `clock_offset_ns` converts its clock to the
   // coordinator's (coordinator = worker − offset). A seq not above the worker's last one is a
@@ -67,6 +71,10 @@ class LiveMerge {
   double worker_steal(std::size_t w) const { return cpu_[w].steal(); }
   // Every scrape of the target's /metrics the reports carried (url left empty).
   const TargetMetrics& target() const { return target_; }
+  // A worker's own ClientTiming, merged over its reports.
+  const ClientTiming& worker_client(std::size_t w) const { return worker_client_[w]; }
+  // The largest peak resident set a worker reported, bytes (0: none reported).
+  int64_t worker_peak_rss(std::size_t w) const { return worker_rss_[w]; }
 
  private:
   std::map<std::string, GroupStats> groups_;
@@ -79,6 +87,8 @@ class LiveMerge {
     double steal() const { return wall_ns > 0 ? steal_ns / wall_ns : 0.0; }
   };
   std::vector<CpuSum> cpu_;
+  std::vector<ClientTiming> worker_client_;
+  std::vector<int64_t> worker_rss_;
   std::map<int64_t, MergedInterval> pending_;
   int64_t reports_ = 0;
   TargetMetrics target_;

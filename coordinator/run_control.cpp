@@ -334,7 +334,11 @@ bool RunControl::start() {
   // bursts meanwhile for the clock offsets (the best round trip wins). No worker sends load
   // before its GO, so a worker that misses the bound is simply never started.
   const int64_t burst_end = run_sent + kOffsetBurstNs;
-  const int64_t verdict_deadline = run_sent + opt_.preflight_timeout_ns;
+  // A target's wait_ready comes before its pre-flight (worker/wait_ready.h): the bound grows by
+  // the longest.
+  int64_t wait_ready = 0;
+  for (const Target& t : scenario_.targets) wait_ready = std::max(wait_ready, t.wait_ready_ns);
+  const int64_t verdict_deadline = run_sent + wait_ready + opt_.preflight_timeout_ns;
   int64_t last_burst = 0;
   while (true) {
     const int64_t now = clock_.now_ns();

@@ -82,6 +82,11 @@ RunOutcome RunControl::finish() {
       // measured itself).
       r.run.client.cpu_busy = std::max(r.run.client.cpu_busy, merge_->worker_cpu_busy(i));
       r.run.client.steal = std::max(r.run.client.steal, merge_->worker_steal(i));
+      info.health = make_worker_health(merge_->worker_client(i), info.totals.output_tokens,
+                                       merge_->worker_cpu_busy(i), merge_->worker_steal(i),
+                                       merge_->worker_peak_rss(i));
+      r.run.client.peak_rss_bytes =
+          std::max(r.run.client.peak_rss_bytes, info.health.peak_rss_bytes);
     }
     r.run.workers.push_back(std::move(info));
   }

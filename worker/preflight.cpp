@@ -231,20 +231,24 @@ std::vector<PreflightCheck> run_preflight(const std::vector<PreflightTarget>& ta
   return results;
 }
 
+PreflightTarget preflight_target(const Target& t) {
+  PreflightTarget p;
+  p.url = t.url;
+  p.api = t.api;
+  if (!t.models.empty()) p.model = t.models.front().name;
+  for (const auto& h : t.headers) p.headers.push_back(HttpHeader{h.name, h.value});
+  p.tls.insecure = t.tls.insecure;
+  p.tls.ca_file = t.tls.ca_file;
+  p.tls.cert_file = t.tls.cert_file;
+  p.tls.key_file = t.tls.key_file;
+  return p;
+}
+
 PreflightVerdict preflight_scenario(const Scenario& s) {
   std::vector<PreflightTarget> targets;
   int64_t timeout = 0;
   for (const Target& t : s.targets) {
-    PreflightTarget p;
-    p.url = t.url;
-    p.api = t.api;
-    if (!t.models.empty()) p.model = t.models.front().name;
-    for (const auto& h : t.headers) p.headers.push_back(HttpHeader{h.name, h.value});
-    p.tls.insecure = t.tls.insecure;
-    p.tls.ca_file = t.tls.ca_file;
-    p.tls.cert_file = t.tls.cert_file;
-    p.tls.key_file = t.tls.key_file;
-    targets.push_back(std::move(p));
+    targets.push_back(preflight_target(t));
     timeout = std::max(timeout, t.timeouts.connect_ns);
   }
   PreflightVerdict v;

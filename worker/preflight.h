@@ -53,5 +53,7 @@ struct PreflightVerdict {
 };
 
 PreflightVerdict preflight_scenario(const Scenario& scenario);
+// What pre-flight probes for a scenario's target: its URL, API, first model, headers and TLS.
+PreflightTarget preflight_target(const Target& t);
 
 }  // namespace llmload::worker

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "worker/preflight.h"
 #include "worker/run_plan.h"
 #include "worker/target_metrics.h"
+#include "worker/wait_ready.h"
 
 namespace llmload::worker {
 
@@ -108,6 +110,7 @@ struct Worker::Impl {
       s.target_failed = t.failed;
       s.target_error = std::move(t.error);
     }
+    s.peak_rss_bytes = process_peak_rss_bytes();
     if (!last) next_index = k + 1;
     return r;
   }
@@ -155,8 +158,16 @@ int Worker::threads() const {
 }
 
 PreflightResult Worker::preflight(const Scenario& scenario) {
-  const PreflightVerdict v = preflight_scenario(scenario);
   PreflightResult r;
+  const ReadyVerdict ready = wait_until_ready(scenario, [](const std::string& line) {
+    std::fprintf(stderr, "llmload: %s\n", line.c_str());
+  });
+  if (!ready.ok) {
+    r.ok = false;
+    r.error = ready.error;
+    return r;
+  }
+  const PreflightVerdict v = preflight_scenario(scenario);
   r.ok = v.ok;
   r.error = v.error;
   r.warnings = v.warnings;

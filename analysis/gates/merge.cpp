@@ -77,6 +77,7 @@ Expected<RunResult> merge_results(const std::vector<MergeInput>& inputs, const M
       lag_floor_ms = std::max(lag_floor_ms, r.run.client.loop_lag_ms_p99);
     client.cpu_busy = std::max(client.cpu_busy, r.run.client.cpu_busy);
     client.steal = std::max(client.steal, r.run.client.steal);
+    client.peak_rss_bytes = std::max(client.peak_rss_bytes, r.run.client.peak_rss_bytes);
     any_saturated = any_saturated || r.run.client.saturated;
     for (const std::string& w : r.run.warnings) out.run.warnings.push_back(in.source + ": " + w);
     if (!r.assertions.empty())

@@ -9,6 +9,9 @@
 
 #include <cstring>
 
+#include "analysis/observe/prometheus.h"
+#include "common/cpu_usage.h"
+
 namespace llmload::analysis {
 
 MetricsServer::~MetricsServer() {
@@ -94,6 +97,9 @@ void MetricsServer::serve() {
       std::lock_guard<std::mutex> lock(mu_);
       body = text_;
     }
+    // Read at each scrape: the process's own figures are live, not an interval old.
+    if (metrics)
+      body += prometheus_process_metrics(process_rss_bytes(), double(process_cpu_ns()) / 1e9);
     std::string resp =
         metrics ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
                 : "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n";

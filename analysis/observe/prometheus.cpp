@@ -209,4 +209,13 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
   return out;
 }
 
+std::string prometheus_process_metrics(int64_t resident_bytes, double cpu_seconds) {
+  std::string out;
+  header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes");
+  out += "process_resident_memory_bytes " + std::to_string(resident_bytes) + "\n";
+  header(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time in seconds");
+  out += "process_cpu_seconds_total " + format_number("%.9g", cpu_seconds) + "\n";
+  return out;
+}
+
 }  // namespace llmload::analysis

@@ -31,6 +31,11 @@ const std::vector<double>& prometheus_buckets(Metric m);
 std::string prometheus_exposition(const std::vector<GroupStats>& groups,
                                   const PrometheusGauges& gauges);
 
+// The standard process metrics of the process serving /metrics (the names every Prometheus
+// client library exports): process_resident_memory_bytes (gauge), process_cpu_seconds_total
+// (counter, user + system).
+std::string prometheus_process_metrics(int64_t resident_bytes, double cpu_seconds);
+
 // A label name as Prometheus allows it ([a-zA-Z_][a-zA-Z0-9_]*, no leading "__").
 std::string prometheus_label_name(const std::string& key);
 // A label value escaped (\\, \", \n).

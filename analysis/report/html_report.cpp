@@ -316,6 +316,45 @@ std::vector<double> stage_boundaries_s(const nlohmann::json& scenario) {
   return out;
 }
 
+// One row of the client health box: the run's figures ("all") or one worker's.
+void client_health_row(std::string& s, const std::string& run, const std::string& who,
+                       const std::string& loops, const WorkerHealth& h) {
+  auto mib = [](int64_t b) {
+    return b > 0 ? format_number("%.1f", double(b) / (1024.0 * 1024.0)) : std::string("–");
+  };
+  s += "<tr><td class=\"l\">" + html_escape(run) + "</td><td class=\"l\">" + html_escape(who) +
+       "</td><td>" + loops + "</td><td>" + mib(h.peak_rss_bytes) + "</td><td>" +
+       format_number("%.0f%%", 100.0 * h.cpu_busy) + "</td><td>" +
+       format_number("%.1f%%", 100.0 * h.steal) + "</td><td>" +
+       format_number("%.2f", h.loop_lag_ms_p99) + "</td><td>" +
+       format_number("%.2f", h.reads_per_token) + "</td><td class=\"l\">" +
+       html_escape(h.timestamps) + "</td><td>" +
+       format_number("%.2f%%", 100.0 * h.timing_uncertain_share) + "</td></tr>\n";
+}
+
+// The load generator's own health beside what it measured: the run, then each worker.
+void client_health_section(std::string& s, const std::vector<ReportRun>& runs) {
+  s += "<h2>Client health</h2>\n<table id=\"client-health\"><tr><th class=\"l\">run</th>"
+       "<th class=\"l\">worker</th><th>loops</th><th>peak RSS MiB</th><th>CPU busy</th>"
+       "<th>steal</th><th>loop lag p99 ms</th><th>reads/token</th><th "
+       "class=\"l\">timestamps</th><th>uncertain</th></tr>\n";
+  for (const ReportRun& r : runs) {
+    const RunInfo& info = r.result.run;
+    const ClientTiming& t = info.client.timing;
+    const int64_t out = r.result.total.counters.output_tokens;
+    WorkerHealth all = make_worker_health(t, out, info.client.cpu_busy, info.client.steal,
+                                          info.client.peak_rss_bytes);
+    all.loop_lag_ms_p99 = info.client.loop_lag_ms_p99;  // kept when a summary has no histogram
+    int64_t loops = 0;
+    for (const WorkerInfo& w : info.workers) loops += w.threads;
+    client_health_row(s, r.label, info.client.saturated ? "all (SATURATED)" : "all",
+                      std::to_string(loops), all);
+    for (const WorkerInfo& w : info.workers)
+      client_health_row(s, r.label, w.id + " on " + w.host, std::to_string(w.threads), w.health);
+  }
+  s += "</table>\n";
+}
+
 std::string html_report(const std::vector<ReportRun>& runs, const std::vector<RatingTier>& tiers,
                         const std::vector<SweepCurve>& sweeps) {
   std::string s = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
@@ -384,6 +423,8 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
                       "class=\"l\">kind</th><th>count</th>"
                       "<th class=\"l\">samples</th></tr>\n" +
                           errs + "</table>\n";
+
+  client_health_section(s, runs);
 
   s += "<h2>Groups</h2>\n<table id=\"groups\"><tr><th class=\"l\">run</th><th "
        "class=\"l\">labels</th>"

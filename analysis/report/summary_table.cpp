@@ -77,6 +77,14 @@ std::string summary_client_lines(const RunResult& r) {
        format_number(", cpu busy %.0f%%", 100.0 * h.cpu_busy) +
        (h.saturated ? ", SATURATED" : ", not saturated") + "\n";
   const Counters& c = r.total.counters;
+  if (h.peak_rss_bytes > 0) {
+    s += format_number("client: peak RSS %.1f MiB", double(h.peak_rss_bytes) / (1024.0 * 1024.0));
+    if (r.run.workers.size() > 1) s += " (largest worker)";
+    if (c.output_tokens > 0)
+      s += format_number(", %.2f token reads per output token",
+                         double(t.token_reads) / double(c.output_tokens));
+    s += "\n";
+  }
   const nlohmann::json& sc = r.run.scenario;
   const bool rate_mode = sc.is_object() && sc.contains("load") && sc["load"].is_object() &&
                          sc["load"].value("mode", "") == "rate";

@@ -78,7 +78,7 @@ inline RunResult sample_result() {
   w.host = "box";
   w.threads = 2;
   w.totals = r.total.counters;
-  r.run.workers = {w, WorkerInfo{"w2", "other", 4, WorkerStatus::kLost, Counters{}}};
+  r.run.workers = {w, WorkerInfo{"w2", "other", 4, WorkerStatus::kLost, Counters{}, {}}};
 
   r.assertions = {{"ttft.p99 < 2s", 0.55, true},
                   {"error_rate < 1%", 0.12, false},

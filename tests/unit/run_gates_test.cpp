@@ -169,8 +169,8 @@ TEST(RunGates, MetricsServeLiveNumbersThenTheFinalOnes) {
   EXPECT_NE(text.find("llmload_in_flight_requests 12"), std::string::npos) << text;
   EXPECT_NE(text.find("llmload_workers_alive 3"), std::string::npos) << text;
   RunResult end = run_of(9, 1);
-  end.run.workers = {WorkerInfo{"w1", "h", 1, WorkerStatus::kOk, {}},
-                     WorkerInfo{"w2", "h", 1, WorkerStatus::kLost, {}}};
+  end.run.workers = {WorkerInfo{"w1", "h", 1, WorkerStatus::kOk, {}, {}},
+                     WorkerInfo{"w2", "h", 1, WorkerStatus::kLost, {}, {}}};
   // Results not written: the live numbers stay.
   EXPECT_EQ(gates.finish(end, 0, "", false, "unused"), 0);
   EXPECT_EQ(gates.metrics_text(), text);
