@@ -4,8 +4,9 @@
 # API schema with field names checked strictly, and llmload's own rules (N in one place, the
 # Service selecting the coordinator's pods, CURVE on a non-loopback bind...): scripts/manifests.js.
 #
-#   scripts/test-manifests.sh [DIR]   DIR also receives base.yaml, the rendered base (the
-#                                     container test runs the commands it gives)
+#   scripts/test-manifests.sh [DIR]   DIR also receives base.yaml, the rendered base, and pods/,
+#                                     what its containers run (manifests.js pods), which the
+#                                     container test runs
 #
 # npm's kubernetes-models and yaml are installed into a scratch directory, never into the
 # repository. Without kubectl (not a Debian package here) only the render is skipped, loudly:
@@ -56,4 +57,8 @@ else
   rendered+=("$scratch/base.yaml")
 fi
 node scripts/manifests.js validate "${rendered[@]}"
-if [ -n "$out" ]; then cp "$scratch/base.yaml" "$out/base.yaml"; fi
+if [ -n "$out" ]; then
+  cp "$scratch/base.yaml" "$out/base.yaml"
+  mkdir -p "$out/pods"
+  node scripts/manifests.js pods "$out/base.yaml" "$out/pods"
+fi
