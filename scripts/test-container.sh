@@ -190,6 +190,10 @@ done
 "${podman[@]}" kill --signal KILL "$tag-w2" >/dev/null
 code=$(exit_code "$tag-coordinator" 120)
 [ "$code" = 5 ] || { "${podman[@]}" logs "$tag-coordinator" >&2; die "killed worker run: coordinator exit $code, expected 5"; }
+for i in 1 3; do
+  code=$(exit_code "$tag-w$i" 30)
+  [ "$code" = 0 ] || { "${podman[@]}" logs "$tag-w$i" >&2; die "killed worker run: worker $i exit $code"; }
+done
 check_summary "killed worker run" partial "$tag-w2"
 say "killed worker run: $(( $(date +%s) - s ))s"
 say "passed"
