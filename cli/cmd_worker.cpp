@@ -1,5 +1,6 @@
-// llmload worker --connect tcp://HOST:5557 [--threads N] [--timestamps kernel|clock]: serves run
-// after run until stopped.
+// llmload worker --connect tcp://HOST:5557 [--threads N] [--timestamps kernel|clock]
+//                [--exit-after-run]: serves run after run until stopped, or (--exit-after-run, for
+// a Kubernetes Job or one container per run) one coordinator's session.
 #include <signal.h>
 
 #include <atomic>
@@ -22,6 +23,7 @@ struct WorkerFlags {
   std::string id;
   std::string curve_key;
   std::string server_key;
+  bool exit_after_run = false;
 };
 
 std::atomic<bool> g_stop{false};
@@ -56,6 +58,7 @@ int run_worker(const WorkerFlags& f) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   c.stop = &g_stop;
+  c.one_session = f.exit_after_run;
   worker::WorkerEngine engine(worker::WorkerOptions{f.threads, f.timestamps == "kernel"});
   std::fprintf(stderr, "llmload worker: %d event loop(s), connecting to %s\n", engine.threads(),
                f.connect.c_str());
@@ -65,6 +68,9 @@ int run_worker(const WorkerFlags& f) {
     std::fprintf(stderr, "llmload worker: %s\n", r.error().c_str());
     return kExitUsage;
   }
+  // A coordinator lost mid-run leaves a run unfinished: say so, so the pod's Job can fail fast
+  // rather than wait for a coordinator that is gone.
+  if (f.exit_after_run && wc.runs_abandoned() > 0) return kExitIncomplete;
   return kExitOk;
 }
 
@@ -80,6 +86,9 @@ void register_worker(CLI::App& app, int& exit_code) {
   sub->add_option("--id", f->id, "worker id (default host:pid)");
   sub->add_option("--curve-key", f->curve_key, "this worker's CURVE key PREFIX (llmload keygen)");
   sub->add_option("--server-key", f->server_key, "the coordinator's public key file (.pub)");
+  sub->add_flag("--exit-after-run", f->exit_after_run,
+                "serve one coordinator, then exit: keeps connecting until one answers and exits "
+                "when it ends the session (0; 5 when it was lost mid-run)");
   sub->callback([&exit_code, f] { exit_code = run_worker(*f); });
 }
 

@@ -1,0 +1,24 @@
+# The llmload image: `podman build -t llmload .` (or `docker build -t llmload .`).
+# The build stage builds exactly as the README does (scripts/setup.sh, only the llmload binary);
+# the runtime stage holds the binary, its shared libraries, CA certificates and the ready
+# scenarios, and runs as a non-root user.
+FROM debian:12-slim AS build
+WORKDIR /src
+# The packages first, in their own layer: a source change rebuilds from the COPY below only.
+COPY scripts/setup.sh scripts/setup.sh
+RUN scripts/setup.sh --deps-only
+COPY . .
+RUN scripts/setup.sh && strip build/llmload
+
+FROM debian:12-slim
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       ca-certificates libuv1 libssl3 libzmq5 libyaml-cpp0.7 zlib1g \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+    && groupadd --system --gid 10001 llmload \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/llmload llmload
+COPY --from=build /src/build/llmload /usr/local/bin/llmload
+COPY scenarios/ /usr/share/llmload/scenarios/
+USER 10001:10001
+WORKDIR /home/llmload
+ENTRYPOINT ["llmload"]
