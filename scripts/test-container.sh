@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI's container stage: builds the image with podman (from a Debian base made here: no registry
+# The container test (run by hand; not yet a CI stage): builds the image with podman (from a Debian base made here: no registry
 # is reached), checks its size, checks the Kubernetes manifests (scripts/test-manifests.sh), then
 # runs a mock, the coordinator and three workers as separate containers with the commands, flags
 # and mounts the rendered manifests give their pods:
