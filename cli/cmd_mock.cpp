@@ -16,7 +16,8 @@ namespace llmload::cli {
 namespace {
 
 struct MockArgs {
-  std::string ttft = "50ms", itl = "10ms", tokens = "64", prompt_per_token = "0s", load = "0s";
+  std::string ttft = "50ms", itl = "10ms", tokens = "64", prompt_per_token = "0s", load = "0s",
+              cold_start = "0s";
   std::string usage = "chunk", over = "queue", faults, fault_delay = "2s", drip = "1ms";
   bool no_role_chunk = false;
   int port = 0;
@@ -42,6 +43,7 @@ int run_mock(mock::MockOptions o, const MockArgs& a) {
   if (!duration_into("--ttft", a.ttft, o.ttft_ns) || !duration_into("--itl", a.itl, o.itl_ns) ||
       !duration_into("--prompt-per-token", a.prompt_per_token, o.prompt_ns_per_token) ||
       !duration_into("--load", a.load, o.load_ns) ||
+      !duration_into("--cold-start", a.cold_start, o.cold_start_ns) ||
       !duration_into("--fault-delay", a.fault_delay, o.faults.delay_ns) ||
       !duration_into("--drip", a.drip, o.faults.drip_ns))
     return kExitUsage;
@@ -127,6 +129,10 @@ void register_mock(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_option("--prompt-per-token", a->prompt_per_token,
                   "prompt processing time per prompt token (added to TTFT)")
+      ->capture_default_str();
+  sub->add_option("--cold-start", a->cold_start,
+                  "a cold server: the model loads on the first generation request and takes "
+                  "this long; requests before it is loaded wait (their load_duration says so)")
       ->capture_default_str();
   sub->add_option("--load", a->load,
                   "model load time before the first token (Ollama load_duration)")

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/number_format.h"
+#include "common/target_series.h"
 
 namespace llmload {
 namespace {
@@ -132,6 +133,105 @@ void dropped_arrivals(const RunResult& r, std::vector<Finding>& out) {
                  "raise load.max_in_flight (or add workers), or lower the rate"});
 }
 
+// The target's queue series (waiting requests) that rose during the run: name, first, max.
+struct QueueRise {
+  std::string series;
+  double first = 0, max = 0;
+};
+std::optional<QueueRise> queue_rise(const TargetMetrics& t) {
+  static constexpr std::string_view kQueues[] = {"llamacpp:requests_deferred",
+                                                 "vllm:num_requests_waiting", "tgi_queue_size"};
+  for (const auto& [name, st] : t.series) {
+    const std::string_view metric = series_metric(name);
+    for (std::string_view q : kQueues)
+      if (metric == q && st.samples >= 2 && st.max > st.first && st.max >= 1)
+        return QueueRise{name, st.first, st.max};
+  }
+  return std::nullopt;
+}
+
+void server_queueing(const RunResult& r, std::vector<Finding>& out) {
+  const HdrHistogram* ttft = r.total.histogram(Metric::kTtft);
+  if (!ttft || ttft->total_count() < 10) return;
+  const double p50 = double(ttft->value_at_percentile(50)) / 1000.0;
+  const double p99 = double(ttft->value_at_percentile(99)) / 1000.0;
+  if (!(p50 > 0 && p99 > 3 * p50)) return;
+  json evidence{{"ttft_p50_ms", p50}, {"ttft_p99_ms", p99}, {"ttft_p99_over_p50", p99 / p50}};
+  std::string why;
+  // The server's own figures: most of the tail TTFT was spent before its work on the request.
+  const auto& server = r.total.server_histograms();
+  if (auto it = server.find("server.wait_ms"); it != server.end() && it->second.total_count() > 0) {
+    const HdrHistogram* wait = &it->second;
+    const double w50 = double(wait->value_at_percentile(50)) / 1000.0;
+    const double w99 = double(wait->value_at_percentile(99)) / 1000.0;
+    if (w99 >= 0.5 * p99) {
+      evidence["server_wait_ms_p50"] = w50;
+      evidence["server_wait_ms_p99"] = w99;
+      why = format_number("server.wait_ms p99 %.0f ms of it", w99);
+    }
+  }
+  // Or the server's queue, scraped from its /metrics, rose.
+  if (auto q = queue_rise(r.target)) {
+    evidence["queue_series"] = q->series;
+    evidence["queue_first"] = q->first;
+    evidence["queue_max"] = q->max;
+    why += (why.empty() ? "" : "; ") + q->series + format_number(" rose from %.0f", q->first) +
+           format_number(" to %.0f", q->max);
+  }
+  if (why.empty()) return;
+  out.push_back({"server_queueing", "warning",
+                 format_number("TTFT p99 is %.1f× p50 (", p99 / p50) +
+                     format_number("%.0f ms against ", p99) + format_number("%.0f ms", p50) +
+                     ") and requests waited before the server worked on them (" + why +
+                     "): the server is at capacity",
+                 std::move(evidence),
+                 "this load is above the server's capacity: lower it, or find the highest load "
+                 "that meets the SLO with llmload sweep"});
+}
+
+void tokens_mismatch(const RunResult& r, std::vector<Finding>& out) {
+  const Counters& c = r.total.counters;
+  if (c.tokens_mismatch <= 0) return;
+  json evidence{{"tokens_mismatch", c.tokens_mismatch},
+                {"ok", c.ok},
+                {"share_of_ok", share(c.tokens_mismatch, c.ok)}};
+  if (!r.total.mismatch_samples().empty()) evidence["sample"] = r.total.mismatch_samples().front();
+  out.push_back({"tokens_mismatch", "info",
+                 "the server's output-token count differs from ours on " +
+                     std::to_string(c.tokens_mismatch) + " request(s) (" +
+                     percent(share(c.tokens_mismatch, c.ok)) + " of the ok ones)",
+                 std::move(evidence),
+                 "compare server_output_tokens with output_tokens in requests.csv; llama.cpp "
+                 "counts the end-of-sequence token it does not send (server n, ours n - 1 on "
+                 "requests the model ended itself)"});
+}
+
+// Whether the scenario asked for prompts no two requests share: a unique prefix per request,
+// or synthetic text without a shared prefix.
+bool meant_unique(const json& scenario) {
+  if (!scenario.is_object() || !scenario.contains("prompts")) return false;
+  const json& p = scenario["prompts"];
+  if (!p.is_object()) return false;
+  if (p.value("unique_prefix", false)) return true;
+  return p.value("source", "") == "synthetic" && p.value("shared_prefix_tokens", 0) == 0;
+}
+
+void prefix_cache_hits(const RunResult& r, std::vector<Finding>& out) {
+  const Counters& c = r.total.counters;
+  const std::optional<double> rate = c.prefix_cache_hit_rate();
+  if (!rate || *rate <= 0.01 || !meant_unique(r.run.scenario)) return;
+  out.push_back({"prefix_cache_hits", "warning",
+                 "the server served " + percent(*rate) +
+                     " of the prompt tokens from its prefix cache, though the prompts were meant "
+                     "to share no prefix: TTFT and throughput are better than a unique workload "
+                     "gets",
+                 json{{"hit_rate", *rate},
+                      {"cached_tokens", c.cached_tokens},
+                      {"prompt_tokens", c.cache_prompt_tokens}},
+                 "make every request unique (prompts.unique_prefix: true, more prompts, or a "
+                 "dataset larger than the run), or plan with these figures as cache-assisted"});
+}
+
 }  // namespace
 
 std::vector<Finding> find_findings(const RunResult& r) {
@@ -142,6 +242,9 @@ std::vector<Finding> find_findings(const RunResult& r) {
   tokens_counted(r, out);
   warmup_short(r, out);
   dropped_arrivals(r, out);
+  server_queueing(r, out);
+  tokens_mismatch(r, out);
+  prefix_cache_hits(r, out);
   return out;
 }
 

@@ -8,6 +8,10 @@
 //   tokens_counted    output tokens were counted from chunks: the server sent no usage
 //   warmup_short      the first interval's TTFT p50 is far above the rest's (a cold server)
 //   dropped_arrivals  rate mode started fewer requests than asked (max_in_flight reached)
+//   server_queueing   TTFT p99 > 3× p50 while requests waited before the server's work
+//                     (server.wait_ms) or the target's queue (/metrics) rose: at capacity
+//   tokens_mismatch   the server's output-token counts differ from ours
+//   prefix_cache_hits prompts meant to be unique were served from the prefix cache (> 1 %)
 //
 // Rules read only the result (and its intervals when present): `llmload merge` recomputes them
 // on the merged result; a summary read back keeps the findings it was written with.

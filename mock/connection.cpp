@@ -211,7 +211,7 @@ void Connection::dispatch() {
   }
   PlanContext ctx{
       loop_.options(), loop_.text(), loop_.rng(), id, mix64(uint64_t(loop_.index()), seq),
-      wall_now_ns(), loop_.metrics_page()};
+      wall_now_ns(), loop_.metrics_page(), loop_.loaded_at()};
   RequestPlan plan = plan_request(req_, ctx);
   if (plan.kind == RequestPlan::Kind::kReply) {
     write_reply(plan.reply, id);

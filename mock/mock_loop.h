@@ -81,6 +81,10 @@ class MockLoop {
   // The server's /metrics page (set before start(); null: none).
   const MetricsPage* metrics_page() const { return metrics_page_; }
   void set_metrics_page(const MetricsPage* p) { metrics_page_ = p; }
+  // --cold-start: the instant the model is loaded, shared by every loop (0 until the first
+  // generation request sets it).
+  std::atomic<int64_t>* loaded_at() const { return loaded_at_; }
+  void set_loaded_at(std::atomic<int64_t>* p) { loaded_at_ = p; }
 
   void schedule(StreamJob* job, int64_t due_ns);
   void unschedule(StreamJob* job);
@@ -120,6 +124,7 @@ class MockLoop {
   std::unique_ptr<char[]> read_buf_;
   uint64_t request_seq_ = 0;
   const MetricsPage* metrics_page_ = nullptr;
+  std::atomic<int64_t>* loaded_at_ = nullptr;
   Connection* conns_ = nullptr;  // intrusive list of open connections
 };
 

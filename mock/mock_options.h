@@ -47,6 +47,10 @@ struct MockOptions {
   int tokens_per_chunk = 1;         // tokens per streamed event (the last chunk may hold fewer)
   int reasoning_tokens = 0;         // reasoning_content deltas before content (OpenAI chat)
   int64_t load_ns = 0;              // model load before the first token (Ollama load_duration)
+  // A cold server: the model loads when the first generation request arrives and takes this
+  // long; every request arriving before it is loaded waits for it (its load_duration grows by
+  // the wait). 0: always loaded.
+  int64_t cold_start_ns = 0;
 
   // --- server-reported prefix cache ---
   // Share of the prompt tokens reported as served from the prefix cache (llama.cpp cache_n,

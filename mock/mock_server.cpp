@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +29,7 @@ struct MockServer::Impl {
   std::shared_ptr<TlsContext> tls;
   std::vector<std::unique_ptr<MockLoop>> loops;
   std::unique_ptr<MetricsPage> metrics;  // GET /metrics, over `loops`
+  std::atomic<int64_t> loaded_at{0};     // --cold-start: when the model is loaded (0: not asked)
   uint16_t port = 0;
   bool started = false;
   bool stopped = false;
@@ -162,6 +164,7 @@ Expected<uint16_t> MockServer::start() {
   m.metrics = std::move(page.value());
   for (auto& l : m.loops) {
     l->set_metrics_page(m.metrics.get());
+    l->set_loaded_at(&m.loaded_at);
     l->start();
   }
   m.started = true;

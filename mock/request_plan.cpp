@@ -8,6 +8,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/duration.h"
 #include "mock/metrics_page.h"
 #include "mock/stream_format.h"
@@ -270,6 +271,14 @@ Generation plan_generation(Api api, const HttpRequest& req, PlanContext& ctx) {
   g.prefill_ns =
       header_duration(req, "x-mock-prompt-per-token", o.prompt_ns_per_token) * g.prompt_tokens;
   g.load_ns = header_duration(req, "x-mock-load", o.load_ns);
+  if (o.cold_start_ns > 0 && ctx.loaded_at != nullptr) {
+    // The first generation request starts the load; those before its end wait for it.
+    const int64_t now = mono_now_ns();
+    int64_t loaded = ctx.loaded_at->load(std::memory_order_acquire);
+    if (loaded == 0 && ctx.loaded_at->compare_exchange_strong(loaded, now + o.cold_start_ns))
+      loaded = now + o.cold_start_ns;
+    if (now < loaded) g.load_ns += loaded - now;
+  }
   const double share = header_share(req, "x-mock-cached-share", o.cached_share);
   if (share >= 0) g.cached_tokens = int(std::floor(double(g.prompt_tokens) * share));
   g.role_chunk = header_bool(req, "x-mock-role-chunk", o.role_chunk);

@@ -3,6 +3,7 @@
 // randomness comes from the caller's Rng, so a seed reproduces every decision.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "mock/generation.h"
@@ -35,6 +36,7 @@ struct PlanContext {
   uint64_t stream_key = 0;  // default token-word selector (x-mock-seed overrides)
   int64_t wall_ns = 0;      // for "created" / "created_at"
   const MetricsPage* metrics = nullptr;  // GET /metrics (null: 404)
+  std::atomic<int64_t>* loaded_at = nullptr;  // --cold-start (see MockOptions::cold_start_ns)
 };
 
 RequestPlan plan_request(const HttpRequest& req, PlanContext& ctx);

@@ -106,4 +106,81 @@ TEST(FindingsRun, DroppedArrivalsWhenMaxInFlightCapsTheRate) {
   EXPECT_EQ((*f)["evidence"]["dropped"], o.summary["totals"]["dropped"]);
 }
 
+TEST(FindingsRun, WarmupShortOnAColdServer) {
+  const fs::path d = fresh_dir("llmload_findings_cold");
+  Proc mock;
+  // The model loads on the first request (1.5 s); each request then takes ~1.05 s, so the first
+  // interval with completions holds only the four that waited for the load.
+  const std::string url = start_mock(mock, (d / "mock.log").string(), {"--cold-start", "1500ms"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  std::ofstream(d / "s.yaml") << "name: cold
+"
+                              << "target: {url: " << url << ", api: openai-chat, model: m}
+"
+                              << "load: {concurrency: 4, duration: 5s, grace: 5s}
+"
+                              << "prompts: {source: synthetic, input_tokens: 8}
+"
+                              << "output: {max_tokens: 100}
+";
+  ASSERT_EQ(run_llmload("run " + (d / "s.yaml").string() + " --no-report --out " +
+                            (d / "out").string(),
+                        (d / "log").string()),
+            0)
+      << slurp((d / "log").string());
+  const auto j = nlohmann::json::parse(slurp((d / "out" / "summary.json").string()));
+  const nlohmann::json* f = nullptr;
+  for (const auto& x : j["findings"])
+    if (x["rule"] == "warmup_short") f = &x;
+  ASSERT_NE(f, nullptr) << j["findings"].dump() << "\n" << slurp((d / "out" / "timeseries.csv").string());
+  EXPECT_GT((*f)["evidence"]["first_interval_ttft_p50_ms"].get<double>(), 1000);
+  EXPECT_LT((*f)["evidence"]["rest_median_ttft_p50_ms"].get<double>(), 300);
+}
+
+TEST(FindingsRun, ServerQueueingWhenRequestsWaitForASlot) {
+  const fs::path d = fresh_dir("llmload_findings_queue");
+  Proc mock;
+  // 4 slots and 5 streams of ~0.55 s: about one request in five waits up to a whole request for
+  // a slot (TTFT p99 far above p50); the server's timings (llama.cpp style) leave the wait out,
+  // so server.wait_ms holds it, and the mock's /metrics shows requests deferred.
+  const std::string url = start_mock(
+      mock, (d / "mock.log").string(),
+      {"--max-streams", "4", "--over-capacity", "queue", "--usage", "final"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  const Outcome o = run(d, url, "{concurrency: 5, duration: 4s, grace: 5s}",
+                        ", metrics_url: " + url + "/metrics");
+  ASSERT_FALSE(o.summary.is_null()) << o.log;
+  const nlohmann::json* f = finding(o, "server_queueing");
+  ASSERT_NE(f, nullptr) << o.summary["findings"].dump() << o.summary["metrics"]["ttft"].dump();
+  EXPECT_GT((*f)["evidence"]["ttft_p99_over_p50"].get<double>(), 3.0);
+  EXPECT_TRUE((*f)["evidence"].contains("server_wait_ms_p99")) << f->dump();
+}
+
+TEST(FindingsRun, TokensMismatchWhenTheServerCountsOtherwise) {
+  const fs::path d = fresh_dir("llmload_findings_mismatch");
+  Proc mock;
+  // Two tokens per event and llama.cpp-style timings: the server says n, we count n / 2 events.
+  const std::string url = start_mock(mock, (d / "mock.log").string(),
+                                     {"--tokens-per-chunk", "2", "--usage", "final"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  const Outcome o = run(d, url, "{concurrency: 2, requests: 6}");
+  ASSERT_EQ(o.code, 0) << o.log;
+  const nlohmann::json* f = finding(o, "tokens_mismatch");
+  ASSERT_NE(f, nullptr) << o.summary["findings"].dump();
+  EXPECT_EQ((*f)["evidence"]["tokens_mismatch"], 6);
+}
+
+TEST(FindingsRun, PrefixCacheHitsOnSyntheticPromptsMeantToBeUnique) {
+  const fs::path d = fresh_dir("llmload_findings_cache");
+  Proc mock;
+  const std::string url = start_mock(mock, (d / "mock.log").string(),
+                                     {"--cached-share", "0.5", "--usage", "final"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  const Outcome o = run(d, url, "{concurrency: 2, requests: 6}");
+  ASSERT_EQ(o.code, 0) << o.log;
+  const nlohmann::json* f = finding(o, "prefix_cache_hits");
+  ASSERT_NE(f, nullptr) << o.summary["findings"].dump() << o.summary["totals"].dump();
+  EXPECT_NEAR((*f)["evidence"]["hit_rate"].get<double>(), 0.5, 0.01);
+}
+
 }  // namespace

@@ -147,6 +147,80 @@ TEST(Findings, DroppedArrivals) {
   EXPECT_DOUBLE_EQ(f->evidence["dropped_ratio"].get<double>(), 25.0 / 125.0);
 }
 
+// A tail: 90 requests at ~50 ms, 10 at 800 ms (TTFT p99 / p50 = 16).
+RunResult tailed() {
+  RunResult r = clean();
+  for (int i = 0; i < 10; ++i) r.groups[0].stats.record(Metric::kTtft, 800'000);
+  recompute_total(r);
+  return r;
+}
+
+TEST(Findings, ServerQueueingNeedsATailAndTheServerSayingRequestsWaited) {
+  RunResult r = tailed();
+  EXPECT_EQ(find(find_findings(r), "server_queueing"), std::nullopt)
+      << "a tail alone is not queueing: the server may be slow at its own work";
+  // The server's own figures: the tail was spent waiting before its work.
+  for (int i = 0; i < 90; ++i) r.groups[0].stats.record_server("server.wait_ms", 2'000);
+  for (int i = 0; i < 10; ++i) r.groups[0].stats.record_server("server.wait_ms", 750'000);
+  recompute_total(r);
+  auto f = find(find_findings(r), "server_queueing");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->severity, "warning");
+  EXPECT_GT(f->evidence["ttft_p99_over_p50"].get<double>(), 3.0);
+  EXPECT_GT(f->evidence["server_wait_ms_p99"].get<double>(), 700.0);
+  EXPECT_NE(f->message.find("at capacity"), std::string::npos) << f->message;
+
+  // Or the target's queue rose (its /metrics), without server.wait_ms.
+  RunResult q = tailed();
+  q.target.url = "http://127.0.0.1:1/metrics";
+  q.target.add({{"llamacpp:requests_deferred", 0}});
+  q.target.add({{"llamacpp:requests_deferred", 12}});
+  q.target.add({{"llamacpp:requests_deferred", 3}});
+  f = find(find_findings(q), "server_queueing");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->evidence["queue_series"], "llamacpp:requests_deferred");
+  EXPECT_EQ(f->evidence["queue_max"], 12.0);
+  // A queue that never rose says nothing.
+  RunResult flat = tailed();
+  flat.target.url = "x";
+  flat.target.add({{"vllm:num_requests_waiting", 0}});
+  flat.target.add({{"vllm:num_requests_waiting", 0}});
+  EXPECT_EQ(find(find_findings(flat), "server_queueing"), std::nullopt);
+}
+
+TEST(Findings, TokensMismatch) {
+  RunResult r = clean();
+  r.groups[0].stats.record_tokens_mismatch("server 12, ours 11");
+  recompute_total(r);
+  auto f = find(find_findings(r), "tokens_mismatch");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->evidence["tokens_mismatch"], 1);
+  EXPECT_EQ(f->evidence["sample"], "server 12, ours 11");
+}
+
+TEST(Findings, PrefixCacheHitsOnlyWhenThePromptsWereMeantToBeUnique) {
+  RunResult r = clean();
+  r.groups[0].stats.counters.cached_tokens = 300;
+  r.groups[0].stats.counters.cache_prompt_tokens = 1000;
+  recompute_total(r);
+  r.run.scenario = {{"prompts", {{"source", "jsonl"}, {"unique_prefix", false}}}};
+  EXPECT_EQ(find(find_findings(r), "prefix_cache_hits"), std::nullopt)
+      << "a dataset without unique_prefix may share prefixes on purpose";
+  r.run.scenario = {{"prompts", {{"source", "jsonl"}, {"unique_prefix", true}}}};
+  auto f = find(find_findings(r), "prefix_cache_hits");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_DOUBLE_EQ(f->evidence["hit_rate"].get<double>(), 0.3);
+  r.run.scenario = {{"prompts", {{"source", "synthetic"}, {"shared_prefix_tokens", 0}}}};
+  EXPECT_TRUE(find(find_findings(r), "prefix_cache_hits").has_value());
+  r.run.scenario = {{"prompts", {{"source", "synthetic"}, {"shared_prefix_tokens", 64}}}};
+  EXPECT_EQ(find(find_findings(r), "prefix_cache_hits"), std::nullopt) << "a shared prefix asked";
+  // At most 1 %: silent.
+  r.run.scenario = {{"prompts", {{"source", "synthetic"}, {"shared_prefix_tokens", 0}}}};
+  r.groups[0].stats.counters.cached_tokens = 10;
+  recompute_total(r);
+  EXPECT_EQ(find(find_findings(r), "prefix_cache_hits"), std::nullopt);
+}
+
 TEST(Findings, WrittenAndReadBackAndCheckedOnTheWayIn) {
   RunResult r = clean();
   r.run.client.saturated = true;
