@@ -8,7 +8,11 @@
 namespace llmload::analysis {
 namespace {
 
-constexpr Metric kExposed[] = {Metric::kTtft, Metric::kItl, Metric::kTpot, Metric::kE2e};
+// Every stage of a request as a histogram: the response (ttft, itl, tpot, e2e, ttfb) and the
+// setup before it (connect, tls, and rate mode's queue).
+constexpr Metric kExposed[] = {Metric::kTtft,    Metric::kItl, Metric::kTpot, Metric::kE2e,
+                               Metric::kTtfb,    Metric::kConnect, Metric::kTls,
+                               Metric::kQueue};
 
 // `{a="x",b="y"` without the closing brace, so callers can append more labels.
 std::string open_labels(const Labels& labels) {
@@ -99,6 +103,11 @@ const std::vector<double>& prometheus_buckets(Metric m) {
   static const std::vector<double> token_gap = {0.0005, 0.001, 0.002, 0.005, 0.01,  0.015, 0.02,
                                                 0.025,  0.03,  0.04,  0.05,  0.075, 0.1,   0.15,
                                                 0.2,    0.3,   0.5,   1,     2.5};
+  // Connection setup and scheduling lateness are sub-millisecond on a LAN, seconds when broken.
+  static const std::vector<double> setup = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                            0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                            1,      2.5,     5,      10,    30};
+  if (m == Metric::kConnect || m == Metric::kTls || m == Metric::kQueue) return setup;
   return (m == Metric::kItl || m == Metric::kTpot) ? token_gap : latency;
 }
 

@@ -16,27 +16,13 @@
 namespace {
 
 using llmload_test::kQuickstart;
+using llmload_test::free_port;
 using llmload_test::Proc;
 using llmload_test::slurp;
 using llmload_test::spawn;
 using llmload_test::test_dir;
 using llmload_test::wait_exit;
 using llmload_test::wait_for;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // One HTTP/1.0 GET on loopback: the body ("" when the connection failed). Bounded by timeouts.
 std::string http_get_body(int port, const std::string& target) {

@@ -3,8 +3,11 @@
 // bounded in time; a Proc still running when it goes out of scope is SIGKILLed and reaped.
 #pragma once
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +142,22 @@ inline int shell(const std::string& cmd) {
 // and stderr to `log_path`; its exit code, -1 when it did not exit normally.
 inline int run_llmload(const std::string& args, const std::string& log_path) {
   return shell(std::string(LLMLOAD_BINARY) + " " + args + " > " + log_path + " 2>&1");
+}
+
+// A loopback TCP port nothing listens on now (bound, read, released); -1 on failure.
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 // A fresh, empty directory `name` under the test framework's temp dir (::testing::TempDir()).

@@ -19,6 +19,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -30,23 +31,6 @@ namespace {
 
 using namespace llmload_test;
 using json = nlohmann::json;
-
-// A port free right now on 127.0.0.1 (bind port 0, read it back, close).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 // Starts a program from PATH (not the llmload binary); output to `log_path`.
 void spawn_program(Proc& p, const std::vector<std::string>& args, const std::string& log_path) {
@@ -182,8 +166,27 @@ prompts:
 output:
   max_tokens: 8
 )";
+  // The alert rules: the shipped file, and those `llmload validate --alert-rules` makes for a
+  // scenario's SLOs (one broken by this run, one kept). promtool checks both; Prometheus loads
+  // and evaluates them every second while it scrapes the run.
+  const std::string shipped_rules = std::string(LLMLOAD_SOURCE_DIR) + "/docs/grafana/llmload-alerts.yml";
+  const std::string slo_rules = dir + "/slo-rules.yml";
+  std::ofstream(dir + "/slo.yaml") << "name: prom-slo\n"
+                                      "target: {url: mock, api: openai-chat, model: fast-model}\n"
+                                      "load: {concurrency: 1, requests: 1}\n"
+                                      "slo:\n  assert: ['ttft.p99 < 10ms', 'error_rate < 50%']\n";
+  ASSERT_EQ(std::system((std::string(LLMLOAD_BINARY) + " validate " + dir + "/slo.yaml --alert-rules " +
+                         slo_rules + " > " + dir + "/validate.log 2>&1")
+                            .c_str()),
+            0)
+      << slurp(dir + "/validate.log");
+  for (const std::string& rules : {shipped_rules, slo_rules})
+    ASSERT_EQ(std::system(("promtool check rules " + rules + " > " + dir + "/rules.out 2>&1").c_str()),
+              0)
+        << rules << ":\n" << slurp(dir + "/rules.out");
   const std::string prom_yml = dir + "/prometheus.yml";
   std::ofstream(prom_yml) << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                             "rule_files: ['" << shipped_rules << "', '" << slo_rules << "']\n"
                              "scrape_configs:\n  - job_name: llmload\n    static_configs:\n"
                              "      - targets: ['127.0.0.1:"
                           << metrics_port << "']\n";
@@ -282,6 +285,73 @@ output:
   // The scenario's fixed TTFTs are what was measured (a sanity check on the setup).
   EXPECT_NEAR(total_q["fast-model"], 0.12, 0.05);
   EXPECT_NEAR(total_q["slow-model"], 0.25, 0.1);
+
+  // Every stage is a histogram: ttfb, connect and queue beside the latencies (plain HTTP: tls
+  // is exposed with no values).
+  for (const char* m : {"ttfb", "connect", "tls", "queue"})
+    EXPECT_NE(live.find(std::string("llmload_") + m + "_seconds_bucket{"), std::string::npos) << m;
+  auto ttfb = by_model(prom_query(prom_port, "sum by (model) (llmload_ttfb_seconds_count)", at));
+  EXPECT_EQ(int64_t(ttfb["fast-model"]), want_count["fast-model"]);
+  auto connect = prom_query(prom_port, "sum(llmload_connect_seconds_count)", at);
+  ASSERT_EQ(connect.size(), 1u);
+  EXPECT_GE(std::stod(connect[0]["value"][1].get<std::string>()), 1.0) << "connections were made";
+
+  // The Grafana dashboard, without Grafana: every panel's PromQL, with its variables filled in
+  // ($model: every model, as "All" does; $__rate_interval: 1m), returns data.
+  const json dash = json::parse(
+      slurp(std::string(LLMLOAD_SOURCE_DIR) + "/docs/grafana/llmload-dashboard.json"), nullptr, false);
+  ASSERT_FALSE(dash.is_discarded());
+  int queries = 0;
+  for (const json& panel : dash["panels"]) {
+    for (const json& target : panel.value("targets", json::array())) {
+      std::string expr = target.value("expr", "");
+      if (expr.empty()) continue;
+      for (auto [from, to] : {std::pair<std::string, std::string>{"$model", ".+"},
+                              {"$__rate_interval", "1m"}}) {
+        for (size_t p = expr.find(from); p != std::string::npos; p = expr.find(from, p))
+          expr.replace(p, from.size(), to);
+      }
+      EXPECT_EQ(expr.find('$'), std::string::npos) << "an unfilled variable: " << expr;
+      const json r = prom_query(prom_port, expr, at);
+      EXPECT_FALSE(r.empty()) << panel.value("title", "") << ": no data for " << expr;
+      ++queries;
+    }
+  }
+  EXPECT_GE(queries, 10);
+
+  // The alert rules: Prometheus evaluated every one without error; the broken SLO's alert is
+  // active (pending: its `for` has not passed), the kept one's is not.
+  bool evaluated = false;
+  json groups;
+  for (int i = 0; i < 50 && !evaluated; ++i) {  // <= 5 s: one more evaluation round at most
+    json r = json::parse(http_get(prom_port, "/api/v1/rules").second, nullptr, false);
+    ASSERT_FALSE(r.is_discarded());
+    groups = r["data"]["groups"];
+    evaluated = groups.size() == 2;
+    for (const json& g : groups)
+      for (const json& rule : g["rules"])
+        evaluated = evaluated && !rule.value("lastEvaluation", "0001").starts_with("0001");
+    if (!evaluated) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(evaluated) << groups.dump();
+  int rules = 0;
+  for (const json& g : groups)
+    for (const json& rule : g["rules"]) {
+      EXPECT_EQ(rule["health"], "ok") << rule.dump();
+      EXPECT_EQ(rule.value("lastError", ""), "") << rule.dump();
+      ++rules;
+    }
+  EXPECT_EQ(rules, 7);
+  std::set<std::string> active;
+  for (int i = 0; i < 50 && !active.count("LlmloadSlo1"); ++i) {
+    json a = json::parse(http_get(prom_port, "/api/v1/alerts").second, nullptr, false);
+    active.clear();
+    for (const json& alert : a["data"]["alerts"]) active.insert(alert["labels"]["alertname"]);
+    if (!active.count("LlmloadSlo1")) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(active.count("LlmloadSlo1")) << "ttft.p99 < 10ms is broken by a 120 ms TTFT";
+  EXPECT_FALSE(active.count("LlmloadSlo2")) << "error_rate < 50% holds";
+  EXPECT_FALSE(active.count("LlmloadErrorRateHigh"));
 
   // A SIGTERM ends the linger early; the run's exit code stands.
   ::kill(run.pid, SIGTERM);

@@ -14,6 +14,7 @@
 namespace {
 
 using llmload_test::kQuickstart;
+using llmload_test::free_port;
 using llmload_test::Proc;
 using llmload_test::run_to_end;
 using llmload_test::slurp;
@@ -21,22 +22,6 @@ using llmload_test::spawn;
 using llmload_test::test_dir;
 using llmload_test::wait_exit;
 using llmload_test::wait_for;
-
-// A loopback port nothing listens on now (bound, read, released).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (fd >= 0) ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::vector<std::string> run_args(const std::string& url, const std::string& out) {
   return {"llmload", "run",   kQuickstart, "--target", url,          "--requests",

@@ -24,19 +24,6 @@ std::string dir() {
   return d;
 }
 
-// A loopback port nothing listens on now (the kernel's pick for an ephemeral bind).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 void start_worker(Proc& w, const std::string& ep, const std::string& name) {
   spawn(w,
         {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", name, "--exit-after-run"},
