@@ -113,16 +113,11 @@ TEST(FindingsRun, WarmupShortOnAColdServer) {
   // interval with completions holds only the four that waited for the load.
   const std::string url = start_mock(mock, (d / "mock.log").string(), {"--cold-start", "1500ms"});
   ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
-  std::ofstream(d / "s.yaml") << "name: cold
-"
-                              << "target: {url: " << url << ", api: openai-chat, model: m}
-"
-                              << "load: {concurrency: 4, duration: 5s, grace: 5s}
-"
-                              << "prompts: {source: synthetic, input_tokens: 8}
-"
-                              << "output: {max_tokens: 100}
-";
+  std::ofstream(d / "s.yaml") << "name: cold\n"
+                              << "target: {url: " << url << ", api: openai-chat, model: m}\n"
+                              << "load: {concurrency: 4, duration: 5s, grace: 5s}\n"
+                              << "prompts: {source: synthetic, input_tokens: 8}\n"
+                              << "output: {max_tokens: 100}\n";
   ASSERT_EQ(run_llmload("run " + (d / "s.yaml").string() + " --no-report --out " +
                             (d / "out").string(),
                         (d / "log").string()),
@@ -140,15 +135,15 @@ TEST(FindingsRun, WarmupShortOnAColdServer) {
 TEST(FindingsRun, ServerQueueingWhenRequestsWaitForASlot) {
   const fs::path d = fresh_dir("llmload_findings_queue");
   Proc mock;
-  // 4 slots and 5 streams of ~0.55 s: about one request in five waits up to a whole request for
-  // a slot (TTFT p99 far above p50); the server's timings (llama.cpp style) leave the wait out,
-  // so server.wait_ms holds it, and the mock's /metrics shows requests deferred.
+  // 4 slots and 5 streams of ~0.45 s (40 tokens): about one request in five waits up to a whole
+  // request for a slot (TTFT p99 ~9× p50); the server's timings (llama.cpp style) leave the wait
+  // out, so server.wait_ms holds it, and the mock's /metrics shows requests deferred.
   const std::string url = start_mock(
       mock, (d / "mock.log").string(),
       {"--max-streams", "4", "--over-capacity", "queue", "--usage", "final"});
   ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
   const Outcome o = run(d, url, "{concurrency: 5, duration: 4s, grace: 5s}",
-                        ", metrics_url: " + url + "/metrics");
+                        ", headers: {x-mock-tokens: '40'}, metrics_url: " + url + "/metrics");
   ASSERT_FALSE(o.summary.is_null()) << o.log;
   const nlohmann::json* f = finding(o, "server_queueing");
   ASSERT_NE(f, nullptr) << o.summary["findings"].dump() << o.summary["metrics"]["ttft"].dump();
