@@ -73,6 +73,7 @@ int run_coordinator(const CoordinatorFlags& f) {
   install_signal_counter(&signals, true);
   co.out_dir = p.out_dir;
   co.requests_csv = f.run.requests_csv;
+  co.requests_jsonl = f.run.requests_jsonl;
   co.progress = coord::ProgressView::choose(f.run.json, f.run.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;

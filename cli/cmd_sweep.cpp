@@ -136,7 +136,12 @@ int run_sweep_cmd(SweepArgs& a) {
     std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate", level);
     std::fflush(stdout);
     coord::RunOutcome out;
-    step.exit_code = run_embedded_prepared(step_flags, p, out, false);
+    // Each step its own per-call log: in its directory, under the name given.
+    RunFlags flags = step_flags;
+    if (!a.run.requests_jsonl.empty())
+      flags.requests_jsonl =
+          p.out_dir + "/" + std::filesystem::path(a.run.requests_jsonl).filename().string();
+    step.exit_code = run_embedded_prepared(flags, p, out, false);
     step.result = std::move(out.result);
     return step;
   });

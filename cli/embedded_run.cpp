@@ -26,6 +26,7 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& 
   co.join_timeout_ns = 30'000'000'000;
   co.out_dir = p.out_dir;
   co.requests_csv = f.requests_csv;
+  co.requests_jsonl = f.requests_jsonl;
   co.progress = coord::ProgressView::choose(f.json, f.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;

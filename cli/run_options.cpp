@@ -26,6 +26,8 @@ void add_run_flags(CLI::App* sub, RunFlags& f, bool embedded, bool load_levels) 
   sub->add_option("--prometheus-linger", f.prometheus_linger,
                   "keep /metrics up DURATION after the run (e.g. 30s, at most 1h)");
   sub->add_flag("--requests-csv", f.requests_csv, "write requests.csv (one row per request)");
+  sub->add_option("--requests-jsonl", f.requests_jsonl,
+                  "write a per-call log to FILE: one JSON object per request, during the run");
   sub->add_flag("--quiet", f.quiet, "no progress output");
   sub->add_flag("--json", f.json, "one JSON object per interval on stdout");
   sub->add_flag("--no-report", f.no_report, "skip report.html");

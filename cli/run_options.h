@@ -33,6 +33,7 @@ struct RunFlags {
   // the last scrape sees them; parsed by the gates (analysis/gates/run_gates.h). Empty: no linger.
   std::string prometheus_linger;
   bool requests_csv = false;
+  std::string requests_jsonl;  // --requests-jsonl FILE
   bool quiet = false;
   bool json = false;
   bool no_report = false;

@@ -129,13 +129,15 @@ void GroupStats::add_mismatch_sample(std::string_view message) {
 
 void GroupStats::keep_sample(std::vector<std::string>& kept, std::string_view message) {
   if (kept.size() >= kMaxSamplesPerKind) return;
-  if (message.size() > kMaxSampleBytes) {
-    std::size_t cut = kMaxSampleBytes;
-    // Never split a UTF-8 sequence: back off over continuation bytes (10xxxxxx).
-    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
-    message = message.substr(0, cut);
-  }
-  kept.emplace_back(message);
+  kept.emplace_back(utf8_prefix(message, kMaxSampleBytes));
+}
+
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  std::size_t cut = max_bytes;
+  // Never split a UTF-8 sequence: back off over continuation bytes (10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut);
 }
 
 void GroupStats::merge(const GroupStats& other) {

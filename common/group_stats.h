@@ -40,6 +40,9 @@
 
 namespace llmload {
 
+// The longest prefix of `s` of at most `max_bytes` that does not split a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view s, std::size_t max_bytes);
+
 // A group's labels: "target", "model", and any scenario tags. Ordered, so equal label sets
 // compare equal and print the same.
 using Labels = std::map<std::string, std::string>;

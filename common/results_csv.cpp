@@ -227,7 +227,7 @@ std::string_view requests_csv_header() {
          "ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome,server_load_ms,"
          "server_prompt_tokens,server_prompt_eval_ms,server_output_tokens,server_eval_ms,"
          "server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,"
-         "server_eval_tokens_per_s,server_wait_ms\n";
+         "server_eval_tokens_per_s,server_wait_ms,input_tokens,error_message\n";
 }
 
 std::string requests_csv_row(const RequestRow& r) {
@@ -253,7 +253,8 @@ std::string requests_csv_row(const RequestRow& r) {
                        format_optional_us(sv.prompt_eval_us), count(sv.output_tokens),
                        format_optional_us(sv.eval_us), format_optional_us(sv.total_us),
                        count(sv.cached_tokens), rate(sv.prompt_tokens_per_s()),
-                       rate(sv.eval_tokens_per_s()), format_optional_us(sv.wait_us)});
+                       rate(sv.eval_tokens_per_s()), format_optional_us(sv.wait_us),
+                       count(r.input_tokens), r.error_message});
   return line;
 }
 

@@ -61,6 +61,9 @@ std::string_view name(TokensSource s);  // "usage", "counted"
 // the measured window began), written as ms with µs precision ("12.345"); nullopt = not
 // reached (an empty field). sent_unix_ns is the one absolute instant: it joins a row with a
 // server's own log.
+// A request row's error_message is cut to this many bytes (UTF-8 safe), as error samples are.
+inline constexpr std::size_t kRowMessageBytes = GroupStats::kMaxSampleBytes;
+
 struct RequestRow {
   std::string request_id;  // x-request-id header, else the stream's id, else empty
   std::string worker;      // worker id
@@ -77,13 +80,15 @@ struct RequestRow {
   TokensSource tokens_source = TokensSource::kCounted;
   std::optional<ErrorKind> error;  // nullopt → outcome "ok"
   ServerFigures server;            // what the server reported (ok requests), empty fields if not
+  std::optional<int64_t> input_tokens;  // the server's prompt_tokens (usage), when it said
+  std::string error_message;            // a failed request's message (at most 512 bytes)
 };
 // Header:
 // request_id,worker,group,prompt,sent_unix_ns,start_ms,queue_ms,wait_ms,connect_ms,tls_ms,ttfb_ms,
 //         ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome,
 //         server_load_ms,server_prompt_tokens,server_prompt_eval_ms,server_output_tokens,
 //         server_eval_ms,server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,
-//         server_eval_tokens_per_s,server_wait_ms
+//         server_eval_tokens_per_s,server_wait_ms,input_tokens,error_message
 std::string_view requests_csv_header();  // with its "\n"
 std::string requests_csv_row(const RequestRow& row);
 // "12.345" from 12345 µs; "-0.001" style for negatives.

@@ -221,10 +221,12 @@ Expected<ResolvedPrompt> prompt_from_json(const json& j, std::size_t max_string_
   }
 }
 
-// A row is 17 fields; the server's figures follow as 8 more only when it reported any (a row of
-// 17 reads as none).
+// A row is 17 fields, then the server's 8 figures (null when it reported none), then
+// input_tokens and error_message: 27. Rows of 17 (no server figures) and 25 (no input tokens or
+// message) are read too.
 constexpr std::size_t kRowFields = 17;
 constexpr std::size_t kRowServerFields = 8;
+constexpr std::size_t kRowAllFields = kRowFields + kRowServerFields + 2;
 
 std::array<std::optional<int64_t> ServerFigures::*, kRowServerFields> row_server_fields() {
   return {&ServerFigures::load_us,        &ServerFigures::prompt_tokens,
@@ -241,17 +243,18 @@ json request_row_to_json(const RequestRow& r) {
                    r.output_tokens, r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
                    r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
                    opt(r.sent_unix_ns), opt(r.queue_us)});
-  if (!r.server.empty()) {
-    for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
-  }
+  for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
+  row.push_back(opt(r.input_tokens));
+  row.push_back(r.error_message);
   return row;
 }
 
 Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string_bytes) {
   try {
     const std::string ctx = "request";
-    if (!j.is_array() || (j.size() != kRowFields && j.size() != kRowFields + kRowServerFields))
-      fail(ctx, "not an array of 17 or 25 fields");
+    if (!j.is_array() || (j.size() != kRowFields && j.size() != kRowFields + kRowServerFields &&
+                          j.size() != kRowAllFields))
+      fail(ctx, "not an array of 17, 25 or 27 fields");
     RequestRow r;
     r.request_id = as_str(j[0], ctx + ".request_id", std::min<std::size_t>(max_string_bytes, 1024));
     r.worker = as_str(j[1], ctx + ".worker", 1024);
@@ -277,6 +280,10 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
         r.server.*field = opt(j[i], ("server[" + std::to_string(i - kRowFields) + "]").c_str());
         ++i;
       }
+    }
+    if (j.size() == kRowAllFields) {
+      r.input_tokens = opt(j[kRowAllFields - 2], "input_tokens");
+      r.error_message = as_str(j[kRowAllFields - 1], ctx + ".error_message", kRowMessageBytes);
     }
     r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
     std::string src = as_str(j[12], ctx + ".tokens_source", 16);

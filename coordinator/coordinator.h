@@ -72,6 +72,7 @@ struct CoordinatorOptions {
   std::size_t max_run_prompt_bytes = kRunPromptBytesMax;
   std::string out_dir;  // results directory (created)
   bool requests_csv = false;
+  std::string requests_jsonl;  // --requests-jsonl FILE: the per-call log ("" for none)
   ProgressMode progress = ProgressMode::kPlain;
   std::FILE* progress_out = stdout;
   std::FILE* log = stderr;                      // join/loss/warning messages

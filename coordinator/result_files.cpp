@@ -5,11 +5,13 @@
 
 #include "common/atomic_file.h"
 #include "common/clock.h"
+#include "common/requests_jsonl.h"
 #include "common/results_json.h"
 
 namespace llmload::coord {
 
-Expected<ResultFiles> ResultFiles::open(const std::string& dir, bool requests_csv) {
+Expected<ResultFiles> ResultFiles::open(const std::string& dir, bool requests_csv,
+                                        const std::string& requests_jsonl) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Error{dir + ": cannot create the results directory: " + ec.message()};
@@ -21,13 +23,19 @@ Expected<ResultFiles> ResultFiles::open(const std::string& dir, bool requests_cs
     if (!r) return Error{r.error()};
     req.emplace(std::move(r.value()));
   }
+  std::optional<AppendingCsvWriter> jsonl;
+  if (!requests_jsonl.empty()) {
+    auto j = AppendingCsvWriter::create(requests_jsonl, "");
+    if (!j) return Error{j.error()};
+    jsonl.emplace(std::move(j.value()));
+  }
   const int64_t mono_to_wall_ns = wall_now_ns() - mono_now_ns();
   const int64_t now_ms = (mono_now_ns() + mono_to_wall_ns) / 1'000'000;
   auto hlog = HdrLogWriter::create(dir + "/histograms.hlog", now_ms, now_ms,
                                    "llmload interval histograms: times in us, max in ms");
   if (!hlog) return Error{hlog.error()};
-  return ResultFiles(dir, std::move(ts.value()), std::move(req), std::move(hlog.value()),
-                     mono_to_wall_ns, now_ms);
+  return ResultFiles(dir, std::move(ts.value()), std::move(req), std::move(jsonl),
+                     std::move(hlog.value()), mono_to_wall_ns, now_ms);
 }
 
 namespace {
@@ -69,9 +77,17 @@ void ResultFiles::append_interval(const IntervalRow& row) {
   timeseries_.append(row);
 }
 
-void ResultFiles::append_requests(const std::vector<RequestRow>& rows) {
-  if (!requests_) return;
-  for (const auto& r : rows) requests_->append(r);
+void ResultFiles::append_requests(const std::vector<RequestRow>& rows,
+                                  const std::map<std::string, GroupStats>& groups) {
+  if (requests_)
+    for (const auto& r : rows) requests_->append(r);
+  if (jsonl_) {
+    static const Labels kNone;
+    for (const auto& r : rows) {
+      auto g = groups.find(r.group);
+      jsonl_->append_line(requests_jsonl_line(r, g != groups.end() ? g->second.labels : kNone));
+    }
+  }
 }
 
 Expected<bool> ResultFiles::flush() {
@@ -79,6 +95,9 @@ Expected<bool> ResultFiles::flush() {
   if (hlog_error_) return Error{*hlog_error_};
   if (requests_) {
     if (auto f = requests_->flush(); !f) return Error{f.error()};
+  }
+  if (jsonl_) {
+    if (auto f = jsonl_->flush(); !f) return Error{f.error()};
   }
   return true;
 }
@@ -95,6 +114,9 @@ Expected<bool> ResultFiles::finish(const RunResult& result) {
   }
   if (requests_) {
     if (auto f = requests_->close(); !f) problems += f.error() + "\n";
+  }
+  if (jsonl_) {
+    if (auto f = jsonl_->close(); !f) problems += f.error() + "\n";
   }
   if (auto s = write_summary_json(result, dir_ + "/summary.json"); !s) problems += s.error() + "\n";
   if (auto s = write_summary_csv(result, dir_ + "/summary.csv"); !s) problems += s.error() + "\n";

@@ -5,6 +5,8 @@
 //                     metric's name (`ttft`: every group merged) and one per group tagged
 //                     `ttft.<group key>` (commas and whitespace in the key replaced by '_')
 //   requests.csv      with --requests-csv: appended as REPORTs bring rows, flushed per interval
+//   requests.jsonl    with --requests-jsonl FILE (any path): the same rows as JSON lines, with
+//                     the group's labels (common/requests_jsonl.h), flushed per interval
 //   summary.json, summary.csv   written atomically at the end
 #pragma once
 
@@ -24,12 +26,16 @@ namespace llmload::coord {
 class ResultFiles {
  public:
   // Creates `dir` (and parents) and the appended files. The error names the path.
-  static Expected<ResultFiles> open(const std::string& dir, bool requests_csv);
+  // `requests_jsonl`: the per-call log's path ("" for none).
+  static Expected<ResultFiles> open(const std::string& dir, bool requests_csv,
+                                    const std::string& requests_jsonl = "");
   ResultFiles(ResultFiles&&) noexcept = default;
   ResultFiles& operator=(ResultFiles&&) noexcept = default;
 
   void append_interval(const IntervalRow& row);
-  void append_requests(const std::vector<RequestRow>& rows);
+  // `groups` (by group key) gives requests.jsonl each row's labels.
+  void append_requests(const std::vector<RequestRow>& rows,
+                       const std::map<std::string, GroupStats>& groups);
   // One interval's histograms (coordinator monotonic times, converted to epoch milliseconds):
   // every metric holding values, for `total` and for each of `groups`.
   void append_histograms(const GroupStats& total, const std::map<std::string, GroupStats>& groups,
@@ -42,10 +48,12 @@ class ResultFiles {
 
  private:
   ResultFiles(std::string dir, AppendingCsvWriter ts, std::optional<AppendingCsvWriter> req,
-              HdrLogWriter hlog, int64_t mono_to_wall_ns, int64_t base_ms)
+              std::optional<AppendingCsvWriter> jsonl, HdrLogWriter hlog, int64_t mono_to_wall_ns,
+              int64_t base_ms)
       : dir_(std::move(dir)),
         timeseries_(std::move(ts)),
         requests_(std::move(req)),
+        jsonl_(std::move(jsonl)),
         hlog_(std::move(hlog)),
         mono_to_wall_ns_(mono_to_wall_ns),
         base_ms_(base_ms) {}
@@ -54,6 +62,7 @@ class ResultFiles {
   std::string dir_;
   AppendingCsvWriter timeseries_;
   std::optional<AppendingCsvWriter> requests_;
+  std::optional<AppendingCsvWriter> jsonl_;  // requests.jsonl lines (no header)
   HdrLogWriter hlog_;
   int64_t mono_to_wall_ns_;          // wall = mono + this
   int64_t base_ms_;                  // the hlog's BaseTime (epoch ms)

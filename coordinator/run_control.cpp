@@ -236,7 +236,7 @@ void RunControl::on_report(WorkerEntry& w, wire::Report& r, int64_t now) {
   }
   if (!merge_->add(idx, r.seq, std::move(*r.snapshot), w.clock.offset_ns())) return;
   w.last_report_seq = r.seq;
-  if (files_) files_->append_requests(r.requests);
+  if (files_) files_->append_requests(r.requests, merge_->groups());
 }
 
 void RunControl::heartbeats(int64_t now) {
@@ -320,7 +320,7 @@ bool RunControl::start() {
                                       scenario_to_json(scenario_, JsonMode::kWire),
                                       {},
                                       scenario_.interval_ns,
-                                      opt_.requests_csv},
+                                      opt_.requests_csv || !opt_.requests_jsonl.empty()},
                             std::move(prompts_json_));
   const int64_t run_sent = clock_.now_ns();
   for (const auto& rid : order_) {
@@ -391,7 +391,7 @@ bool RunControl::start() {
   }
   // The results folder only for a run that sends load: a run refused before it leaves none.
   if (!config_error_ && !aborted_ && !ready.empty()) {
-    auto files = ResultFiles::open(opt_.out_dir, opt_.requests_csv);
+    auto files = ResultFiles::open(opt_.out_dir, opt_.requests_csv, opt_.requests_jsonl);
     if (files) {
       files_.emplace(std::move(files.value()));
     } else {

@@ -230,6 +230,8 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
           tc.source == TokenSource::usage ? TokensSource::kUsage : TokensSource::kCounted;
       row.error = error;
       row.server = server.figures;
+      if (stream.input_tokens() >= 0) row.input_tokens = stream.input_tokens();
+      if (error) row.error_message = utf8_prefix(message, kRowMessageBytes);
       ctx_.recorder->add_row(std::move(row));
     }
   }

@@ -113,7 +113,7 @@ TEST(Csv, RequestRowsHaveTheDesignColumns) {
             "tls_ms,ttfb_ms,ttft_ms,ttfo_ms,e2e_ms,output_tokens,tokens_source,outcome,"
             "server_load_ms,server_prompt_tokens,server_prompt_eval_ms,server_output_tokens,"
             "server_eval_ms,server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,"
-            "server_eval_tokens_per_s,server_wait_ms\n");
+            "server_eval_tokens_per_s,server_wait_ms,input_tokens,error_message\n");
   RequestRow ok;
   ok.request_id = "chatcmpl-1";
   ok.worker = "w1";
@@ -132,14 +132,17 @@ TEST(Csv, RequestRowsHaveTheDesignColumns) {
   ok.tokens_source = TokensSource::kUsage;
   EXPECT_EQ(requests_csv_row(ok),
             "chatcmpl-1,w1,\"model=a,target=b\",3,1796000000123456789,1500.250,2.003,0.121,0.120,,"
-            "30.000,45.001,45.001,900.000,64,usage,ok,,,,,,,,,,\n");
+            "30.000,45.001,45.001,900.000,64,usage,ok,,,,,,,,,,,,\n");
 
   RequestRow failed;
   failed.request_id = "id \"x\"";
   failed.start_us = 7;
   failed.error = ErrorKind::kConnectRefused;
+  failed.error_message = "http://h:1: connect: connection refused, twice";
   auto f = split(lines_of(requests_csv_row(failed))[0]);
-  ASSERT_EQ(f.size(), 27u);
+  ASSERT_EQ(f.size(), 29u);
+  EXPECT_EQ(f[27], "") << "no input tokens known";
+  EXPECT_EQ(f[28], "http://h:1: connect: connection refused, twice") << "quoted: one column";
   EXPECT_EQ(f[0], "id \"x\"");
   EXPECT_EQ(f[3], "");  // no prompt index
   EXPECT_EQ(f[4], "");  // never written: no send instant

@@ -210,7 +210,8 @@ TEST(ServerMetrics, RequestsCsvColumns) {
   RequestRow row;
   row.start_us = 0;
   const std::string empty = requests_csv_row(row);
-  EXPECT_NE(empty.find(",ok,,,,,,,,,,\n"), std::string::npos) << empty;
+  // Ten empty server columns, then input_tokens and error_message (empty too).
+  EXPECT_NE(empty.find(",ok,,,,,,,,,,,,\n"), std::string::npos) << empty;
   row.server.load_us = 1500;
   row.server.prompt_tokens = 40;
   row.server.prompt_eval_us = 200'000;
@@ -218,7 +219,8 @@ TEST(ServerMetrics, RequestsCsvColumns) {
   row.server.eval_us = 30'000;
   row.server.wait_us = 0;
   const std::string full = requests_csv_row(row);
-  EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000\n"), std::string::npos)
+  EXPECT_NE(full.find(",ok,1.500,40,200.000,3,30.000,,,200.000,100.000,0.000,,\n"),
+            std::string::npos)
       << full;
 }
 
