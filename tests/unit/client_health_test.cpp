@@ -219,8 +219,9 @@ TEST(ProcessMetrics, StandardNamesInTheTextFormat) {
             "# HELP process_cpu_seconds_total Total user and system CPU time in seconds\n"
             "# TYPE process_cpu_seconds_total counter\n"
             "process_cpu_seconds_total 1.5\n");
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "promtool not installed (scripts/setup.sh installs it)";
+  ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0)
+      << "promtool not found: scripts/setup.sh installs Debian's prometheus package "
+         "(LLMLOAD_TEST_DEPS=1)";
   const std::string file = (std::filesystem::temp_directory_path() /
                             ("llmload-process-metrics-" + std::to_string(::getpid()) + ".prom"))
                                .string();
