@@ -82,7 +82,7 @@ int run_coordinator(const CoordinatorFlags& f) {
                  ep.c_str(), f.workers);
     std::fflush(stderr);
   };
-  RunGates gates(f.run, p.scenario);
+  RunGates gates(f.run, p.scenario, p.prompts);
   if (auto g = gates.attach(co); !g) {
     std::fprintf(stderr, "llmload coordinator: %s\n", g.error().c_str());
     return kExitUsage;

@@ -122,6 +122,18 @@ bool print_prompts(const Scenario& s) {
     std::fprintf(stderr, "%s\n", prompts.error().c_str());
     return false;
   }
+  if (auto problems = check_group_by(s, *prompts); !problems.empty()) {
+    for (const std::string& e : problems) std::fprintf(stderr, "%s\n", e.c_str());
+    return false;
+  }
+  const std::vector<Labels> groups = scenario_group_labels(s, *prompts);
+  std::printf("  groups: %zu%s", groups.size(), s.group_by ? " (group_by" : "");
+  if (s.group_by)
+    for (const std::string& k : *s.group_by) std::printf(" %s", k.c_str());
+  std::printf("%s", s.group_by ? ")" : "");
+  for (size_t i = 0; i < groups.size() && i < 8; ++i)
+    std::printf("%s %s", i == 0 ? ":" : ";", group_key(groups[i]).c_str());
+  std::printf("%s\n", groups.size() > 8 ? "; ..." : "");
   const PromptLengthStats st = prompt_length_stats(*prompts);
   std::printf("  input tokens (%s, ≈ words): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld\n",
               over, st.count, st.mean, (long long)st.p50, (long long)st.p90, (long long)st.max);

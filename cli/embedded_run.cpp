@@ -30,7 +30,7 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& 
   co.progress = coord::ProgressView::choose(f.json, f.quiet, stdout);
   co.command = p.command;
   co.signals = &signals;
-  RunGates gates(f, p.scenario);
+  RunGates gates(f, p.scenario, p.prompts);
   if (auto g = gates.attach(co); !g) {
     std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
     return kExitUsage;

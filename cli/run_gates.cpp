@@ -2,10 +2,11 @@
 
 namespace llmload::cli {
 
-RunGates::RunGates(const RunFlags& flags, const Scenario& scenario)
+RunGates::RunGates(const RunFlags& flags, const Scenario& scenario,
+                   const std::vector<ResolvedPrompt>& prompts)
     : gates_(analysis::RunGatesOptions{scenario.slo.asserts, flags.junit, flags.summary_md,
-                                       flags.prometheus, flags.prometheus_linger,
-                                       flags.no_report, scenario_group_labels(scenario)}) {}
+                                       flags.prometheus, flags.prometheus_linger, flags.no_report,
+                                       scenario_group_labels(scenario, prompts)}) {}
 
 Expected<bool> RunGates::attach(coord::CoordinatorOptions& co) {
   if (gates_.has_assertions())

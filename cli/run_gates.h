@@ -11,7 +11,9 @@ namespace llmload::cli {
 
 class RunGates {
  public:
-  RunGates(const RunFlags& flags, const Scenario& scenario);
+  // `prompts`: the run's, whose row labels name groups too.
+  RunGates(const RunFlags& flags, const Scenario& scenario,
+           const std::vector<ResolvedPrompt>& prompts);
   // Hooks the coordinator options (reads co.signals: set it first); starts the /metrics server.
   // Error (a bad --prometheus or --prometheus-linger): exit 2 material.
   Expected<bool> attach(coord::CoordinatorOptions& co);

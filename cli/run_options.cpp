@@ -135,6 +135,9 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
   }
   auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
   if (!prompts) return Error{prompts.error()};
+  if (auto problems = check_group_by(p.scenario, *prompts); !problems.empty()) {
+    return Error{join_lines(problems)};
+  }
   p.prompts = std::move(prompts.value());
   p.run_id = make_run_id();
   p.out_dir = f.out_dir.empty() ? "results/" + p.run_id : f.out_dir;

@@ -38,6 +38,22 @@ Expected<std::vector<Message>> read_messages(const json& a) {
   return out;
 }
 
+// A row's "labels": {"task": "rag", ...} (string values), checked by row_labels_problem().
+Expected<Labels> read_row_labels(const json& j) {
+  Labels out;
+  if (!j.is_object() || !j.contains("labels")) return out;
+  const json& l = j["labels"];
+  if (!l.is_object()) return Error{"\"labels\" must be an object of label → string"};
+  if (l.size() > kRowLabelsMax)
+    return Error{"\"labels\": more than " + std::to_string(kRowLabelsMax) + " labels"};
+  for (const auto& [k, v] : l.items()) {
+    if (!v.is_string()) return Error{"\"labels\"." + std::string(utf8_prefix(k, 64)) + ": expected a string"};
+    out[k] = v.get<std::string>();
+  }
+  if (auto why = row_labels_problem(out)) return Error{"\"labels\": " + *why};
+  return out;
+}
+
 Expected<InlinePrompt> jsonl_prompt(const json& j) {
   InlinePrompt p;
   if (j.is_string()) {
@@ -74,6 +90,9 @@ Expected<InlinePrompt> jsonl_prompt(const json& j) {
         "expected a string, a messages array or an object with \"prompt\" or \"messages\""};
   }
   if (p.messages.empty() && p.text.empty()) return Error{"empty prompt"};
+  auto labels = read_row_labels(j);
+  if (!labels) return Error{labels.error()};
+  p.labels = std::move(*labels);
   return p;
 }
 
@@ -95,6 +114,9 @@ Expected<InlinePrompt> jsonl_conversation(const json& j) {
       }
       p.turns.push_back(std::move(turn));
     }
+    auto labels = read_row_labels(j);
+    if (!labels) return Error{labels.error()};
+    p.labels = std::move(*labels);
     return p;
   }
   const json* arr = &j;
@@ -117,6 +139,9 @@ Expected<InlinePrompt> jsonl_conversation(const json& j) {
     }
   }
   if (p.turns.empty()) return Error{"no user message"};
+  auto labels = read_row_labels(j);
+  if (!labels) return Error{labels.error()};
+  p.labels = std::move(*labels);
   return p;
 }
 

@@ -137,6 +137,7 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
       p.source_index = static_cast<int64_t>(order[i]);
       p.system = src.system;
       p.max_tokens = e.max_tokens;
+      p.labels = grouped_row_labels(s, e.labels);
       if (!e.turns.empty()) {
         p.turns = e.turns;
         if (!e.text.empty()) p.system = e.text;  // the conversation's own system prompt

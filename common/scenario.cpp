@@ -1,6 +1,8 @@
 #include "common/scenario.h"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "common/duration.h"
 #include "common/env_expand.h"
@@ -129,9 +131,11 @@ json item_json(const InlinePrompt& p) {
   if (!p.turns.empty()) {
     json ts = json::array();
     for (const Turn& t : p.turns) ts.push_back({{"user", t.user}, {"reply", t.recorded_reply}});
-    return {{"turns", ts}};
+    json j = {{"turns", ts}};
+    if (!p.labels.empty()) j["labels"] = p.labels;
+    return j;
   }
-  if (p.messages.empty() && !p.max_tokens) return p.text;
+  if (p.messages.empty() && !p.max_tokens && p.labels.empty()) return p.text;
   json j = json::object();
   if (p.messages.empty()) {
     j["text"] = p.text;
@@ -141,6 +145,7 @@ json item_json(const InlinePrompt& p) {
     j["messages"] = ms;
   }
   if (p.max_tokens) j["max_tokens"] = *p.max_tokens;
+  if (!p.labels.empty()) j["labels"] = p.labels;
   return j;
 }
 
@@ -259,6 +264,8 @@ std::vector<std::string> check_scenario(const Scenario& s) {
       errors.push_back("load.rate: must be greater than 0");
   }
   if (s.interval_ns < 100'000'000) errors.push_back("interval: must be at least 100ms");
+  if (!s.pricing.empty() && !groups_by(s, "model"))
+    errors.push_back("group_by: pricing is per model: with pricing, group_by must keep model");
   return errors;
 }
 
@@ -306,6 +313,7 @@ nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {
     j["pricing"] = pr;
   }
   if (!s.tags.empty()) j["tags"] = s.tags;
+  if (s.group_by) j["group_by"] = *s.group_by;
   j["seed"] = s.seed;
   j["interval"] = dur(s.interval_ns);
   if (!s.rating_tiers.empty()) {
@@ -362,19 +370,99 @@ std::vector<std::string> resolve_secrets(Scenario& s, bool strict) {
   return errors;
 }
 
-Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model) {
+std::optional<std::string> label_name_problem(std::string_view name) {
+  if (name.empty()) return "empty label name";
+  if (name.size() > 64) return "label name longer than 64 bytes";
+  const auto letter = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!letter(name[0])) return "label name must start with a letter or '_'";
+  for (char c : name)
+    if (!letter(c) && !digit(c)) return "label name may hold only letters, digits and '_'";
+  if (name.starts_with("__")) return "label names starting with '__' are reserved";
+  if (name == "target" || name == "model") return "reserved label (results are grouped by it)";
+  return std::nullopt;
+}
+
+std::optional<std::string> row_labels_problem(const Labels& labels) {
+  if (labels.size() > kRowLabelsMax)
+    return "more than " + std::to_string(kRowLabelsMax) + " labels";
+  for (const auto& [k, v] : labels) {
+    if (auto why = label_name_problem(k)) return "label '" + std::string(utf8_prefix(k, 64)) + "': " + *why;
+    if (v.size() > kRowLabelValueMax)
+      return "label " + k + ": value longer than " + std::to_string(kRowLabelValueMax) + " bytes";
+    if (std::any_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+      return "label " + k + ": value holds a control character";
+    try {
+      (void)nlohmann::json(v).dump();
+    } catch (const nlohmann::json::exception&) {
+      return "label " + k + ": value is not UTF-8";
+    }
+  }
+  return std::nullopt;
+}
+
+bool groups_by(const Scenario& s, std::string_view key) {
+  if (!s.group_by) return true;
+  return std::find(s.group_by->begin(), s.group_by->end(), key) != s.group_by->end();
+}
+
+Labels grouped_row_labels(const Scenario& s, const Labels& row) {
+  if (!s.group_by) return row;
+  Labels out;
+  for (const auto& [k, v] : row)
+    if (groups_by(s, k)) out.emplace(k, v);
+  return out;
+}
+
+Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model,
+                    const Labels& prompt_labels) {
   Labels labels(s.tags.begin(), s.tags.end());
-  labels["target"] = target.name;
-  labels["model"] = model.name;
+  if (groups_by(s, "target")) labels["target"] = target.name;
+  if (groups_by(s, "model")) labels["model"] = model.name;
+  for (const auto& [k, v] : prompt_labels) labels[k] = v;
   return labels;
 }
 
-std::vector<Labels> scenario_group_labels(const Scenario& s) {
+std::vector<Labels> scenario_group_labels(const Scenario& s,
+                                          const std::vector<ResolvedPrompt>& prompts) {
+  std::vector<Labels> row_sets;
+  for (const ResolvedPrompt& p : prompts)
+    if (std::find(row_sets.begin(), row_sets.end(), p.labels) == row_sets.end())
+      row_sets.push_back(p.labels);
+  if (row_sets.empty()) row_sets.emplace_back();
   std::vector<Labels> out;
   for (const Target& t : s.targets) {
-    for (const ModelChoice& m : t.models) out.push_back(group_labels(s, t, m));
+    for (const ModelChoice& m : t.models) {
+      for (const Labels& row : row_sets) {
+        Labels l = group_labels(s, t, m, row);
+        if (std::find(out.begin(), out.end(), l) == out.end()) out.push_back(std::move(l));
+      }
+    }
   }
   return out;
+}
+
+std::vector<std::string> check_group_by(const Scenario& s,
+                                        const std::vector<ResolvedPrompt>& prompts) {
+  std::vector<std::string> errors;
+  if (!s.group_by) return errors;
+  std::set<std::string> known = {"target", "model"};
+  for (const auto& [k, v] : s.tags) known.insert(k);
+  std::set<std::string> rows;
+  for (const ResolvedPrompt& p : prompts)
+    for (const auto& [k, v] : p.labels) rows.insert(k);
+  for (const std::string& name : *s.group_by) {
+    if (known.count(name) || rows.count(name)) continue;
+    std::string seen;
+    for (const std::string& k : rows) seen += (seen.empty() ? "" : ", ") + k;
+    errors.push_back("group_by: '" + name +
+                     "' is not a label of this run (target, model, a tag or a prompt row's label" +
+                     (seen.empty() ? std::string("; no prompt carries labels)")
+                                   : "; the prompts carry: " + seen + ")"));
+  }
+  return errors;
 }
 
 }  // namespace llmload

@@ -168,6 +168,7 @@ struct InlinePrompt {
   std::vector<Message> messages;  // non-empty: a chat prompt; `text` is then empty
   std::optional<int64_t> max_tokens;
   std::vector<Turn> turns;  // kConversations given inline
+  Labels labels;            // the row's own labels (`labels:`), e.g. task, agent
 };
 
 struct PromptSource {
@@ -205,6 +206,7 @@ struct ResolvedPrompt {
   int64_t input_tokens_estimate = 0;  // ≈ words of everything sent (first turn for turns)
   std::optional<int64_t> max_tokens;  // the request's max_tokens: per-prompt value, else a
                                       // draw from output.max_tokens, else absent
+  Labels labels;  // the dataset row's labels, projected by group_by (grouped_row_labels())
 };
 
 // For text APIs: the system message, history and prompt joined as plain text.
@@ -291,6 +293,9 @@ struct Scenario {
   OnWorkerLoss on_worker_loss = OnWorkerLoss::kContinue;
   std::map<std::string, Price> pricing;     // model name → prices
   std::map<std::string, std::string> tags;  // labels that group results (task, team, ...)
+  // `group_by:` the labels that split results into groups (target, model, tags, prompt row
+  // labels); absent: every one of them.
+  std::optional<std::vector<std::string>> group_by;
   uint64_t seed = 1;                        // every sampler derives from it
   int64_t interval_ns = 1'000'000'000;      // report interval
   // `rating:` tiers, best first (groups[].rating); empty: default_rating_tiers().
@@ -346,10 +351,33 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 // one, else a pool the engine cycles through (bounded).
 size_t prompt_count_for_run(const Scenario& s);
 
-// A group's labels (docs/metrics.md "Groups"): the scenario's tags, then `target` and `model`.
-Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model);
-// Every group the run can have, one per target × model, in the scenario's order: known before
-// load, so live exports can show each one (at zero) from the start.
-std::vector<Labels> scenario_group_labels(const Scenario& s);
+// A prompt row's label: a Prometheus-style name, not `target` or `model`; bounded.
+inline constexpr size_t kRowLabelsMax = 16;
+inline constexpr size_t kRowLabelValueMax = 256;
+// Why `name` cannot be a label name (nullopt: it can).
+std::optional<std::string> label_name_problem(std::string_view name);
+// Why a prompt row's labels cannot be used: too many, a bad name, a value too long or not
+// UTF-8 (nullopt: fine).
+std::optional<std::string> row_labels_problem(const Labels& labels);
+// Whether `group_by` (absent: every label) keeps the label `key`. Tags always stay: they are the
+// same on every result of the run, so they never split a group.
+bool groups_by(const Scenario& s, std::string_view key);
+// A prompt's row labels as the run groups them: only those group_by keeps.
+Labels grouped_row_labels(const Scenario& s, const Labels& row);
+
+// A group's labels (docs/metrics.md "Groups"): the scenario's tags, then `target` and `model`
+// unless group_by leaves them out, then the prompt's (already projected) row labels, which win
+// over a tag of the same name.
+Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& model,
+                    const Labels& prompt_labels = {});
+// Every group the run can have: target × model × the prompts' distinct label sets, in the
+// scenario's order, deduplicated: known before load, so live exports can show each one (at zero)
+// from the start.
+std::vector<Labels> scenario_group_labels(const Scenario& s,
+                                          const std::vector<ResolvedPrompt>& prompts = {});
+// group_by names that are no label of this run (not target, model, a tag or a label of any of
+// `prompts`): errors naming group_by (empty: fine).
+std::vector<std::string> check_group_by(const Scenario& s,
+                                        const std::vector<ResolvedPrompt>& prompts);
 
 }  // namespace llmload

@@ -1,5 +1,6 @@
 // YAML → Scenario: the top level and the targets. Every problem is collected, none stops the
 // reading of the rest (see scenario_parse_ctx.h).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -273,8 +274,8 @@ void parse_rating(Ctx& ctx, const YAML::Node& n, std::vector<RatingTier>& out) {
 void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
   if (!ctx.expect_map(root, "",
                       {"name", "description", "target", "targets", "load", "prompts", "output",
-                       "slo", "sweep", "on_worker_loss", "pricing", "tags", "seed", "interval",
-                       "rating"})) {
+                       "slo", "sweep", "on_worker_loss", "pricing", "tags", "group_by", "seed",
+                       "interval", "rating"})) {
     return;
   }
   if (root["name"].IsDefined()) s.name = ctx.str(root["name"], "name").value_or(s.name);
@@ -349,6 +350,27 @@ void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
       }
       if (auto v = ctx.str(it->second, "tags." + key)) s.tags[key] = *v;
     }
+  }
+  if (const YAML::Node gb = root["group_by"]; gb.IsDefined()) {
+    std::vector<std::string> keys;
+    if (!gb.IsSequence()) ctx.error(gb, "group_by", "expected a list of label names, e.g. [model, task]");
+    for (size_t i = 0; gb.IsSequence() && i < gb.size(); ++i) {
+      const std::string p = "group_by[" + std::to_string(i) + "]";
+      auto key = ctx.str(gb[i], p);
+      if (!key) continue;
+      if (*key != "target" && *key != "model") {
+        if (auto why = label_name_problem(*key)) {
+          ctx.error(gb[i], p, *why);
+          continue;
+        }
+      }
+      if (std::find(keys.begin(), keys.end(), *key) != keys.end()) {
+        ctx.error(gb[i], p, "'" + *key + "' twice");
+        continue;
+      }
+      keys.push_back(*key);
+    }
+    s.group_by = std::move(keys);
   }
   if (root["seed"].IsDefined()) {
     const YAML::Node seed = root["seed"];

@@ -22,6 +22,20 @@ std::optional<Message> parse_message(Ctx& ctx, const YAML::Node& m, const std::s
   return Message{*role, *content};
 }
 
+// `labels: {task: rag, agent: planner}` on an inline prompt.
+void parse_labels(Ctx& ctx, const YAML::Node& n, const std::string& p, Labels& out) {
+  if (!n.IsDefined()) return;
+  if (!n.IsMap()) {
+    ctx.error(n, p, "expected a map of label → value");
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (auto v = ctx.str(it->second, p + "." + key)) out[key] = *v;
+  }
+  if (auto why = row_labels_problem(out)) ctx.error(n, p, *why);
+}
+
 std::optional<InlinePrompt> parse_item(Ctx& ctx, const YAML::Node& n, const std::string& p,
                                        bool conversation) {
   InlinePrompt item;
@@ -31,7 +45,8 @@ std::optional<InlinePrompt> parse_item(Ctx& ctx, const YAML::Node& n, const std:
     return item;
   }
   if (conversation) {
-    if (!ctx.expect_map(n, p, {"turns"})) return std::nullopt;
+    if (!ctx.expect_map(n, p, {"turns", "labels"})) return std::nullopt;
+    parse_labels(ctx, n["labels"], p + ".labels", item.labels);
     const YAML::Node turns = n["turns"];
     if (!turns.IsSequence() || turns.size() == 0) {
       ctx.error(n, p + ".turns", "expected a non-empty list of {user, reply}");
@@ -52,7 +67,8 @@ std::optional<InlinePrompt> parse_item(Ctx& ctx, const YAML::Node& n, const std:
     }
     return item;
   }
-  if (!ctx.expect_map(n, p, {"text", "messages", "max_tokens"})) return std::nullopt;
+  if (!ctx.expect_map(n, p, {"text", "messages", "max_tokens", "labels"})) return std::nullopt;
+  parse_labels(ctx, n["labels"], p + ".labels", item.labels);
   if (n["text"].IsDefined() == n["messages"].IsDefined()) {
     ctx.error(n, p, "give either text or messages");
     return std::nullopt;

@@ -186,6 +186,7 @@ json prompt_to_json(const ResolvedPrompt& p) {
   }
   if (!p.system.empty()) j["system"] = p.system;
   if (p.max_tokens) j["max_tokens"] = *p.max_tokens;
+  if (!p.labels.empty()) j["labels"] = p.labels;
   return j;
 }
 
@@ -215,6 +216,14 @@ Expected<ResolvedPrompt> prompt_from_json(const json& j, std::size_t max_string_
     pairs("turns", [&](std::string a, std::string b) {
       p.turns.push_back(Turn{std::move(a), std::move(b)});
     });
+    if (j.contains("labels")) {
+      const json& l = j["labels"];
+      const std::string f = join(ctx, "labels");
+      if (!l.is_object()) fail(f, "not a map");
+      if (l.size() > kRowLabelsMax) fail(f, "more than " + std::to_string(kRowLabelsMax) + " labels");
+      for (const auto& [k, v] : l.items()) p.labels[k] = as_str(v, f + "." + std::string(utf8_prefix(k, 64)), kRowLabelValueMax);
+      if (auto why = row_labels_problem(p.labels)) fail(f, *why);
+    }
     return p;
   } catch (const FieldError& e) {
     return Error{e.message};

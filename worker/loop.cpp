@@ -314,7 +314,11 @@ void Loop::start_request(const StartTicket& ticket) {
 }
 
 void Loop::on_dropped(const StartTicket& ticket) {
-  if (GroupStats* g = recorder_.group(ticket.measured, plan_->pick_group(rng_.uniform01()))) {
+  // Counted in the group of the request the arrival would have been: its group by weight, and
+  // the prompt next in turn (not taken: the next request that starts sends it).
+  const int64_t next = (config_.prompt_offset + item_cursor_) % int64_t(plan_->items.size());
+  const int group = plan_->record_group(plan_->pick_group(rng_.uniform01()), next);
+  if (GroupStats* g = recorder_.group(ticket.measured, group)) {
     ++g->counters.dropped;
   }
 }

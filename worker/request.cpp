@@ -184,7 +184,8 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   if (!active_) return;
   active_ = false;
   outcome_ = error;
-  if (GroupStats* g = ctx_.recorder->group(ticket_.measured, group_)) {
+  const int record = ctx_.plan->record_group(group_, item_);
+  if (GroupStats* g = ctx_.recorder->group(ticket_.measured, record)) {
     timing_.record_client(ctx_.recorder->active().client, !error);
     const StreamState& stream = decoder_->state();
     ServerValues server;
@@ -204,7 +205,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       RequestRow row;
       row.request_id = request_id_;
       row.worker = ctx_.worker_id;
-      row.group = ctx_.plan->groups[size_t(group_)].key;
+      row.group = ctx_.plan->record_groups[size_t(record)].key;
       row.prompt = ctx_.plan->items[size_t(item_)].prompt;
       const int64_t origin =
           timing_.sent() ? timing_.origin_ns() : (ticket_.open_loop ? ticket_.intended_ns : t);

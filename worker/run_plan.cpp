@@ -28,7 +28,7 @@ int RunPlan::pick_group(double u) const {
 
 std::vector<Labels> RunPlan::group_labels() const {
   std::vector<Labels> out;
-  for (const PlanGroup& g : groups) out.push_back(g.labels);
+  for (const RecordGroup& g : record_groups) out.push_back(g.labels);
   return out;
 }
 
@@ -39,12 +39,16 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (prompts.empty()) return Error{"the run has no prompts"};
 
+  std::vector<Labels> label_sets;  // the prompts' distinct row labels
   for (size_t i = 0; i < prompts.size(); ++i) {
     const ResolvedPrompt& p = prompts[i];
+    auto set = std::find(label_sets.begin(), label_sets.end(), p.labels);
+    if (set == label_sets.end()) set = label_sets.insert(label_sets.end(), p.labels);
+    const auto label_set = static_cast<int32_t>(set - label_sets.begin());
     plan->conversation_start.push_back(static_cast<int64_t>(plan->items.size()));
     const size_t turns = std::max<size_t>(1, p.turns.size());
     for (size_t t = 0; t < turns; ++t) {
-      plan->items.push_back(PlanItem{int64_t(i), p.index, int32_t(t), t + 1 == turns});
+      plan->items.push_back(PlanItem{int64_t(i), p.index, int32_t(t), t + 1 == turns, label_set});
     }
   }
 
@@ -88,8 +92,17 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     }
     for (const ModelChoice& m : t.models) {
       PlanGroup g;
-      g.labels = group_labels(s, t, m);
-      g.key = group_key(g.labels);
+      for (const Labels& set : label_sets) {
+        Labels labels = group_labels(s, t, m, set);
+        auto it = std::find_if(plan->record_groups.begin(), plan->record_groups.end(),
+                               [&](const RecordGroup& r) { return r.labels == labels; });
+        if (it == plan->record_groups.end()) {
+          std::string key = group_key(labels);
+          it = plan->record_groups.insert(plan->record_groups.end(),
+                                          RecordGroup{std::move(labels), std::move(key)});
+        }
+        g.record.push_back(static_cast<int>(it - plan->record_groups.begin()));
+      }
       g.target = target_index;
       g.model = m.name;
       g.weight = (t.weight / target_weights) * (m.weight / model_weights);

@@ -1,7 +1,9 @@
 // RunPlan: everything about a run that is computed once, before load, and then shared
 // read-only by every loop: each target's parsed endpoint, TLS context and adapter; the groups
-// (target × model, labelled with the scenario's tags); and the full HTTP request bytes of every
-// prompt (and conversation turn) for every group, so the hot path only writes prepared bytes.
+// (target × model: what a request is sent as); the result groups they record into (labels:
+// tags, target and model as group_by keeps them, and the prompt's row labels); and the full HTTP
+// request bytes of every prompt (and conversation turn) for every group, so the hot path only
+// writes prepared bytes.
 #pragma once
 
 #include <cstdint>
@@ -35,20 +37,28 @@ struct PlanItem {
   int64_t prompt = 0;    // the prompt's index in the run's list (requests.csv `prompt`)
   int32_t turn = 0;
   bool last_turn = true;  // the conversation's last turn (or a single prompt)
+  int32_t label_set = 0;  // index of the prompt's row labels among the run's distinct sets
 };
 
+// A target × model: where a request goes and the bytes it sends.
 struct PlanGroup {
-  Labels labels;
-  std::string key;  // group_key(labels)
   int target = 0;
   std::string model;
   double weight = 1;                  // chance of a request going to this group (sums to 1)
   std::vector<HttpRequest> requests;  // one per PlanItem
+  std::vector<int> record;            // result group, by PlanItem::label_set
+};
+
+// A result group: what the recorder's group ids index.
+struct RecordGroup {
+  Labels labels;
+  std::string key;  // group_key(labels)
 };
 
 struct RunPlan {
   std::vector<PlanTarget> targets;
   std::vector<PlanGroup> groups;
+  std::vector<RecordGroup> record_groups;
   std::vector<PlanItem> items;
   std::vector<int64_t> conversation_start;  // item index where each prompt's items begin
   RequestSlo slo;
@@ -56,6 +66,11 @@ struct RunPlan {
 
   // Picks a group by weight from a uniform draw in [0, 1).
   int pick_group(double u) const;
+  // The result group a request of plan group `group` sending item `item` records into.
+  int record_group(int group, int64_t item) const {
+    return groups[size_t(group)].record[size_t(items[size_t(item)].label_set)];
+  }
+  // The labels of every result group, by id (the Recorder's groups).
   std::vector<Labels> group_labels() const;
 };
 
