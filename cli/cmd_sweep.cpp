@@ -23,7 +23,7 @@ namespace {
 
 struct SweepArgs {
   RunFlags run;
-  CoordinatorFlags coord;  // --bind: remote workers (run.workers of them)
+  CoordinatorFlags coord;         // --bind: remote workers (run.workers of them)
   bool local_only_flags = false;  // --threads or --timestamps given
   std::string concurrency, rate;  // comma-separated lists
   bool search = false;
@@ -48,8 +48,8 @@ Expected<std::vector<double>> parse_list(const std::string& text, const char* fl
 
 int run_sweep_cmd(SweepArgs& a) {
   const bool remote = !a.coord.bind.empty();
-  if (!remote && (!a.coord.curve_key.empty() || !a.coord.allow_keys.empty() ||
-                  a.coord.allow_insecure)) {
+  if (!remote &&
+      (!a.coord.curve_key.empty() || !a.coord.allow_keys.empty() || a.coord.allow_insecure)) {
     std::fprintf(stderr,
                  "llmload sweep: --curve-key, --allow-keys and --allow-insecure are for remote "
                  "workers: give --bind too\n");
@@ -137,8 +137,8 @@ int run_sweep_cmd(SweepArgs& a) {
     co.signals = &signals;
     co.keep_workers = true;  // the workers stay in their session from step to step
     co.on_bound = [&](const std::string& ep) {
-      std::fprintf(stderr, "llmload sweep: listening on %s, waiting for %d worker(s)\n",
-                   ep.c_str(), a.run.workers);
+      std::fprintf(stderr, "llmload sweep: listening on %s, waiting for %d worker(s)\n", ep.c_str(),
+                   a.run.workers);
       std::fflush(stderr);
     };
     coordinator = std::make_unique<coord::Coordinator>(co);
@@ -160,74 +160,79 @@ int run_sweep_cmd(SweepArgs& a) {
   step_flags.summary_md.clear();
   step_flags.prometheus_linger.clear();  // no pause between steps
   int n = 0;
-  analysis::SweepOutcome o = analysis::run_sweep(plan, [&](double level) {
-    ++n;
-    PreparedRun p = base;
-    Load& load = p.scenario.load;
-    load.stages.clear();
-    load.mode = plan.concurrency ? LoadMode::kConcurrency : LoadMode::kRate;
-    if (plan.concurrency)
-      load.concurrency = int64_t(level);
-    else
-      load.rate = level;
-    char dir[64];
-    std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
-    p.out_dir = root + "/" + dir;
-    p.run_id = base.run_id + "-" + dir;
-    analysis::SweepStep step;
-    step.out_dir = p.out_dir;
-    auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
-    if (!prompts) {
-      std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
-      step.exit_code = kExitUsage;
-      return step;
-    }
-    p.prompts = std::move(prompts.value());
-    step.workers_asked = a.run.workers;
-    if (remote && workers_left < a.run.workers)
-      std::printf("=== sweep step %d: %s %g on %d of %d worker(s) asked for (the others were lost "
-                  "in earlier steps)\n",
-                  n, plan.concurrency ? "concurrency" : "rate", level, workers_left,
-                  a.run.workers);
-    else
-      std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate",
-                  level);
-    std::fflush(stdout);
-    coord::RunOutcome out;
-    // Each step its own per-call log: in its directory, under the name given.
-    RunFlags flags = step_flags;
-    if (!a.run.requests_jsonl.empty())
-      flags.requests_jsonl =
-          p.out_dir + "/" + std::filesystem::path(a.run.requests_jsonl).filename().string();
-    if (remote) {
-      step.exit_code =
-          run_on_coordinator(*coordinator, workers_left, flags, p, out, false, "llmload sweep");
-      if (!out.result.run.workers.empty()) {
-        int alive = 0;
-        for (const WorkerInfo& w : out.result.run.workers)
-          alive += w.status == WorkerStatus::kOk;
-        workers_left = alive;
-      }
-    } else {
-      step.exit_code = run_embedded_prepared(flags, p, out, false, &signals);
-    }
-    step.result = std::move(out.result);
-    if (const auto lost = step.lost_workers(); !lost.empty()) {
-      std::string ids;
-      for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
-      std::printf("=== sweep step %d: partial: lost worker(s) %s%s\n", n, ids.c_str(),
-                  remote && workers_left > 0 ? "; the sweep goes on with the workers left" : "");
-      std::fflush(stdout);
-    }
-    return step;
-  }, [&] {
-    if (signals.load() > 0) return true;
-    if (workers_left <= 0) {
-      std::fprintf(stderr, "llmload sweep: every worker was lost: the sweep stops\n");
-      return true;
-    }
-    return false;
-  });
+  analysis::SweepOutcome o = analysis::run_sweep(
+      plan,
+      [&](double level) {
+        ++n;
+        PreparedRun p = base;
+        Load& load = p.scenario.load;
+        load.stages.clear();
+        load.mode = plan.concurrency ? LoadMode::kConcurrency : LoadMode::kRate;
+        if (plan.concurrency)
+          load.concurrency = int64_t(level);
+        else
+          load.rate = level;
+        char dir[64];
+        std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
+        p.out_dir = root + "/" + dir;
+        p.run_id = base.run_id + "-" + dir;
+        analysis::SweepStep step;
+        step.out_dir = p.out_dir;
+        auto prompts =
+            sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+        if (!prompts) {
+          std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
+          step.exit_code = kExitUsage;
+          return step;
+        }
+        p.prompts = std::move(prompts.value());
+        step.workers_asked = a.run.workers;
+        if (remote && workers_left < a.run.workers)
+          std::printf(
+              "=== sweep step %d: %s %g on %d of %d worker(s) asked for (the others were lost "
+              "in earlier steps)\n",
+              n, plan.concurrency ? "concurrency" : "rate", level, workers_left, a.run.workers);
+        else
+          std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate",
+                      level);
+        std::fflush(stdout);
+        coord::RunOutcome out;
+        // Each step its own per-call log: in its directory, under the name given.
+        RunFlags flags = step_flags;
+        if (!a.run.requests_jsonl.empty())
+          flags.requests_jsonl =
+              p.out_dir + "/" + std::filesystem::path(a.run.requests_jsonl).filename().string();
+        if (remote) {
+          step.exit_code =
+              run_on_coordinator(*coordinator, workers_left, flags, p, out, false, "llmload sweep");
+          if (!out.result.run.workers.empty()) {
+            int alive = 0;
+            for (const WorkerInfo& w : out.result.run.workers)
+              alive += w.status == WorkerStatus::kOk;
+            workers_left = alive;
+          }
+        } else {
+          step.exit_code = run_embedded_prepared(flags, p, out, false, &signals);
+        }
+        step.result = std::move(out.result);
+        if (const auto lost = step.lost_workers(); !lost.empty()) {
+          std::string ids;
+          for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
+          std::printf(
+              "=== sweep step %d: partial: lost worker(s) %s%s\n", n, ids.c_str(),
+              remote && workers_left > 0 ? "; the sweep goes on with the workers left" : "");
+          std::fflush(stdout);
+        }
+        return step;
+      },
+      [&] {
+        if (signals.load() > 0) return true;
+        if (workers_left <= 0) {
+          std::fprintf(stderr, "llmload sweep: every worker was lost: the sweep stops\n");
+          return true;
+        }
+        return false;
+      });
   coordinator.reset();
   if (base.mock) base.mock->stop();
 
@@ -243,13 +248,12 @@ int run_sweep_cmd(SweepArgs& a) {
     std::string label = std::filesystem::path(root).lexically_normal().filename().string();
     analysis::SweepCurve curve = analysis::make_sweep_curve(
         o, plan.concurrency, base.scenario.slo.asserts, label.empty() ? root : label);
-    auto r =
-        write_file_atomic(root + "/report.html",
-                          analysis::html_report(runs,
-                                                o.steps.empty()
-                                                    ? default_rating_tiers()
-                                                    : o.steps.front().result.run.rating_tiers,
-                                                {curve}));
+    auto r = write_file_atomic(
+        root + "/report.html",
+        analysis::html_report(
+            runs,
+            o.steps.empty() ? default_rating_tiers() : o.steps.front().result.run.rating_tiers,
+            {curve}));
     if (!r) std::fprintf(stderr, "llmload sweep: %s\n", r.error().c_str());
   }
   std::printf("results: %s/ (sweep.csv, report.html, one directory per step)\n", root.c_str());

@@ -52,7 +52,8 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& 
   std::vector<std::unique_ptr<worker::WorkerEngine>> engines;
   std::vector<std::thread> threads;
   for (int i = 0; i < f.workers; ++i) {
-    engines.push_back(std::make_unique<worker::WorkerEngine>(worker::WorkerOptions{f.threads, f.timestamps == "kernel"}));
+    engines.push_back(std::make_unique<worker::WorkerEngine>(
+        worker::WorkerOptions{f.threads, f.timestamps == "kernel"}));
     threads.emplace_back([&, i] {
       worker::ControlOptions c;
       c.connect = co.bind;

@@ -219,7 +219,9 @@ Expected<SweepCsv> parse_sweep_csv(const std::string& text, const std::string& s
 std::vector<std::string> sweep_answer_lines(const SweepOutcome& o, bool concurrency) {
   std::vector<std::string> lines;
   const char* unit = concurrency ? "concurrency" : "rate";
-  auto level = [&](const SweepStep& s) { return std::string(unit) + " " + format_general(s.level); };
+  auto level = [&](const SweepStep& s) {
+    return std::string(unit) + " " + format_general(s.level);
+  };
   auto figures = [](const SweepStep& s) {
     return "goodput " + format_number("%.2f", s.result.goodput_per_s()) + " req/s, " +
            format_number("%.1f", s.result.output_tokens_per_s()) + " output tok/s, " +

@@ -73,7 +73,7 @@ std::string sweep_csv(const SweepOutcome& o, bool concurrency);
 struct SweepCsvRow {
   double level = 0;
   int exit_code = 0;
-  std::string results;  // the step's results directory, as the sweep saw it
+  std::string results;    // the step's results directory, as the sweep saw it
   int workers_asked = 0;  // column workers_asked (0 when absent: a sweep.csv of an older llmload)
   bool operator==(const SweepCsvRow&) const = default;
 };

@@ -98,9 +98,10 @@ std::string sweep_chart_svg(const std::vector<SweepCurve>& curves) {
       spec.markers.push_back(ChartMarker{p.throughput, *p.latency_ms,
                                          p.passed ? "step pass" : "step fail", "", title});
       if (c.knee && *c.knee == i)
-        spec.markers.push_back(ChartMarker{p.throughput, *p.latency_ms, "knee",
-                                           "capacity: " + sweep_level_text(p.level, c.concurrency),
-                                           "the answer (most goodput meeting every SLO): " + title});
+        spec.markers.push_back(
+            ChartMarker{p.throughput, *p.latency_ms, "knee",
+                        "capacity: " + sweep_level_text(p.level, c.concurrency),
+                        "the answer (most goodput meeting every SLO): " + title});
     }
     if (!s.points.empty()) series.push_back(std::move(s));
   }

@@ -22,16 +22,16 @@ struct SweepCurvePoint {
 };
 
 struct SweepCurve {
-  std::string label;                    // the sweep's name in legends (results directory)
-  bool concurrency = true;              // levels are concurrency, else rates
-  bool tokens_per_s = true;             // throughput is output tokens/s, else requests/s
-  std::string latency_variable;         // "ttft.p99": the y axis
-  std::vector<SweepCurvePoint> points;  // by level
-  std::optional<double> slo_ms;         // the SLO's limit on latency_variable
-  std::string slo_text;                 // the assertion as written
-  std::optional<size_t> knee;           // the capacity (the answer): index into points
+  std::string label;                      // the sweep's name in legends (results directory)
+  bool concurrency = true;                // levels are concurrency, else rates
+  bool tokens_per_s = true;               // throughput is output tokens/s, else requests/s
+  std::string latency_variable;           // "ttft.p99": the y axis
+  std::vector<SweepCurvePoint> points;    // by level
+  std::optional<double> slo_ms;           // the SLO's limit on latency_variable
+  std::string slo_text;                   // the assertion as written
+  std::optional<size_t> knee;             // the capacity (the answer): index into points
   std::optional<size_t> highest_passing;  // the highest passing level: index into points
-  std::optional<double> saturated_at;   // level where throughput went flat
+  std::optional<double> saturated_at;     // level where throughput went flat
   // The sweep's answer in words (sweep_answer_lines): the capacity, higher passing levels that
   // give less, the highest passing level, saturation, lost workers and short-handed steps.
   std::vector<std::string> answer;

@@ -127,8 +127,7 @@ TEST(SweepRemote, AWorkerKilledInStepTwoMakesItPartialAndStepThreeRunsOnTheOneLe
   const std::string out = dir() + "/killed";
   spawn(sweep,
         {"llmload", "sweep", write_scenario("killed", url, "duration: 4s"), "--bind",
-         "tcp://127.0.0.1:*", "--workers", "2", "--concurrency", "2,4,6", "--out", out,
-         "--quiet"},
+         "tcp://127.0.0.1:*", "--workers", "2", "--concurrency", "2,4,6", "--out", out, "--quiet"},
         dir() + "/killed.log");
   const std::string ep = wait_for(sweep, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(sweep.out);
@@ -193,14 +192,13 @@ TEST(SweepRemote, AWorkerKilledInStepTwoMakesItPartialAndStepThreeRunsOnTheOneLe
 TEST(SweepRemote, SigtermDuringAStepEndsItAndTheSweep) {
   Proc mock, sweep, w1;
   const std::string truth = dir() + "/term-truth.jsonl";
-  const std::string url = start_mock(mock, dir() + "/mock3.log",
-                                     {"--ttft", "10ms", "--itl", "2ms", "--truth", truth});
+  const std::string url =
+      start_mock(mock, dir() + "/mock3.log", {"--ttft", "10ms", "--itl", "2ms", "--truth", truth});
   ASSERT_FALSE(url.empty()) << slurp(mock.out);
   const std::string out = dir() + "/term";
   spawn(sweep,
         {"llmload", "sweep", write_scenario("term", url, "duration: 30s"), "--bind",
-         "tcp://127.0.0.1:*", "--workers", "1", "--concurrency", "1,2,4", "--out", out,
-         "--quiet"},
+         "tcp://127.0.0.1:*", "--workers", "1", "--concurrency", "1,2,4", "--out", out, "--quiet"},
         dir() + "/term.log");
   const std::string ep = wait_for(sweep, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
   ASSERT_FALSE(ep.empty()) << slurp(sweep.out);

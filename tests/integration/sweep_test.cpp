@@ -72,8 +72,8 @@ TEST(Sweep, SearchFindsTheMocksCapacityKnee) {
 // ~31 req/s at 2, ~16 req/s at 4, ~14 req/s at 6. Every level meets the SLO; the answer is 2,
 // the most goodput, and 4 and 6 are said to pass with less.
 TEST(Sweep, TheAnswerIsTheMostGoodputNotTheHighestPassingLevel) {
-  mocktest::MockProcess mock({"--ttft", "20ms", "--itl", "5ms", "--contention-streams", "2",
-                              "--contention-itl", "10ms"});
+  mocktest::MockProcess mock(
+      {"--ttft", "20ms", "--itl", "5ms", "--contention-streams", "2", "--contention-itl", "10ms"});
   ASSERT_TRUE(mock.ok()) << mock.first_lines() << mock.stderr_text();
   fs::path dir = fs::path(::testing::TempDir()) / "llmload_sweep_goodput";
   fs::remove_all(dir);
@@ -100,8 +100,7 @@ TEST(Sweep, TheAnswerIsTheMostGoodputNotTheHighestPassingLevel) {
       << log;
   EXPECT_NE(log.find("  concurrency 6 also meets every SLO but gives less"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("highest passing level: concurrency 6 (not the capacity)"),
-            std::string::npos)
+  EXPECT_NE(log.find("highest passing level: concurrency 6 (not the capacity)"), std::string::npos)
       << log;
   // sweep.csv marks the roles; report.html says the same and marks the capacity on the curve.
   std::string csv = slurp(dir / "out" / "sweep.csv");

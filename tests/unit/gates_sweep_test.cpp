@@ -236,7 +236,8 @@ TEST(SweepAnswer, LostWorkersAndShortHandedStepsAreNamedPerStep) {
     w.status = lost ? WorkerStatus::kLost : WorkerStatus::kOk;
     return w;
   };
-  SweepStep a = rated_step(2, 2, 20, 2), b = rated_step(4, 3, 30, 3, 5), c = rated_step(8, 4, 40, 4);
+  SweepStep a = rated_step(2, 2, 20, 2), b = rated_step(4, 3, 30, 3, 5),
+            c = rated_step(8, 4, 40, 4);
   for (SweepStep* s : {&a, &b, &c}) s->workers_asked = 2;
   a.result.run.workers = {worker("w1", false), worker("w2", false)};
   b.result.run.workers = {worker("w1", false), worker("w2", true)};
