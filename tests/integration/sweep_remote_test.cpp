@@ -224,4 +224,37 @@ TEST(SweepRemote, SigtermDuringAStepEndsItAndTheSweep) {
   EXPECT_EQ(::waitpid(w1.pid, &status, WNOHANG), 0) << slurp(w1.out);
 }
 
+// Remote-only flags without --bind, and local-only flags with it, are refused before anything
+// binds or runs (exit 2), naming the flags.
+TEST(SweepRemote, RefusesFlagsOfTheOtherMode) {
+  const std::string scenario = write_scenario("flags", "http://127.0.0.1:9", "requests: 1");
+  auto [code, log] = run_to_end({"llmload", "sweep", scenario, "--concurrency", "1", "--curve-key",
+                                 dir() + "/nokey", "--out", dir() + "/flags1"},
+                                dir() + "/flags1.log", 30);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("--curve-key, --allow-keys and --allow-insecure are for remote workers: "
+                     "give --bind too"),
+            std::string::npos)
+      << log;
+  std::tie(code, log) =
+      run_to_end({"llmload", "sweep", scenario, "--concurrency", "1", "--bind", "tcp://127.0.0.1:*",
+                  "--threads", "2", "--out", dir() + "/flags2"},
+                 dir() + "/flags2.log", 30);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("--threads and --timestamps are for local workers"), std::string::npos) << log;
+  std::tie(code, log) =
+      run_to_end({"llmload", "sweep", scenario, "--concurrency", "1", "--bind", "tcp://127.0.0.1:*",
+                  "--join-timeout", "soon", "--out", dir() + "/flags3"},
+                 dir() + "/flags3.log", 30);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("llmload sweep: --join-timeout: "), std::string::npos) << log;
+  // A non-loopback bind without CURVE: the coordinator's own refusal.
+  std::tie(code, log) = run_to_end({"llmload", "sweep", scenario, "--concurrency", "1", "--bind",
+                                    "tcp://0.0.0.0:*", "--out", dir() + "/flags4"},
+                                   dir() + "/flags4.log", 30);
+  EXPECT_EQ(code, 2) << log;
+  EXPECT_NE(log.find("not a loopback address, and no CURVE keys given"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(dir() + "/flags4/sweep.csv"));
+}
+
 }  // namespace
