@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "common/exit_codes.h"
@@ -251,7 +252,13 @@ std::vector<std::string> sweep_answer_lines(const SweepOutcome& o, bool concurre
     const std::vector<std::string> lost = s.lost_workers();
     std::string ids;
     for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
-    const std::string step = "step " + std::to_string(n + 1) + " (" + level(s) + ")";
+    // The step's number in the order it ran: from its directory (step-NN-...) when it has one
+    // (a sweep read back from sweep.csv is in level order), else its place in o.steps.
+    int number = int(n + 1);
+    const std::string dir = std::filesystem::path(s.out_dir).filename().string();
+    if (dir.rfind("step-", 0) == 0 && std::atoi(dir.c_str() + 5) > 0)
+      number = std::atoi(dir.c_str() + 5);
+    const std::string step = "step " + std::to_string(number) + " (" + level(s) + ")";
     if (!lost.empty())
       lines.push_back(step + ": partial: lost worker" + (lost.size() > 1 ? "s " : " ") + ids);
     if (s.workers_asked > 0 && s.workers_ran() > 0 && s.workers_ran() < s.workers_asked)

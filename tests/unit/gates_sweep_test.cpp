@@ -258,6 +258,10 @@ TEST(SweepAnswer, LostWorkersAndShortHandedStepsAreNamedPerStep) {
   ASSERT_TRUE(back) << back.error();
   ASSERT_EQ(back->rows.size(), 3u);
   EXPECT_EQ(back->rows[2].workers_asked, 2);
+  // Read back from a sweep directory the steps come by level: the number is the directory's.
+  o.steps[1].out_dir = "sweep/step-05-c4";
+  lines = sweep_answer_lines(o, true);
+  EXPECT_TRUE(has("step 5 (concurrency 4): partial: lost worker w2"));
 }
 
 TEST(SweepAnswer, CancelledBeforeAStepRunsNoMoreSteps) {
