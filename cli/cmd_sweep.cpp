@@ -292,6 +292,8 @@ void register_sweep(CLI::App& app, int& exit_code) {
                   "run every step on remote `llmload worker`s: bind this ZeroMQ endpoint once "
                   "(as `llmload coordinator --bind`) and wait for --workers of them");
   add_coordinator_flags(sub, args->coord);
+  sub->get_option("--workers")
+      ->description("local workers, or with --bind the remote workers to wait for (default 1)");
   sub->add_option("--search-mode", args->search_mode, "concurrency (default) or rate");
   sub->add_option_function<double>(
       "--min", [a = args.get()](double v) { a->min = v; }, "search: first level");
