@@ -17,7 +17,7 @@ namespace {
 
 struct MockArgs {
   std::string ttft = "50ms", itl = "10ms", tokens = "64", prompt_per_token = "0s", load = "0s",
-              cold_start = "0s";
+              cold_start = "0s", contention_itl = "0s";
   std::string usage = "chunk", over = "queue", faults, fault_delay = "2s", drip = "1ms";
   bool no_role_chunk = false;
   int port = 0;
@@ -44,6 +44,7 @@ int run_mock(mock::MockOptions o, const MockArgs& a) {
       !duration_into("--prompt-per-token", a.prompt_per_token, o.prompt_ns_per_token) ||
       !duration_into("--load", a.load, o.load_ns) ||
       !duration_into("--cold-start", a.cold_start, o.cold_start_ns) ||
+      !duration_into("--contention-itl", a.contention_itl, o.contention_itl_ns) ||
       !duration_into("--fault-delay", a.fault_delay, o.faults.delay_ns) ||
       !duration_into("--drip", a.drip, o.faults.drip_ns))
     return kExitUsage;
@@ -156,6 +157,14 @@ void register_mock(CLI::App& app, int& exit_code) {
   sub->add_option("--max-streams", o->max_streams, "concurrent generations (0: unlimited)")
       ->capture_default_str();
   sub->add_option("--over-capacity", a->over, "beyond --max-streams: queue, 429 or 503")
+      ->capture_default_str();
+  sub->add_option("--contention-streams", o->contention_streams,
+                  "knee for --contention-itl: streams generating at once before it applies")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--contention-itl", a->contention_itl,
+                  "per-token gap added to a starting request per stream generating beyond "
+                  "--contention-streams (0s: off)")
       ->capture_default_str();
   sub->add_option("--max-queue", o->max_queue, "queued requests beyond this get 503")
       ->capture_default_str();

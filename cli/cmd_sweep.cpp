@@ -1,5 +1,7 @@
 // llmload sweep SCENARIO --concurrency 1,8,64 | --rate 1,5,20 | --search: capacity planning.
-// Each step is one embedded run with its own warmup, duration and results directory.
+// Each step is one run with its own warmup, duration and results directory: embedded (local
+// workers over inproc://), or with --bind on remote `llmload worker`s, the coordinator bound once
+// for the whole sweep (cli/coordinator_setup.h, the code path of `llmload coordinator`).
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "analysis/gates/sweep.h"
 #include "analysis/report/html_report.h"
 #include "cli/commands.h"
+#include "cli/coordinator_setup.h"
 #include "cli/embedded_run.h"
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
@@ -20,6 +23,8 @@ namespace {
 
 struct SweepArgs {
   RunFlags run;
+  CoordinatorFlags coord;         // --bind: remote workers (run.workers of them)
+  bool local_only_flags = false;  // --threads or --timestamps given
   std::string concurrency, rate;  // comma-separated lists
   bool search = false;
   std::string search_mode;  // concurrency | rate (default: the scenario's sweep, else concurrency)
@@ -42,6 +47,27 @@ Expected<std::vector<double>> parse_list(const std::string& text, const char* fl
 }
 
 int run_sweep_cmd(SweepArgs& a) {
+  const bool remote = !a.coord.bind.empty();
+  if (!remote &&
+      (!a.coord.curve_key.empty() || !a.coord.allow_keys.empty() || a.coord.allow_insecure)) {
+    std::fprintf(stderr,
+                 "llmload sweep: --curve-key, --allow-keys and --allow-insecure are for remote "
+                 "workers: give --bind too\n");
+    return kExitUsage;
+  }
+  if (remote && a.local_only_flags) {
+    std::fprintf(stderr,
+                 "llmload sweep: --threads and --timestamps are for local workers; with --bind "
+                 "each `llmload worker` takes its own\n");
+    return kExitUsage;
+  }
+  coord::CoordinatorOptions co;
+  if (remote) {
+    if (auto c = apply_coordinator_flags(a.coord, co); !c) {
+      std::fprintf(stderr, "llmload sweep: %s\n", c.error().c_str());
+      return kExitUsage;
+    }
+  }
   auto prepared = prepare_run(a.run);
   if (!prepared) {
     std::fprintf(stderr, "%s\n", prepared.error().c_str());
@@ -102,6 +128,30 @@ int run_sweep_cmd(SweepArgs& a) {
                  "llmload sweep: warning: no assertions (slo.assert or --assert): every "
                  "completed step passes\n");
 
+  // One signal counter for the whole sweep: a signal during a step ends that step (its results
+  // kept, aborted) and no further step starts; a second exits at once.
+  static std::atomic<int> signals{0};
+  install_signal_counter(&signals, true);
+  std::unique_ptr<coord::Coordinator> coordinator;
+  if (remote) {
+    co.signals = &signals;
+    co.keep_workers = true;  // the workers stay in their session from step to step
+    co.on_bound = [&](const std::string& ep) {
+      std::fprintf(stderr, "llmload sweep: listening on %s, waiting for %d worker(s)\n", ep.c_str(),
+                   a.run.workers);
+      std::fflush(stderr);
+    };
+    coordinator = std::make_unique<coord::Coordinator>(co);
+    if (auto b = coordinator->bind(); !b) {
+      std::fprintf(stderr, "llmload sweep: %s\n", b.error().c_str());
+      if (base.mock) base.mock->stop();
+      return kExitUsage;
+    }
+  }
+  // Remote: the workers still attached after the last step (a worker lost in one step is not
+  // waited for in the next).
+  int workers_left = a.run.workers;
+
   std::string root = base.out_dir;
   std::error_code ec;
   std::filesystem::create_directories(root, ec);
@@ -110,41 +160,80 @@ int run_sweep_cmd(SweepArgs& a) {
   step_flags.summary_md.clear();
   step_flags.prometheus_linger.clear();  // no pause between steps
   int n = 0;
-  analysis::SweepOutcome o = analysis::run_sweep(plan, [&](double level) {
-    ++n;
-    PreparedRun p = base;
-    Load& load = p.scenario.load;
-    load.stages.clear();
-    load.mode = plan.concurrency ? LoadMode::kConcurrency : LoadMode::kRate;
-    if (plan.concurrency)
-      load.concurrency = int64_t(level);
-    else
-      load.rate = level;
-    char dir[64];
-    std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
-    p.out_dir = root + "/" + dir;
-    p.run_id = base.run_id + "-" + dir;
-    analysis::SweepStep step;
-    step.out_dir = p.out_dir;
-    auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
-    if (!prompts) {
-      std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
-      step.exit_code = kExitUsage;
-      return step;
-    }
-    p.prompts = std::move(prompts.value());
-    std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate", level);
-    std::fflush(stdout);
-    coord::RunOutcome out;
-    // Each step its own per-call log: in its directory, under the name given.
-    RunFlags flags = step_flags;
-    if (!a.run.requests_jsonl.empty())
-      flags.requests_jsonl =
-          p.out_dir + "/" + std::filesystem::path(a.run.requests_jsonl).filename().string();
-    step.exit_code = run_embedded_prepared(flags, p, out, false);
-    step.result = std::move(out.result);
-    return step;
-  });
+  analysis::SweepOutcome o = analysis::run_sweep(
+      plan,
+      [&](double level) {
+        ++n;
+        PreparedRun p = base;
+        Load& load = p.scenario.load;
+        load.stages.clear();
+        load.mode = plan.concurrency ? LoadMode::kConcurrency : LoadMode::kRate;
+        if (plan.concurrency)
+          load.concurrency = int64_t(level);
+        else
+          load.rate = level;
+        char dir[64];
+        std::snprintf(dir, sizeof dir, "step-%02d-%s%g", n, plan.concurrency ? "c" : "r", level);
+        p.out_dir = root + "/" + dir;
+        p.run_id = base.run_id + "-" + dir;
+        analysis::SweepStep step;
+        step.out_dir = p.out_dir;
+        auto prompts =
+            sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+        if (!prompts) {
+          std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
+          step.exit_code = kExitUsage;
+          return step;
+        }
+        p.prompts = std::move(prompts.value());
+        step.workers_asked = a.run.workers;
+        if (remote && workers_left < a.run.workers)
+          std::printf(
+              "=== sweep step %d: %s %g on %d of %d worker(s) asked for (the others were lost "
+              "in earlier steps)\n",
+              n, plan.concurrency ? "concurrency" : "rate", level, workers_left, a.run.workers);
+        else
+          std::printf("=== sweep step %d: %s %g\n", n, plan.concurrency ? "concurrency" : "rate",
+                      level);
+        std::fflush(stdout);
+        coord::RunOutcome out;
+        // Each step its own per-call log: in its directory, under the name given.
+        RunFlags flags = step_flags;
+        if (!a.run.requests_jsonl.empty())
+          flags.requests_jsonl =
+              p.out_dir + "/" + std::filesystem::path(a.run.requests_jsonl).filename().string();
+        if (remote) {
+          step.exit_code =
+              run_on_coordinator(*coordinator, workers_left, flags, p, out, false, "llmload sweep");
+          if (!out.result.run.workers.empty()) {
+            int alive = 0;
+            for (const WorkerInfo& w : out.result.run.workers)
+              alive += w.status == WorkerStatus::kOk;
+            workers_left = alive;
+          }
+        } else {
+          step.exit_code = run_embedded_prepared(flags, p, out, false, &signals);
+        }
+        step.result = std::move(out.result);
+        if (const auto lost = step.lost_workers(); !lost.empty()) {
+          std::string ids;
+          for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
+          std::printf(
+              "=== sweep step %d: partial: lost worker(s) %s%s\n", n, ids.c_str(),
+              remote && workers_left > 0 ? "; the sweep goes on with the workers left" : "");
+          std::fflush(stdout);
+        }
+        return step;
+      },
+      [&] {
+        if (signals.load() > 0) return true;
+        if (workers_left <= 0) {
+          std::fprintf(stderr, "llmload sweep: every worker was lost: the sweep stops\n");
+          return true;
+        }
+        return false;
+      });
+  coordinator.reset();
   if (base.mock) base.mock->stop();
 
   std::string table = analysis::sweep_table(o, plan.concurrency);
@@ -159,13 +248,12 @@ int run_sweep_cmd(SweepArgs& a) {
     std::string label = std::filesystem::path(root).lexically_normal().filename().string();
     analysis::SweepCurve curve = analysis::make_sweep_curve(
         o, plan.concurrency, base.scenario.slo.asserts, label.empty() ? root : label);
-    auto r =
-        write_file_atomic(root + "/report.html",
-                          analysis::html_report(runs,
-                                                o.steps.empty()
-                                                    ? default_rating_tiers()
-                                                    : o.steps.front().result.run.rating_tiers,
-                                                {curve}));
+    auto r = write_file_atomic(
+        root + "/report.html",
+        analysis::html_report(
+            runs,
+            o.steps.empty() ? default_rating_tiers() : o.steps.front().result.run.rating_tiers,
+            {curve}));
     if (!r) std::fprintf(stderr, "llmload sweep: %s\n", r.error().c_str());
   }
   std::printf("results: %s/ (sweep.csv, report.html, one directory per step)\n", root.c_str());
@@ -183,7 +271,11 @@ int run_sweep_cmd(SweepArgs& a) {
     for (const analysis::SweepStep& s : o.steps) code = combine_exit_codes(code, s.exit_code);
     return code;
   }
-  return o.best ? kExitOk : kExitAssertion;
+  // A partial step (a worker lost) may hide a passing level: the sweep says so by its exit code.
+  int code = o.best ? kExitOk : kExitAssertion;
+  for (const analysis::SweepStep& s : o.steps)
+    if (s.exit_code == kExitIncomplete) code = combine_exit_codes(code, kExitIncomplete);
+  return code;
 }
 
 }  // namespace
@@ -194,7 +286,14 @@ void register_sweep(CLI::App& app, int& exit_code) {
   add_run_flags(sub, args->run, true, false);
   sub->add_option("--concurrency", args->concurrency, "concurrency levels, e.g. 1,8,64,256");
   sub->add_option("--rate", args->rate, "rate levels in requests/s, e.g. 1,5,20");
-  sub->add_flag("--search", args->search, "find the highest load meeting every SLO");
+  sub->add_flag("--search", args->search,
+                "search the load: grow until a level fails an SLO, then bisect");
+  sub->add_option("--bind", args->coord.bind,
+                  "run every step on remote `llmload worker`s: bind this ZeroMQ endpoint once "
+                  "(as `llmload coordinator --bind`) and wait for --workers of them");
+  add_coordinator_flags(sub, args->coord);
+  sub->get_option("--workers")
+      ->description("local workers, or with --bind the remote workers to wait for (default 1)");
   sub->add_option("--search-mode", args->search_mode, "concurrency (default) or rate");
   sub->add_option_function<double>(
       "--min", [a = args.get()](double v) { a->min = v; }, "search: first level");
@@ -206,7 +305,10 @@ void register_sweep(CLI::App& app, int& exit_code) {
   sub->add_option_function<double>(
       "--precision", [a = args.get()](double v) { a->precision = v; },
       "search: stop bisecting when the bracket is this narrow, relative (default 0.1)");
-  sub->callback([args, &exit_code] { exit_code = run_sweep_cmd(*args); });
+  sub->callback([args, sub, &exit_code] {
+    args->local_only_flags = sub->count("--threads") > 0 || sub->count("--timestamps") > 0;
+    exit_code = run_sweep_cmd(*args);
+  });
 }
 
 }  // namespace llmload::cli

@@ -14,9 +14,9 @@
 namespace llmload::cli {
 
 int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& out,
-                          bool print_summary) {
-  static std::atomic<int> signals{0};
-  install_signal_counter(&signals, true);
+                          bool print_summary, const std::atomic<int>* caller_signals) {
+  static std::atomic<int> own_signals{0};
+  if (!caller_signals) install_signal_counter(&own_signals, true);
 
   zmq::context_t ctx(1);
   coord::CoordinatorOptions co;
@@ -29,7 +29,7 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& 
   co.requests_jsonl = f.requests_jsonl;
   co.progress = coord::ProgressView::choose(f.json, f.quiet, stdout);
   co.command = p.command;
-  co.signals = &signals;
+  co.signals = caller_signals ? caller_signals : &own_signals;
   RunGates gates(f, p.scenario, p.prompts);
   if (auto g = gates.attach(co); !g) {
     std::fprintf(stderr, "llmload run: %s\n", g.error().c_str());
@@ -52,7 +52,8 @@ int run_embedded_prepared(const RunFlags& f, PreparedRun& p, coord::RunOutcome& 
   std::vector<std::unique_ptr<worker::WorkerEngine>> engines;
   std::vector<std::thread> threads;
   for (int i = 0; i < f.workers; ++i) {
-    engines.push_back(std::make_unique<worker::WorkerEngine>(worker::WorkerOptions{f.threads, f.timestamps == "kernel"}));
+    engines.push_back(std::make_unique<worker::WorkerEngine>(
+        worker::WorkerOptions{f.threads, f.timestamps == "kernel"}));
     threads.emplace_back([&, i] {
       worker::ControlOptions c;
       c.connect = co.bind;

@@ -64,6 +64,7 @@ struct Coordinator::Impl {
   std::string endpoint;
   int64_t malformed = 0;
   int64_t rejected = 0;
+  std::vector<KeptWorker> kept;  // keep_workers: still attached after the last run
 };
 
 Coordinator::Coordinator(CoordinatorOptions options) : impl_(std::make_unique<Impl>()) {
@@ -77,8 +78,19 @@ Coordinator::Coordinator(CoordinatorOptions options) : impl_(std::make_unique<Im
 }
 
 Coordinator::~Coordinator() {
-  if (impl_->router) impl_->router->close();
+  if (impl_->router) {
+    // Workers kept across runs (keep_workers) are told the session is over; a short linger lets
+    // the BYE leave before the socket closes (else they notice only by the idle silence).
+    for (const KeptWorker& k : impl_->kept)
+      (void)wire::send_message(*impl_->router, wire::Bye{"session over"}, &k.routing_id);
+    if (!impl_->kept.empty()) impl_->router->set(zmq::sockopt::linger, 1000);
+    impl_->router->close();
+  }
   if (impl_->zap) impl_->zap->stop();
+}
+
+CoordinatorOptions& Coordinator::options() {
+  return impl_->opt;
 }
 
 int64_t Coordinator::malformed_messages() const {
@@ -151,7 +163,10 @@ RunOutcome Coordinator::run(const Scenario& scenario, const std::vector<Resolved
     return out;
   }
   RunControl rc(impl_->opt, *impl_->router, scenario, prompts, run_id);
+  if (impl_->opt.keep_workers) rc.adopt(impl_->kept);
+  impl_->kept.clear();
   RunOutcome out = rc.run();
+  if (impl_->opt.keep_workers) impl_->kept = rc.kept_workers();
   impl_->malformed += rc.malformed();
   impl_->rejected += rc.rejected();
   return out;

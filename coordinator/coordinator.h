@@ -88,6 +88,10 @@ struct CoordinatorOptions {
   // read from; null: CLOCK_MONOTONIC. Tests drive a run through its deadlines with a FakeClock
   // (workers must then be fakes too: a real worker's start instant is on its own clock).
   const Clock* clock = nullptr;
+  // Several runs on one bind (`llmload sweep --bind`): at a run's end the workers still attached
+  // are kept in their session (no BYE) and the next run() starts with them, waiting only for any
+  // missing; they are told BYE when the Coordinator is destroyed. false: BYE after every run.
+  bool keep_workers = false;
   // Called once the ROUTER is bound, with the real endpoint.
   std::function<void(const std::string&)> on_bound;
 };
@@ -115,6 +119,11 @@ class Coordinator {
   // max_run_prompts / max_run_prompt_bytes are shipped to every worker, which cycle through them.
   RunOutcome run(const Scenario& scenario, const std::vector<ResolvedPrompt>& prompts,
                  const std::string& run_id);
+
+  // The options, for a caller that runs several runs on one bind (`llmload sweep --bind`): between
+  // runs it may change the per-run fields (workers, out_dir, requests_csv, requests_jsonl,
+  // progress, command, evaluate_assertions, on_interval); never during run().
+  CoordinatorOptions& options();
 
   // Counters of what was refused (tests and logs).
   int64_t malformed_messages() const;

@@ -547,6 +547,25 @@ void RunControl::run_load() {
   flush_intervals(clock_.now_ns(), true);
 }
 
+void RunControl::adopt(const std::vector<KeptWorker>& kept) {
+  const int64_t now = clock_.now_ns();
+  for (const KeptWorker& k : kept) {
+    auto added = registry_.add(k.routing_id, k.hello, now);
+    if (!added) continue;  // cannot happen: ids were unique in the run they come from
+    log("worker %s (%s, %lld threads) still attached [%zu/%d]", k.hello.worker_id.c_str(),
+        k.hello.host.c_str(), static_cast<long long>(k.hello.threads), registry_.alive(),
+        opt_.workers);
+  }
+}
+
+std::vector<KeptWorker> RunControl::kept_workers() {
+  std::vector<KeptWorker> kept;
+  if (said_bye_) return kept;
+  for (WorkerEntry* w : registry_.all())
+    if (w->state != WorkerState::kLost) kept.push_back(KeptWorker{w->routing_id, w->hello});
+  return kept;
+}
+
 RunOutcome RunControl::run() {
   RunOutcome out;
   if (!join()) {
@@ -556,6 +575,7 @@ RunOutcome RunControl::run() {
     out.result.run.status = status_for_exit(out.exit_code);
     out.result.run.exit_code = out.exit_code;
     for (WorkerEntry* w : registry_.all()) send(*w, wire::Bye{message_});
+    said_bye_ = true;
     return out;
   }
   if (start()) run_load();

@@ -32,11 +32,21 @@ namespace llmload::coord {
 
 enum class RunPhase : uint8_t { kJoining, kStarting, kRunning, kDraining, kFinished };
 
+// A worker still in its session after a run (CoordinatorOptions::keep_workers).
+struct KeptWorker {
+  std::string routing_id;
+  wire::Hello hello;
+};
+
 class RunControl {
  public:
   RunControl(const CoordinatorOptions& opt, zmq::socket_t& router, const Scenario& scenario,
              const std::vector<ResolvedPrompt>& prompts, std::string run_id);
+  // Before run(): workers kept from the previous run on this bind join this one without a HELLO.
+  void adopt(const std::vector<KeptWorker>& kept);
   RunOutcome run();
+  // After run(): the workers not lost and not told BYE, in join order.
+  std::vector<KeptWorker> kept_workers();
   int64_t malformed() const { return malformed_; }
   int64_t rejected() const { return rejected_; }
 
@@ -85,6 +95,7 @@ class RunControl {
   bool aborted_ = false;
   bool config_error_ = false;
   bool internal_error_ = false;
+  bool said_bye_ = false;  // BYE went to every worker (a failed join)
   std::string message_;
   std::vector<std::string> warnings_;
   std::vector<IntervalRow> rows_;

@@ -142,9 +142,10 @@ RunOutcome RunControl::finish() {
       out.results_written = true;
     }
   }
+  // Kept for the next run on this bind (keep_workers), else told the session is over.
   for (const auto& rid : order_) {
     WorkerEntry* w = registry_.find(rid);
-    if (w->state != WorkerState::kLost) send(*w, wire::Bye{"run over"});
+    if (w->state != WorkerState::kLost && !opt_.keep_workers) send(*w, wire::Bye{"run over"});
   }
   return out;
 }

@@ -75,6 +75,13 @@ struct MockOptions {
   OverCapacity over_capacity = OverCapacity::kQueue;
   int max_queue = 100'000;  // queued beyond this are refused with 503
   int retry_after_s = 1;    // Retry-After on 429
+  // Contention past a knee (a server whose throughput falls under load): a request that starts
+  // generating while more than `contention_streams` streams generate on its loop (itself
+  // included) gets `contention_itl_ns` more per-token gap for each stream beyond them, for its
+  // whole response. 0 ns: off. Throughput falls past the knee when contention_streams ×
+  // contention_itl_ns > itl_ns.
+  int contention_streams = 0;
+  int64_t contention_itl_ns = 0;
 
   // --- ground truth ---
   std::string truth_file;  // JSONL, one line per request (docs/mock.md); empty: none

@@ -104,6 +104,13 @@ void StreamJob::on_slot(int64_t now) {
 void StreamJob::start(int64_t now) {
   truth_.started_ns = now;
   truth_.status = 200;
+  // --contention-*: every stream generating beyond the knee when this one starts slows each of
+  // its tokens (fixed for the response, so its timings stay exact in the truth log).
+  const MockOptions& o = loop_.options();
+  if (o.contention_itl_ns > 0) {
+    const int over = loop_.capacity().active() - o.contention_streams;
+    if (over > 0) gen_.itl_ns += int64_t(over) * o.contention_itl_ns;
+  }
   const int64_t first = now + gen_.first_token_delay_ns();
   if (gen_.fault == Fault::kDrip) {
     build_drip();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "common/exit_codes.h"
@@ -36,7 +37,15 @@ std::string opt(std::optional<double> v) {
 
 }  // namespace
 
-SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(double)>& step) {
+std::vector<std::string> SweepStep::lost_workers() const {
+  std::vector<std::string> ids;
+  for (const WorkerInfo& w : result.run.workers)
+    if (w.status == WorkerStatus::kLost) ids.push_back(w.id);
+  return ids;
+}
+
+SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(double)>& step,
+                       const std::function<bool()>& cancelled) {
   SweepOutcome o;
   auto run = [&](double level) -> const SweepStep& {
     o.steps.push_back(step(level));
@@ -45,15 +54,20 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(doub
     return o.steps.back();
   };
   auto round = [&](double v) { return plan.concurrency ? std::max(1.0, std::round(v)) : v; };
+  auto cancel = [&] {
+    if (cancelled && cancelled()) o.stopped = true;
+    return o.stopped;
+  };
   if (!plan.search) {
     for (double level : plan.levels) {
+      if (cancel()) break;
       run(round(level));
       if (o.stopped) break;
     }
   } else {
     std::optional<double> pass, fail;
     double level = round(plan.min);
-    while (level <= plan.max) {
+    while (level <= plan.max && !cancel()) {
       const SweepStep& s = run(level);
       if (o.stopped) break;
       if (!s.passed()) {
@@ -67,7 +81,7 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(doub
       if (next <= level) break;
       level = next;
     }
-    while (!o.stopped && pass && fail) {
+    while (!o.stopped && pass && fail && !cancel()) {
       double gap = *fail - *pass;
       if (gap <= *pass * plan.precision || (plan.concurrency && gap <= 1)) break;
       double mid = round((*pass + *fail) / 2);
@@ -75,12 +89,39 @@ SweepOutcome run_sweep(const SweepPlan& plan, const std::function<SweepStep(doub
       (run(mid).passed() ? pass : fail) = mid;
     }
   }
-  for (size_t i = 0; i < o.steps.size(); ++i)
-    if (o.steps[i].passed() && (!o.best || o.steps[i].level > o.steps[*o.best].level)) o.best = i;
-  std::vector<SweepStep> sorted;
-  for (const SweepStep* s : by_level(o)) sorted.push_back(*s);
-  o.saturated_at = detect_saturation(sorted);
+  choose_answer(o);
   return o;
+}
+
+void choose_answer(SweepOutcome& o) {
+  o.best.reset();
+  o.highest_passing.reset();
+  o.passing_above_best.clear();
+  // Is step a a better answer than step b? More goodput; then more throughput (tokens, then
+  // requests); then the lower level (the same work for less load).
+  auto better = [&](size_t a, size_t b) {
+    const RunResult& x = o.steps[a].result;
+    const RunResult& y = o.steps[b].result;
+    if (x.goodput_per_s() != y.goodput_per_s()) return x.goodput_per_s() > y.goodput_per_s();
+    if (x.output_tokens_per_s() != y.output_tokens_per_s())
+      return x.output_tokens_per_s() > y.output_tokens_per_s();
+    if (x.requests_per_s() != y.requests_per_s()) return x.requests_per_s() > y.requests_per_s();
+    return o.steps[a].level < o.steps[b].level;
+  };
+  for (size_t i = 0; i < o.steps.size(); ++i) {
+    if (!o.steps[i].passed()) continue;
+    if (!o.best || better(i, *o.best)) o.best = i;
+    if (!o.highest_passing || o.steps[i].level > o.steps[*o.highest_passing].level)
+      o.highest_passing = i;
+  }
+  std::vector<SweepStep> sorted;
+  for (const SweepStep* s : by_level(o)) {
+    sorted.push_back(*s);
+    const size_t i = size_t(s - o.steps.data());
+    if (o.best && s->passed() && s->level > o.steps[*o.best].level)
+      o.passing_above_best.push_back(i);
+  }
+  o.saturated_at = detect_saturation(sorted);
 }
 
 std::optional<double> detect_saturation(const std::vector<SweepStep>& steps) {
@@ -109,7 +150,7 @@ std::string sweep_csv(const SweepOutcome& o, bool concurrency) {
                     ",requests_per_s,output_tokens_per_s,goodput_per_s,ttft_p50_ms,ttft_p99_ms,"
                     "tpot_p50_ms,tpot_p99_ms,e2e_p50_ms,e2e_p99_ms,error_rate,exit_code,passed";
   for (const std::string& a : asserts) csv += "," + csv_escape(a);
-  csv += ",results\n";
+  csv += ",workers_asked,workers,workers_lost,role,results\n";
   for (const SweepStep* s : by_level(o)) {
     const RunResult& r = s->result;
     const Counters& c = r.total.counters;
@@ -127,7 +168,17 @@ std::string sweep_csv(const SweepOutcome& o, bool concurrency) {
         if (x.expr == a) cell = x.passed ? "pass" : "fail";
       csv += "," + cell;
     }
-    csv += "," + csv_escape(s->out_dir) + "\n";
+    std::string lost;
+    for (const std::string& id : s->lost_workers()) lost += (lost.empty() ? "" : " ") + id;
+    const size_t i = size_t(s - o.steps.data());
+    std::string role;
+    auto add_role = [&](const char* r) { role += (role.empty() ? "" : " ") + std::string(r); };
+    if (o.best == i) add_role("capacity");
+    if (o.highest_passing == i) add_role("highest_passing");
+    if (o.saturated_at && *o.saturated_at == s->level) add_role("saturation");
+    csv += "," + (s->workers_asked ? std::to_string(s->workers_asked) : std::string()) + "," +
+           std::to_string(s->workers_ran()) + "," + csv_escape(lost) + "," + role + "," +
+           csv_escape(s->out_dir) + "\n";
   }
   return csv;
 }
@@ -159,10 +210,62 @@ Expected<SweepCsv> parse_sweep_csv(const std::string& text, const std::string& s
     row.level = std::strtod(level.c_str(), &end);
     if (level.empty() || *end) return Error{where + "level '" + level + "' is not a number"};
     row.exit_code = std::atoi(cell("exit_code").c_str());
+    if (col.count("workers_asked")) row.workers_asked = std::atoi(cell("workers_asked").c_str());
     row.results = cell("results");
     out.rows.push_back(std::move(row));
   }
   return out;
+}
+
+std::vector<std::string> sweep_answer_lines(const SweepOutcome& o, bool concurrency) {
+  std::vector<std::string> lines;
+  const char* unit = concurrency ? "concurrency" : "rate";
+  auto level = [&](const SweepStep& s) {
+    return std::string(unit) + " " + format_general(s.level);
+  };
+  auto figures = [](const SweepStep& s) {
+    return "goodput " + format_number("%.2f", s.result.goodput_per_s()) + " req/s, " +
+           format_number("%.1f", s.result.output_tokens_per_s()) + " output tok/s, " +
+           format_number("%.2f", s.result.requests_per_s()) + " req/s";
+  };
+  if (o.best) {
+    const SweepStep& b = o.steps[*o.best];
+    lines.push_back("answer: " + level(b) +
+                    " is the capacity: the most goodput of the levels meeting every SLO (" +
+                    figures(b) + ")");
+    for (size_t i : o.passing_above_best) {
+      const SweepStep& s = o.steps[i];
+      lines.push_back("  " + level(s) + " also meets every SLO but gives less (" + figures(s) +
+                      ")");
+    }
+    const SweepStep& h = o.steps[*o.highest_passing];
+    lines.push_back("highest passing level: " + level(h) +
+                    (*o.highest_passing == *o.best ? " (the capacity)" : " (not the capacity)"));
+  } else {
+    lines.push_back("answer: no level met every SLO");
+  }
+  if (o.saturated_at)
+    lines.push_back("saturation (knee): throughput flat while TTFT climbs beyond " +
+                    std::string(unit) + " " + format_general(*o.saturated_at));
+  for (size_t n = 0; n < o.steps.size(); ++n) {
+    const SweepStep& s = o.steps[n];
+    const std::vector<std::string> lost = s.lost_workers();
+    std::string ids;
+    for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
+    // The step's number in the order it ran: from its directory (step-NN-...) when it has one
+    // (a sweep read back from sweep.csv is in level order), else its place in o.steps.
+    int number = int(n + 1);
+    const std::string dir = std::filesystem::path(s.out_dir).filename().string();
+    if (dir.rfind("step-", 0) == 0 && std::atoi(dir.c_str() + 5) > 0)
+      number = std::atoi(dir.c_str() + 5);
+    const std::string step = "step " + std::to_string(number) + " (" + level(s) + ")";
+    if (!lost.empty())
+      lines.push_back(step + ": partial: lost worker" + (lost.size() > 1 ? "s " : " ") + ids);
+    if (s.workers_asked > 0 && s.workers_ran() > 0 && s.workers_ran() < s.workers_asked)
+      lines.push_back(step + ": ran on " + std::to_string(s.workers_ran()) + " of " +
+                      std::to_string(s.workers_asked) + " worker(s) asked for");
+  }
+  return lines;
 }
 
 std::string sweep_table(const SweepOutcome& o, bool concurrency) {
@@ -185,22 +288,8 @@ std::string sweep_table(const SweepOutcome& o, bool concurrency) {
         s->passed() ? "pass" : ("FAIL (exit " + std::to_string(s->exit_code) + ")").c_str());
     t += line;
   }
-  if (o.best) {
-    const SweepStep& b = o.steps[*o.best];
-    std::snprintf(line, sizeof line,
-                  "\nanswer: %s %g is the highest load meeting every SLO: %.2f req/s, %.1f output "
-                  "tok/s, goodput %.2f req/s\n",
-                  concurrency ? "concurrency" : "rate", b.level, b.result.requests_per_s(),
-                  b.result.output_tokens_per_s(), b.result.goodput_per_s());
-    t += line;
-  } else {
-    t += "\nanswer: no level met every SLO\n";
-  }
-  if (o.saturated_at) {
-    std::snprintf(line, sizeof line, "saturation: throughput flat while TTFT climbs beyond %s %g\n",
-                  concurrency ? "concurrency" : "rate", *o.saturated_at);
-    t += line;
-  }
+  t += "\n";
+  for (const std::string& l : sweep_answer_lines(o, concurrency)) t += l + "\n";
   return t;
 }
 

@@ -238,13 +238,22 @@ void sweep_section(std::string& s, const std::vector<SweepCurve>& sweeps) {
   s += "<table id=\"sweep\"><tr><th class=\"l\">sweep</th><th "
        "class=\"l\">level</th><th>throughput</th>"
        "<th>latency ms</th><th class=\"l\">SLO</th><th class=\"l\">note</th></tr>\n";
+  std::string answers;
+  for (const SweepCurve& c : sweeps) {
+    if (c.answer.empty()) continue;
+    answers += "<ul class=\"sweep-answer\" data-sweep=\"" + html_escape(c.label) + "\">";
+    for (const std::string& line : c.answer) answers += "<li>" + html_escape(line) + "</li>";
+    answers += "</ul>\n";
+  }
   for (const SweepCurve& c : sweeps)
     for (size_t i = 0; i < c.points.size(); ++i) {
       const SweepCurvePoint& p = c.points[i];
       std::string note;
-      if (c.knee && *c.knee == i) note = "knee (chosen)";
+      if (c.knee && *c.knee == i) note = "capacity (the answer: most goodput)";
+      if (c.highest_passing && *c.highest_passing == i)
+        note += std::string(note.empty() ? "" : ", ") + "highest passing level";
       if (c.saturated_at && *c.saturated_at == p.level)
-        note += std::string(note.empty() ? "" : ", ") + "saturation";
+        note += std::string(note.empty() ? "" : ", ") + "saturation (knee)";
       s += "<tr" + std::string(c.knee && *c.knee == i ? " class=\"knee\"" : "") +
            "><td class=\"l\">" + html_escape(c.label) + "</td><td class=\"l\">" +
            html_escape(sweep_level_text(p.level, c.concurrency)) + "</td><td>" +
@@ -254,7 +263,7 @@ void sweep_section(std::string& s, const std::vector<SweepCurve>& sweeps) {
            (p.passed ? "passed" : "<b>failed</b>") + "</td><td class=\"l\">" + note +
            "</td></tr>\n";
     }
-  s += "</table>\n";
+  s += "</table>\n" + answers;
 }
 
 }  // namespace
@@ -480,6 +489,7 @@ Expected<ReportSweep> load_report_sweep(const std::string& dir) {
     SweepStep step;
     step.level = row.level;
     step.exit_code = row.exit_code;
+    step.workers_asked = row.workers_asked;
     // The step's directory beside sweep.csv (the column holds the path as the sweep saw it).
     fs::path step_dir = root / fs::path(row.results).filename();
     std::error_code ec;
@@ -495,9 +505,7 @@ Expected<ReportSweep> load_report_sweep(const std::string& dir) {
   if (o.steps.empty()) return Error{csv_path + ": no step has results (summary.json)"};
   std::stable_sort(o.steps.begin(), o.steps.end(),
                    [](const SweepStep& a, const SweepStep& b) { return a.level < b.level; });
-  for (size_t i = 0; i < o.steps.size(); ++i)
-    if (o.steps[i].passed() && (!o.best || o.steps[i].level > o.steps[*o.best].level)) o.best = i;
-  o.saturated_at = detect_saturation(o.steps);
+  choose_answer(o);
   std::vector<SloAssertion> asserts;
   for (const AssertionResult& a : o.steps.front().result.assertions)
     if (auto parsed = parse_slo_expr(a.expr)) asserts.push_back(*parsed);

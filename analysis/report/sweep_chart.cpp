@@ -31,6 +31,7 @@ SweepCurve make_sweep_curve(const SweepOutcome& o, bool concurrency,
   c.label = label;
   c.concurrency = concurrency;
   c.saturated_at = o.saturated_at;
+  c.answer = sweep_answer_lines(o, concurrency);
   SloAssertion y;
   y.kind = SloVarKind::kMetricStat;
   y.metric = "ttft";
@@ -59,6 +60,7 @@ SweepCurve make_sweep_curve(const SweepOutcome& o, bool concurrency,
     p.latency_ms = assertion_variable(y, s->result);
     p.passed = s->passed();
     if (s == best) c.knee = c.points.size();
+    if (o.highest_passing && s == &o.steps[*o.highest_passing]) c.highest_passing = c.points.size();
     c.points.push_back(p);
   }
   return c;
@@ -96,9 +98,10 @@ std::string sweep_chart_svg(const std::vector<SweepCurve>& curves) {
       spec.markers.push_back(ChartMarker{p.throughput, *p.latency_ms,
                                          p.passed ? "step pass" : "step fail", "", title});
       if (c.knee && *c.knee == i)
-        spec.markers.push_back(ChartMarker{p.throughput, *p.latency_ms, "knee",
-                                           "knee: " + sweep_level_text(p.level, c.concurrency),
-                                           "chosen: " + title});
+        spec.markers.push_back(
+            ChartMarker{p.throughput, *p.latency_ms, "knee",
+                        "capacity: " + sweep_level_text(p.level, c.concurrency),
+                        "the answer (most goodput meeting every SLO): " + title});
     }
     if (!s.points.empty()) series.push_back(std::move(s));
   }

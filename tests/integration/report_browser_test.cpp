@@ -188,7 +188,7 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
     ++knees;
   const bool ok = !errors && drawn && line && std::count(pts.begin(), pts.end(), ',') == 4 &&
                   knees == 1 && chart.find("<line class=\"slo\"") != std::string::npos &&
-                  chart.find(">knee: concurrency 4</text>") != std::string::npos;
+                  chart.find(">capacity: concurrency 4</text>") != std::string::npos;
   if (!ok)  // keep a picture for a person to look at
     shell("timeout 90 chromium" + flags + "--window-size=1280,1600 --screenshot=" + shot.string() +
           " " + url + " > /dev/null 2>&1");
@@ -197,7 +197,7 @@ TEST(ReportBrowser, SweepCurveRendersWithTheKnee) {
   EXPECT_EQ(std::count(pts.begin(), pts.end(), ','), 4) << pts;
   EXPECT_EQ(knees, 1u) << chart;
   EXPECT_NE(chart.find("<line class=\"slo\""), std::string::npos) << chart;
-  EXPECT_NE(chart.find(">knee: concurrency 4</text>"), std::string::npos) << chart;
+  EXPECT_NE(chart.find(">capacity: concurrency 4</text>"), std::string::npos) << chart;
 }
 
 }  // namespace

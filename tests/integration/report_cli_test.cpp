@@ -127,7 +127,7 @@ TEST(ReportCli, SweepReportShowsTheCurveTheSloAndTheKnee) {
     EXPECT_EQ(std::count(pts.begin(), pts.end(), ','), 3) << what << ": " << pts;
     EXPECT_NE(svg.find("<line class=\"slo\""), std::string::npos) << what;
     EXPECT_NE(svg.find("SLO ttft.p99 &lt; 60ms"), std::string::npos) << what;
-    EXPECT_NE(svg.find(">knee: concurrency 4</text>"), std::string::npos) << what;
+    EXPECT_NE(svg.find(">capacity: concurrency 4</text>"), std::string::npos) << what;
     size_t knees = 0;
     for (size_t p = svg.find("<circle class=\"knee\""); p != std::string::npos;
          p = svg.find("<circle class=\"knee\"", p + 1))

@@ -47,8 +47,9 @@ TEST(Sweep, SearchFindsTheMocksCapacityKnee) {
   std::string log = slurp(dir / "log");
   ASSERT_TRUE(WIFEXITED(rc)) << log;
   EXPECT_EQ(WEXITSTATUS(rc), 0) << log;
-  EXPECT_NE(log.find("answer: concurrency 4 is the highest load meeting every SLO"),
-            std::string::npos)
+  // Throughput grows up to the mock's 4 streams: the capacity is also the highest passing level.
+  EXPECT_NE(log.find("answer: concurrency 4 is the capacity"), std::string::npos) << log;
+  EXPECT_NE(log.find("highest passing level: concurrency 4 (the capacity)"), std::string::npos)
       << log;
   std::string csv = slurp(dir / "out" / "sweep.csv");
   EXPECT_NE(csv.find("\n4,"), std::string::npos) << csv;
@@ -63,6 +64,53 @@ TEST(Sweep, SearchFindsTheMocksCapacityKnee) {
       EXPECT_TRUE(fs::exists(e.path() / "summary.json")) << e.path();
     }
   EXPECT_GE(steps, 5);
+}
+
+// A server whose throughput falls past a knee (issue 18 point 2): with --contention-streams 2
+// --contention-itl 10ms each stream beyond two adds 10 ms to every token gap of a starting
+// request, so at concurrency c a 10-token response takes about 20 + 9 × (5 + 10 × (c − 2)) ms:
+// ~31 req/s at 2, ~16 req/s at 4, ~14 req/s at 6. Every level meets the SLO; the answer is 2,
+// the most goodput, and 4 and 6 are said to pass with less.
+TEST(Sweep, TheAnswerIsTheMostGoodputNotTheHighestPassingLevel) {
+  mocktest::MockProcess mock(
+      {"--ttft", "20ms", "--itl", "5ms", "--contention-streams", "2", "--contention-itl", "10ms"});
+  ASSERT_TRUE(mock.ok()) << mock.first_lines() << mock.stderr_text();
+  fs::path dir = fs::path(::testing::TempDir()) / "llmload_sweep_goodput";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "sweep.yaml") << "name: goodput\n"
+                                       "target:\n  url: "
+                                    << mock.url()
+                                    << "\n"
+                                       "  api: openai-chat\n  model: m\n"
+                                       "load:\n  concurrency: 1\n  duration: 3s\n  grace: 5s\n"
+                                       "prompts:\n  source: synthetic\n"
+                                       "  input_tokens: {dist: fixed, value: 16}\n"
+                                       "output:\n  max_tokens: 10\n";
+  std::string cmd = std::string(LLMLOAD_BINARY) + " sweep " + (dir / "sweep.yaml").string() +
+                    " --concurrency 1,2,4,6 --assert 'error_rate < 0.01' --assert 'ttft.p99 < 2s'"
+                    " --out " +
+                    (dir / "out").string() + " --quiet > " + (dir / "log").string() + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::string log = slurp(dir / "log");
+  ASSERT_TRUE(WIFEXITED(rc)) << log;
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << log;
+  EXPECT_NE(log.find("answer: concurrency 2 is the capacity"), std::string::npos) << log;
+  EXPECT_NE(log.find("  concurrency 4 also meets every SLO but gives less"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("  concurrency 6 also meets every SLO but gives less"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("highest passing level: concurrency 6 (not the capacity)"), std::string::npos)
+      << log;
+  // sweep.csv marks the roles; report.html says the same and marks the capacity on the curve.
+  std::string csv = slurp(dir / "out" / "sweep.csv");
+  EXPECT_NE(csv.find(",capacity,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",highest_passing,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("capacity highest_passing"), std::string::npos) << csv;
+  std::string html = slurp(dir / "out" / "report.html");
+  EXPECT_NE(html.find(">capacity: concurrency 2</text>"), std::string::npos);
+  EXPECT_NE(html.find("highest passing level: concurrency 6 (not the capacity)"),
+            std::string::npos);
 }
 
 TEST(Sweep, RefusesASweepWithNoLevels) {

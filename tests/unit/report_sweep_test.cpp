@@ -112,7 +112,7 @@ TEST(SweepCurve, WithoutALatencySloTheCurveIsTtftP99AndHasNoLine) {
   std::string svg = sweep_chart_svg({c});
   EXPECT_EQ(svg.find("class=\"slo\""), std::string::npos);
   EXPECT_NE(svg.find("requests/s"), std::string::npos);
-  EXPECT_NE(svg.find("knee: rate 4/s"), std::string::npos);
+  EXPECT_NE(svg.find("capacity: rate 4/s"), std::string::npos);
 }
 
 TEST(SweepCurve, SvgHasTheSeriesEveryStepTheSloLineAndTheKneeOnItsPoint) {
@@ -132,7 +132,7 @@ TEST(SweepCurve, SvgHasTheSeriesEveryStepTheSloLineAndTheKneeOnItsPoint) {
   EXPECT_EQ(m[3].str(), pts[2].first);
   EXPECT_EQ(m[4].str(), pts[2].second);
   EXPECT_EQ(count(svg, "class=\"knee\""), 1u);
-  EXPECT_NE(svg.find(">knee: concurrency 4</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">capacity: concurrency 4</text>"), std::string::npos);
   // The SLO line sits at 500 ms: above the knee's point, below the failing step's.
   std::regex slo("<line class=\"slo\" x1=\"[^\"]*\" x2=\"[^\"]*\" y1=\"([^\"]*)\"");
   ASSERT_TRUE(std::regex_search(svg, m, slo)) << svg;
@@ -210,7 +210,7 @@ TEST(SweepReport, HtmlHasTheCurveAndTheLevelTable) {
   EXPECT_NE(html.find("id=\"sweep-curve\""), std::string::npos);
   EXPECT_NE(html.find("<table id=\"sweep\">"), std::string::npos);
   EXPECT_EQ(count(html, "<tr class=\"knee\">"), 1u);
-  EXPECT_NE(html.find("knee (chosen)"), std::string::npos);
+  EXPECT_NE(html.find("capacity (the answer: most goodput)"), std::string::npos);
   EXPECT_EQ(html_report({staged_run()}).find("id=\"sweep-curve\""), std::string::npos);
 }
 
