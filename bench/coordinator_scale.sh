@@ -11,7 +11,8 @@
 #   the workers' CLOCK_MONOTONIC; k = the line's elapsed_s). p50 / p99 / max over the DUR lines.
 #   Beside it, how late the simulators themselves got each interval's last report out.
 # - the coordinator's CPU (utime + stime, /proc/PID/stat, sampled every 200 ms) over the measured
-#   window (start .. start + DUR): per second, and per interval report merged in it.
+#   window (start .. start + DUR): per second, and per report sent in it; and from the start to
+#   its exit (every report merged: the fair figure when it fell behind during the window).
 # - its resident set (VmRSS) at the end of the window; with two counts, the slope per worker.
 # - steal: the share of all CPU time /proc/stat counts as steal over the window.
 # - exactness: summary.json's totals and every metric's count must equal the sums the simulators
@@ -129,6 +130,10 @@ reports = sum(s["reports"] for s in sent)
 steal = 100 * (b[3] - a[3]) / max(1, b[4] - a[4])
 print(f"coordinator CPU over the window: {cpu_s:.2f} s in {wall_s:.1f} s = {cpu_s / wall_s:.3f} "
       f"core; {reports} reports: {1e6 * cpu_s / reports:.0f} us CPU per report; steal {steal:.1f}%")
+z = smp[-1]  # the last sample before the coordinator exited: every report merged, results written
+print(f"coordinator CPU from the start to its exit: {(z[1] - a[1]) / hz:.2f} s = "
+      f"{1e6 * (z[1] - a[1]) / hz / max(1, reports):.0f} us per report sent; per second of the "
+      f"window {(z[1] - a[1]) / hz / dur:.3f} core")
 print(f"coordinator RSS at the window's end: {b[2]} kB; peak sampled {max(s[2] for s in smp)} kB")
 print(f"RSS_KB {b[2]}")
 try:
