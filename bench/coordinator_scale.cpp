@@ -38,11 +38,11 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/report_sample.h"
 #include "common/clock.h"
 #include "common/group_stats.h"
 #include "common/wire.h"
 #include "common/wire_socket.h"
-#include "bench/report_sample.h"
 #include "coordinator/curve_keys.h"
 
 namespace llmload {
@@ -74,17 +74,28 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) die(a + ": needs a value");
       return argv[++i];
     };
-    if (a == "--connect") o.connect = val();
-    else if (a == "--curve-key") o.curve_key = val();
-    else if (a == "--server-key") o.server_key = val();
-    else if (a == "--workers") o.workers = std::stoi(val());
-    else if (a == "--id-prefix") o.id_prefix = val();
-    else if (a == "--seed") o.seed = std::stoull(val());
-    else if (a == "--groups") o.groups = std::stoi(val());
-    else if (a == "--requests") o.requests = std::stoi(val());
-    else if (a == "--sent") o.sent_file = val();
-    else if (a == "--timeout") o.timeout_s = std::stoll(val());
-    else die("unknown argument " + a);
+    if (a == "--connect")
+      o.connect = val();
+    else if (a == "--curve-key")
+      o.curve_key = val();
+    else if (a == "--server-key")
+      o.server_key = val();
+    else if (a == "--workers")
+      o.workers = std::stoi(val());
+    else if (a == "--id-prefix")
+      o.id_prefix = val();
+    else if (a == "--seed")
+      o.seed = std::stoull(val());
+    else if (a == "--groups")
+      o.groups = std::stoi(val());
+    else if (a == "--requests")
+      o.requests = std::stoi(val());
+    else if (a == "--sent")
+      o.sent_file = val();
+    else if (a == "--timeout")
+      o.timeout_s = std::stoll(val());
+    else
+      die("unknown argument " + a);
   }
   if (o.connect.empty() || o.curve_key.empty() || o.server_key.empty() || o.sent_file.empty())
     die("--connect, --curve-key, --server-key and --sent are required");
@@ -185,7 +196,7 @@ int run(const Options& o) {
   int64_t interval_ns = 0, start_ns = 0, intervals = 0;
   Sum sent;
   int64_t send_failures = 0;
-  int64_t stops = 0;  // workers told STOP before their last report
+  int64_t stops = 0;                       // workers told STOP before their last report
   std::vector<int64_t> last_send_late_ns;  // per interval: when its last report left, vs due
   std::vector<zmq::pollitem_t> items(ws.size());
   for (std::size_t i = 0; i < ws.size(); ++i) items[i] = {ws[i].sock->handle(), 0, ZMQ_POLLIN, 0};
@@ -270,7 +281,8 @@ int run(const Options& o) {
         switch (wire::type_of(msg.value())) {
           case wire::MsgType::kWelcome:
             if (!w.welcomed && ++welcomed == o.workers)
-              std::fprintf(stderr, "coordinator_scale %s: all %d welcomed %.1f s after the first HELLO\n",
+              std::fprintf(stderr,
+                           "coordinator_scale %s: all %d welcomed %.1f s after the first HELLO\n",
                            o.id_prefix.c_str(), o.workers, double(t - t0) / 1e9);
             w.welcomed = true;
             break;
@@ -309,7 +321,8 @@ int run(const Options& o) {
             // the process then exits 1: a worker stopped early is a failed bench run.
             if (!w.done && start_ns > 0) {
               if (stops++ < 5)
-                std::fprintf(stderr, "coordinator_scale: %s: told STOP before its last report: %s\n",
+                std::fprintf(stderr,
+                             "coordinator_scale: %s: told STOP before its last report: %s\n",
                              w.id.c_str(), std::get<wire::Stop>(msg.value()).reason.c_str());
               const int64_t k = w.next_seq++;
               wire::Report fin;

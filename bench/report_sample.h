@@ -17,16 +17,16 @@ namespace llmload {
 // streaming run against a seconds-scale server (rate mode over TLS, so every fixed metric holds
 // values). About 1 % of requests fail (a ttft_timeout), as a real run's tail would.
 inline IntervalSnapshot make_report_sample(std::mt19937_64& rng, int groups, int requests) {
-  std::lognormal_distribution<double> ttft_s(std::log(1.0), 0.5);     // median 1 s
-  std::lognormal_distribution<double> itl_ms(std::log(30.0), 0.35);   // median 30 ms
+  std::lognormal_distribution<double> ttft_s(std::log(1.0), 0.5);    // median 1 s
+  std::lognormal_distribution<double> itl_ms(std::log(30.0), 0.35);  // median 30 ms
   std::uniform_int_distribution<int> out_tokens(50, 500);
   std::uniform_int_distribution<int> in_tokens(100, 4000);
   std::exponential_distribution<double> queue_ms(1.0 / 20.0);  // mean 20 ms
   std::uniform_real_distribution<double> u(0.0, 1.0);
   IntervalSnapshot snap;
   for (int g = 0; g < groups; ++g) {
-    GroupStats& gs = snap.group({{"model", "model-" + std::to_string(g % 5)},
-                                 {"target", "target-" + std::to_string(g)}});
+    GroupStats& gs = snap.group(
+        {{"model", "model-" + std::to_string(g % 5)}, {"target", "target-" + std::to_string(g)}});
     for (int r = 0; r < requests; ++r) {
       const double queue_us = queue_ms(rng) * 1000.0;
       const double wait_us = 200 + u(rng) * 5000;
