@@ -156,6 +156,7 @@ void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
       if (d.run_id != run_id_ || w->state == WorkerState::kJoined) break;
       w->state = WorkerState::kDone;
       if (!d.error.empty()) {
+        if (phase_ >= RunPhase::kStarting) stopped_early_[w->routing_id] = d.error;
         warnings_.push_back("worker " + w->hello.worker_id + ": " + d.error);
         log("worker %s: %s", w->hello.worker_id.c_str(), d.error.c_str());
       }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,6 +99,10 @@ class RunControl {
   bool said_bye_ = false;  // BYE went to every worker (a failed join)
   std::string message_;
   std::vector<std::string> warnings_;
+  // Workers that ended their run with an error (DONE with a reason: stopped because this
+  // coordinator was silent, could not start, ...): their share of the load was not all sent, so
+  // the run is partial as if they were lost (their data is kept). By routing id → reason.
+  std::map<std::string, std::string> stopped_early_;
   std::vector<IntervalRow> rows_;
   std::vector<double> busy_;
   int64_t malformed_ = 0;

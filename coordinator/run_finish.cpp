@@ -72,7 +72,15 @@ RunOutcome RunControl::finish() {
     info.host = w->hello.host;
     info.threads = w->hello.threads;
     info.status = w->state == WorkerState::kLost ? WorkerStatus::kLost : WorkerStatus::kOk;
-    if (info.status == WorkerStatus::kLost) {
+    const auto stopped = stopped_early_.find(w->routing_id);
+    if (info.status != WorkerStatus::kLost && stopped != stopped_early_.end()) {
+      // It said why it stopped before its share was sent: the run is short of it, as of a lost
+      // worker (its measurements are all in).
+      info.status = WorkerStatus::kLost;
+      lost = true;
+      lost_names += (lost_names.empty() ? "" : ", ") + info.id + " (" + stopped->second + ")";
+    }
+    if (w->state == WorkerState::kLost) {
       lost = true;
       lost_names += (lost_names.empty() ? "" : ", ") + info.id + " (" + w->lost_reason + ")";
     }

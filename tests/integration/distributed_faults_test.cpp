@@ -153,6 +153,41 @@ TEST(DistributedFaults, CoordinatorKilledMidRunWorkersStopAndWait) {
   EXPECT_GE(second_run, 10) << "the second run's requests (and its pre-flight)";
 }
 
+// A coordinator that is only slow (here: stopped for 4 s, longer than a worker waits for it):
+// the workers stop their load and say so (their final REPORT and DONE "stopped: ..."), and the
+// run, which did not get the load it asked for, ends partial (exit 5), their data kept; never
+// "completed".
+TEST(DistributedFaults, WorkersThatStopOnASilentCoordinatorMakeTheRunPartial) {
+  Proc mock, coord, w1;
+  const std::string url = start_mock(mock, dir() + "/stall-mock.log", {"--itl", "20ms"});
+  ASSERT_FALSE(url.empty()) << slurp(mock.out);
+  const std::string ep = start_coordinator(coord, "stall", 1, url, {"--duration", "12s"});
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  start_worker(w1, ep, "stall-w1");
+  bool flowing = false;
+  for (int i = 0; i < 300 && !flowing; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::stringstream ts(slurp(dir() + "/stall/timeseries.csv"));
+    int rows = 0;
+    for (std::string l; std::getline(ts, l);) rows += !l.empty();
+    flowing = rows >= 3;
+  }
+  ASSERT_TRUE(flowing) << slurp(coord.out) << slurp(w1.out);
+  ::kill(coord.pid, SIGSTOP);
+  const bool stopped = !wait_for(w1, "(coordinator silent)", 15).empty();
+  ::kill(coord.pid, SIGCONT);
+  ASSERT_TRUE(stopped) << slurp(w1.out);
+  EXPECT_EQ(wait_exit(coord, 40), 5) << slurp(coord.out);
+  auto j = nlohmann::json::parse(slurp(dir() + "/stall/summary.json"));
+  EXPECT_EQ(j["run"]["status"], "partial");
+  EXPECT_EQ(j["run"]["workers"][0]["status"], "lost") << j["run"]["workers"].dump();
+  EXPECT_GT(j["totals"]["requests"].get<int64_t>(), 0) << "its measurements are kept";
+  ::kill(w1.pid, SIGTERM);
+  wait_exit(w1, 20);
+  ::kill(mock.pid, SIGTERM);
+  wait_exit(mock, 20);
+}
+
 // Sends raw bytes over a fresh TCP connection, then closes it.
 void send_raw(int port, const std::string& bytes) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
