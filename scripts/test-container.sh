@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
-# The container test (run by hand; not yet a CI stage): builds the image with podman (from a Debian base made here: no registry
-# is reached), checks its size, checks the Kubernetes manifests (scripts/test-manifests.sh), then
-# runs a mock, the coordinator and three workers as separate containers with the commands, flags
-# and mounts the rendered manifests give their pods:
+# The container test, CI's container stage (.ci/run): builds the image with podman (from a Debian
+# base made here: no registry is reached), checks its size, checks the Kubernetes manifests
+# (scripts/test-manifests.sh), then runs a mock, the coordinator and three workers as separate
+# containers with the commands, flags and mounts the rendered manifests give their pods:
 #   1. a run that completes: every worker's pod ends with 0, merged totals = sum of the workers';
 #   2. a run in which one worker container is killed mid-run: partial (exit 5), its data kept.
 # Only loopback ports (--network=host, the manifests' 0.0.0.0 binds moved to 127.0.0.1); every
-# container has a bounded lifetime. Root (podman, apt-get).
+# container has a bounded lifetime and every one this test makes is removed when it ends, also on
+# failure or on SIGTERM (a CI timeout), including a build step cut short. Root (podman, apt-get):
+# installs podman, runc, mmdebstrap, and nodejs and npm when node is missing.
 #
-#   scripts/test-container.sh                 build localhost/llmload:test, then test it
+#   scripts/test-container.sh                 build localhost/llmload:test from source (the
+#                                             Dockerfile's default stage: ~38 min on 2 cores), test it
+#   LLMLOAD_PREBUILT=build/llmload scripts/test-container.sh
+#                                             build the Dockerfile's `prebuilt` stage (the same
+#                                             runtime stage, around that binary, stripped as the
+#                                             source build strips it), test it: what CI runs
 #   LLMLOAD_IMAGE=NAME scripts/test-container.sh   test that image, build nothing
 set -euo pipefail
+say() { echo "test-container: $*"; }
+die() { echo "test-container: FAIL: $*" >&2; exit 1; }
+prebuilt=""
+if [ -n "${LLMLOAD_PREBUILT:-}" ]; then
+  [ -z "${LLMLOAD_IMAGE:-}" ] || die "LLMLOAD_PREBUILT and LLMLOAD_IMAGE both set: give one"
+  prebuilt=$(realpath -e "$LLMLOAD_PREBUILT" 2>/dev/null) \
+    || die "LLMLOAD_PREBUILT=$LLMLOAD_PREBUILT: no such file (build it first: scripts/setup.sh)"
+  [ -f "$prebuilt" ] && [ -x "$prebuilt" ] || die "LLMLOAD_PREBUILT=$LLMLOAD_PREBUILT: not an executable file"
+fi
 cd "$(dirname "$0")/.."
 
 base_image=docker.io/library/debian:12-slim
@@ -18,13 +34,15 @@ image=${LLMLOAD_IMAGE:-localhost/llmload:test}
 max_bytes=120000000
 podman=(podman --runtime runc --cgroup-manager=cgroupfs)  # crun fails on these hosts
 limits=(--ulimit nofile=1024:20000 --ulimit nproc=4096:4096)
-say() { echo "test-container: $*"; }
-die() { echo "test-container: FAIL: $*" >&2; exit 1; }
+tag="llmload-ct-$$"  # every container this test runs is named $tag-...
 
 missing=()
-for p in podman runc mmdebstrap; do  # node and npm: scripts/test-manifests.sh
+for p in podman runc mmdebstrap; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm: scripts/test-manifests.sh (installed here too, to run apt-get once)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root"
   say "installing ${missing[*]}"
@@ -34,28 +52,54 @@ fi
 
 scratch=$(mktemp -d)
 names=()
+# What a build cut short leaves: podman build does not stop its RUN step's container (runc, as
+# buildah-...) or remove its working containers when it is killed. Those made after these lists.
+runc_before=$(runc list -q 2>/dev/null || true)
+external_before=$("${podman[@]}" ps -a --external -q --no-trunc 2>/dev/null || true)
 cleanup() {
+  local c
   for n in "${names[@]}"; do "${podman[@]}" rm -f -t 0 "$n" >/dev/null 2>&1 || true; done
+  for c in $(runc list -q 2>/dev/null | grep '^buildah-' || true); do
+    grep -qxF "$c" <<< "$runc_before" || runc delete -f "$c" >/dev/null 2>&1 || true
+  done
+  for c in $("${podman[@]}" ps -a --external -q --no-trunc 2>/dev/null || true); do
+    grep -qxF "$c" <<< "$external_before" || "${podman[@]}" rm -f -t 0 "$c" >/dev/null 2>&1 || true
+  done
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-trap "exit 143" TERM INT  # (a CI timeout) still removes the containers
+# (a CI timeout) still removes the containers. Every timeout below is --foreground: one in its
+# own process group would not get a group's SIGTERM, and this trap would wait for it.
+trap "exit 143" TERM INT
 
 if [ -z "${LLMLOAD_IMAGE:-}" ]; then
   if ! "${podman[@]}" image exists "$base_image"; then
     # As slim as the official debian:12-slim: merged /usr without perl, no docs or locales.
-    say "making $base_image with mmdebstrap"
+    s=$(date +%s)
     mmdebstrap --quiet --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-      bookworm "$scratch/base.tar"
+      bookworm "$scratch/base.tar" > "$scratch/mmdebstrap.log" 2>&1 \
+      || { tail -40 "$scratch/mmdebstrap.log" >&2; die "mmdebstrap (making $base_image)"; }
     "${podman[@]}" import "$scratch/base.tar" "$base_image" >/dev/null
     rm -f "$scratch/base.tar"
+    say "made $base_image with mmdebstrap in $(( $(date +%s) - s ))s"
+  fi
+  build=()
+  if [ -n "$prebuilt" ]; then
+    # The binary reaches the build as its own context (llmload-bin), not through the source
+    # context, whose .dockerignore keeps build output out.
+    mkdir "$scratch/bin"
+    strip -o "$scratch/bin/llmload" "$prebuilt" || die "strip $prebuilt"
+    build=(--target prebuilt --build-context "llmload-bin=$scratch/bin")
+    what="the prebuilt stage around $LLMLOAD_PREBUILT"
+  else
+    what="from source"
   fi
   s=$(date +%s)
-  "${podman[@]}" build --pull=never --network=host "${limits[@]}" -t "$image" . \
-    > "$scratch/build.log" 2>&1 || { tail -40 "$scratch/build.log" >&2; die "podman build"; }
-  say "built $image in $(( $(date +%s) - s ))s"
+  "${podman[@]}" build --pull=never --network=host "${limits[@]}" "${build[@]}" -t "$image" . \
+    > "$scratch/build.log" 2>&1 || { tail -40 "$scratch/build.log" >&2; die "podman build ($what)"; }
+  say "built $image ($what) in $(( $(date +%s) - s ))s"
 fi
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
 say "image size: $(( size / 1000000 )) MB ($size bytes; budget $(( max_bytes / 1000000 )) MB)"
@@ -70,7 +114,8 @@ mkdir -p "$scratch/scenario" "$scratch/curve" "$scratch/results"
 cp deploy/kubernetes/base/scenario.yaml "$scratch/scenario/"
 chown 10001:10001 "$scratch/curve" "$scratch/results"
 for k in coord worker; do
-  timeout 60 "${podman[@]}" run --rm --network=none "${limits[@]}" \
+  names+=("$tag-keygen-$k")
+  timeout --foreground 60 "${podman[@]}" run --rm --name "$tag-keygen-$k" --network=none "${limits[@]}" \
     -v "$scratch/curve:/keys" "$image" keygen --out "/keys/$k" >/dev/null
 done
 
@@ -102,7 +147,8 @@ run_pod() {
     local args=()
     mapfile -t args < "$pods/$component.$c.args"
     if [ "$c" != "$last" ]; then
-      timeout 120 "${podman[@]}" run --rm "${opts[@]}" "$image" "${args[@]}" \
+      names+=("$name-init-$c")
+      timeout --foreground 120 "${podman[@]}" run --rm --name "$name-init-$c" "${opts[@]}" "$image" "${args[@]}" \
         || die "$name: init container $c failed"
       continue
     fi
@@ -111,19 +157,18 @@ run_pod() {
     args=("${args[@]/#--prometheus-linger=*/--prometheus-linger=1s}")
     names+=("$name")
     "${podman[@]}" rm -f -t 0 "$name" >/dev/null 2>&1 || true
-    timeout 60 "${podman[@]}" run -d --name "$name" "${opts[@]}" "$image" "${args[@]}" "$@" \
+    timeout --foreground 60 "${podman[@]}" run -d --name "$name" "${opts[@]}" "$image" "${args[@]}" "$@" \
       >/dev/null
   done < "$pods/$component.containers"
 }
 
 # The exit code of container $1 once it ends, at most $2 seconds from now.
 exit_code() {
-  timeout "$2" "${podman[@]}" wait "$1" || { "${podman[@]}" logs "$1" >&2; die "$1 did not end in $2 s"; }
+  timeout --foreground "$2" "${podman[@]}" wait "$1" || { "${podman[@]}" logs "$1" >&2; die "$1 did not end in $2 s"; }
 }
 
-tag="llmload-ct-$$"
 names+=("$tag-mock")
-timeout 60 "${podman[@]}" run -d --name "$tag-mock" --network=host "${limits[@]}" --timeout 300 \
+timeout --foreground 60 "${podman[@]}" run -d --name "$tag-mock" --network=host "${limits[@]}" --timeout 300 \
   "$image" mock --port 0 >/dev/null
 url=""
 for _ in $(seq 1 100); do
