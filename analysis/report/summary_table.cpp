@@ -1,5 +1,6 @@
 #include "analysis/report/summary_table.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/number_format.h"
@@ -55,11 +56,36 @@ std::string row(const std::string& label, const GroupStats& g, double secs,
 
 }  // namespace
 
+// `lead` then `text` broken at spaces into lines of at most `width` columns (a word longer
+// than a line stands alone), the lines after the first indented by `indent` spaces.
+static std::string wrap_words(const std::string& lead, const std::string& text, size_t width,
+                              size_t indent) {
+  std::string out, line = lead;
+  bool fresh = true;  // nothing but the lead or the indent on `line` yet
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t end = std::min(text.find(' ', pos), text.size());
+    const std::string word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
+    if (!fresh && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(indent, ' ');
+      fresh = true;
+    }
+    if (!fresh) line += ' ';
+    line += word;
+    fresh = false;
+  }
+  return out + line + "\n";
+}
+
 std::string summary_finding_lines(const RunResult& r) {
   std::string s;
-  for (const Finding& f : r.findings)
-    s += "finding " + f.severity + " " + f.rule + ": " + f.message + "\n  advice: " + f.advice +
-         "\n";
+  for (const Finding& f : r.findings) {
+    s += wrap_words("finding " + f.severity + " " + f.rule + ": ", f.message, 80, 4);
+    s += wrap_words("  advice: ", f.advice, 80, 4);
+  }
   return s;
 }
 

@@ -142,6 +142,40 @@ TEST(SummaryClientLines, SourceUncertaintyHealthAndDroppedInRateMode) {
   EXPECT_EQ(ls[2], "client: loop lag p99 0.00 ms, cpu busy 0%, not saturated");
 }
 
+TEST(SummaryFindingLines, LongFindingsWrapWithinEightyColumnsAndKeepEveryWord) {
+  RunResult r;
+  Finding f;
+  f.rule = "client_saturated";
+  f.severity = "warning";
+  f.message = "the load generator was saturated (loop lag p99 160.2 ms over 20 ms, cpu busy 97 %): "
+              "its numbers partly measure itself, so latencies and rates are not the server's";
+  f.advice = "add workers or --threads, or lower the load, and run again on a quieter machine "
+             "before reading the latency figures";
+  r.findings = {f};
+  const std::string text = summary_finding_lines(r);
+  std::istringstream in(text);
+  std::string words_out, line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_LE(line.size(), 80u) << line;
+    words_out += line + " ";
+  }
+  EXPECT_GE(lines, 4);
+  EXPECT_EQ(text.rfind("finding warning client_saturated: the load generator", 0), 0u) << text;
+  EXPECT_NE(text.find("\n  advice: add workers"), std::string::npos) << text;
+  // Every word is there, in order.
+  std::istringstream all(f.message + " " + f.advice);
+  std::istringstream got(words_out);
+  std::string w, g;
+  got >> g >> g >> g;  // "finding warning client_saturated:"
+  while (all >> w) {
+    if (!(got >> g)) break;
+    if (g == "advice:") got >> g;
+    EXPECT_EQ(g, w);
+  }
+}
+
 TEST(SummaryTable, DisplayNamePutsTheModelFirst) {
   EXPECT_EQ(group_display_name(GroupStats(Labels{})), "total");
   EXPECT_EQ(group_display_name(GroupStats(Labels{{"model", "m"}, {"target", "t"}, {"a", "x"}})),
