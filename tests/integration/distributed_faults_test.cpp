@@ -89,6 +89,19 @@ std::vector<int64_t> truth_received(const std::string& path) {
   return out;
 }
 
+// Load is flowing once the run's timeseries (results directory `name`) has intervals: waits up
+// to 15 s for 3 of its lines.
+bool load_flowing(const std::string& name) {
+  for (int i = 0; i < 300; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::stringstream ts(slurp(dir() + "/" + name + "/timeseries.csv"));
+    int rows = 0;
+    for (std::string l; std::getline(ts, l);) rows += !l.empty();
+    if (rows >= 3) return true;
+  }
+  return false;
+}
+
 // SIGKILL on the coordinator mid-run: the workers notice the silence, stop their load (no
 // request reaches the mock more than 5 s after the kill) and wait for the next coordinator,
 // which can run with them at once.
@@ -102,16 +115,7 @@ TEST(DistributedFaults, CoordinatorKilledMidRunWorkersStopAndWait) {
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
   start_worker(w1, ep, "kill-w1");
   start_worker(w2, ep, "kill-w2");
-  // Load is flowing once the coordinator's timeseries has intervals.
-  bool flowing = false;
-  for (int i = 0; i < 300 && !flowing; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::stringstream ts(slurp(dir() + "/kill/timeseries.csv"));
-    int rows = 0;
-    for (std::string l; std::getline(ts, l);) rows += !l.empty();
-    flowing = rows >= 3;
-  }
-  ASSERT_TRUE(flowing) << slurp(coord.out) << slurp(w1.out);
+  ASSERT_TRUE(load_flowing("kill")) << slurp(coord.out) << slurp(w1.out);
   ::kill(coord.pid, SIGKILL);
   const int64_t killed_ns = mono_ns();
   EXPECT_EQ(wait_exit(coord, 10), 128 + SIGKILL);
@@ -164,15 +168,7 @@ TEST(DistributedFaults, WorkersThatStopOnASilentCoordinatorMakeTheRunPartial) {
   const std::string ep = start_coordinator(coord, "stall", 1, url, {"--duration", "12s"});
   ASSERT_FALSE(ep.empty()) << slurp(coord.out);
   start_worker(w1, ep, "stall-w1");
-  bool flowing = false;
-  for (int i = 0; i < 300 && !flowing; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::stringstream ts(slurp(dir() + "/stall/timeseries.csv"));
-    int rows = 0;
-    for (std::string l; std::getline(ts, l);) rows += !l.empty();
-    flowing = rows >= 3;
-  }
-  ASSERT_TRUE(flowing) << slurp(coord.out) << slurp(w1.out);
+  ASSERT_TRUE(load_flowing("stall")) << slurp(coord.out) << slurp(w1.out);
   ::kill(coord.pid, SIGSTOP);
   const bool stopped = !wait_for(w1, "(coordinator silent)", 15).empty();
   ::kill(coord.pid, SIGCONT);
