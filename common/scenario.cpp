@@ -455,12 +455,10 @@ std::vector<std::string> check_group_by(const Scenario& s,
     for (const auto& [k, v] : p.labels) rows.insert(k);
   for (const std::string& name : *s.group_by) {
     if (known.count(name) || rows.count(name)) continue;
-    std::string seen;
-    for (const std::string& k : rows) seen += (seen.empty() ? "" : ", ") + k;
+    // (Only the prompts' grouped labels are kept, so the others cannot be listed here.)
     errors.push_back("group_by: '" + name +
-                     "' is not a label of this run (target, model, a tag or a prompt row's label" +
-                     (seen.empty() ? std::string("; no prompt carries labels)")
-                                   : "; the prompts carry: " + seen + ")"));
+                     "' is not a label of this run: not target, model, a tag, or a label on any "
+                     "of its prompts");
   }
   return errors;
 }
