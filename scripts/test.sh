@@ -3,21 +3,28 @@
 # every failure in full. Exits non-zero on any failure.
 #
 #   scripts/test.sh              Release build in build/: unit + integration suites
-#   SANITIZE=1 scripts/test.sh   ASan+UBSan build in build-asan/: unit suite + integration smoke subset
-#   FUZZ=1 scripts/test.sh       clang libFuzzer build in build-fuzz/: each fuzz target for FUZZ_SECONDS (default 15)
+#   SANITIZE=1 scripts/test.sh   clang ASan+UBSan build in build-asan/: unit suite + integration smoke subset
+#   FUZZ=1 scripts/test.sh       the fuzz targets of that same build-asan/ tree: each for FUZZ_SECONDS (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 LLMLOAD_TEST_DEPS=1 scripts/setup.sh --deps-only
 
+# The sanitizer tree: clang, ASan+UBSan, Debug, with the fuzz targets beside the tests (common/
+# and worker/ carry libFuzzer's coverage instrumentation there), so CI compiles the project once
+# for the sanitizer tests and the fuzzing both.
+sanitizer_tree() {
+  if [ ! -f build-asan/build.ninja ]; then
+    CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+      -DLLMLOAD_SANITIZE=ON -DLLMLOAD_FUZZ=ON -DLLMLOAD_BENCH=OFF -DLLMLOAD_SMOKE_ONLY=ON >/dev/null
+  fi
+}
+
 if [ "${FUZZ:-0}" = 1 ]; then
   secs=${FUZZ_SECONDS:-15}
-  if [ ! -f build-fuzz/build.ninja ]; then
-    CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DLLMLOAD_FUZZ=ON -DLLMLOAD_TESTS=OFF -DLLMLOAD_BENCH=OFF >/dev/null
-  fi
-  cmake --build build-fuzz --target fuzz_targets
+  sanitizer_tree
+  cmake --build build-asan -j "$jobs" --target fuzz_targets
   status=0
   for f in tests/fuzz/*_fuzz.cpp; do
     [ -e "$f" ] || continue
@@ -26,9 +33,9 @@ if [ "${FUZZ:-0}" = 1 ]; then
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
     echo "fuzz: $name for ${secs}s"
-    if ! build-fuzz/tests/fuzz/"$name" -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
-        -artifact_prefix="build-fuzz/$name-" "$work" > "build-fuzz/$name.log" 2>&1; then
-      echo "fuzz: $name FAILED"; tail -50 "build-fuzz/$name.log"; status=1
+    if ! build-asan/tests/fuzz/"$name" -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
+        -artifact_prefix="build-asan/$name-" "$work" > "build-asan/$name.log" 2>&1; then
+      echo "fuzz: $name FAILED"; tail -50 "build-asan/$name.log"; status=1
     fi
     rm -rf "$work"
   done
@@ -37,10 +44,7 @@ if [ "${FUZZ:-0}" = 1 ]; then
 fi
 
 if [ "${SANITIZE:-0}" = 1 ]; then
-  if [ ! -f build-asan/build.ninja ]; then
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLLMLOAD_SANITIZE=ON \
-      -DLLMLOAD_BENCH=OFF -DLLMLOAD_SMOKE_ONLY=ON >/dev/null
-  fi
+  sanitizer_tree
   cmake --build build-asan -j "$jobs"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

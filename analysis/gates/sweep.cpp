@@ -238,9 +238,13 @@ std::vector<std::string> sweep_answer_lines(const SweepOutcome& o, bool concurre
       lines.push_back("  " + level(s) + " also meets every SLO but gives less (" + figures(s) +
                       ")");
     }
-    const SweepStep& h = o.steps[*o.highest_passing];
-    lines.push_back("highest passing level: " + level(h) +
-                    (*o.highest_passing == *o.best ? " (the capacity)" : " (not the capacity)"));
+    // An outcome filled by hand (a test, a reader) may name a best without the highest
+    // passing level: never read an empty optional.
+    if (o.highest_passing && *o.highest_passing < o.steps.size()) {
+      const SweepStep& h = o.steps[*o.highest_passing];
+      lines.push_back("highest passing level: " + level(h) +
+                      (*o.highest_passing == *o.best ? " (the capacity)" : " (not the capacity)"));
+    }
   } else {
     lines.push_back("answer: no level met every SLO");
   }

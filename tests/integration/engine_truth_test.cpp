@@ -159,6 +159,14 @@ StallRun run_stalled(bool kernel_timestamps) {
   return out;
 }
 
+// The stall must catch a first token in its window's first half; on a busy machine the requests
+// can go out late and miss it, which is a setup miss, not a measurement: run again (at most 3).
+StallRun run_stalled_until_caught(bool kernel_timestamps) {
+  StallRun r;
+  for (int attempt = 0; attempt < 3 && r.stalled.empty(); ++attempt) r = run_stalled(kernel_timestamps);
+  return r;
+}
+
 void print(const char* what, const StallRun& r) {
   for (const Joined& j : r.stalled)
     std::printf("%s: first token error %.3f ms, decode error %.3f ms\n", what,
@@ -170,7 +178,7 @@ void print(const char* what, const StallRun& r) {
 // got to it: TTFT and the decode time stay within 1 ms of the truth (median; every request far
 // below the stall's lateness), and no ITL gap is shortened by the stall.
 TEST(EngineTruthStall, KernelStampsKeepTimesTrueWhileTheLoopStalls) {
-  const StallRun r = run_stalled(true);
+  const StallRun r = run_stalled_until_caught(true);
   print("kernel stamps", r);
   ASSERT_GE(r.stalled.size(), 1u) << "no first token arrived inside the stall window";
   std::vector<int64_t> first, decode;
@@ -189,7 +197,7 @@ TEST(EngineTruthStall, KernelStampsKeepTimesTrueWhileTheLoopStalls) {
 // the loop wakes, late by at least half the stall, and the decode time shrinks by as much. (This
 // is what shows the stall took place: the kernel-stamp test passing is then meaningful.)
 TEST(EngineTruthStall, ClockStampsAreLateByTheStall) {
-  const StallRun r = run_stalled(false);
+  const StallRun r = run_stalled_until_caught(false);
   print("clock stamps", r);
   ASSERT_GE(r.stalled.size(), 1u) << "no first token arrived inside the stall window";
   for (const Joined& j : r.stalled) {
