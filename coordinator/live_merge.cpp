@@ -38,10 +38,13 @@ bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t
     it->second.merge(g);
     worker_totals_[w].merge(g.counters);
     auto ig = iv.groups.find(key);
-    if (ig == iv.groups.end())
+    if (ig == iv.groups.end() && g.encoded_histograms().empty()) {
       iv.groups.emplace(std::move(key), std::move(g));  // merging into an empty group is a copy
-    else
+    } else {
+      // Histograms kept encoded (the coordinator's REPORTs) go straight into the counts.
+      if (ig == iv.groups.end()) ig = iv.groups.emplace(std::move(key), GroupStats(g.labels)).first;
       ig->second.merge(g);
+    }
   }
   return true;
 }
