@@ -171,12 +171,25 @@ void GroupStats::merge(const GroupStats& other) {
   for (const auto& [n, c] : other.server_overflow_) server_overflow_[n] += c;
   for (const EncodedHistogram& e : other.encoded_) {
     if (e.hdr.total_count == 0) continue;
+    // Into an absent metric: decoded, which allocates only the slots the encoding reaches (as
+    // the copy above), not the whole layout make_histogram would allocate and zero.
     HdrHistogram* target = nullptr;
     if (auto m = parse_metric(e.name)) {
+      auto& slot = fixed_[static_cast<std::size_t>(*m)];
+      if (!slot) {
+        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
+          slot.emplace(std::move(d).value());
+          continue;
+        }
+      }
       target = &fixed_histogram(*m);
     } else {
       auto it = server_.find(e.name);
       if (it == server_.end()) {
+        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
+          server_.emplace(e.name, std::move(d).value());
+          continue;
+        }
         it = server_.emplace(e.name, make_histogram(*units_of_name(e.name))).first;
       }
       target = &it->second;

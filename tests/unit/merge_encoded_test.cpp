@@ -156,7 +156,7 @@ TEST(MergeEncoded, MalformedEncodingsAreRefusedAsDecodeRefusesThem) {
 
 // A worker's group with every fixed metric, server metrics, overflow and samples.
 GroupStats random_group(const std::string& model, std::mt19937_64& rng) {
-  GroupStats g({{"model", model}});
+  GroupStats g(Labels{{"model", model}});
   std::lognormal_distribution<double> seconds(std::log(1'000'000.0), 0.8);
   for (Metric m : kAllMetrics) {
     const int n = static_cast<int>(rng() % 300);
@@ -180,7 +180,7 @@ TEST(MergeEncoded, GroupStatsKeptEncodedMergeAsDecodedOnes) {
   std::mt19937_64 rng(18);
   WireLimits encoded;
   encoded.keep_encoded = true;
-  GroupStats via_decode({{"model", "m"}}), via_encoded({{"model", "m"}});
+  GroupStats via_decode(Labels{{"model", "m"}}), via_encoded(Labels{{"model", "m"}});
   for (int report = 0; report < 40; ++report) {
     const nlohmann::json wire = random_group("m", rng).to_wire();
     auto d = GroupStats::from_wire(wire);
@@ -197,7 +197,7 @@ TEST(MergeEncoded, GroupStatsKeptEncodedMergeAsDecodedOnes) {
   EXPECT_EQ(via_encoded.server_histograms().size(), 2u);
   // An encoded group merged into a fresh one equals its decoded twin.
   const nlohmann::json wire = random_group("m", rng).to_wire();
-  GroupStats fresh({{"model", "m"}});
+  GroupStats fresh(Labels{{"model", "m"}});
   fresh.merge(GroupStats::from_wire(wire, encoded).value());
   EXPECT_TRUE(fresh == GroupStats::from_wire(wire).value());
 }
