@@ -23,6 +23,7 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
 constexpr int64_t kOffsetBurstNs = 200 * kMs;     // PING bursts for the clock offsets after RUN
 constexpr int64_t kLostReportWaitNs = 15 * kSec;  // for the final REPORT of a lost worker
+constexpr int64_t kMaxBehindNs = 120 * kSec;      // reading a backlog past the drain deadline
 
 std::string format_seconds(int64_t ns) {
   return format_general(double(ns) / 1e9) + "s";
@@ -542,7 +543,11 @@ void RunControl::run_load() {
                  (w->state == WorkerState::kDone || (w->state == WorkerState::kLost && !awaited));
     }
     if (all_over) break;
-    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_) {
+    // The drain deadline, like silence, is judged with every waiting message read: a coordinator
+    // behind on its queue (a burst of reports on a starved machine) reads the DONEs it holds
+    // before calling their workers lost; at most kMaxBehindNs past the deadline.
+    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_ &&
+        (drained_ || now > drain_deadline_ns_ + kMaxBehindNs)) {
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
         if (w->state != WorkerState::kDone && w->state != WorkerState::kLost) {
