@@ -5,6 +5,8 @@
 // the histograms have a real run's spread. kFrames distinct reports are drawn and encoded before
 // timing and decoded in turn, so no frame is decoded twice in a row and the working set is a real
 // fan-in's (64 x ~60 KB), not one frame hot in the cache.
+// Arg 1 (the default): the coordinator's decode (WireLimits::keep_encoded: histograms checked,
+// then merged from their encodings); arg 0: every histogram decoded first, then merged.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -39,6 +41,12 @@ const std::vector<wire::Frames>& frames() {
   return all;
 }
 
+wire::DecodeLimits limits_for(int64_t keep_encoded) {
+  wire::DecodeLimits limits;
+  limits.stats.keep_encoded = keep_encoded != 0;
+  return limits;
+}
+
 double mean_bytes() {
   double sum = 0;
   for (const auto& f : frames()) sum += double(f.body.size());
@@ -49,10 +57,11 @@ double mean_bytes() {
 void BM_MergeReports(benchmark::State& state) {
   const auto& fs = frames();
   LiveMerge merge(1);
+  const wire::DecodeLimits limits = limits_for(state.range(0));
   int64_t seq = 0;
   for (auto _ : state) {
     const wire::Frames& f = fs[std::size_t(seq) % fs.size()];
-    auto msg = wire::decode(f.type, f.body);
+    auto msg = wire::decode(f.type, f.body, limits);
     if (!msg) state.SkipWithError(msg.error().c_str());
     auto& rep = std::get<wire::Report>(msg.value());
     merge.add(0, ++seq, std::move(*rep.snapshot), 0);
@@ -61,7 +70,7 @@ void BM_MergeReports(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["bytes_per_report"] = mean_bytes();
 }
-BENCHMARK(BM_MergeReports)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MergeReports)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 // The same reports from W workers, each interval reported by all of them (a distributed run):
 // the interval's groups are built once per W reports, the interval total once per interval.
@@ -69,10 +78,11 @@ void BM_MergeReportsWorkers(benchmark::State& state) {
   const int64_t workers = state.range(0);
   const auto& fs = frames();
   LiveMerge merge(static_cast<std::size_t>(workers));
+  const wire::DecodeLimits limits = limits_for(state.range(1));
   int64_t n = 0;
   for (auto _ : state) {
     const wire::Frames& f = fs[std::size_t(n) % fs.size()];
-    auto msg = wire::decode(f.type, f.body);
+    auto msg = wire::decode(f.type, f.body, limits);
     if (!msg) state.SkipWithError(msg.error().c_str());
     auto& rep = std::get<wire::Report>(msg.value());
     const int64_t seq = n / workers + 1;
@@ -83,7 +93,12 @@ void BM_MergeReportsWorkers(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["bytes_per_report"] = mean_bytes();
 }
-BENCHMARK(BM_MergeReportsWorkers)->Arg(10)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MergeReportsWorkers)
+    ->Args({10, 0})
+    ->Args({10, 1})
+    ->Args({1000, 0})
+    ->Args({1000, 1})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace llmload

@@ -1,6 +1,7 @@
 #include "common/group_stats.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace llmload {
 
@@ -168,6 +169,36 @@ void GroupStats::merge(const GroupStats& other) {
     }
   }
   for (const auto& [n, c] : other.server_overflow_) server_overflow_[n] += c;
+  for (const EncodedHistogram& e : other.encoded_) {
+    if (e.hdr.total_count == 0) continue;
+    // Into an absent metric: decoded, which allocates only the slots the encoding reaches (as
+    // the copy above), not the whole layout make_histogram would allocate and zero.
+    HdrHistogram* target = nullptr;
+    if (auto m = parse_metric(e.name)) {
+      auto& slot = fixed_[static_cast<std::size_t>(*m)];
+      if (!slot) {
+        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
+          slot.emplace(std::move(d).value());
+          continue;
+        }
+      }
+      target = &fixed_histogram(*m);
+    } else {
+      auto it = server_.find(e.name);
+      if (it == server_.end()) {
+        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
+          server_.emplace(e.name, std::move(d).value());
+          continue;
+        }
+        it = server_.emplace(e.name, make_histogram(*units_of_name(e.name))).first;
+      }
+      target = &it->second;
+    }
+    // Checked, with the metric's settings: only a total past 2^63 - 1 can fail here, which
+    // add() reports the same way.
+    auto added = target->add_encoded(e.hdr.plain);
+    if (!added) throw std::overflow_error("GroupStats::merge: " + added.error());
+  }
   for (std::size_t i = 0; i < kErrorKindCount; ++i) {
     for (const auto& s : other.samples_[i]) {
       if (samples_[i].size() >= kMaxSamplesPerKind) break;
@@ -187,6 +218,7 @@ void GroupStats::reset() {
   server_overflow_.clear();
   for (auto& s : samples_) s.clear();
   mismatch_samples_.clear();
+  encoded_.clear();
 }
 
 bool GroupStats::empty() const {
@@ -202,6 +234,9 @@ bool GroupStats::empty() const {
   }
   for (const auto& s : samples_) {
     if (!s.empty()) return false;
+  }
+  for (const auto& e : encoded_) {
+    if (e.hdr.total_count != 0) return false;
   }
   return mismatch_samples_.empty();
 }

@@ -83,6 +83,10 @@ struct WireLimits {
   std::size_t max_labels = 32;          // labels per group
   std::size_t max_label_bytes = 1024;   // per key and per value
   std::size_t max_server_metrics = 64;  // server.* histograms per group
+  // GroupStats::from_wire keeps each histogram as its checked encoding (encoded_histograms())
+  // instead of decoding it: for a reader that only merges what it reads (the coordinator), so
+  // no decoded copy is allocated and zeroed per metric per report. Same checks, same errors.
+  bool keep_encoded = false;
 };
 
 class GroupStats {
@@ -142,11 +146,22 @@ class GroupStats {
   // Number of samples recorded in metric m (0 if never created).
   int64_t count(Metric m) const;
 
-  // Adds everything in `other` (counters, histograms, overflow, samples up to the bound).
+  // Adds everything in `other` (counters, histograms, overflow, samples up to the bound;
+  // other's encoded histograms straight from their encodings, HdrHistogram::add_encoded).
   // Labels are not touched: the caller merges like with like. Exact: merging is the same as
   // having recorded everything into one GroupStats, in either order (samples aside: they keep
   // the first kMaxSamplesPerKind in merge order).
   void merge(const GroupStats& other);
+
+  // The histograms a from_wire with WireLimits::keep_encoded kept encoded (checked, with the
+  // metric's settings), by metric name. Only merge() reads them: histogram(), count(),
+  // operator== and to_wire() see the decoded histograms alone, so a GroupStats holding
+  // encodings is merged into another before it is looked at (LiveMerge does).
+  struct EncodedHistogram {
+    std::string name;
+    HdrHistogram::Checked hdr;
+  };
+  const std::vector<EncodedHistogram>& encoded_histograms() const { return encoded_; }
   // Zeroes counters, histograms, overflow and samples; keeps labels and allocated histograms.
   void reset();
   // True when nothing was counted or recorded.
@@ -168,6 +183,7 @@ class GroupStats {
   std::map<std::string, int64_t, std::less<>> server_overflow_;
   std::array<std::vector<std::string>, kErrorKindCount> samples_;
   std::vector<std::string> mismatch_samples_;
+  std::vector<EncodedHistogram> encoded_;
 
   HdrHistogram& fixed_histogram(Metric m);
   static void keep_sample(std::vector<std::string>& kept, std::string_view message);

@@ -44,39 +44,82 @@ json histogram_wire(const HdrHistogram& h, int64_t overflow) {
               {"overflow", overflow}};
 }
 
-// Decodes {"hdr": binary | base64 string, "overflow": n} and checks the settings.
-std::pair<HdrHistogram, int64_t> histogram_from_wire(const json& v, const std::string& path,
-                                                     const MetricUnits& units,
-                                                     const WireLimits& limits) {
-  jf::object(v, path);
-  const json& hdr = jf::member(v, "hdr", path);
-  std::string hdr_path = jf::sub(path, "hdr");
-  int64_t overflow = jf::count(jf::member(v, "overflow", path), jf::sub(path, "overflow"));
-  Expected<HdrHistogram> decoded = Error{""};
-  if (hdr.is_binary()) {
-    const auto& b = hdr.get_binary();
-    decoded = HdrHistogram::decode(
-        std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), limits.max_counts_len);
-  } else if (hdr.is_string()) {
-    decoded = HdrHistogram::from_base64(hdr.get_ref<const std::string&>(), limits.max_counts_len);
-  } else {
-    jf::fail(hdr_path, std::string("expected binary or a base64 string, found ") + hdr.type_name());
-  }
-  if (!decoded) jf::fail(hdr_path, "not a valid histogram (" + decoded.error() + ")");
-  if (!has_expected_settings(*decoded, units)) {
-    HdrHistogram expected = make_histogram(units);
-    jf::fail(hdr_path, "settings " + std::to_string(decoded->lowest_discernible()) + ".." +
-                           std::to_string(decoded->highest_trackable()) + "/" +
-                           std::to_string(decoded->significant_digits()) +
-                           " differ from the expected " +
+// The settings checks of a histogram read from the wire, decoded or kept encoded.
+void check_histogram(const std::string& hdr_path, int64_t lowest, int64_t highest, int digits,
+                     int64_t total, const MetricUnits& units) {
+  static const HdrHistogram kTime = make_histogram(MetricUnits{"ms", "us", true});
+  static const HdrHistogram kCount = make_histogram(MetricUnits{"", "", false});
+  const HdrHistogram& expected = units.is_time ? kTime : kCount;
+  if (lowest != expected.lowest_discernible() || highest != expected.highest_trackable() ||
+      digits != expected.significant_digits()) {
+    jf::fail(hdr_path, "settings " + std::to_string(lowest) + ".." + std::to_string(highest) +
+                           "/" + std::to_string(digits) + " differ from the expected " +
                            std::to_string(expected.lowest_discernible()) + ".." +
                            std::to_string(expected.highest_trackable()) + "/" +
                            std::to_string(expected.significant_digits()));
   }
-  if (decoded->total_count() < 0 || decoded->total_count() > jf::kMaxCount) {
-    jf::fail(hdr_path, "total count out of range");
+  if (total < 0 || total > jf::kMaxCount) jf::fail(hdr_path, "total count out of range");
+}
+
+// Reads {"hdr": binary | base64 string, "overflow": n}: the histogram's bytes (empty for a
+// base64 string, which the caller reads itself) and its overflow.
+std::pair<std::string_view, int64_t> histogram_bytes(const json& v, const std::string& path) {
+  jf::object(v, path);
+  const json& hdr = jf::member(v, "hdr", path);
+  std::string hdr_path = jf::sub(path, "hdr");
+  int64_t overflow = jf::count(jf::member(v, "overflow", path), jf::sub(path, "overflow"));
+  if (hdr.is_binary()) {
+    const auto& b = hdr.get_binary();
+    return {std::string_view(reinterpret_cast<const char*>(b.data()), b.size()), overflow};
   }
+  if (!hdr.is_string()) {
+    jf::fail(hdr_path, std::string("expected binary or a base64 string, found ") + hdr.type_name());
+  }
+  return {std::string_view(), overflow};
+}
+
+// Decodes {"hdr": binary | base64 string, "overflow": n} and checks the settings.
+std::pair<HdrHistogram, int64_t> histogram_from_wire(const json& v, const std::string& path,
+                                                     const MetricUnits& units,
+                                                     const WireLimits& limits) {
+  auto [bytes, overflow] = histogram_bytes(v, path);
+  const json& hdr = v.at("hdr");
+  std::string hdr_path = jf::sub(path, "hdr");
+  Expected<HdrHistogram> decoded =
+      hdr.is_binary()
+          ? HdrHistogram::decode(bytes, limits.max_counts_len)
+          : HdrHistogram::from_base64(hdr.get_ref<const std::string&>(), limits.max_counts_len);
+  if (!decoded) jf::fail(hdr_path, "not a valid histogram (" + decoded.error() + ")");
+  check_histogram(hdr_path, decoded->lowest_discernible(), decoded->highest_trackable(),
+                  decoded->significant_digits(), decoded->total_count(), units);
   return {std::move(decoded).value(), overflow};
+}
+
+// The same checks as histogram_from_wire, the histogram kept as its (plain) encoding.
+std::pair<HdrHistogram::Checked, int64_t> histogram_checked_from_wire(const json& v,
+                                                                     const std::string& path,
+                                                                     const MetricUnits& units,
+                                                                     const WireLimits& limits) {
+  auto [bytes, overflow] = histogram_bytes(v, path);
+  const json& hdr = v.at("hdr");
+  std::string hdr_path = jf::sub(path, "hdr");
+  Expected<HdrHistogram::Checked> checked = Error{""};
+  if (hdr.is_binary()) {
+    checked = HdrHistogram::check_encoded(bytes, limits.max_counts_len);
+  } else {
+    // Base64 text (rare: hand-written or foreign peers): decoded, then re-encoded plain.
+    auto decoded =
+        HdrHistogram::from_base64(hdr.get_ref<const std::string&>(), limits.max_counts_len);
+    if (decoded) {
+      checked = HdrHistogram::check_encoded(decoded->encode(), limits.max_counts_len);
+    } else {
+      checked = Error{decoded.error()};
+    }
+  }
+  if (!checked) jf::fail(hdr_path, "not a valid histogram (" + checked.error() + ")");
+  check_histogram(hdr_path, checked->lowest_discernible, checked->highest_trackable,
+                  checked->significant_digits, checked->total_count, units);
+  return {std::move(checked).value(), overflow};
 }
 
 Counters counters_from_wire(const json& v, const std::string& path) {
@@ -137,10 +180,10 @@ constexpr std::array<ClientCountField, 4> kClientCountFields = {{
     {"timing_uncertain", &ClientTiming::timing_uncertain},
 }};
 
-ClientTiming client_timing_from_wire(const json& v, const std::string& path,
-                                     const WireLimits& limits) {
+// Fills `c` (fresh: the caller's, so no second pair of full histograms is built per report).
+void client_timing_from_wire(const json& v, const std::string& path, const WireLimits& limits,
+                             ClientTiming& c) {
   jf::object(v, path);
-  ClientTiming c;
   for (const auto& f : kClientCountFields) {
     c.*(f.field) = jf::count(jf::member(v, f.name, path), jf::sub(path, f.name));
   }
@@ -153,14 +196,16 @@ ClientTiming client_timing_from_wire(const json& v, const std::string& path,
   for (auto [name, h] : {std::pair<const char*, HdrHistogram*>{"uncertain_window_us",
                                                                 &c.uncertain_window_us},
                          std::pair<const char*, HdrHistogram*>{"loop_lag_us", &c.loop_lag_us}}) {
-    auto decoded = histogram_from_wire(jf::member(v, name, path), jf::sub(path, name), kMicros,
-                                       limits);
-    h->add(decoded.first);
+    // Checked, then added straight from the encoding into the fresh histogram (exact).
+    auto checked = histogram_checked_from_wire(jf::member(v, name, path), jf::sub(path, name),
+                                               kMicros, limits);
+    if (auto added = h->add_encoded(checked.first.plain, limits.max_counts_len); !added) {
+      jf::fail(jf::sub(path, name), "not a valid histogram (" + added.error() + ")");
+    }
   }
   if (c.uncertain_window_us.total_count() > c.timing_uncertain) {
     jf::fail(jf::sub(path, "uncertain_window_us"), "more windows than uncertain values");
   }
-  return c;
 }
 
 }  // namespace
@@ -176,7 +221,9 @@ json ClientTiming::to_wire() const {
 
 Expected<ClientTiming> ClientTiming::from_wire(const json& j, const WireLimits& limits) {
   try {
-    return client_timing_from_wire(j, "client", limits);
+    ClientTiming c;
+    client_timing_from_wire(j, "client", limits, c);
+    return c;
   } catch (const jf::FieldError& e) {
     return Error{e.what()};
   } catch (const json::exception& e) {
@@ -239,7 +286,22 @@ Expected<GroupStats> GroupStats::from_wire(const json& j, const WireLimits& limi
     std::size_t server_count = 0;
     for (const auto& [n, v] : histograms.items()) {
       std::string p = jf::sub("histograms", n);
-      if (auto m = parse_metric(n)) {
+      if (limits.keep_encoded) {
+        const bool server = !parse_metric(n);
+        if (server && !is_server_metric_name(n)) jf::fail(p, "unknown metric");
+        if (server && ++server_count > limits.max_server_metrics) {
+          jf::fail("histograms",
+                   "more than " + std::to_string(limits.max_server_metrics) + " server metrics");
+        }
+        auto [c, ov] = histogram_checked_from_wire(
+            v, p, server ? *units_of_name(n) : units_of(*parse_metric(n)), limits);
+        if (server) {
+          if (ov > 0) g.server_overflow_[n] = ov;
+        } else {
+          g.overflow_[static_cast<std::size_t>(*parse_metric(n))] = ov;
+        }
+        g.encoded_.push_back(EncodedHistogram{n, std::move(c)});
+      } else if (auto m = parse_metric(n)) {
         auto [h, ov] = histogram_from_wire(v, p, units_of(*m), limits);
         g.fixed_[static_cast<std::size_t>(*m)].emplace(std::move(h));
         g.overflow_[static_cast<std::size_t>(*m)] = ov;
@@ -343,7 +405,7 @@ Expected<IntervalSnapshot> IntervalSnapshot::from_wire(const json& j, const Wire
     if (s.loop_busy_fraction < 0 || s.loop_busy_fraction > 1) {
       jf::fail("loop_busy_fraction", "outside [0, 1]");
     }
-    s.client = client_timing_from_wire(jf::member(j, "client", ""), "client", limits);
+    client_timing_from_wire(jf::member(j, "client", ""), "client", limits, s.client);
     for (auto [key, field] : {std::pair<const char*, double*>{"cpu_busy", &s.cpu_busy},
                               std::pair<const char*, double*>{"steal", &s.steal}}) {
       if (const json* v = jf::optional_member(j, key)) {

@@ -112,6 +112,22 @@ class HdrHistogram {
   // checks and messages as decode()) nothing has been added.
   Expected<bool> add_encoded(std::string_view bytes, int64_t max_counts_len = 1 << 20);
 
+  // An encoding that passed every check decode() makes (settings, lengths, payload), kept as
+  // its plain V2 bytes (inflated once if it came compressed) with its settings and total
+  // count: a reader validates a message whole with this, then merges it later through
+  // add_encoded(plain), which walks only the payload's explicit counts — no decoded copy, no
+  // count slots allocated or zeroed for it.
+  struct Checked {
+    std::string plain;  // a plain V2 encoding
+    int64_t lowest_discernible = 0;
+    int64_t highest_trackable = 0;
+    int significant_digits = 0;
+    int64_t total_count = 0;
+  };
+  // The same checks and errors as decode(); nothing of the size of the layout is allocated.
+  static Expected<Checked> check_encoded(std::string_view bytes,
+                                         int64_t max_counts_len = 1 << 20);
+
   // Interval metadata, as the reference histograms carry it: not part of the V2 encoding, but
   // written and read by the .hlog format (common/hdr_log.h); reset() clears them.
   int64_t start_time_ms = 0;

@@ -290,13 +290,16 @@ struct HdrCodec {
       return into.add(other.value());
     }
     // Same bucket structure: validate the whole payload first (nothing is added on error),
-    // then add slot by slot; slots past into's highest trackable value are overflow.
+    // then add slot by slot; slots past into's highest trackable value are overflow. The
+    // first walk also finds the first and last non-empty slots in range: min and max follow
+    // from them (value_from_index is increasing), not from every slot.
     int64_t total = 0;
-    size_t top = 0;  // the highest non-empty slot within into's range
+    size_t first = 0, top = 0;  // the lowest and highest non-empty slots within into's range
     bool any = false;
     std::string e =
         walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
           if (v != 0 && slot <= into.max_index_) {
+            if (!any) first = slot;
             top = slot;
             any = true;
           }
@@ -307,24 +310,61 @@ struct HdrCodec {
     if (__builtin_add_overflow(into.total_count_, total, &sum) ||
         __builtin_add_overflow(into.overflow_count_, total, &sum))
       return fail("adding " + std::to_string(total) + " values would exceed 2^63 - 1");
-    if (any) into.ensure_slot(top);
-    int64_t beyond = 0;
-    walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
-      if (v == 0) return true;
-      if (slot > into.max_index_) {
-        beyond += v;
-        return true;
-      }
-      into.counts_[slot] += v;
-      into.total_count_ += v;
-      int64_t low = into.value_from_index(slot);
+    if (any) {
+      into.ensure_slot(top);
+      int64_t low = into.value_from_index(first);
       if (low < into.min_value_) into.min_value_ = low;
-      int64_t high = into.highest_equivalent(low) | into.unit_magnitude_mask_;
+      int64_t high = into.highest_equivalent(into.value_from_index(top)) | into.unit_magnitude_mask_;
       if (high > into.max_value_) into.max_value_ = high;
+    }
+    int64_t beyond = 0;
+    int64_t* counts = into.counts_.data();
+    const size_t max_index = into.max_index_;
+    walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
+      if (v == 0) return true;  // explicit zeros may lie past the slots allocated
+      if (slot > max_index) {
+        beyond += v;
+      } else {
+        counts[slot] += v;
+      }
       return true;
     });
+    into.total_count_ += total - beyond;
     into.overflow_count_ += beyond;
     return beyond == 0;
+  }
+
+  static Expected<HdrHistogram::Checked> check_encoded(std::string_view bytes,
+                                                       int64_t max_counts_len) {
+    auto parsed = parse(bytes, max_counts_len);
+    if (!parsed.ok()) return Error{parsed.error()};
+    const Parsed& p = parsed.value();
+    HdrHistogram::Checked c;
+    std::string e = walk(p.payload(), static_cast<size_t>(p.layout.counts_len),
+                         [&c](size_t, int64_t v) {
+                           return !__builtin_add_overflow(c.total_count, v, &c.total_count);
+                         });
+    if (!e.empty()) return fail(e);
+    c.lowest_discernible = p.h.lowest;
+    c.highest_trackable = p.h.highest;
+    c.significant_digits = p.h.significant_digits;
+    if (!p.compressed) {
+      c.plain.assign(bytes.substr(0, kHeaderSize + static_cast<size_t>(p.h.payload_len)));
+      return c;
+    }
+    c.plain.reserve(kHeaderSize + p.inflated.size());
+    put_be32(c.plain, kV2Cookie);
+    put_be32(c.plain, static_cast<uint32_t>(p.h.payload_len));
+    put_be32(c.plain, 0);  // normalizing index offset (ignored when read)
+    put_be32(c.plain, static_cast<uint32_t>(p.h.significant_digits));
+    put_be64(c.plain, static_cast<uint64_t>(p.h.lowest));
+    put_be64(c.plain, static_cast<uint64_t>(p.h.highest));
+    double ratio = 1.0;
+    uint64_t ratio_bits;
+    std::memcpy(&ratio_bits, &ratio, sizeof ratio_bits);
+    put_be64(c.plain, ratio_bits);
+    c.plain += p.inflated;
+    return c;
   }
 };
 
@@ -391,6 +431,11 @@ Expected<HdrHistogram> HdrHistogram::decode(std::string_view bytes, int64_t max_
 
 Expected<bool> HdrHistogram::add_encoded(std::string_view bytes, int64_t max_counts_len) {
   return HdrCodec::add_encoded(*this, bytes, max_counts_len);
+}
+
+Expected<HdrHistogram::Checked> HdrHistogram::check_encoded(std::string_view bytes,
+                                                            int64_t max_counts_len) {
+  return HdrCodec::check_encoded(bytes, max_counts_len);
 }
 
 Expected<HdrHistogram> HdrHistogram::from_base64(std::string_view text, int64_t max_counts_len) {

@@ -33,15 +33,18 @@ bool LiveMerge::add(std::size_t w, int64_t seq, IntervalSnapshot&& snap, int64_t
   cpu_[w].wall_ns += wall;
   for (GroupStats& g : snap.groups) {
     std::string key = group_key(g.labels);
-    auto it = groups_.find(key);
-    if (it == groups_.end()) it = groups_.emplace(key, GroupStats(g.labels)).first;
-    it->second.merge(g);
+    // The cumulative group gets its counts once per interval (take_through), not per report:
+    // one scattered walk of each report's histograms (into the interval) instead of two.
+    if (groups_.find(key) == groups_.end()) groups_.emplace(key, GroupStats(g.labels));
     worker_totals_[w].merge(g.counters);
     auto ig = iv.groups.find(key);
-    if (ig == iv.groups.end())
+    if (ig == iv.groups.end() && g.encoded_histograms().empty()) {
       iv.groups.emplace(std::move(key), std::move(g));  // merging into an empty group is a copy
-    else
+    } else {
+      // Histograms kept encoded (the coordinator's REPORTs) go straight into the counts.
+      if (ig == iv.groups.end()) ig = iv.groups.emplace(std::move(key), GroupStats(g.labels)).first;
       ig->second.merge(g);
+    }
   }
   return true;
 }
@@ -50,7 +53,10 @@ std::vector<MergedInterval> LiveMerge::take_through(int64_t through) {
   std::vector<MergedInterval> out;
   while (!pending_.empty() && pending_.begin()->first <= through) {
     MergedInterval& iv = pending_.begin()->second;
-    for (const auto& [key, g] : iv.groups) iv.total.merge(g);
+    for (const auto& [key, g] : iv.groups) {
+      iv.total.merge(g);
+      groups_.at(key).merge(g);
+    }
     out.push_back(std::move(iv));
     pending_.erase(pending_.begin());
   }
@@ -60,6 +66,9 @@ std::vector<MergedInterval> LiveMerge::take_through(int64_t through) {
 GroupStats LiveMerge::total() const {
   GroupStats t;
   for (const auto& [key, g] : groups_) t.merge(g);
+  for (const auto& [seq, iv] : pending_) {
+    for (const auto& [key, g] : iv.groups) t.merge(g);
+  }
   return t;
 }
 

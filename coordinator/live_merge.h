@@ -1,7 +1,9 @@
 // Live merge of the workers' interval REPORTs (DESIGN.md "Data flow").
 //
 // Every REPORT is merged, exactly (through the histograms), into:
-//   - the run's cumulative groups (one GroupStats per label set): summary.json at the end;
+//   - the run's cumulative groups (one GroupStats per label set): summary.json at the end; a
+//     report reaches them through its interval, merged in once the interval is taken (one walk
+//     of a report's histograms per report, not two), so they are whole once every interval is;
 //   - the worker's own totals (summary.json run.workers[].totals);
 //   - the run's client timing (every loop's token reads and lag samples: summary.json run.client);
 //   - the pending interval of its sequence number: one timeseries.csv row and one set of
@@ -59,8 +61,11 @@ class LiveMerge {
 
   int64_t last_seq(std::size_t w) const { return last_seq_[w]; }
   const Counters& worker_totals(std::size_t w) const { return worker_totals_[w]; }
-  // Cumulative, by group_key(labels).
+  // Cumulative, by group_key(labels), through the intervals taken (take_through): every group
+  // reported is there from its first report (labels), its counts once its intervals are taken;
+  // everything after take_through(max).
   const std::map<std::string, GroupStats>& groups() const { return groups_; }
+  // Everything merged so far, pending intervals included.
   GroupStats total() const;
   // Every report's ClientTiming, merged.
   const ClientTiming& client() const { return client_; }

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstdarg>
 #include <limits>
 
@@ -22,6 +23,7 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
 constexpr int64_t kOffsetBurstNs = 200 * kMs;     // PING bursts for the clock offsets after RUN
 constexpr int64_t kLostReportWaitNs = 15 * kSec;  // for the final REPORT of a lost worker
+constexpr int64_t kMaxBehindNs = 120 * kSec;      // reading a backlog past the drain deadline
 
 std::string format_seconds(int64_t ns) {
   return format_general(double(ns) / 1e9) + "s";
@@ -103,6 +105,8 @@ void RunControl::pump(int64_t wait_ms) {
 void RunControl::dispatch(const wire::RawMessage& raw, int64_t now) {
   wire::DecodeLimits limits;
   limits.max_body_bytes = opt_.max_message_bytes;
+  // A REPORT's histograms are checked whole, then merged from their encodings (LiveMerge).
+  limits.stats.keep_encoded = true;
   auto bad = [&](const std::string& why) {
     ++malformed_;
     if (malformed_logged_++ < kMaxMalformedLogged) {
@@ -450,7 +454,12 @@ void RunControl::flush_intervals(int64_t now, bool force) {
   if (force) through = std::numeric_limits<int64_t>::max();
   auto ready = merge_->take_through(through);
   if (ready.empty()) return;
-  const GroupStats total = merge_->total();
+  // The cumulative total (every group's histograms merged: ~150 full-layout adds) only for a
+  // live gate that reads it; the progress line needs only the counters.
+  std::optional<GroupStats> total;
+  if (opt_.on_interval) total = merge_->total();
+  Counters counted;
+  for (const auto& [key, g] : merge_->groups()) counted.merge(g.counters);
   for (MergedInterval& iv : ready) {
     if (iv.end_ns <= measured_start_ns_ && iv.total.empty()) continue;  // warmup
     last_interval_end_ns_ = std::max(last_interval_end_ns_, iv.end_ns);
@@ -466,14 +475,14 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     ProgressSample s;
     s.elapsed_s = elapsed;
     s.total_s = double(scenario_.load.duration_ns) / 1e9;
-    s.requests_done = total.counters.requests;
+    s.requests_done = counted.requests;
     s.requests_total = scenario_.load.requests;
     s.requests_per_s = row.requests_per_s;
     s.output_tokens_per_s = row.output_tokens_per_s;
     s.in_flight = row.in_flight;
     s.ttft_p50_ms = row.ttft_p50_ms;
     s.ttft_p99_ms = row.ttft_p99_ms;
-    s.errors = total.counters.failed;
+    s.errors = counted.failed;
     s.workers_alive = 0;
     for (const auto& rid : order_)
       s.workers_alive += registry_.find(rid)->state != WorkerState::kLost;
@@ -482,7 +491,7 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     s.report_interval_s = double(scenario_.interval_ns) / 1e9;
     progress_->print(s);
     if (opt_.on_interval && !aborted_) {
-      LiveView view{merge_->groups(), total,           elapsed,
+      LiveView view{merge_->groups(), *total,          elapsed,
                     row.in_flight,    s.workers_alive, double(iv.loop_lag_us_max) / 1000.0};
       if (std::string why = opt_.on_interval(view); !why.empty()) {
         aborted_ = true;
@@ -534,7 +543,11 @@ void RunControl::run_load() {
                  (w->state == WorkerState::kDone || (w->state == WorkerState::kLost && !awaited));
     }
     if (all_over) break;
-    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_) {
+    // The drain deadline, like silence, is judged with every waiting message read: a coordinator
+    // behind on its queue (a burst of reports on a starved machine) reads the DONEs it holds
+    // before calling their workers lost; at most kMaxBehindNs past the deadline.
+    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_ &&
+        (drained_ || now > drain_deadline_ns_ + kMaxBehindNs)) {
       for (const auto& rid : order_) {
         WorkerEntry* w = registry_.find(rid);
         if (w->state != WorkerState::kDone && w->state != WorkerState::kLost) {

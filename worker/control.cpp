@@ -385,15 +385,6 @@ struct WorkerControl::Session {
         last_ping = now;
         send(wire::Ping{++ping_seq, now});
       }
-      const int64_t silence_limit =
-          run_state == RunState::kRunning || run_state == RunState::kStarting
-              ? wire::kSilenceNs
-              : wire::kIdleSilenceNs;
-      if (attached && now - last_heard >= silence_limit) {
-        log("coordinator silent for %.0f s", double(silence_limit) / 1e9);
-        abandon();
-        return SessionEnd::kCoordinatorGone;
-      }
       zmq::pollitem_t items[] = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
       try {
         // Messages wake it at once; otherwise 50 ms bounds how late a PING, a finished
@@ -459,6 +450,17 @@ struct WorkerControl::Session {
           default:
             break;
         }
+      }
+      // Silence is judged only with every message that arrived read (as the coordinator does):
+      // a worker starved of CPU for 3 s on a crowded machine finds the PINGs queued, not gone.
+      const int64_t silence_limit =
+          run_state == RunState::kRunning || run_state == RunState::kStarting
+              ? wire::kSilenceNs
+              : wire::kIdleSilenceNs;
+      if (attached && mono_now_ns() - last_heard >= silence_limit) {
+        log("coordinator silent for %.0f s", double(silence_limit) / 1e9);
+        abandon();
+        return SessionEnd::kCoordinatorGone;
       }
       poll_monitor();
       poll_preflight();

@@ -1,7 +1,8 @@
 // Fuzzes the HdrHistogram decoders with untrusted input: raw V2 bytes (plain or compressed),
 // base64 text, and .hlog text. Every input goes through all three. Whatever decodes must be
 // usable (queries, iteration), survive a re-encode round trip unchanged, and merge the same
-// through add_encoded() as through decode() + add().
+// through add_encoded() as through decode() + add(); check_encoded() accepts the same and
+// its plain bytes merge the same.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -60,6 +61,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           via_decode.max() == direct.max());
   } else {
     check(direct.total_count() == 0 && direct.overflow_count() == 0);
+  }
+  // check_encoded() accepts exactly what decode() does, and its plain bytes merge the same.
+  auto checked = llmload::HdrHistogram::check_encoded(bytes, kMaxCounts);
+  check(checked.ok() == raw.ok());
+  if (checked.ok()) {
+    check(checked->total_count == raw->total_count() &&
+          checked->lowest_discernible == raw->lowest_discernible() &&
+          checked->highest_trackable == raw->highest_trackable() &&
+          checked->significant_digits == raw->significant_digits());
+    llmload::HdrHistogram from_plain = llmload::HdrHistogram::for_micros();
+    auto again = from_plain.add_encoded(checked->plain, kMaxCounts);
+    check(again.ok() && from_plain == direct && from_plain.min() == direct.min() &&
+          from_plain.max() == direct.max());
   }
   auto text = llmload::HdrHistogram::from_base64(bytes, kMaxCounts);
   if (text.ok()) exercise(*text);

@@ -50,11 +50,16 @@ TEST(LiveMerge, IntervalTotalAndGroupsAreTheExactMergeOfEveryWorker) {
   }
   EXPECT_EQ(lm.oldest_pending(), 2);
 
-  // The run's cumulative groups hold both intervals; the workers' totals their own requests.
+  // The run's total holds both intervals, the pending one too; the cumulative groups know both
+  // groups at once and hold an interval's counts once it is taken.
+  EXPECT_EQ(lm.total().counters.requests, 160);
   ASSERT_EQ(lm.groups().size(), 2u);
   EXPECT_EQ(lm.groups().at(group_key({{"model", "a"}})).counters.requests, 150);
+  EXPECT_EQ(lm.groups().at(group_key({{"model", "b"}})).counters.requests, 0);
+  ASSERT_EQ(lm.take_through(2).size(), 1u);
   EXPECT_EQ(lm.groups().at(group_key({{"model", "b"}})).counters.requests, 10);
   EXPECT_EQ(lm.total().counters.requests, 160);
+  // The workers' totals: their own requests, from every report at once.
   EXPECT_EQ(lm.worker_totals(0).requests, 100);
   EXPECT_EQ(lm.worker_totals(1).requests, 60);
 }
