@@ -101,6 +101,10 @@ bool print_prompts(const Scenario& s) {
   if (p.unique_prefix) std::printf(", unique prefix per request");
   if (p.kind == PromptSourceKind::kConversations) {
     std::printf(", history %s", p.history == History::kLive ? "live" : "recorded");
+    if (p.history == History::kLive)
+      std::printf(" (at most %lld bytes of replies kept per conversation)",
+                  static_cast<long long>(p.history_max_bytes));
+    if (p.sticky) std::printf(", sticky (a conversation's turns on one connection)");
   }
   std::printf("\n");
   size_t count = std::min<size_t>(prompt_count_for_run(s), 10000);

@@ -106,6 +106,63 @@ TEST(TurnLabel, OnePerTurnUpToTheCapAndGroupByCanLeaveItOut) {
   EXPECT_EQ(check_group_by(s, {single}).size(), 1u);
 }
 
+const char* kLiveYaml = R"(
+target: {url: mock, model: m}
+load: {rate: 2, requests: 10, think_time: 1s}
+prompts:
+  source: conversations
+  items:
+    - turns: [{user: hi, reply: hello}, {user: "and then"}]
+  history: live
+  history_max_bytes: 4096
+  sticky: true
+)";
+
+TEST(ConversationScenario, LiveStickyAndARateModeThinkTimeParseAndRoundTrip) {
+  auto s = parse_scenario(kLiveYaml, "live.yaml", "/tmp");
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->prompts.history, History::kLive);
+  EXPECT_EQ(s->prompts.history_max_bytes, 4096);
+  EXPECT_TRUE(s->prompts.sticky);
+  EXPECT_EQ(s->load.mode, LoadMode::kRate);
+  EXPECT_FALSE(s->load.think_time.is_zero());  // a session's pause between turns
+  auto back = scenario_from_json(scenario_to_json(*s, JsonMode::kWire));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->prompts.history_max_bytes, 4096);
+  EXPECT_TRUE(back->prompts.sticky);
+  EXPECT_EQ(scenario_to_json(*back, JsonMode::kWire), scenario_to_json(*s, JsonMode::kWire));
+}
+
+TEST(ConversationScenario, TheNewFieldsAreCheckedAndNamed) {
+  auto bad = parse_scenario(R"(
+target: {url: mock, model: m}
+load: {rate: 2, requests: 10, think_time: 1s}
+prompts:
+  items: [hello]
+  sticky: true
+  history_max_bytes: 10
+)",
+                            "bad.yaml", "/tmp");
+  ASSERT_FALSE(bad.ok());
+  const std::string e = bad.error();
+  EXPECT_NE(e.find("bad.yaml:3: load.think_time: applies to mode concurrency, or to rate mode "
+                   "with source conversations"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:6: prompts.sticky: does not apply to source inline"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:7: prompts.history_max_bytes: does not apply to source inline"),
+            std::string::npos)
+      << e;
+  std::string small = kLiveYaml;
+  small.replace(small.find("4096"), 4, "10");
+  auto tiny = parse_scenario(small, "tiny.yaml", "/tmp");
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.error().find("tiny.yaml:9: prompts.history_max_bytes"), std::string::npos)
+      << tiny.error();
+}
+
 // Every API's content chunk hands out its text (as a JSON string) for history: live; other
 // kinds hand out none.
 struct TextCase {
