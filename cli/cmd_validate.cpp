@@ -73,6 +73,13 @@ void print_load(const Scenario& s) {
   if (!rate) {
     std::printf("  think time: %s\n",
                 l.think_time.is_zero() ? "none" : describe_durations(l.think_time).c_str());
+  } else if (s.prompts.kind == PromptSourceKind::kConversations) {
+    // Rate mode with conversations: the rate starts sessions, each turn after the last + think.
+    std::printf("  sessions: each arrival starts a conversation; its next turn %s\n",
+                l.think_time.is_zero()
+                    ? "when the previous one ended"
+                    : ("after the previous one ended plus " + describe_durations(l.think_time))
+                          .c_str());
   }
   std::string limits;
   if (l.requests > 0) limits += std::to_string(l.requests) + " requests";
