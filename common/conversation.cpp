@@ -11,8 +11,8 @@ std::string turn_label_value(size_t turn) {
 
 Labels prompt_turn_labels(const Scenario& s, const ResolvedPrompt& p, size_t turn) {
   Labels out = p.labels;
-  if (!p.turns.empty() && groups_by(s, kTurnLabel)) out[std::string(kTurnLabel)] =
-      turn_label_value(turn);
+  if (!p.turns.empty() && groups_by(s, kTurnLabel))
+    out[std::string(kTurnLabel)] = turn_label_value(turn);
   return out;
 }
 

@@ -116,7 +116,8 @@ int Connection::accept(uv_stream_t* server) {
   if (r) return r;
   handle_open_ = true;
   loop_.add(this);
-  conn_id_ = "c" + std::to_string(loop_.index()) + "-" + std::to_string(loop_.next_connection_seq());
+  conn_id_ =
+      "c" + std::to_string(loop_.index()) + "-" + std::to_string(loop_.next_connection_seq());
   r = uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_));
   if (r) return r;
   uv_tcp_nodelay(&tcp_, 1);

@@ -14,8 +14,8 @@ Expected<HttpRequest> build_live_request(const RunPlan& plan, int group, int64_t
   for (Message& m : history.messages(p, size_t(it.turn)))
     in.messages.emplace_back(std::move(m.role), std::move(m.content));
   auto body = build_request_body(*t.adapter, in);
-  if (!body) return Error{"target " + t.name + ", prompt " + std::to_string(p.index) + ": " +
-                          body.error()};
+  if (!body)
+    return Error{"target " + t.name + ", prompt " + std::to_string(p.index) + ": " + body.error()};
   return HttpRequest::build("POST", t.endpoint, g.path, g.headers, body.value());
 }
 

@@ -360,8 +360,8 @@ void Loop::on_dropped(const StartTicket& ticket) {
   int group;
   if (Conversation* c = conversation_of(ticket.user); c != nullptr && c->item >= 0) {
     // A session's next turn: counted in its group; the session ends.
-    group = plan_->record_group(c->group, std::min<int64_t>(c->item + 1,
-                                                            int64_t(plan_->items.size()) - 1));
+    group = plan_->record_group(c->group,
+                                std::min<int64_t>(c->item + 1, int64_t(plan_->items.size()) - 1));
     end_conversation(*c);
     free_sessions_.push_back(ticket.user);
   } else {

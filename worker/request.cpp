@@ -29,8 +29,8 @@ Request::Request(const RequestContext& ctx) : ctx_(ctx) {
 
 Request::~Request() = default;
 
-void Request::start(const StartTicket& ticket, int group, int64_t item,
-                    const HttpRequest* request, ConnectionPin* pin, size_t reply_cap) {
+void Request::start(const StartTicket& ticket, int group, int64_t item, const HttpRequest* request,
+                    ConnectionPin* pin, size_t reply_cap) {
   ticket_ = ticket;
   group_ = group;
   item_ = item;

@@ -73,7 +73,8 @@ struct RunPlan {
   // turn k's body holds the replies to turns before it, known only as the run goes.
   bool live_history = false;
   int64_t history_max_bytes = 0;
-  bool sticky = false;  // a conversation's turns stay on one connection
+  // A conversation's turns stay on one connection.
+  bool sticky = false;
   std::vector<ResolvedPrompt> live_prompts;  // history: live only; by PlanItem::position
 
   // Picks a group by weight from a uniform draw in [0, 1).

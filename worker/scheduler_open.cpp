@@ -7,9 +7,7 @@ namespace llmload::worker {
 
 OpenLoopScheduler::OpenLoopScheduler(const SchedulerConfig& config, const Clock& clock,
                                      SchedulerHost& host)
-    : Scheduler(config, clock, host),
-      rng_(config.seed),
-      think_rng_(config.seed ^ 0x7468696e6bULL) {
+    : Scheduler(config, clock, host), rng_(config.seed), think_rng_(config.seed ^ 0x7468696e6bULL) {
   if (config_.poisson) {
     next_mass_ = exp1();
   } else {

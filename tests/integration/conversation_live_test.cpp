@@ -30,8 +30,7 @@ std::vector<ResolvedPrompt> conversations(int n, int turns, int64_t max_tokens) 
     ResolvedPrompt p;
     p.index = i;
     for (int k = 0; k < turns; ++k)
-      p.turns.push_back(Turn{"conversation " + std::to_string(i) + " question " +
-                                 std::to_string(k),
+      p.turns.push_back(Turn{"conversation " + std::to_string(i) + " question " + std::to_string(k),
                              "a recorded reply that live history never sends"});
     p.max_tokens = max_tokens;
     out.push_back(p);
@@ -130,8 +129,7 @@ TEST(ConversationLive, EachTurnCarriesTheAnswersTheMockStreamedOnOneConnection) 
       EXPECT_EQ(m[2 * turn - 1]["role"], "assistant");
       EXPECT_EQ(m[2 * turn - 1]["content"], prev["text"]) << conn << " line " << i;
       EXPECT_FALSE(prev["text"].get<std::string>().empty());
-      EXPECT_NE(m[2 * turn]["content"].get<std::string>().find("question " +
-                                                               std::to_string(turn)),
+      EXPECT_NE(m[2 * turn]["content"].get<std::string>().find("question " + std::to_string(turn)),
                 std::string::npos);
       ++checked;
     }

@@ -39,9 +39,9 @@ TEST(LiveHistory, EachTurnCarriesTheRepliesGivenNotTheRecordedOnes) {
   LiveHistory h(1024);
   EXPECT_EQ(contents(h.messages(p, 0)), (std::vector<std::string>{"system:sys", "user:q0"}));
   h.add(" alpha beta");
-  EXPECT_EQ(contents(h.messages(p, 1)),
-            (std::vector<std::string>{"system:sys", "user:q0", "assistant: alpha beta",
-                                      "user:q1"}));
+  EXPECT_EQ(
+      contents(h.messages(p, 1)),
+      (std::vector<std::string>{"system:sys", "user:q0", "assistant: alpha beta", "user:q1"}));
   h.add(" gamma");
   EXPECT_EQ(contents(h.messages(p, 2)),
             (std::vector<std::string>{"system:sys", "user:q0", "assistant: alpha beta", "user:q1",
@@ -87,7 +87,8 @@ TEST(TurnLabel, OnePerTurnUpToTheCapAndGroupByCanLeaveItOut) {
   EXPECT_EQ(prompt_turn_labels(s, p, 1), (Labels{{"task", "travel"}, {"turn", "2"}}));
   const std::vector<Labels> groups = scenario_group_labels(s, {p});
   ASSERT_EQ(groups.size(), 3u);
-  EXPECT_EQ(groups[2], (Labels{{"model", "m"}, {"target", "a"}, {"task", "travel"}, {"turn", "3"}}));
+  EXPECT_EQ(groups[2],
+            (Labels{{"model", "m"}, {"target", "a"}, {"task", "travel"}, {"turn", "3"}}));
   EXPECT_TRUE(check_group_by(s, {p}).empty());
 
   s.group_by = std::vector<std::string>{"model", "turn"};
