@@ -181,6 +181,8 @@ void register_mock(CLI::App& app, int& exit_code) {
   sub->add_option("--huge-line-bytes", o->faults.huge_line_bytes, "huge_line fault: line size")
       ->capture_default_str();
   sub->add_option("--truth", o->truth_file, "ground-truth log (JSONL, one line per request)");
+  sub->add_flag("--truth-text", o->truth_text,
+                "the truth log also holds each request's body and the answer text it streamed");
   sub->add_option("--metrics-extra", o->metrics_extra_file,
                   "Prometheus text appended to GET /metrics (pages split by a line "
                   "'# llmload-mock: next page', served in turn)");

@@ -73,6 +73,13 @@ void print_load(const Scenario& s) {
   if (!rate) {
     std::printf("  think time: %s\n",
                 l.think_time.is_zero() ? "none" : describe_durations(l.think_time).c_str());
+  } else if (s.prompts.kind == PromptSourceKind::kConversations) {
+    // Rate mode with conversations: the rate starts sessions, each turn after the last + think.
+    std::printf("  sessions: each arrival starts a conversation; its next turn %s\n",
+                l.think_time.is_zero()
+                    ? "when the previous one ended"
+                    : ("after the previous one ended plus " + describe_durations(l.think_time))
+                          .c_str());
   }
   std::string limits;
   if (l.requests > 0) limits += std::to_string(l.requests) + " requests";
@@ -101,6 +108,10 @@ bool print_prompts(const Scenario& s) {
   if (p.unique_prefix) std::printf(", unique prefix per request");
   if (p.kind == PromptSourceKind::kConversations) {
     std::printf(", history %s", p.history == History::kLive ? "live" : "recorded");
+    if (p.history == History::kLive)
+      std::printf(" (at most %lld bytes of replies kept per conversation)",
+                  static_cast<long long>(p.history_max_bytes));
+    if (p.sticky) std::printf(", sticky (a conversation's turns on one connection)");
   }
   std::printf("\n");
   size_t count = std::min<size_t>(prompt_count_for_run(s), 10000);

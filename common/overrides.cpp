@@ -106,7 +106,9 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
       s.load.rate = *o.rate;
       s.load.concurrency = 0;
       s.load.stages.clear();
-      s.load.think_time = Distribution::fixed(0);
+      // A think time stays only where rate mode uses it: between a conversation's turns.
+      if (s.prompts.kind != PromptSourceKind::kConversations)
+        s.load.think_time = Distribution::fixed(0);
       record("--rate " + format_general(*o.rate));
     }
   }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "common/conversation.h"
 #include "common/duration.h"
 #include "common/env_expand.h"
 #include "common/scenario_parse_ctx.h"
@@ -123,7 +124,7 @@ json load_json(const Load& l) {
   j["warmup"] = dur(l.warmup_ns);
   j["grace"] = dur(l.grace_ns);
   if (rate && l.max_in_flight > 0) j["max_in_flight"] = l.max_in_flight;
-  if (!rate) j["think_time"] = dist_json(l.think_time, true);
+  if (!rate || !l.think_time.is_zero()) j["think_time"] = dist_json(l.think_time, true);
   return j;
 }
 
@@ -171,7 +172,11 @@ json prompts_json(const PromptSource& p) {
     j["shared_prefix_tokens"] = p.shared_prefix_tokens;
   }
   j["unique_prefix"] = p.unique_prefix;
-  if (p.kind == K::kConversations) j["history"] = p.history == History::kLive ? "live" : "recorded";
+  if (p.kind == K::kConversations) {
+    j["history"] = p.history == History::kLive ? "live" : "recorded";
+    j["history_max_bytes"] = p.history_max_bytes;
+    j["sticky"] = p.sticky;
+  }
   return j;
 }
 
@@ -428,9 +433,15 @@ Labels group_labels(const Scenario& s, const Target& target, const ModelChoice& 
 std::vector<Labels> scenario_group_labels(const Scenario& s,
                                           const std::vector<ResolvedPrompt>& prompts) {
   std::vector<Labels> row_sets;
-  for (const ResolvedPrompt& p : prompts)
-    if (std::find(row_sets.begin(), row_sets.end(), p.labels) == row_sets.end())
-      row_sets.push_back(p.labels);
+  for (const ResolvedPrompt& p : prompts) {
+    // A conversation's turns each have their own set (the `turn` label, common/conversation.h).
+    const size_t turns = std::max<size_t>(1, std::min(p.turns.size(), kTurnLabelMax));
+    for (size_t t = 0; t < turns; ++t) {
+      Labels l = prompt_turn_labels(s, p, t);
+      if (std::find(row_sets.begin(), row_sets.end(), l) == row_sets.end())
+        row_sets.push_back(std::move(l));
+    }
+  }
   if (row_sets.empty()) row_sets.emplace_back();
   std::vector<Labels> out;
   for (const Target& t : s.targets) {
@@ -450,6 +461,7 @@ std::vector<std::string> check_group_by(const Scenario& s,
   if (!s.group_by) return errors;
   std::set<std::string> known = {"target", "model"};
   for (const auto& [k, v] : s.tags) known.insert(k);
+  if (has_turn_label(s, prompts)) known.insert(std::string(kTurnLabel));
   std::set<std::string> rows;
   for (const ResolvedPrompt& p : prompts)
     for (const auto& [k, v] : p.labels) rows.insert(k);

@@ -188,6 +188,11 @@ struct PromptSource {
   bool unique_prefix = false;
   // kConversations
   History history = History::kRecorded;
+  // kLive: the replies one conversation keeps (bytes, all turns together); past it the oldest
+  // turns leave the history (common/conversation.h LiveHistory).
+  int64_t history_max_bytes = 256 * 1024;
+  // kConversations: every turn of a conversation goes on the connection its first turn used.
+  bool sticky = false;
 };
 
 // A prompt ready to send: what the coordinator ships to the workers (it never ships the

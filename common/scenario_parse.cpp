@@ -313,6 +313,13 @@ void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
   else
     ctx.error(root, "load", "missing: give at least a limit (load.requests or load.duration)");
   if (root["prompts"].IsDefined()) parse_prompts(ctx, root["prompts"], s.prompts);
+  if (s.load.mode == LoadMode::kRate && root["load"].IsMap() &&
+      root["load"]["think_time"].IsDefined() &&
+      s.prompts.kind != PromptSourceKind::kConversations) {
+    ctx.error(root["load"]["think_time"], "load.think_time",
+              "applies to mode concurrency, or to rate mode with source conversations (the "
+              "pause before a session's next turn); rate mode schedules other starts itself");
+  }
   if (root["output"].IsDefined()) parse_output(ctx, root["output"], s.output);
   if (root["slo"].IsDefined()) parse_slo(ctx, root["slo"], s.slo);
   if (root["sweep"].IsDefined()) parse_sweep(ctx, root["sweep"], s.sweep);

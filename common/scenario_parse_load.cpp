@@ -101,12 +101,10 @@ void parse_load(Ctx& ctx, const YAML::Node& n, Load& load) {
     load.warmup_ns = ctx.duration(n["warmup"], "load.warmup", true).value_or(0);
   if (n["grace"].IsDefined())
     load.grace_ns = ctx.duration(n["grace"], "load.grace", true).value_or(load.grace_ns);
+  // Rate mode takes a think time only for conversations (between a session's turns): the
+  // caller checks that once the prompts are read.
   if (n["think_time"].IsDefined()) {
-    if (rate_mode)
-      ctx.error(n["think_time"], "load.think_time",
-                "applies to mode concurrency (rate mode schedules starts itself)");
-    else if (auto d = ctx.distribution(n["think_time"], "load.think_time", true))
-      load.think_time = *d;
+    if (auto d = ctx.distribution(n["think_time"], "load.think_time", true)) load.think_time = *d;
   }
 }
 

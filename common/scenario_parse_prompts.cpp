@@ -99,7 +99,8 @@ void parse_prompts(Ctx& ctx, const YAML::Node& n, PromptSource& p) {
   if (!ctx.expect_map(
           n, "prompts",
           {"source", "items", "file", "system", "sampling", "limit", "output_from_reply",
-           "input_tokens", "shared_prefix_tokens", "unique_prefix", "history"})) {
+           "input_tokens", "shared_prefix_tokens", "unique_prefix", "history",
+           "history_max_bytes", "sticky"})) {
     return;
   }
   if (n["source"].IsDefined()) {
@@ -203,6 +204,14 @@ void parse_prompts(Ctx& ctx, const YAML::Node& n, PromptSource& p) {
   if (allowed("history", {K::kConversations})) {
     if (auto h = ctx.choice(n["history"], "prompts.history", {"recorded", "live"}))
       p.history = *h == "live" ? History::kLive : History::kRecorded;
+  }
+  if (allowed("history_max_bytes", {K::kConversations})) {
+    if (auto b = ctx.integer(n["history_max_bytes"], "prompts.history_max_bytes", 1024,
+                             16 * 1024 * 1024))
+      p.history_max_bytes = *b;
+  }
+  if (allowed("sticky", {K::kConversations})) {
+    p.sticky = ctx.boolean(n["sticky"], "prompts.sticky").value_or(false);
   }
 }
 

@@ -116,6 +116,8 @@ int Connection::accept(uv_stream_t* server) {
   if (r) return r;
   handle_open_ = true;
   loop_.add(this);
+  conn_id_ =
+      "c" + std::to_string(loop_.index()) + "-" + std::to_string(loop_.next_connection_seq());
   r = uv_accept(server, reinterpret_cast<uv_stream_t*>(&tcp_));
   if (r) return r;
   uv_tcp_nodelay(&tcp_, 1);
@@ -224,6 +226,11 @@ void Connection::dispatch() {
   t.path = std::string(req_.path());
   t.loop = loop_.index();
   t.received_ns = received_ns_;
+  t.conn = conn_id_;
+  if (loop_.options().truth_text) {
+    t.with_text = true;
+    t.body = req_.body;
+  }
   job_.begin(std::move(plan.gen), std::move(t));
 }
 
@@ -234,6 +241,7 @@ void Connection::drop_request(const std::string& id) {
     t.path = std::string(req_.path());
     t.loop = loop_.index();
     t.fault = fault_name(Fault::kDropNext);
+    t.conn = conn_id_;
     t.outcome = "dropped";
     t.received_ns = received_ns_;
     log->push(std::move(t));
@@ -256,6 +264,7 @@ void Connection::write_reply(const Reply& reply, const std::string& id) {
     t.loop = loop_.index();
     t.status = reply.status;
     t.outcome = reply.status < 400 ? "ok" : "error";
+    t.conn = conn_id_;
     t.received_ns = received_ns_;
     t.headers_ns = t.last_byte_ns = sent_ns;
     log->push(std::move(t));

@@ -92,6 +92,7 @@ class Connection {
   size_t head_bytes_ = 0;
   int parse_status_ = 0;  // 413 or 431 when a callback refused the request
   int64_t received_ns_ = 0;
+  std::string conn_id_;  // "c<loop>-<n>", the truth log's `conn`
   std::unique_ptr<TlsSession> tls_;
   StreamJob job_;
 };

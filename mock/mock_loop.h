@@ -73,6 +73,7 @@ class MockLoop {
   char* read_buffer() { return read_buf_.get(); }
   size_t read_buffer_size() const { return kReadBuf; }
   uint64_t next_request_seq() { return ++request_seq_; }
+  uint64_t next_connection_seq() { return ++connection_seq_; }
   // Copies the capacity gate's gauges into the counters (for /metrics, read from any loop).
   void publish_capacity() {
     counters_.processing.store(capacity_.active(), std::memory_order_relaxed);
@@ -123,6 +124,7 @@ class MockLoop {
   OutBuffer out_{64 * 1024}, scratch_{16 * 1024}, tls_plain_{64 * 1024}, tls_cipher_{64 * 1024};
   std::unique_ptr<char[]> read_buf_;
   uint64_t request_seq_ = 0;
+  uint64_t connection_seq_ = 0;
   const MetricsPage* metrics_page_ = nullptr;
   std::atomic<int64_t>* loaded_at_ = nullptr;
   Connection* conns_ = nullptr;  // intrusive list of open connections

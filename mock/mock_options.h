@@ -85,6 +85,7 @@ struct MockOptions {
 
   // --- ground truth ---
   std::string truth_file;  // JSONL, one line per request (docs/mock.md); empty: none
+  bool truth_text = false;  // each truth line also holds the request body and the answer text
 
   // --- /metrics ---
   // Prometheus text appended to the mock's own llama.cpp-style /metrics (a DCGM exporter's page,

@@ -327,6 +327,10 @@ void StreamJob::release_slot() {
 
 void StreamJob::complete(const char* outcome, bool keep) {
   truth_.outcome = outcome;
+  if (truth_.with_text) {
+    // The content words as sent (reasoning tokens come first and are not the answer).
+    for (int i = gen_.reasoning_tokens; i < truth_.tokens; ++i) truth_.text.append(gen_.word(i));
+  }
   phase_ = Phase::kIdle;
   release_slot();
   if (TruthLog* log = loop_.truth()) log->push(std::move(truth_));

@@ -41,7 +41,7 @@ void TruthLog::close() {
 }
 
 std::string TruthLog::to_json(const TruthRecord& r) {
-  OutBuffer o(512);
+  OutBuffer o(512 + r.body.size() + r.text.size());
   char sep = '{';
   // Each field as ,"name":value (the first one opens the object).
   auto key = [&](std::string_view name) {
@@ -83,6 +83,11 @@ std::string TruthLog::to_json(const TruthRecord& r) {
   str("outcome", r.outcome);
   key("late_max_us");
   o.append_fixed(double(r.late_max_ns) / 1000.0, 1);
+  str("conn", r.conn);
+  if (r.with_text) {
+    str("body", r.body);
+    str("text", r.text);
+  }
   o.push('}');
   return std::string(o.view());
 }

@@ -38,6 +38,12 @@ struct TruthRecord {
   int64_t late_max_ns = 0;  // worst emission lateness of this response
   // CLOCK_REALTIME − CLOCK_MONOTONIC (ns) on the pushing thread, set by push().
   int64_t unix_offset_ns = 0;
+  std::string conn;  // the connection it came on ("c<loop>-<n>"): requests on one share it
+  // With MockOptions::truth_text only (else empty, and not written): the request body as read,
+  // and the answer text streamed (the content tokens' words, as sent).
+  bool with_text = false;
+  std::string body;
+  std::string text;
 };
 
 class TruthLog {

@@ -107,6 +107,10 @@ struct ChunkInfo {
   // The stream's id field when this chunk has one (OpenAI `id`, Anthropic message_start's
   // message.id); empty otherwise. Used as request_id when the server sent no x-request-id.
   std::string_view id;
+  // For kind content: the answer text as the chunk's JSON string holds it (quotes and escapes as
+  // sent: decode with json_unescape), so history: live can keep the reply at no cost to streams
+  // that do not; empty for every other kind.
+  std::string_view text_json;
   // For kind error: the server's message (unescaped). Empty otherwise.
   std::string_view error_message;
   bool has_timings = false;

@@ -35,6 +35,54 @@ void ConnectionPool::submit(const HttpRequest& request, HttpListener* listener) 
   if (listener->queued_) ++counters_.queued;
 }
 
+void ConnectionPool::submit(const HttpRequest& request, HttpListener* listener,
+                            ConnectionPin* pin) {
+  if (pin == nullptr) {
+    submit(request, listener);
+    return;
+  }
+  HttpConnection* c = pin->conn;
+  if (c != nullptr && c->owner_parked && c->idle() && !shutting_down_) {
+    c->owner_parked = false;
+    --pinned_idle_;
+    ++counters_.reused;
+    c->send(request, listener);
+    return;
+  }
+  if (c != nullptr) unpin(*c);  // not idle (a holder has one request at a time): let it go
+  listener->queued_ = true;
+  queue_.push_back(Waiting{&request, listener, false, pin});
+  ensure_resolved();
+  pump();
+  if (listener->queued_) ++counters_.queued;
+}
+
+void ConnectionPool::send_on(HttpConnection* c, const Waiting& w) {
+  if (w.pin != nullptr) {
+    if (w.pin->conn != nullptr && w.pin->conn != c) unpin(*w.pin->conn);
+    w.pin->conn = c;
+    c->owner_pin = w.pin;
+  }
+  c->send(*w.request, w.listener);
+}
+
+void ConnectionPool::unpin(HttpConnection& c) {
+  if (c.owner_pin == nullptr) return;
+  if (c.owner_pin->conn == &c) c.owner_pin->conn = nullptr;
+  c.owner_pin = nullptr;
+  if (c.owner_parked) {
+    c.owner_parked = false;
+    --pinned_idle_;
+    on_connection_idle(c);
+  }
+}
+
+void ConnectionPool::release(ConnectionPin* pin) {
+  if (pin == nullptr || pin->conn == nullptr) return;
+  unpin(*pin->conn);
+  if (pin->conn != nullptr) pin->conn = nullptr;
+}
+
 void ConnectionPool::cancel(HttpListener* listener) {
   if (listener->queued_) {
     auto it = std::find_if(queue_.begin(), queue_.end(),
@@ -109,7 +157,7 @@ void ConnectionPool::open(const Waiting* w) {
   live_.insert(c);
   ++connecting_;
   ++counters_.opened;
-  if (w != nullptr) c->send(*w->request, w->listener);
+  if (w != nullptr) send_on(c, *w);
   const int64_t now = options_.clock != nullptr ? options_.clock->now_ns() : mono_now_ns();
   c->connect(address_.get(), now + options_.connect_timeout_ns);
 }
@@ -129,7 +177,7 @@ void ConnectionPool::pump() {
         w.listener->queued_ = false;
         HttpConnection* c = pop_idle();
         ++counters_.reused;
-        c->send(*w.request, w.listener);
+        send_on(c, w);
         continue;
       }
       if (dns_state_ != Dns::kResolved || connecting_ >= options_.max_connects_in_flight) break;
@@ -154,6 +202,11 @@ void ConnectionPool::on_connection_connected(HttpConnection& c) {
 }
 
 void ConnectionPool::on_connection_idle(HttpConnection& c) {
+  if (c.owner_pin != nullptr && !shutting_down_) {
+    c.owner_parked = true;
+    ++pinned_idle_;  // waits for its holder's next request
+    return;
+  }
   if (shutting_down_ || idle_count_ >= options_.max_idle) {
     c.close();
     return;
@@ -165,6 +218,13 @@ void ConnectionPool::on_connection_idle(HttpConnection& c) {
 void ConnectionPool::on_connection_closing(HttpConnection& c, const NetError* error,
                                            bool was_connecting) {
   unlink_idle(c);
+  if (c.owner_parked) {
+    c.owner_parked = false;
+    --pinned_idle_;
+  }
+  // The holder's next request pins a fresh connection. c keeps owner_pin for a retry from
+  // this close (on_connection_retry hands the pin on to the retry's connection).
+  if (c.owner_pin != nullptr && c.owner_pin->conn == &c) c.owner_pin->conn = nullptr;
   if (was_connecting) {
     --connecting_;
     ++counters_.connect_failures;
@@ -173,13 +233,15 @@ void ConnectionPool::on_connection_closing(HttpConnection& c, const NetError* er
   pump();
 }
 
-void ConnectionPool::on_connection_retry(HttpConnection&, const HttpRequest& request,
+void ConnectionPool::on_connection_retry(HttpConnection& c, const HttpRequest& request,
                                          HttpListener* listener, int64_t t) {
   ++counters_.retries;
   listener->on_retry(t);
   if (shutting_down_) return;
+  // The pinned connection went stale: the retry's fresh connection becomes the pinned one.
+  ConnectionPin* pin = c.owner_pin;
   listener->queued_ = true;
-  queue_.push_front(Waiting{&request, listener, true});
+  queue_.push_front(Waiting{&request, listener, true, pin});
   pump();
 }
 

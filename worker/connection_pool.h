@@ -33,6 +33,15 @@ struct PoolOptions {
   bool kernel_timestamps = true;  // ConnectionConfig::kernel_timestamps
 };
 
+// A hold on one connection between requests (prompts.sticky: a conversation's turns on one
+// connection). A request submitted with a pin goes on the pinned connection when it is alive;
+// otherwise on any, which then becomes the pinned one. While pinned, an idle connection waits
+// for its holder only; release() gives it back to the pool. The pool clears `conn` when the
+// connection closes (the server ended it: the next request pins a fresh one).
+struct ConnectionPin {
+  HttpConnection* conn = nullptr;
+};
+
 struct PoolCounters {
   uint64_t opened = 0;            // connect attempts started
   uint64_t connected = 0;         // ... that succeeded (TCP, and TLS when used)
@@ -56,6 +65,10 @@ class ConnectionPool final : private ConnectionOwner {
   // Sends `request` (which must outlive the request) for `listener`: on an idle connection, a
   // new one, or after waiting for a connect slot. Every outcome arrives through the listener.
   void submit(const HttpRequest& request, HttpListener* listener);
+  // The same, on `pin`'s connection (see ConnectionPin); pin null: submit(request, listener).
+  void submit(const HttpRequest& request, HttpListener* listener, ConnectionPin* pin);
+  // Ends the hold: an idle pinned connection goes back to the pool's idle connections.
+  void release(ConnectionPin* pin);
   // Ends the listener's request (queued or in flight) with no further listener call.
   void cancel(HttpListener* listener);
   // Opens up to n more connections ahead of load; they wait idle.
@@ -67,6 +80,7 @@ class ConnectionPool final : private ConnectionOwner {
   const Endpoint& endpoint() const { return endpoint_; }
   const PoolCounters& counters() const { return counters_; }
   size_t idle() const { return idle_count_; }
+  size_t pinned_idle() const { return pinned_idle_; }  // idle connections waiting for a holder
   size_t connecting() const { return connecting_; }
   size_t alive() const { return live_.size(); }
   size_t waiting() const { return queue_.size(); }
@@ -78,7 +92,11 @@ class ConnectionPool final : private ConnectionOwner {
     const HttpRequest* request;
     HttpListener* listener;
     bool fresh;  // must go on a new connection (a retry)
+    ConnectionPin* pin = nullptr;
   };
+  // Sends w's request on c, pinning c when w holds a pin.
+  void send_on(HttpConnection* c, const Waiting& w);
+  void unpin(HttpConnection& c);
   enum class Dns : uint8_t { kUnresolved, kResolving, kResolved };
 
   void pump();
@@ -109,6 +127,7 @@ class ConnectionPool final : private ConnectionOwner {
   std::deque<Waiting> queue_;
   HttpConnection* idle_head_ = nullptr;  // LIFO stack through owner_next
   size_t idle_count_ = 0;
+  size_t pinned_idle_ = 0;
   size_t connecting_ = 0;
   size_t prewarm_pending_ = 0;
   std::unordered_set<HttpConnection*> live_;

@@ -34,6 +34,8 @@ namespace llmload::worker {
 
 class HttpConnection;
 
+struct ConnectionPin;  // worker/connection_pool.h
+
 // Receives one request's events. After on_complete or on_error (or after the caller cancels)
 // no further call is made for that request.
 class HttpListener {
@@ -157,6 +159,8 @@ class HttpConnection final : private TransportHandler, private ResponseSink {
   HttpConnection* owner_prev = nullptr;
   HttpConnection* owner_next = nullptr;
   bool owner_listed = false;
+  ConnectionPin* owner_pin = nullptr;  // the owner's: who holds this connection between requests
+  bool owner_parked = false;           // idle, waiting for its pin's holder
 
  private:
   HttpConnection(uv_loop_t* loop, const ConnectionConfig& config, ConnectionOwner* owner);

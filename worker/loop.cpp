@@ -69,6 +69,8 @@ void Loop::run() {
     slots_.reserve(users);
     free_.reserve(users);
   }
+  sessions_ = config_.open_loop && plan_->items.size() > plan_->conversation_start.size();
+  for (Conversation& c : users_) c.history = LiveHistory(size_t(plan_->history_max_bytes));
 
   auto init_timer = [this](uv_timer_t* t) {
     uv_timer_init(&loop_, t);
@@ -286,38 +288,86 @@ void Loop::unlink(Request* r) {
   r->next_active = r->prev_active = nullptr;
 }
 
+Conversation* Loop::conversation_of(int32_t user) {
+  if (user >= 0 && size_t(user) < users_.size()) return &users_[size_t(user)];
+  return nullptr;
+}
+
 void Loop::start_request(const StartTicket& ticket) {
   const RunPlan& plan = *plan_;
-  int group;
-  int64_t item;
-  const int64_t conversations = int64_t(plan.conversation_start.size());
-  if (ticket.user >= 0 && size_t(ticket.user) < users_.size()) {
-    // A virtual user replays its conversation turn by turn, then takes the next one.
-    User& u = users_[size_t(ticket.user)];
-    if (u.item >= 0 && !plan.items[size_t(u.item)].last_turn) {
-      item = u.item + 1;
-      group = u.group;
+  int32_t user = ticket.user;
+  if (sessions_ && user < 0) {
+    // Rate mode: an arrival starts a session (its next turns: scheduler_open.h).
+    if (!free_sessions_.empty()) {
+      user = free_sessions_.back();
+      free_sessions_.pop_back();
     } else {
-      const int64_t c = (config_.prompt_offset + conversation_cursor_++) % conversations;
-      item = plan.conversation_start[size_t(c)];
-      group = plan.pick_group(rng_.uniform01());
+      user = int32_t(users_.size());
+      users_.emplace_back().history = LiveHistory(size_t(plan.history_max_bytes));
     }
-    u.item = item;
-    u.group = group;
-  } else {
-    item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
-    group = plan.pick_group(rng_.uniform01());
   }
+  if (Conversation* c = conversation_of(user)) {
+    start_turn(*c, user, ticket);
+    return;
+  }
+  const int64_t item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
+  const int group = plan.pick_group(rng_.uniform01());
   Request* r = take_slot();
   link(r);
   r->start(ticket, group, item);
 }
 
+void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket) {
+  const RunPlan& plan = *plan_;
+  if (c.item >= 0 && !plan.items[size_t(c.item)].last_turn) {
+    ++c.item;  // the conversation's next turn
+  } else {
+    // A user replays a conversation turn by turn, then takes the next one.
+    const int64_t conversations = int64_t(plan.conversation_start.size());
+    const int64_t k = (config_.prompt_offset + conversation_cursor_++) % conversations;
+    if (c.pin.conn != nullptr) pools_[size_t(plan.groups[size_t(c.group)].target)]->release(&c.pin);
+    c.item = plan.conversation_start[size_t(k)];
+    c.group = plan.pick_group(rng_.uniform01());
+    c.history.reset();
+  }
+  const PlanItem& it = plan.items[size_t(c.item)];
+  const HttpRequest* bytes = nullptr;
+  if (plan.live_history && it.turn > 0) {
+    // Built now: the body holds the replies this conversation has had (no prompt is built on
+    // the per-token path; a failure cannot happen for a body the plan built once already, and
+    // would send the recorded history instead).
+    if (auto req = build_live_request(plan, c.group, c.item, c.history)) {
+      c.request = std::move(req.value());
+      bytes = &c.request;
+    }
+  }
+  const size_t reply_cap = plan.live_history && !it.last_turn ? size_t(plan.history_max_bytes) : 0;
+  ticket.user = user;
+  Request* r = take_slot();
+  link(r);
+  r->start(ticket, c.group, c.item, bytes, plan.sticky ? &c.pin : nullptr, reply_cap);
+}
+
+void Loop::end_conversation(Conversation& c) {
+  if (c.pin.conn != nullptr) pools_[size_t(plan_->groups[size_t(c.group)].target)]->release(&c.pin);
+  c.item = -1;
+  c.history.reset();
+}
+
 void Loop::on_dropped(const StartTicket& ticket) {
   // Counted in the group of the request the arrival would have been: its group by weight, and
   // the prompt next in turn (not taken: the next request that starts sends it).
-  const int64_t next = (config_.prompt_offset + item_cursor_) % int64_t(plan_->items.size());
-  const int group = plan_->record_group(plan_->pick_group(rng_.uniform01()), next);
+  int group;
+  if (Conversation* c = conversation_of(ticket.user); c != nullptr && c->item >= 0) {
+    // A session's next turn: counted in its group; the session ends.
+    group = plan_->record_group(c->group,
+                                std::min<int64_t>(c->item + 1, int64_t(plan_->items.size()) - 1));
+    end_conversation(*c);
+    free_sessions_.push_back(ticket.user);
+  } else {
+    const int64_t next = (config_.prompt_offset + item_cursor_) % int64_t(plan_->items.size());
+    group = plan_->record_group(plan_->pick_group(rng_.uniform01()), next);
+  }
   if (GroupStats* g = recorder_.group(ticket.measured, group)) {
     ++g->counters.dropped;
   }
@@ -331,7 +381,23 @@ void Loop::cancel_in_flight() {
 void Loop::on_request_done(Request& request) {
   unlink(&request);
   free_.push_back(&request);
-  scheduler_->on_finished(request.ticket(), clock_.now_ns());
+  StartTicket ticket = request.ticket();
+  if (Conversation* c = conversation_of(ticket.user); c != nullptr && c->item >= 0) {
+    const RunPlan& plan = *plan_;
+    const bool last = plan.items[size_t(c->item)].last_turn;
+    const bool failed = request.outcome().has_value();
+    // history: live has no reply to carry on with after a failed turn: the conversation ends.
+    if (last || (failed && plan.live_history)) {
+      end_conversation(*c);
+      if (sessions_) {
+        free_sessions_.push_back(ticket.user);
+        ticket.user = -1;  // rate mode: no next turn for this session
+      }
+    } else if (plan.live_history) {
+      c->history.add(std::move(request.reply()));
+    }
+  }
+  scheduler_->on_finished(ticket, clock_.now_ns());
   want_poll();
 }
 

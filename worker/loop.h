@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@
 #include "common/clock.h"
 #include "common/distribution.h"
 #include "common/hdr_histogram.h"
+#include "worker/conversation.h"
 #include "worker/recorder.h"
 #include "worker/request.h"
 #include "worker/run_plan.h"
@@ -110,11 +112,17 @@ class Loop final : private SchedulerHost, private RequestOwner {
   Request* active_head_ = nullptr;
   Rng rng_;
 
-  struct User {
-    int64_t item = -1;  // current item (conversation turn), -1: none
-    int group = 0;
-  };
-  std::vector<User> users_;
+  // Conversations: the next turn of ticket.user's conversation, or a new one.
+  Conversation* conversation_of(int32_t user);
+  void start_turn(Conversation& c, int32_t user, StartTicket ticket);
+  // The conversation is over (last turn, a failed live turn, a dropped session turn).
+  void end_conversation(Conversation& c);
+
+  // Concurrency mode: one per virtual user. Rate mode with multi-turn conversations: one per
+  // session (a deque: pins and live requests keep their addresses), reused from free_sessions_.
+  std::deque<Conversation> users_;
+  std::vector<int32_t> free_sessions_;
+  bool sessions_ = false;  // rate mode with multi-turn conversations
   int64_t conversation_cursor_ = 0;
   int64_t item_cursor_ = 0;
 

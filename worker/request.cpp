@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "worker/json_scan.h"
 #include "worker/server_metrics.h"
 
 namespace llmload::worker {
@@ -28,7 +29,8 @@ Request::Request(const RequestContext& ctx) : ctx_(ctx) {
 
 Request::~Request() = default;
 
-void Request::start(const StartTicket& ticket, int group, int64_t item) {
+void Request::start(const StartTicket& ticket, int group, int64_t item, const HttpRequest* request,
+                    ConnectionPin* pin, size_t reply_cap) {
   ticket_ = ticket;
   group_ = group;
   item_ = item;
@@ -45,8 +47,10 @@ void Request::start(const StartTicket& ticket, int group, int64_t item) {
   request_id_.clear();
   retries_ = 0;
   bytes_ = 0;
+  reply_cap_ = reply_cap;
+  reply_.clear();
   active_ = true;
-  ctx_.pools[size_t(g.target)]->submit(g.requests[size_t(item)], this);
+  ctx_.pools[size_t(g.target)]->submit(request ? *request : g.requests[size_t(item)], this, pin);
 }
 
 void Request::cancel(int64_t t) {
@@ -127,6 +131,11 @@ void Request::on_body(int64_t t, const char* data, size_t len) {
 bool Request::on_chunk(const ChunkInfo& chunk) {
   timing_.on_chunk(now_, chunk, now_kernel_);
   if (request_id_.empty() && !chunk.id.empty()) request_id_.assign(chunk.id.substr(0, 256));
+  if (reply_cap_ > 0 && chunk.kind == ChunkKind::content && reply_.size() < reply_cap_) {
+    // history: live only: the text appended as it came (decoded from its JSON string).
+    json_unescape(JsonSlice{JsonType::string, chunk.text_json}, reply_);
+    if (reply_.size() > reply_cap_) reply_.resize(utf8_prefix(reply_, reply_cap_).size());
+  }
   if (chunk.kind == ChunkKind::error) {
     chunk_error_ = ErrorKind::kServerError;
     error_body_.assign(chunk.error_message.substr(0, kErrorBodyBytes));

@@ -60,7 +60,12 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   ~Request() override;
 
   // Starts the request for `ticket` on group `group`, item `item` (indexes into the plan).
-  void start(const StartTicket& ticket, int group, int64_t item);
+  // Conversations (worker/conversation.h): `request` replaces the plan's bytes for the item (a
+  // live turn's, kept alive by the caller); `pin` keeps it on the pinned connection (sticky);
+  // reply_cap > 0 keeps the answer's text, at most reply_cap bytes (history: live).
+  void start(const StartTicket& ticket, int group, int64_t item,
+             const HttpRequest* request = nullptr, ConnectionPin* pin = nullptr,
+             size_t reply_cap = 0);
   // Ends it now as cancelled (grace over, abort): the connection is closed.
   void cancel(int64_t t);
 
@@ -70,6 +75,9 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t item() const { return item_; }
   // Outcome of the last finished request (nullopt: ok).
   const std::optional<ErrorKind>& outcome() const { return outcome_; }
+  // The answer text kept (start's reply_cap): content chunks' text decoded, cut at reply_cap
+  // bytes on a UTF-8 boundary. The owner may take it in on_request_done.
+  std::string& reply() { return reply_; }
 
   // Intrusive list of active requests (the loop's).
   Request* next_active = nullptr;
@@ -112,6 +120,8 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   bool now_kernel_ = false;  // ... and whether the kernel stamped it
   int64_t retries_ = 0;
   int64_t bytes_ = 0;
+  size_t reply_cap_ = 0;  // 0: keep no reply
+  std::string reply_;
 };
 
 }  // namespace llmload::worker

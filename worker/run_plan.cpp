@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/conversation.h"
 #include "worker/api_adapter.h"
 
 namespace llmload::worker {
@@ -39,18 +40,23 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (prompts.empty()) return Error{"the run has no prompts"};
 
-  std::vector<Labels> label_sets;  // the prompts' distinct row labels
+  plan->sticky = s.prompts.sticky;
+  plan->history_max_bytes = s.prompts.history_max_bytes;
+  std::vector<Labels> label_sets;  // the prompts' distinct row labels (and turn, if any)
   for (size_t i = 0; i < prompts.size(); ++i) {
     const ResolvedPrompt& p = prompts[i];
-    auto set = std::find(label_sets.begin(), label_sets.end(), p.labels);
-    if (set == label_sets.end()) set = label_sets.insert(label_sets.end(), p.labels);
-    const auto label_set = static_cast<int32_t>(set - label_sets.begin());
     plan->conversation_start.push_back(static_cast<int64_t>(plan->items.size()));
     const size_t turns = std::max<size_t>(1, p.turns.size());
     for (size_t t = 0; t < turns; ++t) {
+      const Labels labels = prompt_turn_labels(s, p, t);
+      auto set = std::find(label_sets.begin(), label_sets.end(), labels);
+      if (set == label_sets.end()) set = label_sets.insert(label_sets.end(), labels);
+      const auto label_set = static_cast<int32_t>(set - label_sets.begin());
       plan->items.push_back(PlanItem{int64_t(i), p.index, int32_t(t), t + 1 == turns, label_set});
     }
+    if (p.turns.size() > 1 && s.prompts.history == History::kLive) plan->live_history = true;
   }
+  if (plan->live_history) plan->live_prompts = prompts;
 
   double target_weights = 0;
   for (const Target& t : s.targets) target_weights += t.weight > 0 ? t.weight : 0;
@@ -106,6 +112,14 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
       g.target = target_index;
       g.model = m.name;
       g.weight = (t.weight / target_weights) * (m.weight / model_weights);
+      g.body.model = m.name;
+      g.body.temperature = s.output.temperature;
+      g.body.include_usage = t.stream_options.include_usage;
+      g.body.continuous_usage = t.stream_options.continuous_usage;
+      g.body.ignore_eos = s.output.ignore_eos;
+      if (!s.output.extra.empty()) g.body.extra_body_json = s.output.extra.dump();
+      g.headers = headers;
+      g.path = path;
       g.requests.reserve(plan->items.size());
       for (const PlanItem& it : plan->items) {
         const ResolvedPrompt& p = prompts[static_cast<size_t>(it.position)];

@@ -15,6 +15,7 @@
 #include "common/expected.h"
 #include "common/group_stats.h"
 #include "common/scenario.h"
+#include "worker/api_adapter.h"
 #include "worker/endpoint.h"
 #include "worker/http_request.h"
 #include "worker/tls_context.h"
@@ -47,6 +48,11 @@ struct PlanGroup {
   double weight = 1;                  // chance of a request going to this group (sums to 1)
   std::vector<HttpRequest> requests;  // one per PlanItem
   std::vector<int> record;            // result group, by PlanItem::label_set
+  // What every request of the group shares, kept for history: live, whose later turns are
+  // built as they come (worker/conversation.h): the body fields (no prompt), headers and path.
+  BodyInput body;
+  std::vector<HttpHeader> headers;
+  std::string path;
 };
 
 // A result group: what the recorder's group ids index.
@@ -63,6 +69,13 @@ struct RunPlan {
   std::vector<int64_t> conversation_start;  // item index where each prompt's items begin
   RequestSlo slo;
   bool insecure = false;
+  // Conversations (docs/scenarios.md "conversations"). history: live keeps the prompts, since
+  // turn k's body holds the replies to turns before it, known only as the run goes.
+  bool live_history = false;
+  int64_t history_max_bytes = 0;
+  // A conversation's turns stay on one connection.
+  bool sticky = false;
+  std::vector<ResolvedPrompt> live_prompts;  // history: live only; by PlanItem::position
 
   // Picks a group by weight from a uniform draw in [0, 1).
   int pick_group(double u) const;

@@ -33,7 +33,8 @@ namespace llmload::worker {
 
 // One request the scheduler asks the host to start.
 struct StartTicket {
-  int32_t user = -1;        // closed loop: the virtual user (0..); open loop: -1
+  int32_t user = -1;        // closed loop: the virtual user (0..); open loop: -1, or the
+                            // session of a conversation's next turn (scheduler_open.h)
   int64_t intended_ns = 0;  // open loop: the intended start; closed loop: when it was started
   bool measured = false;    // started inside the measured window: record it
   bool open_loop = false;   // rate mode: queue, ttft_sent and e2e_sent apply

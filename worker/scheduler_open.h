@@ -9,9 +9,16 @@
 // An arrival due while max_in_flight requests are in flight is dropped and counted (dropped
 // counter, measured by its intended time), never silently skipped. Late arrivals (the loop
 // woke late) all start at once with their own intended times.
+//
+// Sessions (multi-turn conversations in rate mode): an arrival starts a session's first turn; a
+// finished request whose ticket names a session (user >= 0: the host says it has a next turn)
+// has that next turn start after the config's think time, with that instant as its intended
+// start. Such a follow-up is started (or dropped at the cap, which ends its session) like an
+// arrival, and counts toward the request budget like any request.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "common/distribution.h"
 #include "worker/scheduler.h"
@@ -27,11 +34,17 @@ class OpenLoopScheduler final : public Scheduler {
 
  private:
   int64_t poll_load(int64_t now) override;
-  void finished_hook(const StartTicket&, int64_t) override {}
+  void finished_hook(const StartTicket& ticket, int64_t now) override;
   void advance();
   double exp1();
 
+  struct Wake {
+    int64_t at;
+    int32_t session;
+  };
+  std::vector<Wake> wakes_;  // sessions thinking before their next turn: a min-heap on `at`
   Rng rng_;
+  Rng think_rng_;
   double next_mass_ = 0;
   int64_t next_time_ = kNever;
 };

@@ -60,7 +60,8 @@ struct RunSpec {
   std::shared_ptr<const Scenario> scenario;
   // The run's prompt list (the same on every worker); requests.csv's `prompt` is an index here.
   // Each loop walks the list in order from its own offset, wrapping around; a prompt with
-  // `turns` is replayed turn by turn by one virtual user on one connection.
+  // `turns` is replayed turn by turn by one virtual user (rate mode: one session), on one
+  // connection with prompts.sticky (worker/conversation.h).
   std::shared_ptr<const std::vector<ResolvedPrompt>> prompts;
   LoadShare share;
   // Keep one RequestRow per measured request (requests.csv), delivered with each interval.

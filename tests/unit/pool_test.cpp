@@ -235,5 +235,41 @@ TEST(ConnectionPool, CancelQueuedAndInFlight) {
   f.pool.reset();
 }
 
+// prompts.sticky: a pinned connection waits idle for its holder only; an unpinned request opens
+// another; the holder's next request goes on it; release() gives it back to the pool.
+TEST(ConnectionPool, APinnedConnectionServesOnlyItsHolderUntilReleased) {
+  TestServer server(serve_each(kOk), /*concurrent=*/true);
+  PoolFixture f(url_for(server.port()));
+  ConnectionPin pin;
+  RecordingListener first, other, again, after;
+  HttpConnection* pinned = nullptr;
+  first.on_done = [&](RecordingListener&) {
+    pinned = pin.conn;
+    EXPECT_EQ(f.pool->pinned_idle(), 1u);
+    EXPECT_EQ(f.pool->idle(), 0u);
+    f.pool->submit(f.request, &other);  // no pin: must not take the pinned connection
+  };
+  other.on_done = [&](RecordingListener&) { f.pool->submit(f.request, &again, &pin); };
+  again.on_done = [&](RecordingListener&) {
+    EXPECT_EQ(pin.conn, pinned);
+    f.pool->release(&pin);
+    EXPECT_EQ(pin.conn, nullptr);
+    EXPECT_EQ(f.pool->pinned_idle(), 0u);
+    EXPECT_EQ(f.pool->idle(), 2u);
+    f.pool->submit(f.request, &after);
+  };
+  after.on_done = [&](RecordingListener&) { f.pool->shutdown([] {}); };
+  f.pool->submit(f.request, &first, &pin);
+  run_and_close(&f.loop);
+  ASSERT_NE(pinned, nullptr);
+  EXPECT_EQ(first.events.front(), "connected");
+  EXPECT_EQ(other.events.front(), "connected") << "the pinned connection was taken";
+  EXPECT_EQ(again.events.front(), "sent") << "the holder's next request opened a connection";
+  EXPECT_EQ(after.events.front(), "sent");  // reuses an idle one (the released, warmest)
+  EXPECT_EQ(f.pool->counters().opened, 2u);
+  EXPECT_EQ(server.accepted(), 2);
+  f.pool.reset();
+}
+
 }  // namespace
 }  // namespace llmload

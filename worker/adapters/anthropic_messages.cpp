@@ -9,15 +9,18 @@ namespace {
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"},
                                       {"anthropic-version", "2023-06-01"}};
 
-// content_block_delta: delta.type says which text it carries.
-ChunkKind classify_delta(const JsonSlice& delta, bool* ok) {
+// content_block_delta: delta.type says which text it carries (*text: a text_delta's JSON string).
+ChunkKind classify_delta(const JsonSlice& delta, bool* ok, std::string_view* text) {
   JsonSlice m[4];
   *ok = delta.is_object() &&
         json_find_members(delta.raw, {"type", "text", "thinking", "partial_json"}, m);
   if (!*ok) return ChunkKind::other;
   const std::string_view type = m[0].string_raw();
-  if (type == "text_delta")
-    return m[1].is_nonempty_string() ? ChunkKind::content : ChunkKind::empty;
+  if (type == "text_delta") {
+    if (!m[1].is_nonempty_string()) return ChunkKind::empty;
+    *text = m[1].raw;
+    return ChunkKind::content;
+  }
   if (type == "thinking_delta")
     return m[2].is_nonempty_string() ? ChunkKind::reasoning : ChunkKind::empty;
   if (type == "input_json_delta")
@@ -26,14 +29,17 @@ ChunkKind classify_delta(const JsonSlice& delta, bool* ok) {
 }
 
 // content_block_start: a tool_use block names the tool (generated text); text and thinking
-// blocks start empty.
-ChunkKind classify_block_start(const JsonSlice& block, bool* ok) {
+// blocks start empty (*text: a text block's JSON string when it does not).
+ChunkKind classify_block_start(const JsonSlice& block, bool* ok, std::string_view* text) {
   JsonSlice m[3];
   *ok = block.is_object() && json_find_members(block.raw, {"type", "text", "thinking"}, m);
   if (!*ok) return ChunkKind::other;
   const std::string_view type = m[0].string_raw();
   if (type == "tool_use" || type == "server_tool_use") return ChunkKind::tool_call;
-  if (type == "text" && m[1].is_nonempty_string()) return ChunkKind::content;
+  if (type == "text" && m[1].is_nonempty_string()) {
+    *text = m[1].raw;
+    return ChunkKind::content;
+  }
   if (type == "thinking" && m[2].is_nonempty_string()) return ChunkKind::reasoning;
   return ChunkKind::other;
 }
@@ -105,7 +111,7 @@ class AnthropicMessages final : public ApiAdapter {
       set_error(f[kError].present() ? f[kError] : JsonSlice{JsonType::object, d}, state, out);
       return ClassifyStatus::ok;
     } else if (type == "content_block_delta") {
-      out.kind = classify_delta(f[kDelta], &ok);
+      out.kind = classify_delta(f[kDelta], &ok, &out.text_json);
     } else if (type == "message_start") {
       // message.usage.output_tokens here is a placeholder (1 or 0), not a count: only the
       // input tokens are taken.
@@ -115,7 +121,7 @@ class AnthropicMessages final : public ApiAdapter {
       if (ok && m[0].is_string()) out.id = m[0].string_raw();
       out.kind = ChunkKind::role_only;
     } else if (type == "content_block_start") {
-      out.kind = classify_block_start(f[kBlock], &ok);
+      out.kind = classify_block_start(f[kBlock], &ok, &out.text_json);
     } else if (type == "message_delta") {
       ok = read_anthropic_usage(f[kUsage], /*with_output=*/true, out);
       out.kind = out.has_usage ? ChunkKind::usage_only : ChunkKind::other;

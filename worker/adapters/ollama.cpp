@@ -25,6 +25,7 @@ bool classify_message(const JsonSlice& message, ChunkInfo& out) {
     out.kind = ChunkKind::tool_call;
   } else if (m[0].is_nonempty_string()) {
     out.kind = ChunkKind::content;
+    out.text_json = m[0].raw;
   } else if (m[1].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
   } else {
@@ -71,6 +72,7 @@ ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkI
     }
   } else if (f[kResponse].is_nonempty_string()) {
     out.kind = ChunkKind::content;
+    out.text_json = f[kResponse].raw;
   } else if (f[kThinking].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
   } else {

@@ -110,6 +110,7 @@ bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
     out.kind = ChunkKind::tool_call;
   } else if (m[kContent].is_nonempty_string() || m[kRefusal].is_nonempty_string()) {
     out.kind = ChunkKind::content;
+    out.text_json = m[kContent].is_nonempty_string() ? m[kContent].raw : m[kRefusal].raw;
   } else if (m[kReasoningContent].is_nonempty_string() || m[kReasoning].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
   } else if (m[kRole].is_string()) {
@@ -126,6 +127,7 @@ bool classify_text_choice(const JsonSlice& choice, ChunkInfo& out) {
   if (!json_find_members(choice.raw, &key, 1, &text)) return false;
   if (text.present() && !text.is_string() && !text.is_null()) return false;
   out.kind = text.is_nonempty_string() ? ChunkKind::content : ChunkKind::empty;
+  if (out.kind == ChunkKind::content) out.text_json = text.raw;
   return true;
 }
 
