@@ -308,9 +308,13 @@ void Loop::start_request(const StartTicket& ticket) {
     item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
     group = plan.pick_group(rng_.uniform01());
   }
+  // Scenario `cancel:`: picked with probability share, closed `after` (a draw) from its write.
+  int64_t cancel_after = 0;
+  if (plan.cancel.share > 0 && rng_.uniform01() < plan.cancel.share)
+    cancel_after = std::max<int64_t>(1, std::llround(plan.cancel.after.sample(rng_)));
   Request* r = take_slot();
   link(r);
-  r->start(ticket, group, item);
+  r->start(ticket, group, item, cancel_after);
 }
 
 void Loop::on_dropped(const StartTicket& ticket) {

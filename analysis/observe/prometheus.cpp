@@ -172,6 +172,8 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
     out += "llmload_requests_total" + with(open, "outcome=\"ok\"") + " " +
            std::to_string(g.counters.ok) + "\n";
     out += "llmload_requests_total" + with(open, "outcome=\"failed\"") + " " +
+    out += "llmload_requests_total" + with(open, "outcome=\"client_cancelled\"") + " " +
+           std::to_string(g.counters.client_cancelled) + "\n";
            std::to_string(g.counters.failed) + "\n";
   }
   header(out, "llmload_errors_total", "counter", "Failed requests by error kind");

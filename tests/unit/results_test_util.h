@@ -35,6 +35,7 @@ inline void record_requests(GroupStats& g, uint32_t seed, int n) {
     g.record(Metric::kDecodeTps, 900 + rng() % 100);
     g.record_server("server.prompt_eval_ms", 5000 + rng() % 1000);
   }
+  for (int i = 0; i < n / 20; ++i) g.record_client_cancelled();  // closed on purpose mid-way
   g.counters.retries += 2;
   g.counters.bytes_received += 1000 * n;
 }
