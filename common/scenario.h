@@ -244,7 +244,7 @@ struct Output {
 // its first byte written, if it has not ended by then. Counted as client_cancelled: neither ok
 // nor failed.
 struct Cancel {
-  double share = 0;  // 0..1; 0: never
+  double share = 0;                             // 0..1; 0: never
   Distribution after = Distribution::fixed(0);  // ns from the write to the close
   bool enabled() const { return share > 0; }
 };

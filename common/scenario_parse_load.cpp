@@ -114,8 +114,7 @@ void parse_output(Ctx& ctx, const YAML::Node& n, Output& o) {
   if (!ctx.expect_map(n, "output",
                       {"max_tokens", "ignore_eos", "temperature", "extra", "stream", "batch"}))
     return;
-  if (n["stream"].IsDefined())
-    o.stream = ctx.boolean(n["stream"], "output.stream").value_or(true);
+  if (n["stream"].IsDefined()) o.stream = ctx.boolean(n["stream"], "output.stream").value_or(true);
   if (n["batch"].IsDefined()) {
     if (auto b = ctx.number(n["batch"], "output.batch", 1, 2048)) {
       if (*b != double(int64_t(*b)))

@@ -118,8 +118,8 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   bool now_kernel_ = false;  // ... and whether the kernel stamped it
   int64_t retries_ = 0;
   int64_t bytes_ = 0;
-  int64_t cancel_after_ns_ = 0;  // scenario `cancel:` draw for this request; 0: not picked
-  int64_t cancel_at_ns_ = 0;     // when the close is due (set at the write); 0: none
+  int64_t cancel_after_ns_ = 0;    // scenario `cancel:` draw for this request; 0: not picked
+  int64_t cancel_at_ns_ = 0;       // when the close is due (set at the write); 0: none
   bool client_cancelled_ = false;  // the close came due: finish() records client_cancelled
 };
 

@@ -123,7 +123,8 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
         if (api_descriptor(t.api).batches) {
           // The batch: this prompt and the next output.batch - 1 of the list (wrapping).
           for (int64_t k = 0; k < s.output.batch; ++k)
-            in.inputs.push_back(prompt_text(prompts[(size_t(it.position) + size_t(k)) % prompts.size()]));
+            in.inputs.push_back(
+                prompt_text(prompts[(size_t(it.position) + size_t(k)) % prompts.size()]));
         }
         if (!p.turns.empty()) {
           in.messages = pairs(conversation_messages(p, size_t(it.turn), nullptr));

@@ -379,8 +379,8 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
 
   s += "<h2>Headline</h2>\n<table id=\"headline\"><tr><th class=\"l\">run / "
        "group</th><th>requests</th>"
-       "<th>ok</th><th>failed</th><th>client_cancelled</th><th>error "
-       "rate</th><th>req/s</th><th>tokens/s</th>"
+       "<th>ok</th><th>failed</th><th>client_cancelled</th><th>error rate</th>"
+       "<th>req/s</th><th>tokens/s</th>"
        "<th>goodput/s</th><th>TTFT p50 ms</th><th>TTFT p99 ms</th><th>TPOT p50 ms</th>"
        "<th>ITL p99 ms</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>cost</th><th "
        "class=\"l\">rating</th></tr>\n";

@@ -103,8 +103,8 @@ TEST(EngineModes, NonStreamedResponsesHaveNoTtftAndUsageTokens) {
   mo.truth_file = truth;
   mock::MockServer server(mo);
   ASSERT_TRUE(server.start().ok());
-  for (Api api : {Api::kOpenAiChat, Api::kOpenAiCompletions, Api::kOllamaChat,
-                  Api::kOllamaGenerate, Api::kAnthropicMessages}) {
+  for (Api api : {Api::kOpenAiChat, Api::kOpenAiCompletions, Api::kOllamaChat, Api::kOllamaGenerate,
+                  Api::kAnthropicMessages}) {
     SCOPED_TRACE(std::string(api_name(api)));
     Scenario s = make_scenario(server.base_url(), 4, 24);
     s.targets[0].api = api;

@@ -18,9 +18,9 @@ namespace {
 constexpr int64_t kMs = 1'000'000;
 
 Expected<Scenario> parse(const std::string& extra, const std::string& api = "openai-chat") {
-  return parse_scenario("target: {url: http://h:1, model: m, api: " + api +
-                            "}\nload: {requests: 10}\n" + extra,
-                        "s.yaml", "/tmp");
+  return parse_scenario(
+      "target: {url: http://h:1, model: m, api: " + api + "}\nload: {requests: 10}\n" + extra,
+      "s.yaml", "/tmp");
 }
 
 TEST(RequestModes, CancelParsesAndRoundTripsThroughTheWorkersJson) {
@@ -72,8 +72,8 @@ TEST(RequestModes, OutputStreamAndBatchParseCheckAndRoundTrip) {
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->output.batch, 16);
 
-  for (const char* bad : {"output: {batch: 0}\n", "output: {batch: 2.5}\n",
-                          "output: {stream: maybe}\n"}) {
+  for (const char* bad :
+       {"output: {batch: 0}\n", "output: {batch: 2.5}\n", "output: {stream: maybe}\n"}) {
     auto b = parse(bad, "openai-embeddings");
     ASSERT_FALSE(b.ok()) << bad;
     EXPECT_NE(b.error().find("output."), std::string::npos) << b.error();
@@ -196,9 +196,9 @@ TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
   r.total.counters.inputs = 40;
   const nlohmann::json j = summary_to_json(r);
   const nlohmann::json& totals = j["totals"];
-  EXPECT_EQ(totals["requests"].get<int64_t>(),
-            totals["ok"].get<int64_t>() + totals["failed"].get<int64_t>() +
-                totals["client_cancelled"].get<int64_t>());
+  EXPECT_EQ(totals["requests"].get<int64_t>(), totals["ok"].get<int64_t>() +
+                                                   totals["failed"].get<int64_t>() +
+                                                   totals["client_cancelled"].get<int64_t>());
   EXPECT_EQ(totals["inputs"].get<int64_t>(), 40);
   EXPECT_DOUBLE_EQ(totals["inputs_per_s"].get<double>(), 40 / r.run.duration_s);
   EXPECT_DOUBLE_EQ(totals["input_tokens_per_s"].get<double>(),

@@ -52,7 +52,8 @@ class OpenAiEmbeddings final : public ApiAdapter {
     if (!f[kData].is_array()) return malformed(out, "response has no data array");
     const int64_t n = json_array_count(f[kData].raw, JsonType::object);
     if (n < 0 || n > INT32_MAX) return malformed(out, "data is not an array of objects");
-    if (!read_openai_usage(f[kUsage], out)) return malformed(out, "malformed usage in the response");
+    if (!read_openai_usage(f[kUsage], out))
+      return malformed(out, "malformed usage in the response");
     out.kind = ChunkKind::usage_only;
     out.inputs = static_cast<int32_t>(n);
     out.has_usage = true;
