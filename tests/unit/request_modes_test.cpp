@@ -5,6 +5,7 @@
 // file or peer without them reads as 0.
 #include <gtest/gtest.h>
 
+#include "analysis/gates/assertions.h"
 #include "common/results_json.h"
 #include "common/scenario.h"
 #include "tests/unit/results_test_util.h"
@@ -227,6 +228,21 @@ TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
   auto err = summary_from_json(broken);
   ASSERT_FALSE(err.ok());
   EXPECT_NE(err.error().find("client_cancelled"), std::string::npos) << err.error();
+}
+
+TEST(RequestModes, AssertionsReadClientCancelledAndTheEmbeddingsRates) {
+  RunResult r = testing_util::sample_result();
+  r.total.counters.inputs = 250;
+  auto value = [&](const char* text) {
+    auto a = parse_slo_expr(text);
+    EXPECT_TRUE(a.ok()) << text;
+    return analysis::assertion_variable(*a, r);
+  };
+  EXPECT_EQ(value("client_cancelled < 100"), double(r.total.counters.client_cancelled));
+  EXPECT_EQ(value("inputs > 0"), 250.0);
+  EXPECT_DOUBLE_EQ(*value("inputs_per_s > 0"), 250.0 / r.run.duration_s);
+  EXPECT_DOUBLE_EQ(*value("input_tokens_per_s > 0"),
+                   double(r.total.counters.input_tokens) / r.run.duration_s);
 }
 
 }  // namespace
