@@ -192,7 +192,7 @@ TEST(RequestModes, ClientCancelledAndInputsCrossTheWireAndOldPeersReadAsZero) {
 }
 
 TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
-  RunResult r = testing_util::sample_result();
+  RunResult r = testing_util::sample_result_with_cancels();
   ASSERT_GT(r.total.counters.client_cancelled, 0);
   r.total.counters.inputs = 40;
   const nlohmann::json j = summary_to_json(r);
@@ -209,7 +209,7 @@ TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
   EXPECT_EQ(back->total.counters.client_cancelled, r.total.counters.client_cancelled);
 
   // A file written before the field: without it, and with requests == ok + failed.
-  RunResult old_result = testing_util::sample_result();
+  RunResult old_result = testing_util::sample_result_with_cancels();
   auto strip = [](nlohmann::json& t) {
     t["requests"] = t["requests"].get<int64_t>() - t["client_cancelled"].get<int64_t>();
     t.erase("client_cancelled");
@@ -231,7 +231,7 @@ TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
 }
 
 TEST(RequestModes, AssertionsReadClientCancelledAndTheEmbeddingsRates) {
-  RunResult r = testing_util::sample_result();
+  RunResult r = testing_util::sample_result_with_cancels();
   r.total.counters.inputs = 250;
   auto value = [&](const char* text) {
     auto a = parse_slo_expr(text);

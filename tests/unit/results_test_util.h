@@ -35,7 +35,6 @@ inline void record_requests(GroupStats& g, uint32_t seed, int n) {
     g.record(Metric::kDecodeTps, 900 + rng() % 100);
     g.record_server("server.prompt_eval_ms", 5000 + rng() % 1000);
   }
-  for (int i = 0; i < n / 20; ++i) g.record_client_cancelled();  // closed on purpose mid-way
   g.counters.retries += 2;
   g.counters.bytes_received += 1000 * n;
 }
@@ -84,6 +83,18 @@ inline RunResult sample_result() {
   r.assertions = {{"ttft.p99 < 2s", 0.55, true},
                   {"error_rate < 1%", 0.12, false},
                   {"model=x: ttft.p99 < 1s", std::nullopt, false}};
+  return r;
+}
+
+// sample_result() with requests the client closed on purpose (scenario `cancel:`) in every
+// group: 7 in the first, 5 in the second, so requests = ok + failed + client_cancelled.
+inline RunResult sample_result_with_cancels() {
+  RunResult r = sample_result();
+  for (size_t i = 0; i < r.groups.size(); ++i)
+    for (int k = 0; k < (i == 0 ? 7 : 5); ++k) r.groups[i].stats.record_client_cancelled();
+  recompute_total(r);
+  apply_prices(r, {{"llama-3-8b", ModelPrice{0.5, 1.5}}});
+  r.run.workers[0].totals = r.total.counters;
   return r;
 }
 
