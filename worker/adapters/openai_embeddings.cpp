@@ -54,7 +54,7 @@ class OpenAiEmbeddings final : public ApiAdapter {
     if (n < 0 || n > INT32_MAX) return malformed(out, "data is not an array of objects");
     if (!read_openai_usage(f[kUsage], out))
       return malformed(out, "malformed usage in the response");
-    out.kind = ChunkKind::usage_only;
+    out.kind = ChunkKind::done;  // the body is its own terminator, carrying no text
     out.inputs = static_cast<int32_t>(n);
     out.has_usage = true;
     out.completion_tokens = 0;  // embeddings generate nothing: output tokens 0, from the usage
