@@ -152,8 +152,8 @@ TEST(EngineModes, EmbeddingsCountInputsAndInputTokens) {
   const Counters& c = o.total.counters;
   EXPECT_EQ(c.ok, kN) << error_summary(c);
   EXPECT_EQ(c.inputs, kN * kBatch);
-  // Every prompt is "tell me a story number i": 5 words, 5 tokens to the mock.
-  EXPECT_EQ(c.input_tokens, kN * kBatch * 5);
+  // Every prompt is "tell me a story number i": 6 words, 6 tokens to the mock.
+  EXPECT_EQ(c.input_tokens, kN * kBatch * 6);
   EXPECT_EQ(c.output_tokens, 0);
   EXPECT_EQ(o.total.count(Metric::kTtft), 0);
   EXPECT_EQ(o.total.count(Metric::kE2e), kN);
@@ -163,7 +163,7 @@ TEST(EngineModes, EmbeddingsCountInputsAndInputTokens) {
   for (const auto& t : lines) {
     EXPECT_EQ(t["api"], "openai-embeddings");
     EXPECT_EQ(t["path"], "/v1/embeddings");
-    EXPECT_EQ(t["prompt_tokens"].get<int64_t>(), kBatch * 5);
+    EXPECT_EQ(t["prompt_tokens"].get<int64_t>(), kBatch * 6);
     EXPECT_EQ(t["tokens"].get<int64_t>(), 0);
   }
 }
