@@ -8,6 +8,7 @@
 #include "analysis/gates/assertions.h"
 #include "common/results_json.h"
 #include "common/scenario.h"
+#include "common/wire.h"
 #include "tests/unit/results_test_util.h"
 #include "worker/request_timing.h"
 
@@ -226,6 +227,26 @@ TEST(RequestModes, SummaryJsonCarriesClientCancelledAndReadsOldFilesAsZero) {
   auto err = summary_from_json(broken);
   ASSERT_FALSE(err.ok());
   EXPECT_NE(err.error().find("client_cancelled"), std::string::npos) << err.error();
+}
+
+// requests.csv rows cross the wire from the workers: the outcome keeps client_cancelled.
+TEST(RequestModes, AClientCancelledRowCrossesTheWire) {
+  RequestRow row;
+  row.request_id = "r1";
+  row.client_cancelled = true;
+  row.ttft_us = 1500;
+  const nlohmann::json j = wire::request_row_to_json(row);
+  EXPECT_EQ(j[13], "client_cancelled");
+  auto back = wire::request_row_from_json(j, 1024);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_TRUE(back->client_cancelled);
+  EXPECT_FALSE(back->error.has_value());
+  EXPECT_EQ(request_outcome(*back), "client_cancelled");
+  EXPECT_NE(requests_csv_row(*back).find(",client_cancelled,"), std::string::npos);
+  row.client_cancelled = false;
+  back = wire::request_row_from_json(wire::request_row_to_json(row), 1024);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(request_outcome(*back), "ok");
 }
 
 TEST(RequestModes, AssertionsReadClientCancelledAndTheEmbeddingsRates) {
