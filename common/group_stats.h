@@ -50,7 +50,7 @@ using Labels = std::map<std::string, std::string>;
 std::string group_key(const Labels& labels);
 
 // Request counters. Invariants: requests == ok + failed + client_cancelled; sum(errors) == failed;
-// goodput <= ok; tokens_from_usage + tokens_counted == requests whose output tokens are known.
+// goodput <= ok; tokens_from_usage + tokens_counted == ok + failed requests with known tokens.
 struct Counters {
   int64_t requests = 0;  // measured requests that finished (ok + failed + client_cancelled)
   int64_t ok = 0;        // requests that completed a full, well-formed response

@@ -133,7 +133,13 @@ void RequestTiming::record_failed_facts(GroupStats& stats, const StreamState& st
 }
 
 void RequestTiming::record_cancelled(GroupStats& stats, const StreamState& stream) const {
-  record_failed_facts(stats, stream);
+  if (connect_ns_ >= 0) stats.record_ns(Metric::kConnect, connect_ns_);
+  if (tls_ns_ > 0) stats.record_ns(Metric::kTls, tls_ns_);
+  if (auto w = wait()) stats.record_ns(Metric::kWait, *w);
+  // The tokens that came before the close; a cut stream has no usage yet, so it counts in
+  // neither tokens_from_usage nor tokens_counted (no finding about missing usage).
+  stats.counters.output_tokens += stream.output_tokens().value;
+  if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();
   if (auto v = ttfb()) stats.record_ns(Metric::kTtfb, *v);
   if (auto v = ttft()) stats.record_ns(Metric::kTtft, *v);
 }

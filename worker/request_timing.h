@@ -100,8 +100,9 @@ class RequestTiming {
   // Counts the token and connection facts every measured request carries, whatever its fate
   // (connect, tls, output/input token sums). Used for failed requests.
   void record_failed_facts(GroupStats& stats, const StreamState& stream) const;
-  // A request the client closed on purpose (counted by the caller): the facts above, and the
-  // ttfb and ttft it reached before the close (a user who gave up still saw them).
+  // A request the client closed on purpose (counted by the caller): connect, tls, wait, the
+  // tokens that came before the close (in neither tokens_from_usage nor tokens_counted: a cut
+  // stream has no usage yet), and the ttfb and ttft it reached (a user who gave up saw them).
   void record_cancelled(GroupStats& stats, const StreamState& stream) const;
   // Adds the request's token reads to `client`, and when `ok` (its ttft and itl values were
   // recorded) its timing values, the uncertain ones and their windows.

@@ -155,6 +155,9 @@ TEST(RequestModes, AClientCancelledRequestKeepsItsTtftAndCountsNeitherOkNorFaile
   EXPECT_EQ(g.count(Metric::kE2e), 0);  // no full response: no e2e
   EXPECT_EQ(g.count(Metric::kItl), 0);
   EXPECT_EQ(g.counters.output_tokens, 3);
+  // A cut stream has no usage: in neither source count (so no "tokens counted" finding).
+  EXPECT_EQ(g.counters.tokens_counted, 0);
+  EXPECT_EQ(g.counters.tokens_from_usage, 0);
 }
 
 TEST(RequestModes, ClientCancelledAndInputsCrossTheWireAndOldPeersReadAsZero) {
