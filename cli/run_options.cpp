@@ -161,9 +161,12 @@ void print_run_summary(const RunResult& r, const std::string& out_dir, std::FILE
                std::string(name(r.run.status)).c_str(), static_cast<long long>(r.run.exit_code),
                r.run.duration_s, r.run.workers.size());
   const double err_pct = c.requests ? 100.0 * double(c.failed) / double(c.requests) : 0.0;
-  std::fprintf(out, "requests %lld  ok %lld  failed %lld (%.1f%%)  retries %lld\n",
+  std::fprintf(out, "requests %lld  ok %lld  failed %lld (%.1f%%)",
                static_cast<long long>(c.requests), static_cast<long long>(c.ok),
-               static_cast<long long>(c.failed), err_pct, static_cast<long long>(c.retries));
+               static_cast<long long>(c.failed), err_pct);
+  if (c.client_cancelled > 0)
+    std::fprintf(out, "  client_cancelled %lld", static_cast<long long>(c.client_cancelled));
+  std::fprintf(out, "  retries %lld\n", static_cast<long long>(c.retries));
   std::fprintf(out, "throughput %.2f req/s  %.1f output tok/s  goodput %.2f req/s\n",
                r.requests_per_s(), r.output_tokens_per_s(), r.goodput_per_s());
   auto sums = summarize_all(r.total);

@@ -25,6 +25,7 @@ enum class Api : uint8_t {
   kOllamaChat,
   kOllamaGenerate,
   kAnthropicMessages,
+  kOpenAiEmbeddings,
 };
 
 // How a response body is framed.
@@ -40,6 +41,7 @@ enum class BodyFamily : uint8_t {
   kOpenAi,     // model + messages|prompt, stream_options, max_tokens (OpenAI-compatible servers)
   kOllama,     // model + messages|prompt, options.{num_predict,temperature}
   kAnthropic,  // model + messages + system, max_tokens required
+  kOpenAiEmbeddings,  // model + input (an array of texts: a batch); never streamed
 };
 
 // The pre-flight check of a target (DESIGN.md "How a run starts and ends").
@@ -57,11 +59,13 @@ struct PreflightProbe {
 struct ApiDescriptor {
   Api api;
   std::string_view name;           // as scenarios and --api spell it
-  Framing framing;                 // of a streamed response
+  Framing framing;                 // of a streamed response (json_body: the API never streams)
   std::string_view endpoint_path;  // appended to the target's base URL (see join_url_path)
   PreflightProbe preflight;
   BodyFamily body;
   bool chat;  // takes a list of messages (true) or one prompt text (false)
+  // Takes a batch of inputs per request (output.batch); false: one prompt per request.
+  bool batches = false;
 };
 
 // One row per API, in enum order (kApiDescriptors[i].api == Api(i)).
@@ -101,6 +105,14 @@ inline constexpr ApiDescriptor kApiDescriptors[] = {
      .preflight = {.path = "", .fallback = "", .model_list_key = ""},
      .body = BodyFamily::kAnthropic,
      .chat = true},
+    {.api = Api::kOpenAiEmbeddings,
+     .name = "openai-embeddings",
+     .framing = Framing::json_body,
+     .endpoint_path = "/v1/embeddings",
+     .preflight = {.path = "/v1/models", .fallback = "/health", .model_list_key = "data"},
+     .body = BodyFamily::kOpenAiEmbeddings,
+     .chat = false,
+     .batches = true},
 };
 
 // Every row, in the order above.

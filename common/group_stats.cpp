@@ -20,6 +20,7 @@ void Counters::merge(const Counters& o) {
   requests += o.requests;
   ok += o.ok;
   failed += o.failed;
+  client_cancelled += o.client_cancelled;
   for (std::size_t i = 0; i < kErrorKindCount; ++i) errors[i] += o.errors[i];
   retries += o.retries;
   input_tokens += o.input_tokens;
@@ -29,6 +30,7 @@ void Counters::merge(const Counters& o) {
   goodput += o.goodput;
   dropped += o.dropped;
   bytes_received += o.bytes_received;
+  inputs += o.inputs;
   tokens_mismatch += o.tokens_mismatch;
   cached_tokens += o.cached_tokens;
   cache_prompt_tokens += o.cache_prompt_tokens;
@@ -113,6 +115,11 @@ void GroupStats::record_error(ErrorKind kind, std::string_view message) {
   counters.failed += 1;
   counters.errors[static_cast<std::size_t>(kind)] += 1;
   add_error_sample(kind, message);
+}
+
+void GroupStats::record_client_cancelled() {
+  counters.requests += 1;
+  counters.client_cancelled += 1;
 }
 
 void GroupStats::add_error_sample(ErrorKind kind, std::string_view message) {

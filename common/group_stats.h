@@ -9,19 +9,19 @@
 //
 // Wire form (to_wire / from_wire), carried by REPORT inside MessagePack:
 //   { "labels": {k: v},
-//     "counters": { "requests", "ok", "failed", "retries", "input_tokens", "output_tokens",
-//                   "tokens_from_usage", "tokens_counted", "goodput", "dropped",
+//     "counters": { "requests", "ok", "failed", "client_cancelled"?, "retries", "input_tokens",
+//                   "output_tokens", "tokens_from_usage", "tokens_counted", "goodput", "dropped",
 //                   "bytes_received", "errors": {kind: n},
-//                   "tokens_mismatch"?, "cached_tokens"?, "cache_prompt_tokens"? },
-//                                        (non-negative integers; the last three 0 when absent)
+//                   "tokens_mismatch"?, "cached_tokens"?, "cache_prompt_tokens"?, "inputs"? },
+//                                        (non-negative integers; those marked ? 0 when absent)
 //     "histograms": { name: { "hdr": binary (compressed V2 encoding; a base64 "HISTF..."
 //                                     string is accepted too), "overflow": n } },
 //     "samples": { kind: [message, ...] } }   (kind: an error kind, or "tokens_mismatch")
 // Only metrics that hold something are sent. from_wire takes hostile input: every field is
 // type- and range-checked, counters are bounded (2^50) and must satisfy the Counters
-// invariants (requests == ok + failed, errors sum to failed, goodput <= ok), histogram decoding
-// is bounded by WireLimits::max_counts_len, and the decoded settings must be the metric's
-// (make_histogram). Errors name the field at fault.
+// invariants (requests == ok + failed + client_cancelled, errors sum to failed, goodput <= ok),
+// histogram decoding is bounded by WireLimits::max_counts_len, and the decoded settings must be
+// the metric's (make_histogram). Errors name the field at fault.
 #pragma once
 
 #include <array>
@@ -49,12 +49,15 @@ using Labels = std::map<std::string, std::string>;
 // "model=llama,target=http://h:8080" (keys in order, k=v joined by ','): the `group` column.
 std::string group_key(const Labels& labels);
 
-// Request counters. Invariants: requests == ok + failed; sum(errors) == failed;
-// goodput <= ok; tokens_from_usage + tokens_counted == requests whose output tokens are known.
+// Request counters. Invariants: requests == ok + failed + client_cancelled; sum(errors) == failed;
+// goodput <= ok; tokens_from_usage + tokens_counted == ok + failed requests with known tokens.
 struct Counters {
-  int64_t requests = 0;  // measured requests that finished (ok + failed)
+  int64_t requests = 0;  // measured requests that finished (ok + failed + client_cancelled)
   int64_t ok = 0;        // requests that completed a full, well-formed response
   int64_t failed = 0;    // requests that ended in an error (each of exactly one kind)
+  // Requests the client closed on purpose mid-way (scenario `cancel:`): neither ok nor failed.
+  // Not the `cancelled` error kind (cut off by the grace at the end of a run).
+  int64_t client_cancelled = 0;
   std::array<int64_t, kErrorKindCount> errors{};  // failed, by ErrorKind
   int64_t retries = 0;            // re-sends on a fresh connection after a stale keep-alive one
   int64_t input_tokens = 0;       // sum of input tokens over requests where known
@@ -64,6 +67,7 @@ struct Counters {
   int64_t goodput = 0;            // ok requests that met every per-request SLO
   int64_t dropped = 0;            // rate mode: arrivals not started (max-in-flight cap reached)
   int64_t bytes_received = 0;     // response bytes read (headers and body)
+  int64_t inputs = 0;             // embeddings APIs: inputs embedded (the responses' data entries)
   // Server-reported (docs/metrics.md "Server-reported metrics"); optional on the wire.
   int64_t tokens_mismatch = 0;      // ok requests whose server output count differs from ours
   int64_t cached_tokens = 0;        // prompt tokens the server served from its prefix cache
@@ -124,6 +128,8 @@ class GroupStats {
   // as a sample if fewer than kMaxSamplesPerKind are kept for that kind.
   void record_error(ErrorKind kind, std::string_view message);
   void add_error_sample(ErrorKind kind, std::string_view message);
+  // Counts one request the client closed on purpose (requests, client_cancelled).
+  void record_client_cancelled();
   const std::vector<std::string>& error_samples(ErrorKind kind) const {
     return samples_[static_cast<std::size_t>(kind)];
   }

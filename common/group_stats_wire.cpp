@@ -31,7 +31,9 @@ constexpr std::array<CounterField, 11> kCounterFields = {{
     {"bytes_received", &Counters::bytes_received},
 }};
 // Server-reported counters: optional (absent = 0), so peers that never send them still decode.
-constexpr std::array<CounterField, 3> kOptionalCounterFields = {{
+constexpr std::array<CounterField, 5> kOptionalCounterFields = {{
+    {"inputs", &Counters::inputs},
+    {"client_cancelled", &Counters::client_cancelled},
     {"tokens_mismatch", &Counters::tokens_mismatch},
     {"cached_tokens", &Counters::cached_tokens},
     {"cache_prompt_tokens", &Counters::cache_prompt_tokens},
@@ -147,7 +149,8 @@ Counters counters_from_wire(const json& v, const std::string& path) {
     c.errors[static_cast<std::size_t>(*kind)] = count;
     error_sum += count;
   }
-  if (c.requests != c.ok + c.failed) jf::fail(path, "requests is not ok + failed");
+  if (c.requests != c.ok + c.failed + c.client_cancelled)
+    jf::fail(path, "requests is not ok + failed + client_cancelled");
   if (error_sum != c.failed) jf::fail(errors_path, "the error counts do not add up to failed");
   if (c.goodput > c.ok) jf::fail(jf::sub(path, "goodput"), "greater than ok");
   return c;

@@ -32,7 +32,7 @@ std::string requests_jsonl_line(const RequestRow& r, const Labels& labels) {
                  {"input_tokens", count(r.input_tokens)},
                  {"output_tokens", r.output_tokens},
                  {"tokens_source", name(r.tokens_source)},
-                 {"outcome", r.error ? name(*r.error) : "ok"},
+                 {"outcome", request_outcome(r)},
                  {"error_message", r.error ? ordered_json(r.error_message) : ordered_json()},
                  {"server",
                   {{"load_ms", ms(sv.load_us)},

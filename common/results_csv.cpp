@@ -32,6 +32,16 @@ void append_fields(std::string& line, std::initializer_list<std::string_view> fi
 }
 
 void summary_rows(std::string& out, std::string_view group, const GroupStats& stats) {
+  // The request counts first (unit "requests", the number in `count`, no statistics), so the
+  // identity requests = ok + failed + client_cancelled can be checked from this file alone.
+  const Counters& c = stats.counters;
+  const std::pair<std::string_view, int64_t> counts[] = {{"requests", c.requests},
+                                                         {"ok", c.ok},
+                                                         {"failed", c.failed},
+                                                         {"client_cancelled", c.client_cancelled}};
+  for (const auto& [name, n] : counts)
+    append_fields(out,
+                  {group, name, "requests", std::to_string(n), "", "", "", "", "", "", "", "", ""});
   for (const MetricSummary& s : summarize_all(stats)) {
     append_fields(out,
                   {group, s.name, s.unit, std::to_string(s.count), format_round_trip(s.min),
@@ -230,6 +240,11 @@ std::string_view requests_csv_header() {
          "server_eval_tokens_per_s,server_wait_ms,input_tokens,error_message\n";
 }
 
+std::string_view request_outcome(const RequestRow& r) {
+  if (r.error) return name(*r.error);
+  return r.client_cancelled ? "client_cancelled" : "ok";
+}
+
 std::string requests_csv_row(const RequestRow& r) {
   std::string line;
   append_fields(
@@ -240,7 +255,7 @@ std::string requests_csv_row(const RequestRow& r) {
        format_optional_us(r.connect_us), format_optional_us(r.tls_us),
        format_optional_us(r.ttfb_us), format_optional_us(r.ttft_us), format_optional_us(r.ttfo_us),
        format_optional_us(r.e2e_us), std::to_string(r.output_tokens), name(r.tokens_source),
-       r.error ? name(*r.error) : "ok"});
+       request_outcome(r)});
   line.back() = ',';  // not the end yet: the server's columns follow
   const ServerFigures& sv = r.server;
   auto count = [](const std::optional<int64_t>& v) {

@@ -78,7 +78,8 @@ struct RequestRow {
   std::optional<int64_t> connect_us, tls_us, ttfb_us, ttft_us, ttfo_us, e2e_us;
   int64_t output_tokens = 0;
   TokensSource tokens_source = TokensSource::kCounted;
-  std::optional<ErrorKind> error;  // nullopt → outcome "ok"
+  std::optional<ErrorKind> error;  // nullopt → outcome "ok" (or "client_cancelled", below)
+  bool client_cancelled = false;   // closed by the client on purpose (scenario `cancel:`)
   ServerFigures server;            // what the server reported (ok requests), empty fields if not
   std::optional<int64_t> input_tokens;  // the server's prompt_tokens (usage), when it said
   std::string error_message;            // a failed request's message (at most 512 bytes)
@@ -90,6 +91,8 @@ struct RequestRow {
 //         server_eval_ms,server_total_ms,server_cached_tokens,server_prompt_tokens_per_s,
 //         server_eval_tokens_per_s,server_wait_ms,input_tokens,error_message
 std::string_view requests_csv_header();  // with its "\n"
+// The `outcome` column: "ok", "client_cancelled" or the error kind.
+std::string_view request_outcome(const RequestRow& row);
 std::string requests_csv_row(const RequestRow& row);
 // "12.345" from 12345 µs; "-0.001" style for negatives.
 std::string format_us_as_ms(int64_t us);

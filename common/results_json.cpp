@@ -27,6 +27,7 @@ J counters_json(const Counters& c) {
   return J{{"requests", c.requests},
            {"ok", c.ok},
            {"failed", c.failed},
+           {"client_cancelled", c.client_cancelled},
            {"retries", c.retries},
            {"input_tokens", c.input_tokens},
            {"output_tokens", c.output_tokens},
@@ -35,7 +36,8 @@ J counters_json(const Counters& c) {
            {"goodput", c.goodput},
            {"dropped", c.dropped},
            {"bytes_received", c.bytes_received},
-           {"tokens_mismatch", c.tokens_mismatch}};
+           {"tokens_mismatch", c.tokens_mismatch},
+           {"inputs", c.inputs}};
 }
 
 void read_counters(const json& v, const std::string& path, Counters& c, bool extras_required) {
@@ -48,6 +50,7 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
   const Field fields[] = {{"requests", &Counters::requests, true},
                           {"ok", &Counters::ok, true},
                           {"failed", &Counters::failed, true},
+                          {"client_cancelled", &Counters::client_cancelled, false},
                           {"retries", &Counters::retries, true},
                           {"input_tokens", &Counters::input_tokens, true},
                           {"output_tokens", &Counters::output_tokens, true},
@@ -56,7 +59,8 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
                           {"goodput", &Counters::goodput, extras_required},
                           {"dropped", &Counters::dropped, extras_required},
                           {"bytes_received", &Counters::bytes_received, extras_required},
-                          {"tokens_mismatch", &Counters::tokens_mismatch, false}};
+                          {"tokens_mismatch", &Counters::tokens_mismatch, false},
+                          {"inputs", &Counters::inputs, false}};
   for (const auto& f : fields) {
     const json* m = jf::optional_member(v, f.name);
     if (!m) {
@@ -65,9 +69,10 @@ void read_counters(const json& v, const std::string& path, Counters& c, bool ext
     }
     c.*(f.field) = jf::count(*m, jf::sub(path, f.name));
   }
-  if (c.requests != c.ok + c.failed) {
-    jf::fail(jf::sub(path, "requests"), "is not ok + failed (" + std::to_string(c.ok) + " + " +
-                                            std::to_string(c.failed) + ")");
+  if (c.requests != c.ok + c.failed + c.client_cancelled) {
+    jf::fail(jf::sub(path, "requests"),
+             "is not ok + failed + client_cancelled (" + std::to_string(c.ok) + " + " +
+                 std::to_string(c.failed) + " + " + std::to_string(c.client_cancelled) + ")");
   }
   if (c.goodput > c.ok) jf::fail(jf::sub(path, "goodput"), "greater than ok");
   if (c.tokens_mismatch > c.ok) jf::fail(jf::sub(path, "tokens_mismatch"), "greater than ok");
@@ -136,6 +141,8 @@ J totals_json(const Counters& c, double duration_s, const std::optional<double>&
   auto rate = [&](int64_t n) { return duration_s > 0 ? double(n) / duration_s : 0.0; };
   t["requests_per_s"] = rate(c.requests);
   t["output_tokens_per_s"] = rate(c.output_tokens);
+  t["input_tokens_per_s"] = rate(c.input_tokens);
+  t["inputs_per_s"] = rate(c.inputs);
   t["goodput_per_s"] = rate(c.goodput);
   t["error_rate"] = c.requests > 0 ? double(c.failed) / double(c.requests) : 0.0;
   t["goodput_ratio"] = c.ok > 0 ? double(c.goodput) / double(c.ok) : 0.0;

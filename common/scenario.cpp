@@ -255,6 +255,9 @@ std::vector<std::string> check_scenario(const Scenario& s) {
       errors.push_back(p + ": metrics_url mock needs url mock (the built-in mock)");
     if (!t.metrics_url.empty() && metrics_target(s) != &t)
       errors.push_back(p + ": metrics_url: only one target's /metrics can be scraped");
+    if (s.output.batch > 1 && !api_descriptor(t.api).batches)
+      errors.push_back("output.batch: " + p + ": api " + std::string(api_name(t.api)) +
+                       " takes one input per request (batches: openai-embeddings)");
   }
   const Load& l = s.load;
   if (l.duration_ns <= 0 && l.requests <= 0) {
@@ -305,7 +308,11 @@ nlohmann::json scenario_to_json(const Scenario& s, JsonMode mode) {
   if (s.output.max_tokens) out["max_tokens"] = dist_json(*s.output.max_tokens, false);
   if (s.output.temperature) out["temperature"] = *s.output.temperature;
   if (!s.output.extra.empty()) out["extra"] = s.output.extra;
+  if (!s.output.stream) out["stream"] = false;
+  if (s.output.batch != 1) out["batch"] = s.output.batch;
   j["output"] = out;
+  if (s.cancel.enabled())
+    j["cancel"] = {{"share", s.cancel.share}, {"after", dist_json(s.cancel.after, true)}};
   json slo = slo_json(s.slo);
   if (!slo.empty()) j["slo"] = slo;
   json sweep = sweep_json(s.sweep);

@@ -236,6 +236,22 @@ struct Output {
   // Other sampling fields passed through into the request body as they are (top_p, seed,
   // stop, ...). Always a JSON object (possibly empty).
   nlohmann::json extra = nlohmann::json::object();
+  // Ask for a streamed response (true) or one JSON body (false: ttfb and e2e, tokens from the
+  // usage, no ttft/itl/tpot). An API that never streams (openai-embeddings) ignores it.
+  bool stream = true;
+  // Inputs per request for an API that takes a batch (openai-embeddings): each request sends
+  // this many consecutive prompts of the run's list as its `input` array. 1 for every other API.
+  int64_t batch = 1;
+};
+
+// `cancel:`: the client closes a share of its requests mid-way on purpose (an impatient user).
+// Each request is picked with probability `share`; a picked one is closed `after` (a draw) from
+// its first byte written, if it has not ended by then. Counted as client_cancelled: neither ok
+// nor failed.
+struct Cancel {
+  double share = 0;                             // 0..1; 0: never
+  Distribution after = Distribution::fixed(0);  // ns from the write to the close
+  bool enabled() const { return share > 0; }
 };
 
 // Per-request thresholds: a request that succeeded and met every one set counts toward goodput.
@@ -293,6 +309,7 @@ struct Scenario {
   Load load;
   PromptSource prompts;
   Output output;
+  Cancel cancel;
   Slo slo;
   Sweep sweep;
   OnWorkerLoss on_worker_loss = OnWorkerLoss::kContinue;

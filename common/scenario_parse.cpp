@@ -275,7 +275,7 @@ void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
   if (!ctx.expect_map(root, "",
                       {"name", "description", "target", "targets", "load", "prompts", "output",
                        "slo", "sweep", "on_worker_loss", "pricing", "tags", "group_by", "seed",
-                       "interval", "rating"})) {
+                       "interval", "rating", "cancel"})) {
     return;
   }
   if (root["name"].IsDefined()) s.name = ctx.str(root["name"], "name").value_or(s.name);
@@ -321,6 +321,7 @@ void parse_top(Ctx& ctx, const YAML::Node& root, Scenario& s) {
               "pause before a session's next turn); rate mode schedules other starts itself");
   }
   if (root["output"].IsDefined()) parse_output(ctx, root["output"], s.output);
+  if (root["cancel"].IsDefined()) parse_cancel(ctx, root["cancel"], s.cancel);
   if (root["slo"].IsDefined()) parse_slo(ctx, root["slo"], s.slo);
   if (root["sweep"].IsDefined()) parse_sweep(ctx, root["sweep"], s.sweep);
   if (root["on_worker_loss"].IsDefined()) {
@@ -421,7 +422,11 @@ Expected<Scenario> parse_text(std::string_view text, const std::string& display_
     for (const std::string& e : errors) all += (all.empty() ? "" : "\n") + e;
     return Error{all};
   }
-  if (!s.output.max_tokens) {
+  // An embeddings API (a batch API) generates no reply: no length to warn about.
+  const bool generates = std::any_of(s.targets.begin(), s.targets.end(), [](const Target& t) {
+    return !api_descriptor(t.api).batches;
+  });
+  if (!s.output.max_tokens && generates) {
     s.warnings.push_back("output.max_tokens not set: the server decides how long each reply is");
   }
   return s;

@@ -77,6 +77,7 @@ void parse_target(Ctx& ctx, const YAML::Node& n, const std::string& path, Target
 void parse_load(Ctx& ctx, const YAML::Node& n, Load& load);
 void parse_prompts(Ctx& ctx, const YAML::Node& n, PromptSource& p);
 void parse_output(Ctx& ctx, const YAML::Node& n, Output& o);
+void parse_cancel(Ctx& ctx, const YAML::Node& n, Cancel& c);
 void parse_slo(Ctx& ctx, const YAML::Node& n, Slo& slo);
 void parse_sweep(Ctx& ctx, const YAML::Node& n, Sweep& sweep);
 

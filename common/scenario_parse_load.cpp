@@ -109,7 +109,18 @@ void parse_load(Ctx& ctx, const YAML::Node& n, Load& load) {
 }
 
 void parse_output(Ctx& ctx, const YAML::Node& n, Output& o) {
-  if (!ctx.expect_map(n, "output", {"max_tokens", "ignore_eos", "temperature", "extra"})) return;
+  if (!ctx.expect_map(n, "output",
+                      {"max_tokens", "ignore_eos", "temperature", "extra", "stream", "batch"}))
+    return;
+  if (n["stream"].IsDefined()) o.stream = ctx.boolean(n["stream"], "output.stream").value_or(true);
+  if (n["batch"].IsDefined()) {
+    if (auto b = ctx.number(n["batch"], "output.batch", 1, 2048)) {
+      if (*b != double(int64_t(*b)))
+        ctx.error(n["batch"], "output.batch", "must be a whole number");
+      else
+        o.batch = int64_t(*b);
+    }
+  }
   if (n["max_tokens"].IsDefined()) {
     if (auto d = ctx.distribution(n["max_tokens"], "output.max_tokens", false)) {
       if (d->kind == DistKind::kFixed && d->value < 1)
@@ -137,6 +148,27 @@ void parse_output(Ctx& ctx, const YAML::Node& n, Output& o) {
       }
     }
   }
+}
+
+void parse_cancel(Ctx& ctx, const YAML::Node& n, Cancel& c) {
+  if (!ctx.expect_map(n, "cancel", {"share", "after"})) return;
+  if (!n["share"].IsDefined()) {
+    ctx.error(n, "cancel.share", "missing: the share of requests the client closes (0 to 1)");
+    return;
+  }
+  const std::optional<double> share = ctx.number(n["share"], "cancel.share", 0, 1);
+  if (!share) return;
+  if (!n["after"].IsDefined()) {
+    if (*share > 0)
+      ctx.error(n, "cancel.after",
+                "missing: when a picked request is closed, from its write (e.g. 500ms or "
+                "{dist: uniform, min: 100ms, max: 2s})");
+    return;
+  }
+  auto d = ctx.distribution(n["after"], "cancel.after", true);
+  if (!d) return;
+  c.share = *share;
+  c.after = *d;
 }
 
 void parse_slo(Ctx& ctx, const YAML::Node& n, Slo& slo) {

@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 12> kTimeMetrics = {
     "connect", "tls",  "queue", "ttft_sent", "e2e_sent", "wait"};
 constexpr std::array<std::string_view, 10> kStats = {"count", "min", "mean", "stddev", "p50",
                                                      "p90",   "p95", "p99",  "p999",   "max"};
-constexpr std::array<std::string_view, 15> kTotals = {"requests",
+constexpr std::array<std::string_view, 19> kTotals = {"requests",
                                                       "ok",
                                                       "failed",
                                                       "error_rate",
@@ -32,7 +32,11 @@ constexpr std::array<std::string_view, 15> kTotals = {"requests",
                                                       "output_tokens",
                                                       "cost_usd",
                                                       "dropped",
-                                                      "dropped_ratio"};
+                                                      "dropped_ratio",
+                                                      "client_cancelled",
+                                                      "inputs",
+                                                      "inputs_per_s",
+                                                      "input_tokens_per_s"};
 constexpr std::array<std::string_view, 4> kClientVars = {
     "client.saturated", "client.loop_lag", "client.cpu_busy", "client.timing_uncertain_share"};
 

@@ -250,7 +250,7 @@ json request_row_to_json(const RequestRow& r) {
       json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
                    opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
                    r.output_tokens, r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-                   r.error ? std::string(name(*r.error)) : std::string("ok"), opt(r.wait_us),
+                   std::string(request_outcome(r)), opt(r.wait_us),
                    opt(r.sent_unix_ns), opt(r.queue_us)});
   for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
   row.push_back(opt(r.input_tokens));
@@ -304,7 +304,9 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
       fail(ctx + ".tokens_source", "neither 'usage' nor 'counted'");
     }
     std::string outcome = as_str(j[13], ctx + ".outcome", 32);
-    if (outcome != "ok") {
+    if (outcome == "client_cancelled") {
+      r.client_cancelled = true;
+    } else if (outcome != "ok") {
       auto kind = parse_error_kind(outcome);
       if (!kind) fail(ctx + ".outcome", "unknown error kind");
       r.error = *kind;

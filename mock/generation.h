@@ -18,6 +18,7 @@ enum class Api : uint8_t {
   kOllamaChat,         // POST /api/chat
   kOllamaGenerate,     // POST /api/generate
   kAnthropicMessages,  // POST /v1/messages
+  kOpenAiEmbeddings,   // POST /v1/embeddings (never streamed)
 };
 const char* api_name(Api api);
 
@@ -33,6 +34,7 @@ struct Generation {
   int reasoning_tokens = 0;  // reasoning tokens before them (counted in completion tokens)
   int tokens_per_chunk = 1;
   int prompt_tokens = 0;        // whitespace-separated words of the prompt text
+  int inputs = 0;               // embeddings: the texts of the request's `input` (one vector each)
   bool length_limited = false;  // the count came from max_tokens / num_predict: "length"
   bool include_usage = false;   // stream_options.include_usage
   UsageMode usage_mode = UsageMode::kChunk;

@@ -31,6 +31,7 @@ constexpr Route kRoutes[] = {
     {"/api/chat", "POST", int(Api::kOllamaChat)},
     {"/api/generate", "POST", int(Api::kOllamaGenerate)},
     {"/v1/messages", "POST", int(Api::kAnthropicMessages)},
+    {"/v1/embeddings", "POST", int(Api::kOpenAiEmbeddings)},
     {"/health", "GET", kHealth},
     {"/v1/models", "GET", kModels},
     {"/api/tags", "GET", kTags},
@@ -246,6 +247,22 @@ Generation plan_generation(Api api, const HttpRequest& req, PlanContext& ctx) {
       limit = positive_int_field(body, "max_tokens", 0);
       g.stream = bool_field(body, "stream", false);
       break;
+    case Api::kOpenAiEmbeddings: {
+      // `input`: one text or an array of texts (token-id arrays are not served).
+      const json* in = field(body, "input");
+      if (!in || !(in->is_string() || in->is_array()))
+        throw BadRequest{"'input' must be a string or an array of strings"};
+      if (in->is_array()) {
+        if (in->empty()) throw BadRequest{"'input' is an empty array"};
+        if (in->size() > 2048) throw BadRequest{"'input' has more than 2048 entries"};
+        for (const auto& t : *in)
+          if (!t.is_string()) throw BadRequest{"'input' must be a string or an array of strings"};
+      }
+      g.inputs = in->is_array() ? int(in->size()) : 1;
+      g.prompt_tokens = words_in_content(*in);
+      g.stream = false;
+      break;
+    }
   }
   if (const json* so = field(body, "stream_options"); so && so->is_object())
     g.include_usage = bool_field(*so, "include_usage", false);
@@ -261,9 +278,12 @@ Generation plan_generation(Api api, const HttpRequest& req, PlanContext& ctx) {
   } else {
     g.content_tokens = o.tokens.sample(ctx.rng);
   }
+  if (api == Api::kOpenAiEmbeddings) g.content_tokens = 0;  // embeds, generates nothing
   g.reasoning_tokens =
       int(header_int(req, "x-mock-reasoning-tokens", 0, 1'000'000, o.reasoning_tokens));
-  if (api == Api::kOpenAiCompletions || api == Api::kOllamaGenerate) g.reasoning_tokens = 0;
+  if (api == Api::kOpenAiCompletions || api == Api::kOllamaGenerate ||
+      api == Api::kOpenAiEmbeddings)
+    g.reasoning_tokens = 0;
   g.tokens_per_chunk =
       int(header_int(req, "x-mock-tokens-per-chunk", 1, 10'000, o.tokens_per_chunk));
   g.ttft_ns = header_duration(req, "x-mock-ttft", o.ttft_ns);

@@ -1,6 +1,7 @@
 #include "mock/stream_format.h"
 
 #include "mock/anthropic_stream.h"
+#include "mock/embeddings_body.h"
 #include "mock/ollama_stream.h"
 #include "mock/openai_stream.h"
 
@@ -18,6 +19,8 @@ const char* api_name(Api api) {
       return "ollama-generate";
     case Api::kAnthropicMessages:
       return "anthropic-messages";
+    case Api::kOpenAiEmbeddings:
+      return "openai-embeddings";
   }
   return "unknown";
 }
@@ -26,7 +29,10 @@ const StreamFormat& StreamFormat::for_api(Api api) {
   static const OpenAiStream openai;
   static const OllamaStream ollama;
   static const AnthropicStream anthropic;
+  static const EmbeddingsBody embeddings;
   switch (api) {
+    case Api::kOpenAiEmbeddings:
+      return embeddings;
     case Api::kOllamaChat:
     case Api::kOllamaGenerate:
       return ollama;

@@ -339,6 +339,7 @@ void StreamJob::complete(const char* outcome, bool keep) {
 
 void StreamJob::abort(const char* outcome) {
   if (phase_ == Phase::kIdle) return;
+  truth_.closed_ns = mono_now_ns();
   complete(outcome, false);
 }
 

@@ -75,6 +75,7 @@ std::string TruthLog::to_json(const TruthRecord& r) {
   num("headers_ns", r.headers_ns);
   num("first_content_ns", r.first_content_ns);
   num("last_byte_ns", r.last_byte_ns);
+  num("closed_ns", r.closed_ns);
   num("unix_offset_ns", r.unix_offset_ns);
   num("tokens", r.tokens);
   num("reasoning_tokens", r.reasoning_tokens);

@@ -32,6 +32,7 @@ struct TruthRecord {
   int64_t headers_ns = 0;        // response headers handed to the kernel
   int64_t first_content_ns = 0;  // first token-bearing chunk handed to the kernel
   int64_t last_byte_ns = 0;      // last byte of the response handed to the kernel
+  int64_t closed_ns = 0;         // the connection went away mid-response (client_closed, shutdown)
   int tokens = 0;                // tokens sent (content + reasoning)
   int reasoning_tokens = 0;      // of which reasoning
   int prompt_tokens = 0;

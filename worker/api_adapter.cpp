@@ -42,6 +42,8 @@ std::unique_ptr<ApiAdapter> make_adapter(Api api) {
       return make_ollama(d);
     case BodyFamily::kAnthropic:
       return make_anthropic_messages(d);
+    case BodyFamily::kOpenAiEmbeddings:
+      return make_openai_embeddings(d);
   }
   return nullptr;
 }
@@ -55,14 +57,16 @@ Expected<std::string> build_request_body(const ApiAdapter& adapter, const BodyIn
   std::vector<ChatMessage> msgs;
   msgs.reserve(in.messages.size());
   for (const auto& [role, content] : in.messages) msgs.push_back(ChatMessage{role, content});
+  std::vector<std::string_view> inputs(in.inputs.begin(), in.inputs.end());
   PromptView view;
   view.text = in.text;
   view.messages = std::span<const ChatMessage>(msgs.data(), msgs.size());
+  view.inputs = std::span<const std::string_view>(inputs.data(), inputs.size());
   RequestOptions opt;
   opt.model = in.model;
   opt.max_tokens = in.max_tokens;
   opt.temperature = in.temperature;
-  opt.stream = true;
+  opt.stream = in.stream;
   opt.include_usage = in.include_usage;
   opt.continuous_usage_stats = in.continuous_usage;
   opt.ignore_eos = in.ignore_eos;

@@ -41,6 +41,9 @@ struct PromptView {
   // Chat messages in order. Completion APIs, given only messages, send their contents joined
   // with "\n\n" as the prompt. anthropic-messages moves system messages to its `system` field.
   std::span<const ChatMessage> messages;
+  // A batch of texts for an API that takes one (openai-embeddings): sent as its `input` array.
+  // Empty: `text` (or the messages' contents) is the one input.
+  std::span<const std::string_view> inputs;
 };
 
 struct RequestOptions {
@@ -130,9 +133,11 @@ struct BodyInput {
   bool continuous_usage = false;
   bool ignore_eos = false;
   std::string extra_body_json;  // a JSON object (merge patch) or empty
+  bool stream = true;           // false: ask for one JSON body (output.stream: false)
+  std::vector<std::string> inputs;  // a batch (openai-embeddings); empty: `text` alone
 };
 
-// adapter.build_body() of a streamed request for `input`.
+// adapter.build_body() of a request for `input` (streamed unless input.stream is false).
 Expected<std::string> build_request_body(const ApiAdapter& adapter, const BodyInput& input);
 
 // Joins a target's base path and an adapter's endpoint path: "" + "/v1/models" ->

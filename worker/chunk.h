@@ -115,6 +115,8 @@ struct ChunkInfo {
   std::string_view error_message;
   bool has_timings = false;
   ServerTimings timings;
+  // Embeddings APIs: the inputs this response embedded (its `data` entries); 0 otherwise.
+  int32_t inputs = 0;
 };
 
 // Where output_tokens came from (recorded as tokens_source in requests.csv).
@@ -137,6 +139,7 @@ struct StreamState {
   bool final_seen = false;               // a chunk with final set was classified
   std::string scratch;                   // holds unescaped error messages (rare path)
   ServerTimings server;                  // every timing the server reported so far
+  int64_t inputs = 0;                    // inputs embedded (embeddings APIs), else 0
 
   void reset() {
     counted_tokens = 0;
@@ -146,6 +149,7 @@ struct StreamState {
     final_seen = false;
     scratch.clear();
     server = ServerTimings{};
+    inputs = 0;
   }
 
   // output_tokens per DESIGN.md: server usage when present, else counted token-bearing chunks.

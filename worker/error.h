@@ -9,6 +9,7 @@
 //   or a TLS stream cut without close_notify             -> kTruncated
 //   llhttp rejecting the response, or a header over its bound -> kProtocol
 //   a deadline armed by the engine (HttpConnection::arm) -> the kind it was armed with
+//     (the Request arms kCancelled for a scenario `cancel:` close: its own, client_cancelled)
 //   cancel()                                             -> kCancelled (never reported upward)
 // HTTP status kinds (http_4xx/429/5xx) are the engine's decision: the connection layer
 // hands the status up and never turns it into an error itself.

@@ -246,6 +246,24 @@ JsonSlice json_array_element(std::string_view array, size_t index, bool* ok) {
   }
 }
 
+int64_t json_array_count(std::string_view array, JsonType element) {
+  const char* p = array.data();
+  const char* end = p + array.size();
+  if (p >= end || *p != '[') return -1;
+  p = skip_ws(p + 1, end);
+  if (p < end && *p == ']') return skip_ws(p + 1, end) == end ? 0 : -1;
+  for (int64_t n = 1;; ++n) {
+    JsonType t;
+    const char* v_end = skip_value(p, end, 1, &t);
+    if (!v_end || (element != JsonType::missing && t != element)) return -1;
+    p = skip_ws(v_end, end);
+    if (p >= end) return -1;
+    if (*p == ']') return skip_ws(p + 1, end) == end ? n : -1;
+    if (*p != ',') return -1;
+    p = skip_ws(p + 1, end);
+  }
+}
+
 bool json_to_int(const JsonSlice& v, int64_t& out) {
   if (v.type != JsonType::number) return false;
   const char* b = v.raw.data();

@@ -55,6 +55,9 @@ inline bool json_find_members(std::string_view object, std::initializer_list<std
 // The element at `index` of `array` (an array slice's raw text); missing when the array is
 // shorter. Sets *ok to false when the array is malformed.
 JsonSlice json_array_element(std::string_view array, size_t index, bool* ok);
+// The number of elements of `array` (one walk), each of type `element` (missing: any type);
+// -1 when the array is malformed or an element has another type.
+int64_t json_array_count(std::string_view array, JsonType element = JsonType::missing);
 
 // Numbers: false when the slice is not a number or does not fit.
 bool json_to_int(const JsonSlice& v, int64_t& out);

@@ -306,18 +306,22 @@ void Loop::start_request(const StartTicket& ticket) {
       users_.emplace_back().history = LiveHistory(size_t(plan.history_max_bytes));
     }
   }
+  // Scenario `cancel:`: picked with probability share, closed `after` (a draw) from its write.
+  int64_t cancel_after = 0;
+  if (plan.cancel.share > 0 && rng_.uniform01() < plan.cancel.share)
+    cancel_after = std::max<int64_t>(1, std::llround(plan.cancel.after.sample(rng_)));
   if (Conversation* c = conversation_of(user)) {
-    start_turn(*c, user, ticket);
+    start_turn(*c, user, ticket, cancel_after);
     return;
   }
   const int64_t item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
   const int group = plan.pick_group(rng_.uniform01());
   Request* r = take_slot();
   link(r);
-  r->start(ticket, group, item);
+  r->start(ticket, group, item, Request::StartOptions{.cancel_after_ns = cancel_after});
 }
 
-void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket) {
+void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t cancel_after) {
   const RunPlan& plan = *plan_;
   if (c.item >= 0 && !plan.items[size_t(c.item)].last_turn) {
     ++c.item;  // the conversation's next turn
@@ -345,7 +349,11 @@ void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket) {
   ticket.user = user;
   Request* r = take_slot();
   link(r);
-  r->start(ticket, c.group, c.item, bytes, plan.sticky ? &c.pin : nullptr, reply_cap);
+  r->start(ticket, c.group, c.item,
+           Request::StartOptions{.request = bytes,
+                                 .pin = plan.sticky ? &c.pin : nullptr,
+                                 .reply_cap = reply_cap,
+                                 .cancel_after_ns = cancel_after});
 }
 
 void Loop::end_conversation(Conversation& c) {

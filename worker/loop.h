@@ -114,7 +114,7 @@ class Loop final : private SchedulerHost, private RequestOwner {
 
   // Conversations: the next turn of ticket.user's conversation, or a new one.
   Conversation* conversation_of(int32_t user);
-  void start_turn(Conversation& c, int32_t user, StartTicket ticket);
+  void start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t cancel_after);
   // The conversation is over (last turn, a failed live turn, a dropped session turn).
   void end_conversation(Conversation& c);
 

@@ -1,6 +1,7 @@
 #include "worker/request.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/clock.h"
 #include "worker/json_scan.h"
@@ -21,7 +22,8 @@ ErrorKind status_kind(int status) {
 
 Request::Request(const RequestContext& ctx) : ctx_(ctx) {
   for (const PlanTarget& t : ctx.plan->targets) {
-    decoders_.push_back(std::make_unique<StreamDecoder>(*t.adapter, true, ctx.max_event_bytes));
+    decoders_.push_back(
+        std::make_unique<StreamDecoder>(*t.adapter, t.streamed, ctx.max_event_bytes));
   }
   error_body_.reserve(kErrorBodyBytes);
   request_id_.reserve(64);
@@ -29,8 +31,7 @@ Request::Request(const RequestContext& ctx) : ctx_(ctx) {
 
 Request::~Request() = default;
 
-void Request::start(const StartTicket& ticket, int group, int64_t item, const HttpRequest* request,
-                    ConnectionPin* pin, size_t reply_cap) {
+void Request::start(const StartTicket& ticket, int group, int64_t item, const StartOptions& o) {
   ticket_ = ticket;
   group_ = group;
   item_ = item;
@@ -38,7 +39,9 @@ void Request::start(const StartTicket& ticket, int group, int64_t item, const Ht
   target_ = &ctx_.plan->targets[size_t(g.target)];
   decoder_ = decoders_[size_t(g.target)].get();
   decoder_->reset();
-  timing_.begin(ticket.open_loop, ticket.intended_ns, mono_now_ns());
+  timing_.begin(ticket.open_loop, ticket.intended_ns, mono_now_ns(), target_->streamed);
+  cancel_after_ns_ = o.cancel_after_ns;
+  cancel_at_ns_ = 0;
   status_ = 0;
   http_error_.reset();
   outcome_.reset();
@@ -47,10 +50,10 @@ void Request::start(const StartTicket& ticket, int group, int64_t item, const Ht
   request_id_.clear();
   retries_ = 0;
   bytes_ = 0;
-  reply_cap_ = reply_cap;
+  reply_cap_ = o.reply_cap;
   reply_.clear();
   active_ = true;
-  ctx_.pools[size_t(g.target)]->submit(request ? *request : g.requests[size_t(item)], this, pin);
+  ctx_.pools[size_t(g.target)]->submit(o.request ? *o.request : g.requests[size_t(item)], this, o.pin);
 }
 
 void Request::cancel(int64_t t) {
@@ -65,13 +68,26 @@ void Request::on_connected(int64_t, int64_t connect_ns, int64_t tls_ns) {
   timing_.on_connected(connect_ns, tls_ns);
 }
 
+void Request::arm(HttpConnection& conn, int64_t deadline_ns, ErrorKind kind) {
+  // A picked request's close shares the one timer: the sooner of the two. Its kind,
+  // kCancelled, never comes from a connection otherwise (see on_error).
+  if (cancel_at_ns_ != 0 && cancel_at_ns_ <= deadline_ns) {
+    conn.arm(cancel_at_ns_, ErrorKind::kCancelled);
+  } else {
+    conn.arm(deadline_ns, kind);
+  }
+}
+
 void Request::on_request_sent(int64_t t, HttpConnection& conn) {
   timing_.on_sent(t);
+  // The close is due `after` from the (latest) write.
+  if (cancel_after_ns_ > 0) cancel_at_ns_ = t + cancel_after_ns_;
   const Timeouts& to = target_->timeouts;
-  if (to.ttft_ns <= to.total_ns) {
-    conn.arm(t + to.ttft_ns, ErrorKind::kTtftTimeout);
+  // A non-streamed response has no first token: only the total deadline applies.
+  if (target_->streamed && to.ttft_ns <= to.total_ns) {
+    arm(conn, t + to.ttft_ns, ErrorKind::kTtftTimeout);
   } else {
-    conn.arm(t + to.total_ns, ErrorKind::kTotalTimeout);
+    arm(conn, t + to.total_ns, ErrorKind::kTotalTimeout);
   }
 }
 
@@ -89,9 +105,9 @@ void Request::rearm(int64_t t) {
   const int64_t idle = t + to.idle_ns;
   const int64_t total = timing_.sent_ns() + to.total_ns;
   if (idle < total) {
-    conn->arm(idle, ErrorKind::kIdleTimeout);
+    arm(*conn, idle, ErrorKind::kIdleTimeout);
   } else {
-    conn->arm(total, ErrorKind::kTotalTimeout);
+    arm(*conn, total, ErrorKind::kTotalTimeout);
   }
 }
 
@@ -181,6 +197,12 @@ void Request::on_complete(int64_t t) {
 
 void Request::on_error(int64_t t, const NetError& error) {
   timing_.on_end(t);
+  if (error.kind == ErrorKind::kCancelled && cancel_at_ns_ != 0) {
+    // Our own close came due (arm): the connection is closed, the server sees it go.
+    client_cancelled_ = true;
+    finish(t, std::nullopt, {});
+    return;
+  }
   finish(t, error.kind, error.message);
 }
 
@@ -193,14 +215,18 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   if (!active_) return;
   active_ = false;
   outcome_ = error;
+  const bool client_cancelled = std::exchange(client_cancelled_, false);
   const int record = ctx_.plan->record_group(group_, item_);
   if (GroupStats* g = ctx_.recorder->group(ticket_.measured, record)) {
-    timing_.record_client(ctx_.recorder->active().client, !error);
+    timing_.record_client(ctx_.recorder->active().client, !error && !client_cancelled);
     const StreamState& stream = decoder_->state();
     ServerValues server;
     if (error) {
       g->record_error(*error, message);
       timing_.record_failed_facts(*g, stream);
+    } else if (client_cancelled) {
+      g->record_client_cancelled();
+      timing_.record_cancelled(*g, stream);
     } else {
       timing_.record_ok(*g, stream, ctx_.plan->slo);
       if (!stream.server.empty()) {
@@ -239,6 +265,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       row.tokens_source =
           tc.source == TokenSource::usage ? TokensSource::kUsage : TokensSource::kCounted;
       row.error = error;
+      row.client_cancelled = client_cancelled;
       row.server = server.figures;
       if (stream.input_tokens() >= 0) row.input_tokens = stream.input_tokens();
       if (error) row.error_message = utf8_prefix(message, kRowMessageBytes);

@@ -13,7 +13,9 @@
 // end so the connection stays reusable, its start kept as the error sample); a non-2xx, non-
 // error status → protocol; an error chunk → server_error; a malformed chunk or an event over its
 // limit → protocol; a body that ends before the stream's terminator → truncated; connection
-// failures with the connection layer's kind; cut off by the grace → cancelled.
+// failures with the connection layer's kind; cut off by the grace → cancelled. A request the
+// scenario's `cancel:` picked is closed by the client when its close comes due (the same one
+// timer: the sooner of it and the deadline) and counts as client_cancelled, not as an error.
 //
 // Request objects are slots reused by the loop: no allocation per request or per chunk once
 // warm (except requests.csv rows, when asked).
@@ -63,9 +65,18 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   // Conversations (worker/conversation.h): `request` replaces the plan's bytes for the item (a
   // live turn's, kept alive by the caller); `pin` keeps it on the pinned connection (sticky);
   // reply_cap > 0 keeps the answer's text, at most reply_cap bytes (history: live).
-  void start(const StartTicket& ticket, int group, int64_t item,
-             const HttpRequest* request = nullptr, ConnectionPin* pin = nullptr,
-             size_t reply_cap = 0);
+  // cancel_after_ns > 0: the client closes it that long after its write (scenario `cancel:`)
+  // unless it ended before; it then counts as client_cancelled, neither ok nor failed.
+  struct StartOptions {
+    const HttpRequest* request = nullptr;
+    ConnectionPin* pin = nullptr;
+    size_t reply_cap = 0;
+    int64_t cancel_after_ns = 0;
+  };
+  void start(const StartTicket& ticket, int group, int64_t item, const StartOptions& o);
+  void start(const StartTicket& ticket, int group, int64_t item) {
+    start(ticket, group, item, StartOptions{});
+  }
   // Ends it now as cancelled (grace over, abort): the connection is closed.
   void cancel(int64_t t);
 
@@ -97,6 +108,8 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   bool on_chunk(const ChunkInfo& chunk) override;
 
   void rearm(int64_t t);
+  // conn.arm(deadline, kind), or the client's own close when that comes first.
+  void arm(HttpConnection& conn, int64_t deadline_ns, ErrorKind kind);
   // Ends the request: records it (when measured), then tells the owner.
   void finish(int64_t t, std::optional<ErrorKind> error, std::string_view message);
   void fail_now(int64_t t, ErrorKind kind, std::string_view message);
@@ -122,6 +135,9 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t bytes_ = 0;
   size_t reply_cap_ = 0;  // 0: keep no reply
   std::string reply_;
+  int64_t cancel_after_ns_ = 0;    // scenario `cancel:` draw for this request; 0: not picked
+  int64_t cancel_at_ns_ = 0;       // when the close is due (set at the write); 0: none
+  bool client_cancelled_ = false;  // the close came due: finish() records client_cancelled
 };
 
 }  // namespace llmload::worker

@@ -5,8 +5,9 @@
 
 namespace llmload::worker {
 
-void RequestTiming::begin(bool open_loop, int64_t intended_ns, int64_t begun_ns) {
+void RequestTiming::begin(bool open_loop, int64_t intended_ns, int64_t begun_ns, bool streamed) {
   open_loop_ = open_loop;
+  streamed_ = streamed;
   intended_ns_ = open_loop ? intended_ns : -1;
   begun_ns_ = begun_ns;
   connect_ns_ = tls_ns_ = sent_ns_ = -1;
@@ -38,7 +39,8 @@ void RequestTiming::on_first_byte(int64_t t) {
 }
 
 void RequestTiming::on_chunk(int64_t t, const ChunkInfo& chunk, bool kernel) {
-  if (!is_token_bearing(chunk.kind)) return;
+  // A non-streamed body is classified once, at its end: it times no token.
+  if (!streamed_ || !is_token_bearing(chunk.kind)) return;
   const int64_t k = std::max<int32_t>(1, chunk.tokens);
   if (ttft_ns_ >= 0 && t == last_token_ns_) {
     ++read_events_;  // another event of the same read
@@ -122,11 +124,24 @@ void RequestTiming::record_failed_facts(GroupStats& stats, const StreamState& st
   const TokenCount out = stream.output_tokens();
   stats.counters.output_tokens += out.value;
   if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();
+  stats.counters.inputs += stream.inputs;
   if (out.source == TokenSource::usage) {
     ++stats.counters.tokens_from_usage;
   } else {
     ++stats.counters.tokens_counted;
   }
+}
+
+void RequestTiming::record_cancelled(GroupStats& stats, const StreamState& stream) const {
+  if (connect_ns_ >= 0) stats.record_ns(Metric::kConnect, connect_ns_);
+  if (tls_ns_ > 0) stats.record_ns(Metric::kTls, tls_ns_);
+  if (auto w = wait()) stats.record_ns(Metric::kWait, *w);
+  // The tokens that came before the close; a cut stream has no usage yet, so it counts in
+  // neither tokens_from_usage nor tokens_counted (no finding about missing usage).
+  stats.counters.output_tokens += stream.output_tokens().value;
+  if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();
+  if (auto v = ttfb()) stats.record_ns(Metric::kTtfb, *v);
+  if (auto v = ttft()) stats.record_ns(Metric::kTtft, *v);
 }
 
 void RequestTiming::record_client(ClientTiming& client, bool ok) const {

@@ -49,8 +49,10 @@ class RequestTiming {
   }
 
   // A new request, started by its scheduler at begun_ns (the wait runs from there to the write).
-  // intended_ns: rate mode's intended start (open_loop), ignored otherwise.
-  void begin(bool open_loop, int64_t intended_ns, int64_t begun_ns);
+  // intended_ns: rate mode's intended start (open_loop), ignored otherwise. streamed false: a
+  // non-streamed response (one JSON body): its chunk times nothing, so there is no ttft, ttfo,
+  // itl, tpot or decode_tps; ttfb, e2e and the tokens (from the usage) remain.
+  void begin(bool open_loop, int64_t intended_ns, int64_t begun_ns, bool streamed = true);
   // A fresh connection carried it: TCP connect and TLS handshake durations (tls 0: plain).
   void on_connected(int64_t connect_ns, int64_t tls_ns);
   // The request's bytes were written at t (again after a retry: the later write counts).
@@ -98,6 +100,10 @@ class RequestTiming {
   // Counts the token and connection facts every measured request carries, whatever its fate
   // (connect, tls, output/input token sums). Used for failed requests.
   void record_failed_facts(GroupStats& stats, const StreamState& stream) const;
+  // A request the client closed on purpose (counted by the caller): connect, tls, wait, the
+  // tokens that came before the close (in neither tokens_from_usage nor tokens_counted: a cut
+  // stream has no usage yet), and the ttfb and ttft it reached (a user who gave up saw them).
+  void record_cancelled(GroupStats& stats, const StreamState& stream) const;
   // Adds the request's token reads to `client`, and when `ok` (its ttft and itl values were
   // recorded) its timing values, the uncertain ones and their windows.
   void record_client(ClientTiming& client, bool ok) const;
@@ -111,6 +117,7 @@ class RequestTiming {
   }
 
   bool open_loop_ = false;
+  bool streamed_ = true;
   int64_t intended_ns_ = -1;
   int64_t begun_ns_ = -1;
   int64_t connect_ns_ = -1;

@@ -37,6 +37,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     const Scenario& s, const std::vector<ResolvedPrompt>& prompts) {
   auto plan = std::make_shared<RunPlan>();
   plan->slo = s.slo.request;
+  plan->cancel = s.cancel;
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (prompts.empty()) return Error{"the run has no prompts"};
 
@@ -82,6 +83,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     }
     pt.adapter = make_adapter(t.api);
     pt.timeouts = t.timeouts;
+    pt.streamed = s.output.stream && pt.adapter->stream_framing() != Framing::json_body;
     const int target_index = static_cast<int>(plan->targets.size());
 
     std::vector<HttpHeader> headers;
@@ -131,6 +133,13 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
         in.continuous_usage = t.stream_options.continuous_usage;
         in.ignore_eos = s.output.ignore_eos;
         if (!s.output.extra.empty()) in.extra_body_json = s.output.extra.dump();
+        in.stream = s.output.stream;
+        if (api_descriptor(t.api).batches) {
+          // The batch: this prompt and the next output.batch - 1 of the list (wrapping).
+          for (int64_t k = 0; k < s.output.batch; ++k)
+            in.inputs.push_back(
+                prompt_text(prompts[(size_t(it.position) + size_t(k)) % prompts.size()]));
+        }
         if (!p.turns.empty()) {
           in.messages = pairs(conversation_messages(p, size_t(it.turn), nullptr));
         } else if (chat) {

@@ -30,6 +30,9 @@ struct PlanTarget {
   std::shared_ptr<TlsContext> tls;  // null for http://
   std::shared_ptr<const ApiAdapter> adapter;
   Timeouts timeouts;
+  // Responses arrive as a stream (output.stream and the API's framing): ttft and itl are
+  // measured. false: one JSON body (ttfb and e2e only; the total timeout is the deadline).
+  bool streamed = true;
 };
 
 // One prompt, or one turn of a conversation, as requests send it.
@@ -68,6 +71,7 @@ struct RunPlan {
   std::vector<PlanItem> items;
   std::vector<int64_t> conversation_start;  // item index where each prompt's items begin
   RequestSlo slo;
+  Cancel cancel;  // scenario `cancel:` (share 0: none)
   bool insecure = false;
   // Conversations (docs/scenarios.md "conversations"). history: live keeps the prompts, since
   // turn k's body holds the replies to turns before it, known only as the run goes.

@@ -106,6 +106,8 @@ StreamDecoder::Status StreamDecoder::finish(Sink& sink) {
       return to_status(impl_->ndjson.finish(*impl_), impl_->malformed);
     case Framing::json_body:
       if (!impl_->classify({}, impl_->body) && impl_->malformed) return Status::kMalformed;
+      // One whole body: its end is its terminator (a completions body has no done marker).
+      state_.final_seen = true;
       return Status::kOk;
   }
   return Status::kOk;

@@ -26,7 +26,8 @@ std::optional<double> stat_of(const MetricSummary& s, const std::string& stat) {
 bool is_growing_count(const std::string& total) {
   return total == "requests" || total == "ok" || total == "failed" || total == "rate_limited" ||
          total == "retries" || total == "input_tokens" || total == "output_tokens" ||
-         total == "cost_usd" || total == "dropped";
+         total == "cost_usd" || total == "dropped" || total == "client_cancelled" ||
+         total == "inputs";
 }
 
 std::string format_value(double v, const SloAssertion& a) {
@@ -103,6 +104,8 @@ std::optional<double> assertion_variable(const SloAssertion& a, const RunResult&
   if (t == "requests") return double(c.requests);
   if (t == "ok") return double(c.ok);
   if (t == "failed") return double(c.failed);
+  if (t == "client_cancelled") return double(c.client_cancelled);
+  if (t == "inputs") return double(c.inputs);
   if (t == "retries") return double(c.retries);
   if (t == "dropped") return double(c.dropped);
   if (t == "dropped_ratio") {
@@ -121,10 +124,13 @@ std::optional<double> assertion_variable(const SloAssertion& a, const RunResult&
     if (c.ok == 0) return fail("no request succeeded");
     return double(c.goodput) / double(c.ok);
   }
-  if (t == "requests_per_s" || t == "output_tokens_per_s" || t == "goodput_per_s") {
+  if (t == "requests_per_s" || t == "output_tokens_per_s" || t == "goodput_per_s" ||
+      t == "inputs_per_s" || t == "input_tokens_per_s") {
     if (secs <= 0) return fail("the measured window has no length");
     double n = t == "requests_per_s"        ? double(c.requests)
                : t == "output_tokens_per_s" ? double(c.output_tokens)
+               : t == "inputs_per_s"        ? double(c.inputs)
+               : t == "input_tokens_per_s"  ? double(c.input_tokens)
                                             : double(c.goodput);
     return n / secs;
   }

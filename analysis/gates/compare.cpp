@@ -102,6 +102,16 @@ void compare_totals(std::vector<CompareRow>& rows, const RunResult& b, const Run
   };
   add("requests_per_s", "req/s", b.requests_per_s(), c.requests_per_s());
   add("output_tokens_per_s", "tokens/s", b.output_tokens_per_s(), c.output_tokens_per_s());
+  // Client-cancelled share of the requests: shown when either run cancelled any (scenario
+  // `cancel:`), so two runs with different cancel shares are not compared blind.
+  if (b.total.counters.client_cancelled > 0 || c.total.counters.client_cancelled > 0) {
+    auto cancelled = [](const RunResult& r) -> std::optional<double> {
+      const Counters& k = r.total.counters;
+      return k.requests ? std::optional<double>(double(k.client_cancelled) / double(k.requests))
+                        : std::nullopt;
+    };
+    add("client_cancelled_share", "fraction", cancelled(b), cancelled(c));
+  }
   auto err = [](const RunResult& r) -> std::optional<double> {
     const Counters& k = r.total.counters;
     return k.requests ? std::optional<double>(double(k.failed) / double(k.requests)) : std::nullopt;

@@ -40,10 +40,12 @@ std::string summary_markdown(const RunResult& r, const std::vector<std::string>&
   std::string s = "## llmload run `" + md_escape(r.run.id) +
                   "`: " + std::string(name(r.run.status)) + " (exit " +
                   std::to_string(r.run.exit_code) + ")\n\n";
-  s += "| requests | ok | failed | requests/s | output tokens/s | goodput/s | duration |\n";
-  s += "|---:|---:|---:|---:|---:|---:|---:|\n";
+  s += "| requests | ok | failed | client_cancelled | requests/s | output tokens/s | goodput/s "
+       "| duration |\n";
+  s += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   s += "| " + std::to_string(c.requests) + " | " + std::to_string(c.ok) + " | " +
-       std::to_string(c.failed) + " | " + format_number("%.2f", r.requests_per_s()) + " | " +
+       std::to_string(c.failed) + " | " + std::to_string(c.client_cancelled) + " | " +
+       format_number("%.2f", r.requests_per_s()) + " | " +
        format_number("%.1f", r.output_tokens_per_s()) + " | " +
        format_number("%.2f", r.goodput_per_s()) + " | " +
        format_number("%.1f s", r.run.duration_s) + " |\n\n";

@@ -173,6 +173,8 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
            std::to_string(g.counters.ok) + "\n";
     out += "llmload_requests_total" + with(open, "outcome=\"failed\"") + " " +
            std::to_string(g.counters.failed) + "\n";
+    out += "llmload_requests_total" + with(open, "outcome=\"client_cancelled\"") + " " +
+           std::to_string(g.counters.client_cancelled) + "\n";
   }
   header(out, "llmload_errors_total", "counter", "Failed requests by error kind");
   for (const GroupStats& g : groups) {

@@ -202,6 +202,7 @@ void headline_row(std::string& s, const std::string& label, const RunResult& r, 
   auto rating = rate_group(g, tiers);
   s += "<tr><td class=\"l\">" + html_escape(label) + "</td><td>" + std::to_string(c.requests) +
        "</td><td>" + std::to_string(c.ok) + "</td><td>" + std::to_string(c.failed) + "</td><td>" +
+       std::to_string(c.client_cancelled) + "</td><td>" +
        (c.requests ? format_number("%.2f%%", 100.0 * double(c.failed) / double(c.requests)) : "–") +
        "</td><td>" + rate(double(c.requests)) + "</td><td>" + rate(double(c.output_tokens)) +
        "</td><td>" + rate(double(c.goodput)) + "</td><td>" + pct_ms(g, Metric::kTtft, 50) +
@@ -378,7 +379,8 @@ std::string html_report(const std::vector<ReportRun>& runs, const std::vector<Ra
 
   s += "<h2>Headline</h2>\n<table id=\"headline\"><tr><th class=\"l\">run / "
        "group</th><th>requests</th>"
-       "<th>ok</th><th>failed</th><th>error rate</th><th>req/s</th><th>tokens/s</th>"
+       "<th>ok</th><th>failed</th><th>client_cancelled</th><th>error rate</th>"
+       "<th>req/s</th><th>tokens/s</th>"
        "<th>goodput/s</th><th>TTFT p50 ms</th><th>TTFT p99 ms</th><th>TPOT p50 ms</th>"
        "<th>ITL p99 ms</th><th>e2e p50 ms</th><th>e2e p99 ms</th><th>cost</th><th "
        "class=\"l\">rating</th></tr>\n";

@@ -147,6 +147,11 @@ std::string summary_group_table(const RunResult& r, const std::vector<RatingTier
   for (const GroupResult& g : r.groups)
     s += row(group_display_name(g.stats), g.stats, r.run.duration_s, g.cost_usd, tiers, colour);
   if (r.groups.size() > 1) s += row("total", r.total, r.run.duration_s, r.cost_usd, tiers, colour);
+  // Neither ok nor failed, so in no err%: said on its own line when the scenario cancelled any.
+  if (const int64_t n = r.total.counters.client_cancelled; n > 0)
+    s += "client_cancelled " + std::to_string(n) + " of " +
+         std::to_string(r.total.counters.requests) +
+         " requests (closed by the client on purpose: neither ok nor failed)\n";
   return s;
 }
 

@@ -123,6 +123,22 @@ const ContractRow kRows[] = {
      {Body::kFixture, "anthropic-error.sse"},
      "Overloaded",
      1},
+    // Never streamed: the body is its own terminator (kind done), with the usage.
+    {Api::kOpenAiEmbeddings,
+     {Body::kInline,
+      R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2]},)"
+      R"({"object":"embedding","index":1,"embedding":[0.3,0.4]}],"model":"m",)"
+      R"("usage":{"prompt_tokens":9,"total_tokens":9}})"},
+     {"done"},
+     -1,
+     -1,
+     0,
+     0,
+     9,
+     "",
+     {Body::kInline, R"({"error":{"message":"input too long","type":"invalid_request_error"}})"},
+     "input too long",
+     0},
 };
 
 class AdapterContract : public ::testing::TestWithParam<ContractRow> {
@@ -172,6 +188,16 @@ TEST_P(AdapterContract, BuildsAStreamedBodyFromTextOrMessages) {
   const RequestOptions o = options();
   nlohmann::json j = body(PromptView{"Tell me a story", {}}, o);
   EXPECT_EQ(j["model"], "m");
+  if (descriptor().framing == Framing::json_body) {
+    // An API that never streams asks for nothing of the kind; its inputs are a batch.
+    EXPECT_FALSE(j.contains("stream"));
+    EXPECT_FALSE(j.contains("stream_options"));
+    EXPECT_EQ(j["input"], nlohmann::json::array({"Tell me a story"}));
+    const std::string_view batch[] = {"one", "two \"2\"", "three"};
+    j = body(PromptView{"", {}, batch}, o);
+    EXPECT_EQ(j["input"], nlohmann::json::array({"one", "two \"2\"", "three"}));
+    return;
+  }
   EXPECT_EQ(j["stream"], true);
   if (descriptor().chat) {
     ASSERT_TRUE(j["messages"].is_array());
@@ -190,6 +216,19 @@ TEST_P(AdapterContract, BuildsAStreamedBodyFromTextOrMessages) {
   } else {
     EXPECT_EQ(j["prompt"], "Hello\n\nHi\n\nBye \"now\"\n");
   }
+}
+
+// output.stream false: every generation API asks for one JSON body, and reads one back.
+TEST_P(AdapterContract, BuildsANonStreamedBodyWhenAsked) {
+  RequestOptions o = options();
+  o.stream = false;
+  const nlohmann::json j = body(PromptView{"Tell me a story", {}}, o);
+  if (descriptor().framing == Framing::json_body) {
+    EXPECT_FALSE(j.contains("stream"));
+  } else {
+    EXPECT_EQ(j["stream"], false);
+  }
+  EXPECT_FALSE(j.contains("stream_options"));  // only valid on a streamed request
 }
 
 TEST_P(AdapterContract, ExtraBodyIsMergedLast) {

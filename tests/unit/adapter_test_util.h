@@ -85,7 +85,12 @@ Replay replay_with(const ApiAdapter& adapter, Feeder&& feed_all, const StreamSta
   Replay r;
   r.state = state;
   ReplaySink sink(adapter, r);
-  if (adapter.framing() == Framing::ndjson) {
+  if (adapter.framing() == Framing::json_body) {
+    // One JSON body, classified whole when it ends (as StreamDecoder does).
+    std::string whole;
+    feed_all([&](std::string_view piece) { whole.append(piece); });
+    sink.on_line(whole);
+  } else if (adapter.framing() == Framing::ndjson) {
     NdjsonParser parser;
     feed_all([&](std::string_view piece) {
       if (r.parse == ParseStatus::ok) r.parse = parser.feed(piece, sink);

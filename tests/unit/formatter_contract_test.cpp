@@ -102,6 +102,19 @@ TEST_P(FormatterContract, AnEmptyResultAndAZeroWindowFormatWithNumbersOnly) {
   EXPECT_FALSE(has_non_number(z)) << GetParam().name << ":\n" << z.substr(0, 2000);
 }
 
+// requests = ok + failed + client_cancelled: every formatter that shows the counts shows the
+// third one too.
+TEST_P(FormatterContract, CarriesClientCancelled) {
+  const RunResult r = testing_util::sample_result_with_cancels();
+  ASSERT_GT(r.total.counters.client_cancelled, 0);
+  ASSERT_EQ(r.total.counters.requests,
+            r.total.counters.ok + r.total.counters.failed + r.total.counters.client_cancelled);
+  const std::string text = GetParam().format(r);
+  EXPECT_NE(text.find("client_cancelled"), std::string::npos) << GetParam().name;
+  EXPECT_NE(text.find(std::to_string(r.total.counters.client_cancelled)), std::string::npos)
+      << GetParam().name;
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryFormatter, FormatterContract, ::testing::ValuesIn(formatters()),
                          [](const ::testing::TestParamInfo<Formatter>& info) {
                            return std::string(info.param.name);

@@ -58,11 +58,27 @@ TEST(Csv, SummaryHasOneRowPerGroupAndMetricWithTotalFirst) {
   auto lines = lines_of(summary_csv(r));
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines[0], "group,metric,unit,count,min,mean,stddev,p50,p90,p95,p99,p999,max");
-  std::size_t expected_rows = summarize_all(r.total).size();
-  for (const auto& g : r.groups) expected_rows += summarize_all(g.stats).size();
+  // Four count rows (requests, ok, failed, client_cancelled) then the metrics, per group.
+  std::size_t expected_rows = 4 + summarize_all(r.total).size();
+  for (const auto& g : r.groups) expected_rows += 4 + summarize_all(g.stats).size();
   ASSERT_EQ(lines.size(), 1 + expected_rows);
 
-  auto first = split(lines[1]);
+  // The counts: requests = ok + failed + client_cancelled, readable from the file alone.
+  const Counters& c = r.total.counters;
+  const int64_t counts[] = {c.requests, c.ok, c.failed, c.client_cancelled};
+  const char* names[] = {"requests", "ok", "failed", "client_cancelled"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto f = split(lines[1 + i]);
+    ASSERT_EQ(f.size(), 13u);
+    EXPECT_EQ(f[0], "total");
+    EXPECT_EQ(f[1], names[i]);
+    EXPECT_EQ(f[2], "requests");
+    EXPECT_EQ(f[3], std::to_string(counts[i]));
+    EXPECT_EQ(f[4], "");
+  }
+  EXPECT_EQ(c.requests, c.ok + c.failed + c.client_cancelled);
+
+  auto first = split(lines[5]);
   ASSERT_EQ(first.size(), 13u);
   EXPECT_EQ(first[0], "total");
   EXPECT_EQ(first[1], "ttft");

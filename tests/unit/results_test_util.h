@@ -86,4 +86,16 @@ inline RunResult sample_result() {
   return r;
 }
 
+// sample_result() with requests the client closed on purpose (scenario `cancel:`) in every
+// group: 7 in the first, 5 in the second, so requests = ok + failed + client_cancelled.
+inline RunResult sample_result_with_cancels() {
+  RunResult r = sample_result();
+  for (size_t i = 0; i < r.groups.size(); ++i)
+    for (int k = 0; k < (i == 0 ? 7 : 5); ++k) r.groups[i].stats.record_client_cancelled();
+  recompute_total(r);
+  apply_prices(r, {{"llama-3-8b", ModelPrice{0.5, 1.5}}});
+  r.run.workers[0].totals = r.total.counters;
+  return r;
+}
+
 }  // namespace llmload::testing_util

@@ -17,6 +17,7 @@ namespace llmload::worker::adapters {
 std::unique_ptr<ApiAdapter> make_openai(const ApiDescriptor& descriptor);
 std::unique_ptr<ApiAdapter> make_ollama(const ApiDescriptor& descriptor);
 std::unique_ptr<ApiAdapter> make_anthropic_messages(const ApiDescriptor& descriptor);
+std::unique_ptr<ApiAdapter> make_openai_embeddings(const ApiDescriptor& descriptor);
 
 // --- building bodies (not the hot path) ---
 
