@@ -83,10 +83,36 @@ void print_load(const Scenario& s) {
               format_duration_ns(l.grace_ns).c_str(), format_duration_ns(s.interval_ns).c_str());
 }
 
+// Trace replay: the file parsed and summed up (a bad row is an error naming its line).
+bool print_trace(const Scenario& s) {
+  const TraceSpec& t = *s.load.trace;
+  auto trace = load_trace(t);
+  if (!trace) {
+    std::fprintf(stderr, "load.trace: %s\n", trace.error().c_str());
+    return false;
+  }
+  int64_t in = 0, out = 0;
+  for (const TraceRow& r : trace->rows) in += r.input_tokens, out += r.output_tokens;
+  const double n = double(trace->rows.size());
+  std::printf("load: trace replay, %s %s: %zu rows over %s, speed %s%s\n",
+              std::string(trace_format_name(t.format)).c_str(), t.file.c_str(),
+              trace->rows.size(), format_duration_ns(trace->span_ns).c_str(),
+              format_general(t.speed).c_str(), t.loop ? ", looped" : "");
+  std::printf("  mean input %.1f tokens, mean output %.1f tokens; %zu hash ids, %zu prompts, "
+              "%zu models given by rows\n",
+              double(in) / n, double(out) / n, trace->hash_ids.size(),
+              trace->prompts_json.size(), trace->models.size());
+  return true;
+}
+
 // Prompt source and input-length statistics (over the whole dataset, or over the synthetic
 // prompts a run would use).
 bool print_prompts(const Scenario& s) {
   const PromptSource& p = s.prompts;
+  if (s.load.trace) {
+    std::printf("prompts: synthesized per trace row (the prompts section is not used)\n");
+    return true;
+  }
   std::printf("prompts: %s", std::string(prompt_source_name(p.kind)).c_str());
   if (!p.file.empty()) std::printf(" %s", p.file.c_str());
   if (p.kind == PromptSourceKind::kSynthetic) {
@@ -103,7 +129,7 @@ bool print_prompts(const Scenario& s) {
     std::printf(", history %s", p.history == History::kLive ? "live" : "recorded");
   }
   std::printf("\n");
-  size_t count = std::min<size_t>(prompt_count_for_run(s), 10000);
+  size_t count = s.load.requests > 0 ? size_t(std::min<int64_t>(s.load.requests, 10000)) : 10000;
   Scenario copy = s;
   const char* over = "synthetic sample";
   if (p.kind != PromptSourceKind::kSynthetic) {
@@ -228,8 +254,8 @@ void register_validate(CLI::App& app, int& exit_code) {
     std::printf("scenario: %s (%s)\n", s->name.c_str(), s->source_path.c_str());
     if (!s->description.empty()) std::printf("  %s\n", s->description.c_str());
     print_targets(*s);
-    print_load(*s);
-    const bool prompts_ok = print_prompts(*s);
+    const bool trace_ok = s->load.trace ? print_trace(*s) : (print_load(*s), true);
+    const bool prompts_ok = print_prompts(*s) && trace_ok;
     print_rest(*s);
     for (const std::string& w : s->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (!errors.empty() || !prompts_ok) {

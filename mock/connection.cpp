@@ -224,6 +224,7 @@ void Connection::dispatch() {
   t.path = std::string(req_.path());
   t.loop = loop_.index();
   t.received_ns = received_ns_;
+  if (loop_.truth() != nullptr) t.body_hash = TruthLog::hash(req_.body);
   job_.begin(std::move(plan.gen), std::move(t));
 }
 
@@ -255,6 +256,7 @@ void Connection::write_reply(const Reply& reply, const std::string& id) {
     t.path = std::string(req_.path());
     t.loop = loop_.index();
     t.status = reply.status;
+    t.body_hash = TruthLog::hash(req_.body);
     t.outcome = reply.status < 400 ? "ok" : "error";
     t.received_ns = received_ns_;
     t.headers_ns = t.last_byte_ns = sent_ns;

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/synthetic_text.h"
 #include "worker/dns_cache.h"
+#include "worker/scheduler_trace.h"
 
 namespace llmload::worker {
 
@@ -60,7 +62,13 @@ void Loop::run() {
   ctx_.recorder = &recorder_;
   ctx_.owner = this;
   ctx_.worker_id = config_.worker_id;
-  scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);
+  if (plan_->trace && config_.open_loop) {
+    scheduler_ = std::make_unique<TraceScheduler>(
+        config_.sched, clock_, *this, plan_->trace, plan_->trace_spec,
+        trace_rows_for_loop(*plan_->trace, config_.run_loop, config_.run_loops));
+  } else {
+    scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);
+  }
   ctx_.window_start_ns = scheduler_->window_start_ns();
 
   const size_t users = static_cast<size_t>(std::floor(scheduler_->profile().max_level() + 1e-9));
@@ -310,7 +318,37 @@ void Loop::start_request(const StartTicket& ticket) {
   }
   Request* r = take_slot();
   link(r);
-  r->start(ticket, group, item);
+  if (!plan.per_request) {
+    r->start(ticket, group, item);
+    return;
+  }
+  // The body is written now (worker/body_template.h): keyed by (seed, run loop, sequence), so
+  // every request of the run, and every conversation, gets its own text or tag.
+  BodyFill fill;
+  const int64_t sequence = sequence_++;
+  fill.key = request_key(config_.run_seed, config_.run_loop, sequence);
+  fill.tag_key = fill.key;
+  int64_t prompt = -1;
+  if (ticket.user >= 0 && size_t(ticket.user) < users_.size()) {
+    User& u = users_[size_t(ticket.user)];
+    if (plan.items[size_t(item)].turn == 0) u.tag_key = fill.key;
+    fill.tag_key = u.tag_key;
+  }
+  if (ticket.trace_seq >= 0 && plan.trace) {
+    const Trace& t = *plan.trace;
+    const TraceRow& row = t.rows[size_t(ticket.trace_seq % int64_t(t.rows.size()))];
+    fill.row = &row;
+    fill.trace = &t;
+    prompt = row.line;
+    if (row.model >= 0) {
+      const std::vector<int>& gs = plan.model_groups[size_t(row.model)];
+      group = gs[size_t(rng_.below(gs.size()))];
+    }
+  } else if (plan.synthetic) {
+    // The request's own text: requests.csv names it by its number in the run.
+    prompt = sequence * config_.run_loops + config_.run_loop;
+  }
+  r->start(ticket, group, item, &fill, prompt);
 }
 
 void Loop::on_dropped(const StartTicket& ticket) {

@@ -40,6 +40,9 @@ struct LoopConfig {
   bool keep_rows = false;
   uint64_t seed = 1;          // group choice
   int64_t prompt_offset = 0;  // first conversation this loop sends
+  int run_loop = 0;           // the loop's position in the run (LoopShare::index)
+  int run_loops = 1;          // event loops in the run (LoadShare::loop_count)
+  uint64_t run_seed = 1;      // the scenario's seed: request keys (common/synthetic_text.h)
   size_t max_connects_in_flight = 64;
   bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
   // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
@@ -113,10 +116,12 @@ class Loop final : private SchedulerHost, private RequestOwner {
   struct User {
     int64_t item = -1;  // current item (conversation turn), -1: none
     int group = 0;
+    uint64_t tag_key = 0;  // the conversation's unique-prefix tag (per-request bodies)
   };
   std::vector<User> users_;
   int64_t conversation_cursor_ = 0;
   int64_t item_cursor_ = 0;
+  int64_t sequence_ = 0;  // requests (and conversations) keyed so far: request_key()
 
   bool poll_pending_ = false;
   bool shutting_down_ = false;

@@ -28,8 +28,10 @@ Request::Request(const RequestContext& ctx) : ctx_(ctx) {
 
 Request::~Request() = default;
 
-void Request::start(const StartTicket& ticket, int group, int64_t item) {
+void Request::start(const StartTicket& ticket, int group, int64_t item, const BodyFill* fill,
+                    int64_t prompt) {
   ticket_ = ticket;
+  prompt_ = prompt;
   group_ = group;
   item_ = item;
   const PlanGroup& g = ctx_.plan->groups[size_t(group)];
@@ -46,6 +48,11 @@ void Request::start(const StartTicket& ticket, int group, int64_t item) {
   retries_ = 0;
   bytes_ = 0;
   active_ = true;
+  if (fill != nullptr && !g.templates.empty()) {
+    g.templates[size_t(item)].write(written_, body_scratch_, ctx_.plan->writer, *fill);
+    ctx_.pools[size_t(g.target)]->submit(written_, this);
+    return;
+  }
   ctx_.pools[size_t(g.target)]->submit(g.requests[size_t(item)], this);
 }
 
@@ -206,7 +213,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       row.request_id = request_id_;
       row.worker = ctx_.worker_id;
       row.group = ctx_.plan->record_groups[size_t(record)].key;
-      row.prompt = ctx_.plan->items[size_t(item_)].prompt;
+      row.prompt = prompt_ >= 0 ? prompt_ : ctx_.plan->items[size_t(item_)].prompt;
       const int64_t origin =
           timing_.sent() ? timing_.origin_ns() : (ticket_.open_loop ? ticket_.intended_ns : t);
       row.start_us = ns_to_us(origin - ctx_.window_start_ns);

@@ -59,8 +59,11 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   explicit Request(const RequestContext& ctx);
   ~Request() override;
 
-  // Starts the request for `ticket` on group `group`, item `item` (indexes into the plan).
-  void start(const StartTicket& ticket, int group, int64_t item);
+  // Starts the request for `ticket` on group `group`, item `item` (indexes into the plan). When
+  // the plan writes bodies per request (RunPlan::per_request), `fill` says what goes in the
+  // holes and `prompt` is the requests.csv `prompt` value (else the item's).
+  void start(const StartTicket& ticket, int group, int64_t item, const BodyFill* fill = nullptr,
+             int64_t prompt = -1);
   // Ends it now as cancelled (grace over, abort): the connection is closed.
   void cancel(int64_t t);
 
@@ -112,6 +115,9 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   bool now_kernel_ = false;  // ... and whether the kernel stamped it
   int64_t retries_ = 0;
   int64_t bytes_ = 0;
+  int64_t prompt_ = -1;      // requests.csv `prompt` when set by start()
+  HttpRequest written_;      // the request written per send (buffer reused)
+  std::string body_scratch_;
 };
 
 }  // namespace llmload::worker

@@ -15,6 +15,7 @@
 #include "common/expected.h"
 #include "common/group_stats.h"
 #include "common/scenario.h"
+#include "worker/body_template.h"
 #include "worker/endpoint.h"
 #include "worker/http_request.h"
 #include "worker/tls_context.h"
@@ -46,6 +47,7 @@ struct PlanGroup {
   std::string model;
   double weight = 1;                  // chance of a request going to this group (sums to 1)
   std::vector<HttpRequest> requests;  // one per PlanItem
+  std::vector<BodyTemplate> templates;  // one per PlanItem when RunPlan::per_request
   std::vector<int> record;            // result group, by PlanItem::label_set
 };
 
@@ -63,6 +65,17 @@ struct RunPlan {
   std::vector<int64_t> conversation_start;  // item index where each prompt's items begin
   RequestSlo slo;
   bool insecure = false;
+  // Bodies written per send (worker/body_template.h), so that no two requests share a
+  // cacheable prefix however long the run: synthetic prompts (one item, generated per request),
+  // trace replay (one item, each row's prompt), and unique_prefix (each item, the tag per
+  // request or conversation). Then every group has one template per item.
+  bool per_request = false;
+  bool synthetic = false;  // one item whose text is generated per request (synthetic, trace)
+  BodyWriter writer;
+  std::shared_ptr<const Trace> trace;  // trace replay: the rows (read from load.trace.file)
+  TraceSpec trace_spec;                // ... and how to replay them
+  // Trace replay: for each of the trace's models (Trace::models), the groups sending it.
+  std::vector<std::vector<int>> model_groups;
 
   // Picks a group by weight from a uniform draw in [0, 1).
   int pick_group(double u) const;
