@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -344,9 +345,9 @@ Expected<Trace> parse_trace(std::string_view text, TraceFormat format, std::stri
     auto t = azure_time_ms(f[size_t(ts_col)]);
     if (!t) return b.fail(line, "TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS[.fraction]' or seconds");
     auto in = csv_tokens(f[size_t(in_col)]);
-    if (!in) return b.fail(line, "ContextTokens: expected an integer 0 .. 100000000");
+    if (!in) return b.fail(line, "ContextTokens: expected an integer 0 .. 1000000");
     auto out = csv_tokens(f[size_t(out_col)]);
-    if (!out) return b.fail(line, "GeneratedTokens: expected an integer 0 .. 100000000");
+    if (!out) return b.fail(line, "GeneratedTokens: expected an integer 0 .. 1000000");
     row.input_tokens = *in;
     row.output_tokens = *out;
     if (auto e = b.add(row, *t, line)) return *e;
@@ -357,6 +358,9 @@ Expected<Trace> parse_trace(std::string_view text, TraceFormat format, std::stri
 }
 
 Expected<Trace> load_trace(const TraceSpec& spec) {
+  // A regular file only: a FIFO or device named by a hostile scenario must not block or stream.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(spec.file, ec)) return Error{spec.file + ": not a file"};
   std::ifstream in(spec.file, std::ios::binary);
   if (!in) return Error{spec.file + ": cannot be read"};
   in.seekg(0, std::ios::end);

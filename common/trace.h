@@ -36,7 +36,8 @@ inline constexpr size_t kTraceFileBytesMax = size_t{1} << 30;
 inline constexpr size_t kTraceRowsMax = 10'000'000;
 inline constexpr size_t kTraceHashIdsMax = 100'000'000;  // over all rows
 inline constexpr size_t kTraceRowHashIdsMax = 65'536;    // one row: 32 M tokens of blocks
-inline constexpr int64_t kTraceTokensMax = 100'000'000;  // input or output tokens of one row
+// Input or output tokens of one row (as prompts.input_tokens: a body stays within ~8 MB).
+inline constexpr int64_t kTraceTokensMax = 1'000'000;
 inline constexpr size_t kTraceLineBytesMax = size_t{16} << 20;
 inline constexpr size_t kTraceJsonDepthMax = 16;
 inline constexpr size_t kTraceModelsMax = 1024;  // distinct "model" values (jsonl)

@@ -63,8 +63,9 @@ void Loop::run() {
   ctx_.owner = this;
   ctx_.worker_id = config_.worker_id;
   if (plan_->trace && config_.open_loop) {
+    SchedulerHost& host = *this;
     scheduler_ = std::make_unique<TraceScheduler>(
-        config_.sched, clock_, *this, plan_->trace, plan_->trace_spec,
+        config_.sched, clock_, host, plan_->trace, plan_->trace_spec,
         trace_rows_for_loop(*plan_->trace, config_.run_loop, config_.run_loops));
   } else {
     scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "common/scenario.h"
 #include "worker/scheduler_trace.h"
 
 using namespace llmload::worker;  // NOLINT: the tests name the types they test
@@ -94,7 +95,7 @@ TEST(TraceParse, EveryMalformedRowIsAnErrorNamingTheLine) {
   EXPECT_EQ(parse_error("{\"t_ms\": -1, \"input_tokens\": 1, \"output_tokens\": 1}\n", k),
             "t.jsonl:1: time out of range (milliseconds, 0 .. 1e13)");
   EXPECT_EQ(parse_error("{\"t_ms\": 0, \"input_tokens\": -3, \"output_tokens\": 1}\n", k),
-            "t.jsonl:1: 'input_tokens' out of range (0 .. 100000000)");
+            "t.jsonl:1: 'input_tokens' out of range (0 .. 1000000)");
   EXPECT_EQ(parse_error("{\"t_ms\": \"0\", \"input_tokens\": 1, \"output_tokens\": 1}\n", k),
             "t.jsonl:1: 't_ms' must be a number (milliseconds)");
   EXPECT_EQ(parse_error(std::string(100, '[') + "\n", k), "t.jsonl:1: nested too deep");
@@ -111,9 +112,10 @@ TEST(TraceParse, EveryMalformedRowIsAnErrorNamingTheLine) {
                         TraceFormat::kAzure),
             "t.jsonl:2: TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS[.fraction]' or seconds");
   EXPECT_EQ(parse_error("TIMESTAMP,ContextTokens,GeneratedTokens\n1,x,2\n", TraceFormat::kAzure),
-            "t.jsonl:2: ContextTokens: expected an integer 0 .. 100000000");
+            "t.jsonl:2: ContextTokens: expected an integer 0 .. 1000000");
   EXPECT_EQ(load_trace(TraceSpec{"/nonexistent/trace.jsonl"}).error(),
-            "/nonexistent/trace.jsonl: cannot be read");
+            "/nonexistent/trace.jsonl: not a file");
+  EXPECT_EQ(load_trace(TraceSpec{"/dev/null"}).error(), "/dev/null: not a file");
 }
 
 // A host that records starts and finishes each request at once.
@@ -226,6 +228,54 @@ TEST(TraceScheduler, SessionRowsStayOnOneLoop) {
     }
   }
   EXPECT_EQ(nonempty, 1u);
+}
+
+// load.trace in a scenario: parsed, checked, and round-tripped through the wire JSON.
+std::string scenario_errors(const std::string& load) {
+  auto s = parse_scenario("target: {url: mock, model: m}\nload: " + load + "\n", "s.yaml",
+                          std::string(LLMLOAD_SOURCE_DIR) + "/scenarios");
+  return s.ok() ? "" : s.error();
+}
+
+TEST(TraceScenario, ParsesInfersRateModeAndRoundTrips) {
+  auto s = parse_scenario(
+      "target: {url: mock, model: m}\n"
+      "load: {trace: {file: data/trace-azure.csv, format: azure, speed: 2.5}, duration: 1m, "
+      "max_in_flight: 9}\n",
+      "s.yaml", std::string(LLMLOAD_SOURCE_DIR) + "/scenarios");
+  ASSERT_TRUE(s.ok()) << s.error();
+  ASSERT_TRUE(s->load.trace.has_value());
+  EXPECT_EQ(s->load.mode, LoadMode::kRate);
+  EXPECT_EQ(s->load.trace->format, TraceFormat::kAzure);
+  EXPECT_EQ(s->load.trace->speed, 2.5);
+  EXPECT_FALSE(s->load.trace->loop);
+  EXPECT_EQ(s->load.trace->file, std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/data/trace-azure.csv");
+  EXPECT_EQ(s->load.max_in_flight, 9);
+  auto back = scenario_from_json(scenario_to_json(*s, JsonMode::kWire));
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ(back->load.trace, s->load.trace);
+  EXPECT_EQ(back->load.duration_ns, s->load.duration_ns);
+  EXPECT_EQ(back->load.max_in_flight, 9);
+}
+
+TEST(TraceScenario, FieldsATraceReplacesAreErrorsAndALoopNeedsADuration) {
+  EXPECT_NE(scenario_errors("{trace: {file: data/trace-azure.csv, format: azure}, rate: 5}")
+                .find("load.rate: not with load.trace"),
+            std::string::npos);
+  EXPECT_NE(scenario_errors("{trace: {file: data/trace-azure.csv, format: azure}, requests: 5}")
+                .find("load.requests: not with load.trace"),
+            std::string::npos);
+  EXPECT_NE(scenario_errors("{trace: {file: data/trace-azure.csv}}").find("load.trace.format"),
+            std::string::npos);
+  EXPECT_NE(scenario_errors("{trace: {file: nope.csv, format: azure}}").find("file not found"),
+            std::string::npos);
+  EXPECT_NE(scenario_errors("{trace: {file: data/trace-azure.csv, format: azure, loop: true}}")
+                .find("load.trace.loop: a looped trace needs load.duration"),
+            std::string::npos);
+  EXPECT_NE(scenario_errors("{trace: {file: data/trace-azure.csv, format: azure, speed: 0}}")
+                .find("load.trace.speed"),
+            std::string::npos);
+  EXPECT_EQ(scenario_errors("{trace: {file: data/trace-azure.csv, format: azure}}"), "");
 }
 
 }  // namespace
