@@ -1,5 +1,6 @@
 // llmload validate SCENARIO [overrides]: checks a scenario without sending a request and says
 // what it will do. Exit 0: valid; 2: invalid (every problem on stderr).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -91,17 +92,31 @@ bool print_trace(const Scenario& s) {
     std::fprintf(stderr, "load.trace: %s\n", trace.error().c_str());
     return false;
   }
-  int64_t in = 0, out = 0;
-  for (const TraceRow& r : trace->rows) in += r.input_tokens, out += r.output_tokens;
-  const double n = double(trace->rows.size());
+  std::vector<int64_t> in;
+  int64_t out = 0;
+  for (const TraceRow& r : trace->rows) in.push_back(r.input_tokens), out += r.output_tokens;
+  std::sort(in.begin(), in.end());
+  double sum = 0;
+  for (int64_t v : in) sum += double(v);
+  const double n = double(in.size());
+  auto pct = [&](double q) { return (long long)in[std::min(in.size() - 1, size_t(q * n))]; };
   std::printf("load: trace replay, %s %s: %zu rows over %s, speed %s%s\n",
-              std::string(trace_format_name(t.format)).c_str(), t.file.c_str(),
-              trace->rows.size(), format_duration_ns(trace->span_ns).c_str(),
-              format_general(t.speed).c_str(), t.loop ? ", looped" : "");
-  std::printf("  mean input %.1f tokens, mean output %.1f tokens; %zu hash ids, %zu prompts, "
-              "%zu models given by rows\n",
-              double(in) / n, double(out) / n, trace->hash_ids.size(),
-              trace->prompts_json.size(), trace->models.size());
+              std::string(trace_format_name(t.format)).c_str(), t.file.c_str(), in.size(),
+              format_duration_ns(trace->span_ns).c_str(), format_general(t.speed).c_str(),
+              t.loop ? ", looped" : "");
+  if (s.load.max_in_flight > 0)
+    std::printf("  max in flight: %lld\n", (long long)s.load.max_in_flight);
+  std::printf("limits: the trace's last row%s; warmup %s; grace %s; interval %s\n",
+              s.load.duration_ns > 0 ? (" or " + format_duration_ns(s.load.duration_ns)).c_str()
+                                     : "",
+              format_duration_ns(s.load.warmup_ns).c_str(),
+              format_duration_ns(s.load.grace_ns).c_str(),
+              format_duration_ns(s.interval_ns).c_str());
+  std::printf("  input tokens (trace rows): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld; "
+              "mean output %.1f\n",
+              in.size(), sum / n, pct(0.5), pct(0.9), (long long)in.back(), double(out) / n);
+  std::printf("  %zu hash ids, %zu rows with their own prompt, %zu models named by rows\n",
+              trace->hash_ids.size(), trace->prompts_json.size(), trace->models.size());
   return true;
 }
 

@@ -269,6 +269,10 @@ std::vector<std::string> check_scenario(const Scenario& s) {
     if (l.trace->loop && l.duration_ns <= 0)
       errors.push_back("load.trace.loop: a looped trace needs load.duration (or it never ends)");
     if (l.requests > 0) errors.push_back("load.requests: not with load.trace");
+    if (l.mode != LoadMode::kRate || l.rate > 0 || !l.stages.empty())
+      errors.push_back(
+          "load: a trace sets when each request starts: no concurrency, rate or stages with "
+          "load.trace");
   } else if (l.duration_ns <= 0 && l.requests <= 0) {
     errors.push_back(
         "load: no end: set load.duration or load.requests (a load generator never runs without "

@@ -24,15 +24,17 @@ TraceScheduler::TraceScheduler(const SchedulerConfig& config, const Clock& clock
       rows_(std::move(rows)),
       speed_(spec.speed > 0 ? spec.speed : 1),
       loop_(spec.loop) {
-  period_ns_ = trace_->span_ns + trace_loop_gap_ns(*trace_);
+  period_ns_ = double(trace_->span_ns) + double(trace_loop_gap_ns(*trace_));
   next_time_ = rows_.empty() ? kNever : time_of(0, 0);
 }
 
 int64_t TraceScheduler::time_of(size_t k, int64_t pass) const {
   const double trace_ns =
-      double(trace_->rows[rows_[k]].t_ns) + double(pass) * double(period_ns_);
-  const double at = double(config_.start_ns) + trace_ns / speed_;
-  return at >= 9e18 ? kNever : int64_t(at);
+      double(trace_->rows[rows_[k]].t_ns) + double(pass) * period_ns_;
+  // The offset in double (no overflow), added to the integer start (no rounding of the start).
+  const double offset = trace_ns / speed_;
+  if (offset >= 9e18 - double(config_.start_ns)) return kNever;
+  return config_.start_ns + int64_t(offset);
 }
 
 void TraceScheduler::advance() {
