@@ -184,7 +184,9 @@ bool print_prompts(const Scenario& s) {
 void print_rest(const Scenario& s) {
   const Output& o = s.output;
   std::printf("output: max_tokens %s, ignore_eos %s",
-              o.max_tokens ? o.max_tokens->describe().c_str() : "server default",
+              s.load.trace     ? "each trace row's output length"
+              : o.max_tokens ? o.max_tokens->describe().c_str()
+                             : "server default",
               o.ignore_eos ? "true" : "false");
   if (o.temperature) std::printf(", temperature %s", format_general(*o.temperature).c_str());
   if (!o.extra.empty()) std::printf(", extra %s", o.extra.dump().c_str());

@@ -414,7 +414,7 @@ Expected<Scenario> parse_text(std::string_view text, const std::string& display_
     for (const std::string& e : errors) all += (all.empty() ? "" : "\n") + e;
     return Error{all};
   }
-  if (!s.output.max_tokens) {
+  if (!s.output.max_tokens && !s.load.trace) {  // a trace gives each row's output length
     s.warnings.push_back("output.max_tokens not set: the server decides how long each reply is");
   }
   return s;

@@ -157,8 +157,9 @@ TEST_P(TraceReplay, ReadyScenarioSendsOneRequestPerRowWithItsOutputLength) {
   EXPECT_EQ(tokens_sent(truth), output_lengths(*trace, trace->rows.size()));
   // Azure rows carry no prompt identity: each is synthesized on its own. (Mooncake rows with
   // the same hash ids and lengths are the same prompt, as in production.)
-  if (c.format == llmload::TraceFormat::kAzure)
+  if (c.format == llmload::TraceFormat::kAzure) {
     EXPECT_EQ(body_hashes(truth).size(), trace->rows.size());
+  }
   // The per-call log names each request's trace line in its `prompt` field: every line once.
   std::set<int64_t> lines;
   std::istringstream calls(slurp((d / "calls.jsonl").string()));
