@@ -73,7 +73,7 @@ int64_t BodyWriter::max_tokens_of(const BodyFill& f) const {
   return max_tokens ? max_tokens->sample_int(rng, 1) : 1;
 }
 
-Expected<BodyTemplate> BodyTemplate::make(const HttpRequest& built) {
+Expected<BodyTemplate> BodyTemplate::make(const HttpRequest& built, bool max_tokens_hole) {
   BodyTemplate t;
   const std::string& bytes = built.bytes();
   const std::string_view head(bytes.data(), built.head_size());
@@ -97,7 +97,7 @@ Expected<BodyTemplate> BodyTemplate::make(const HttpRequest& built) {
     };
     consider(kTextSentinel, Hole::kText);
     consider(kTagSentinel, Hole::kTag);
-    consider(max_str, Hole::kMaxTokens);
+    if (max_tokens_hole) consider(max_str, Hole::kMaxTokens);
     if (at == std::string_view::npos) break;
     t.literals_.emplace_back(body.substr(0, at));
     t.holes_.push_back(hole);

@@ -55,9 +55,10 @@ struct BodyWriter {
 
 class BodyTemplate {
  public:
-  // Cuts `built` (an HttpRequest serialised with the sentinels in its body) at the sentinels.
-  // Errors when the body has none (the template would send the same bytes every time).
-  static Expected<BodyTemplate> make(const HttpRequest& built);
+  // Cuts `built` (an HttpRequest serialised with the sentinels in its body) at the sentinels;
+  // the max_tokens sentinel only with `max_tokens_hole` (a dataset prompt's own digits are never
+  // taken for it). Errors when the body has none (it would send the same bytes every time).
+  static Expected<BodyTemplate> make(const HttpRequest& built, bool max_tokens_hole);
 
   // Writes the request for `f` into `out` (its buffer reused), `scratch` holding the body.
   void write(HttpRequest& out, std::string& scratch, const BodyWriter& w, const BodyFill& f) const;

@@ -184,7 +184,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
         auto req = HttpRequest::build("POST", pt.endpoint, path, headers, body.value());
         if (!req) return Error{"target " + t.name + ": " + req.error()};
         if (plan->per_request) {
-          auto tmpl = BodyTemplate::make(req.value());
+          auto tmpl = BodyTemplate::make(req.value(), plan->synthetic);
           if (!tmpl) return Error{"target " + t.name + ": " + tmpl.error()};
           g.templates.push_back(std::move(tmpl.value()));
         }

@@ -113,6 +113,22 @@ prompts: {source: inline, items: [same words, same words], unique_prefix: true}
   EXPECT_EQ(prompts.size(), 100u);
 }
 
+TEST(BodyTemplate, ADatasetPromptsOwnDigitsAreNeverTakenForAHole) {
+  const Scenario s = parse_ok(R"(
+targets: [{url: "http://127.0.0.1:9", model: m, api: openai-completions}]
+load: {concurrency: 1, requests: 1}
+prompts: {source: inline, items: ["count to 987650123456789"], unique_prefix: true}
+output: {max_tokens: 7}
+)");
+  auto plan = plan_of(s);
+  ASSERT_TRUE(plan);
+  BodyFill f;
+  f.key = f.tag_key = 5;
+  const nlohmann::json j = body_of(write(*plan, 0, f));
+  EXPECT_EQ(j["prompt"], "[request 0000000000000005] count to 987650123456789");
+  EXPECT_EQ(j["max_tokens"], 7);
+}
+
 TEST(BodyTemplate, TraceRowsSharingHashIdsShareTheirBlocksOnly) {
   const std::string file = ::testing::TempDir() + "body_template_trace.jsonl";
   {
