@@ -85,8 +85,8 @@ void append_synthetic_tokens(std::string& out, uint64_t key, int64_t tokens) {
 }
 
 size_t write_unique_tag(char* out, uint64_t key) {
-  const int n = std::snprintf(out, kUniqueTagMax, "[request %016llx]",
-                              static_cast<unsigned long long>(key));
+  const int n =
+      std::snprintf(out, kUniqueTagMax, "[request %016llx]", static_cast<unsigned long long>(key));
   return n > 0 ? size_t(n) : 0;
 }
 

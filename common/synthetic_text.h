@@ -19,9 +19,9 @@ namespace llmload {
 inline constexpr int64_t kKeyWords = 11;
 
 // "Make N tokens of text": appends `tokens` tokens of text generated from `key` to `out`
-// (words separated by one space, none before the first). Today a token is counted as a word of the fixed
-// vocabulary (the estimate llmload uses everywhere); a tokenizer can replace this one function.
-// Only ASCII letters and spaces: the text needs no escaping in JSON. The first
+// (words separated by one space, none before the first). Today a token is counted as a word of the
+// fixed vocabulary (the estimate llmload uses everywhere); a tokenizer can replace this one
+// function. Only ASCII letters and spaces: the text needs no escaping in JSON. The first
 // min(tokens, kKeyWords) words spell the key; the text of a smaller `tokens` is a prefix of the
 // text of a larger one with the same key (so a block cut short still shares its prefix).
 void append_synthetic_tokens(std::string& out, uint64_t key, int64_t tokens);

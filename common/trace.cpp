@@ -49,7 +49,9 @@ class Builder {
   explicit Builder(std::string_view name) : name_(name) {}
 
   std::string where(int64_t line) const { return std::string(name_) + ":" + std::to_string(line); }
-  Error fail(int64_t line, const std::string& what) const { return Error{where(line) + ": " + what}; }
+  Error fail(int64_t line, const std::string& what) const {
+    return Error{where(line) + ": " + what};
+  }
 
   // Adds a row at `t_ms` (absolute in the file's clock); errors name the line.
   std::optional<Error> add(TraceRow row, double t_ms, int64_t line) {
@@ -59,8 +61,7 @@ class Builder {
       return fail(line, "more than " + std::to_string(kTraceRowsMax) + " rows");
     const auto abs_ns = static_cast<int64_t>(std::llround(t_ms * 1e6));
     if (t.rows.empty()) first_ns_ = abs_ns;
-    if (abs_ns < last_ns_)
-      return fail(line, "time goes back (rows must be in time order)");
+    if (abs_ns < last_ns_) return fail(line, "time goes back (rows must be in time order)");
     last_ns_ = abs_ns;
     row.t_ns = abs_ns - first_ns_;
     row.line = line;
@@ -78,8 +79,7 @@ class Builder {
 };
 
 // A non-negative integer field (tokens), or an error message.
-std::optional<std::string> tokens_of(const json& j, const char* key, bool required,
-                                     int64_t& out) {
+std::optional<std::string> tokens_of(const json& j, const char* key, bool required, int64_t& out) {
   auto it = j.find(key);
   if (it == j.end()) {
     if (required) return std::string("missing '") + key + "'";
@@ -367,8 +367,7 @@ Expected<Trace> load_trace(const TraceSpec& spec) {
   const std::streamoff size = in.tellg();
   if (size < 0) return Error{spec.file + ": cannot be read"};
   if (size_t(size) > kTraceFileBytesMax)
-    return Error{spec.file + ": larger than " + std::to_string(kTraceFileBytesMax >> 20) +
-                 " MiB"};
+    return Error{spec.file + ": larger than " + std::to_string(kTraceFileBytesMax >> 20) + " MiB"};
   in.seekg(0);
   std::string text(size_t(size), '\0');
   in.read(text.data(), size);

@@ -48,9 +48,9 @@ struct TraceRow {
   int64_t output_tokens = 0;
   uint32_t hash_begin = 0;  // the row's hash ids: Trace::hash_ids[hash_begin, +hash_count)
   uint32_t hash_count = 0;
-  int32_t prompt = -1;     // index in Trace::prompts_json, or -1: synthesized
-  int32_t model = -1;      // index in Trace::models, or -1: the scenario's choice
-  uint64_t session = 0;    // a hash of the row's session (has_session)
+  int32_t prompt = -1;   // index in Trace::prompts_json, or -1: synthesized
+  int32_t model = -1;    // index in Trace::models, or -1: the scenario's choice
+  uint64_t session = 0;  // a hash of the row's session (has_session)
   bool has_session = false;
   int64_t line = 0;  // 1-based line in the file
 };

@@ -29,8 +29,7 @@ TraceScheduler::TraceScheduler(const SchedulerConfig& config, const Clock& clock
 }
 
 int64_t TraceScheduler::time_of(size_t k, int64_t pass) const {
-  const double trace_ns =
-      double(trace_->rows[rows_[k]].t_ns) + double(pass) * period_ns_;
+  const double trace_ns = double(trace_->rows[rows_[k]].t_ns) + double(pass) * period_ns_;
   // The offset in double (no overflow), added to the integer start (no rounding of the start).
   const double offset = trace_ns / speed_;
   if (offset >= 9e18 - double(config_.start_ns)) return kNever;

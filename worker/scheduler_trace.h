@@ -41,7 +41,7 @@ class TraceScheduler final : public Scheduler {
   double speed_ = 1;
   bool loop_ = false;
   double period_ns_ = 0;  // a pass, in trace time (span + gap; double: no overflow)
-  size_t next_ = 0;        // index into rows_
+  size_t next_ = 0;       // index into rows_
   int64_t pass_ = 0;
   int64_t next_time_ = kNever;
 };

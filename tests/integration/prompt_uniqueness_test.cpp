@@ -148,8 +148,7 @@ TEST_P(TraceReplay, ReadyScenarioSendsOneRequestPerRowWithItsOutputLength) {
   ASSERT_FALSE(mock.url.empty()) << slurp((d / "mock.log").string());
   const int code = run_llmload("run " + kScenarios + c.scenario + ".yaml --target " + mock.url +
                                    " --out " + (d / "out").string() +
-                                   " --no-report --requests-jsonl " +
-                                   (d / "calls.jsonl").string(),
+                                   " --no-report --requests-jsonl " + (d / "calls.jsonl").string(),
                                (d / "log").string());
   const auto truth = mock.stop();
   ASSERT_EQ(code, 0) << slurp((d / "log").string());
@@ -173,9 +172,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(TraceCase{"trace-mooncake", "trace-mooncake.jsonl",
                                 llmload::TraceFormat::kMooncake},
                       TraceCase{"trace-azure", "trace-azure.csv", llmload::TraceFormat::kAzure}),
-    [](const auto& info) { return std::string(info.param.format == llmload::TraceFormat::kAzure
-                                                  ? "Azure"
-                                                  : "Mooncake"); });
+    [](const auto& info) {
+      return std::string(info.param.format == llmload::TraceFormat::kAzure ? "Azure" : "Mooncake");
+    });
 
 TEST(TraceReplayLoop, ALoopedTraceStartsOverUntilTheDurationAtItsSpeed) {
   const fs::path d = fresh_dir("llmload_trace_loop");
@@ -199,7 +198,8 @@ TEST(TraceReplayLoop, ALoopedTraceStartsOverUntilTheDurationAtItsSpeed) {
   ASSERT_FALSE(mock.url.empty()) << slurp((d / "mock.log").string());
   const int code = run_scenario(d, "target: {url: \"" + mock.url +
                                        "\", api: openai-chat, model: m}\n"
-                                       "load:\n  trace: {file: " + file +
+                                       "load:\n  trace: {file: " +
+                                       file +
                                        ", format: jsonl, loop: true, speed: 4}\n"
                                        "  duration: 1500ms\n");
   const auto truth = mock.stop();
@@ -217,11 +217,12 @@ TEST(TraceReplayLoop, ALoopedTraceStartsOverUntilTheDurationAtItsSpeed) {
 
 TEST(TraceReplayErrors, AMalformedTraceIsAnErrorNamingTheLineBeforeAnyRequest) {
   const fs::path d = fresh_dir("llmload_trace_bad");
-  std::ofstream(d / "bad.jsonl") << "{\"t_ms\": 0, \"input_tokens\": 3, \"output_tokens\": 2}\n"
-                                    "{\"t_ms\": 1, \"input_tokens\": \"many\", \"output_tokens\": 2}\n";
-  const int code = run_scenario(
-      d, "target: {url: mock, api: openai-chat, model: m}\n"
-         "load: {trace: {file: bad.jsonl, format: jsonl}}\n");
+  std::ofstream(d / "bad.jsonl")
+      << "{\"t_ms\": 0, \"input_tokens\": 3, \"output_tokens\": 2}\n"
+         "{\"t_ms\": 1, \"input_tokens\": \"many\", \"output_tokens\": 2}\n";
+  const int code = run_scenario(d,
+                                "target: {url: mock, api: openai-chat, model: m}\n"
+                                "load: {trace: {file: bad.jsonl, format: jsonl}}\n");
   EXPECT_EQ(code, 2) << slurp((d / "log").string());
   EXPECT_NE(slurp((d / "log").string()).find("bad.jsonl:2: 'input_tokens' must be an integer"),
             std::string::npos)

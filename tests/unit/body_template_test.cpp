@@ -141,7 +141,8 @@ TEST(BodyTemplate, TraceRowsSharingHashIdsShareTheirBlocksOnly) {
   }
   const Scenario s = parse_ok(R"(
 targets: [{url: "http://127.0.0.1:9", model: m, api: openai-completions}]
-load: {trace: {file: )" + file + R"(, format: mooncake}}
+load: {trace: {file: )" + file +
+                              R"(, format: mooncake}}
 )");
   auto plan = plan_of(s);
   ASSERT_TRUE(plan);

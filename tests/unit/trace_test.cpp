@@ -66,7 +66,8 @@ TEST(TraceParse, AzureCsvWithDatetimesAndColumnsInAnyOrder) {
 
 TEST(TraceParse, OwnJsonlWithPromptModelAndSession) {
   const Trace t = parse_ok(
-      "{\"t_ms\": 0, \"input_tokens\": 5, \"output_tokens\": 7, \"prompt\": \"say \\\"hi\\\"\\n\"}\n"
+      "{\"t_ms\": 0, \"input_tokens\": 5, \"output_tokens\": 7, \"prompt\": \"say "
+      "\\\"hi\\\"\\n\"}\n"
       "{\"t_ms\": 2.5, \"input_tokens\": 5, \"output_tokens\": 7, \"model\": \"m2\", "
       "\"session\": \"a\"}\n"
       "{\"t_ms\": 3, \"input_tokens\": 5, \"output_tokens\": 7, \"model\": \"m2\", "
@@ -100,17 +101,16 @@ TEST(TraceParse, EveryMalformedRowIsAnErrorNamingTheLine) {
             "t.jsonl:1: 't_ms' must be a number (milliseconds)");
   EXPECT_EQ(parse_error(std::string(100, '[') + "\n", k), "t.jsonl:1: nested too deep");
   EXPECT_EQ(parse_error("", k), "t.jsonl: the trace has no rows");
-  EXPECT_EQ(
-      parse_error("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, "
-                  "\"hash_ids\": [1, \"x\"]}\n",
-                  TraceFormat::kMooncake),
-      "t.jsonl:1: 'hash_ids' must be a list of integers");
+  EXPECT_EQ(parse_error("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, "
+                        "\"hash_ids\": [1, \"x\"]}\n",
+                        TraceFormat::kMooncake),
+            "t.jsonl:1: 'hash_ids' must be a list of integers");
   EXPECT_EQ(parse_error("TIMESTAMP,ContextTokens\n", TraceFormat::kAzure),
             "t.jsonl:1: the header must name the columns TIMESTAMP, ContextTokens and "
             "GeneratedTokens");
-  EXPECT_EQ(parse_error("TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n",
-                        TraceFormat::kAzure),
-            "t.jsonl:2: TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS[.fraction]' or seconds");
+  EXPECT_EQ(
+      parse_error("TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n", TraceFormat::kAzure),
+      "t.jsonl:2: TIMESTAMP: expected 'YYYY-MM-DD HH:MM:SS[.fraction]' or seconds");
   EXPECT_EQ(parse_error("TIMESTAMP,ContextTokens,GeneratedTokens\n1,x,2\n", TraceFormat::kAzure),
             "t.jsonl:2: ContextTokens: expected an integer 0 .. 1000000");
   EXPECT_EQ(load_trace(TraceSpec{"/nonexistent/trace.jsonl"}).error(),
@@ -249,7 +249,8 @@ TEST(TraceScenario, ParsesInfersRateModeAndRoundTrips) {
   EXPECT_EQ(s->load.trace->format, TraceFormat::kAzure);
   EXPECT_EQ(s->load.trace->speed, 2.5);
   EXPECT_FALSE(s->load.trace->loop);
-  EXPECT_EQ(s->load.trace->file, std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/data/trace-azure.csv");
+  EXPECT_EQ(s->load.trace->file,
+            std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/data/trace-azure.csv");
   EXPECT_EQ(s->load.max_in_flight, 9);
   auto back = scenario_from_json(scenario_to_json(*s, JsonMode::kWire));
   ASSERT_TRUE(back.ok()) << back.error();
