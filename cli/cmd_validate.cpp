@@ -1,5 +1,6 @@
 // llmload validate SCENARIO [overrides]: checks a scenario without sending a request and says
 // what it will do. Exit 0: valid; 2: invalid (every problem on stderr).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -90,10 +91,50 @@ void print_load(const Scenario& s) {
               format_duration_ns(l.grace_ns).c_str(), format_duration_ns(s.interval_ns).c_str());
 }
 
+// Trace replay: the file parsed and summed up (a bad row is an error naming its line).
+bool print_trace(const Scenario& s) {
+  const TraceSpec& t = *s.load.trace;
+  auto trace = load_trace(t);
+  if (!trace) {
+    std::fprintf(stderr, "load.trace: %s\n", trace.error().c_str());
+    return false;
+  }
+  std::vector<int64_t> in;
+  int64_t out = 0;
+  for (const TraceRow& r : trace->rows) in.push_back(r.input_tokens), out += r.output_tokens;
+  std::sort(in.begin(), in.end());
+  double sum = 0;
+  for (int64_t v : in) sum += double(v);
+  const double n = double(in.size());
+  auto pct = [&](double q) { return (long long)in[std::min(in.size() - 1, size_t(q * n))]; };
+  std::printf("load: trace replay, %s %s: %zu rows over %s, speed %s%s\n",
+              std::string(trace_format_name(t.format)).c_str(), t.file.c_str(), in.size(),
+              format_duration_ns(trace->span_ns).c_str(), format_general(t.speed).c_str(),
+              t.loop ? ", looped" : "");
+  if (s.load.max_in_flight > 0)
+    std::printf("  max in flight: %lld\n", (long long)s.load.max_in_flight);
+  std::printf("limits: the trace's last row%s; warmup %s; grace %s; interval %s\n",
+              s.load.duration_ns > 0 ? (" or " + format_duration_ns(s.load.duration_ns)).c_str()
+                                     : "",
+              format_duration_ns(s.load.warmup_ns).c_str(),
+              format_duration_ns(s.load.grace_ns).c_str(),
+              format_duration_ns(s.interval_ns).c_str());
+  std::printf("  input tokens (trace rows): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld; "
+              "mean output %.1f\n",
+              in.size(), sum / n, pct(0.5), pct(0.9), (long long)in.back(), double(out) / n);
+  std::printf("  %zu hash ids, %zu rows with their own prompt, %zu models named by rows\n",
+              trace->hash_ids.size(), trace->prompts_json.size(), trace->models.size());
+  return true;
+}
+
 // Prompt source and input-length statistics (over the whole dataset, or over the synthetic
 // prompts a run would use).
 bool print_prompts(const Scenario& s) {
   const PromptSource& p = s.prompts;
+  if (s.load.trace) {
+    std::printf("prompts: synthesized per trace row (the prompts section is not used)\n");
+    return true;
+  }
   std::printf("prompts: %s", std::string(prompt_source_name(p.kind)).c_str());
   if (!p.file.empty()) std::printf(" %s", p.file.c_str());
   if (p.kind == PromptSourceKind::kSynthetic) {
@@ -114,7 +155,7 @@ bool print_prompts(const Scenario& s) {
     if (p.sticky) std::printf(", sticky (a conversation's turns on one connection)");
   }
   std::printf("\n");
-  size_t count = std::min<size_t>(prompt_count_for_run(s), 10000);
+  size_t count = s.load.requests > 0 ? size_t(std::min<int64_t>(s.load.requests, 10000)) : 10000;
   Scenario copy = s;
   const char* over = "synthetic sample";
   if (p.kind != PromptSourceKind::kSynthetic) {
@@ -154,7 +195,9 @@ bool print_prompts(const Scenario& s) {
 void print_rest(const Scenario& s) {
   const Output& o = s.output;
   std::printf("output: max_tokens %s, ignore_eos %s",
-              o.max_tokens ? o.max_tokens->describe().c_str() : "server default",
+              s.load.trace     ? "each trace row's output length"
+              : o.max_tokens ? o.max_tokens->describe().c_str()
+                             : "server default",
               o.ignore_eos ? "true" : "false");
   if (o.temperature) std::printf(", temperature %s", format_general(*o.temperature).c_str());
   if (!o.extra.empty()) std::printf(", extra %s", o.extra.dump().c_str());
@@ -239,8 +282,8 @@ void register_validate(CLI::App& app, int& exit_code) {
     std::printf("scenario: %s (%s)\n", s->name.c_str(), s->source_path.c_str());
     if (!s->description.empty()) std::printf("  %s\n", s->description.c_str());
     print_targets(*s);
-    print_load(*s);
-    const bool prompts_ok = print_prompts(*s);
+    const bool trace_ok = s->load.trace ? print_trace(*s) : (print_load(*s), true);
+    const bool prompts_ok = print_prompts(*s) && trace_ok;
     print_rest(*s);
     for (const std::string& w : s->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (!errors.empty() || !prompts_ok) {

@@ -133,6 +133,12 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     }
     p.mock = std::move(server);
   }
+  if (p.scenario.load.trace) {
+    // Checked here so a bad trace is one clear error before any worker starts (each worker
+    // reads the same file again: DESIGN.md "Prompts on the worker").
+    if (auto trace = load_trace(*p.scenario.load.trace); !trace)
+      return Error{"load.trace: " + trace.error()};
+  }
   auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
   if (!prompts) return Error{prompts.error()};
   if (auto problems = check_group_by(p.scenario, *prompts); !problems.empty()) {

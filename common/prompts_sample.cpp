@@ -146,19 +146,9 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
       } else {
         p.text = e.text;
       }
-      if (src.unique_prefix) {
-        const std::string tag = unique_tag(p.index, unique_rng);
-        if (!p.turns.empty()) {
-          prepend(p.turns.front().user, tag);
-        } else if (!p.messages.empty()) {
-          auto first_user = std::find_if(p.messages.begin(), p.messages.end(),
-                                         [](const Message& m) { return m.role == "user"; });
-          prepend(first_user != p.messages.end() ? first_user->content : p.messages.front().content,
-                  tag);
-        } else {
-          prepend(p.text, tag);
-        }
-      }
+      // unique_prefix: the worker puts a tag before each request's prompt as it writes the
+      // body (worker/body_template.h), so no two requests share a prefix however many reuse
+      // one shipped prompt.
       out.push_back(std::move(p));
     }
   }
@@ -171,6 +161,9 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 }
 
 size_t prompt_count_for_run(const Scenario& s) {
+  // Synthetic and trace prompts are written on the worker, per request (worker/body_template.h):
+  // the run ships one placeholder.
+  if (s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic) return 1;
   if (s.load.requests > 0) {
     const size_t warmup_room = s.load.warmup_ns > 0 ? 256 : 0;
     return std::min(kRunPromptsMax, static_cast<size_t>(s.load.requests) + warmup_room);

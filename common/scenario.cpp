@@ -98,6 +98,18 @@ json target_json(const Target& t, JsonMode mode) {
 }
 
 json load_json(const Load& l) {
+  if (l.trace) {
+    json j = {{"trace",
+               {{"file", l.trace->file},
+                {"format", trace_format_name(l.trace->format)},
+                {"speed", l.trace->speed},
+                {"loop", l.trace->loop}}}};
+    if (l.duration_ns > 0) j["duration"] = dur(l.duration_ns);
+    j["warmup"] = dur(l.warmup_ns);
+    j["grace"] = dur(l.grace_ns);
+    if (l.max_in_flight > 0) j["max_in_flight"] = l.max_in_flight;
+    return j;
+  }
   const bool rate = l.mode == LoadMode::kRate;
   json j = {{"mode", rate ? "rate" : "concurrency"}};
   if (l.stages.empty()) {
@@ -260,12 +272,21 @@ std::vector<std::string> check_scenario(const Scenario& s) {
                        " takes one input per request (batches: openai-embeddings)");
   }
   const Load& l = s.load;
-  if (l.duration_ns <= 0 && l.requests <= 0) {
+  if (l.trace) {
+    // The trace is the load: it ends at its last row (a looped one needs a duration).
+    if (l.trace->loop && l.duration_ns <= 0)
+      errors.push_back("load.trace.loop: a looped trace needs load.duration (or it never ends)");
+    if (l.requests > 0) errors.push_back("load.requests: not with load.trace");
+    if (l.mode != LoadMode::kRate || l.rate > 0 || !l.stages.empty())
+      errors.push_back(
+          "load: a trace sets when each request starts: no concurrency, rate or stages with "
+          "load.trace");
+  } else if (l.duration_ns <= 0 && l.requests <= 0) {
     errors.push_back(
         "load: no end: set load.duration or load.requests (a load generator never runs without "
         "an end)");
   }
-  if (l.stages.empty()) {
+  if (l.stages.empty() && !l.trace) {
     if (l.mode == LoadMode::kConcurrency && l.concurrency < 1)
       errors.push_back("load.concurrency: must be at least 1");
     if (l.mode == LoadMode::kRate && !(l.rate > 0))

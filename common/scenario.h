@@ -22,6 +22,7 @@
 #include "common/group_stats.h"
 #include "common/rating.h"
 #include "common/slo_expr.h"
+#include "common/trace.h"
 
 namespace llmload {
 
@@ -125,6 +126,11 @@ struct Load {
   int64_t max_in_flight = 0;          // kRate: cap on requests in flight; 0 = no cap
   Distribution think_time;            // ns between a response and the next request on a slot
                                       // (kConcurrency); fixed 0 by default
+  // Trace replay (common/trace.h): requests at the trace's times. Set: the mode is kRate (open
+  // loop: queue, lateness, dropped as in rate mode), `rate`, stages and `requests` are unused,
+  // the run ends at the trace's last row (or with `duration`), and prompts are synthesized per
+  // row (the `prompts` section is ignored).
+  std::optional<TraceSpec> trace;
 };
 
 // ---------------------------------------------------------------------------------------------

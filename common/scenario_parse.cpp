@@ -426,7 +426,7 @@ Expected<Scenario> parse_text(std::string_view text, const std::string& display_
   const bool generates = std::any_of(s.targets.begin(), s.targets.end(), [](const Target& t) {
     return !api_descriptor(t.api).batches;
   });
-  if (!s.output.max_tokens && generates) {
+  if (!s.output.max_tokens && generates && !s.load.trace) {  // a trace gives each row's output length
     s.warnings.push_back("output.max_tokens not set: the server decides how long each reply is");
   }
   return s;

@@ -1,4 +1,5 @@
 // YAML → Scenario: load, output, slo and sweep sections.
+#include <filesystem>
 #include <limits>
 
 #include "common/scenario_parse_ctx.h"
@@ -11,10 +12,60 @@ constexpr int64_t kMaxConcurrency = 1'000'000;
 constexpr double kMaxRate = 1e7;
 }  // namespace
 
+namespace {
+
+// load.trace: {file, format, speed, loop}; the rest of load that a trace replaces is refused.
+void parse_trace_spec(Ctx& ctx, const YAML::Node& n, const YAML::Node& t, Load& load) {
+  for (const char* k : {"mode", "concurrency", "rate", "arrival", "stages", "requests",
+                        "think_time"}) {
+    if (n[k].IsDefined())
+      ctx.error(n[k], std::string("load.") + k,
+                "not with load.trace (the trace says when each request starts)");
+  }
+  if (!ctx.expect_map(t, "load.trace", {"file", "format", "speed", "loop"})) return;
+  TraceSpec spec;
+  if (!t["file"].IsDefined()) {
+    ctx.error(t, "load.trace.file", "missing: the trace file to replay");
+  } else if (auto f = ctx.str(t["file"], "load.trace.file")) {
+    spec.file = ctx.resolve_path(*f);
+    std::error_code ec;
+    if (ctx.check_files && !std::filesystem::is_regular_file(spec.file, ec))
+      ctx.error(t["file"], "load.trace.file", "file not found: " + spec.file);
+  }
+  if (!t["format"].IsDefined()) {
+    ctx.error(t, "load.trace.format", "missing: mooncake, azure or jsonl");
+  } else if (auto f = ctx.choice(t["format"], "load.trace.format", {"mooncake", "azure", "jsonl"})) {
+    spec.format = *f == "mooncake" ? TraceFormat::kMooncake
+                  : *f == "azure"  ? TraceFormat::kAzure
+                                   : TraceFormat::kJsonl;
+  }
+  if (t["speed"].IsDefined())
+    spec.speed = ctx.positive(t["speed"], "load.trace.speed", 1e6).value_or(1);
+  if (t["loop"].IsDefined()) spec.loop = ctx.boolean(t["loop"], "load.trace.loop").value_or(false);
+  load.mode = LoadMode::kRate;
+  load.rate = 0;
+  load.trace = spec;
+}
+
+}  // namespace
+
 void parse_load(Ctx& ctx, const YAML::Node& n, Load& load) {
   if (!ctx.expect_map(n, "load",
                       {"mode", "concurrency", "rate", "arrival", "stages", "duration", "requests",
-                       "warmup", "grace", "max_in_flight", "think_time"})) {
+                       "warmup", "grace", "max_in_flight", "think_time", "trace"})) {
+    return;
+  }
+  if (const YAML::Node t = n["trace"]; t.IsDefined()) {
+    parse_trace_spec(ctx, n, t, load);
+    if (n["duration"].IsDefined())
+      load.duration_ns = ctx.duration(n["duration"], "load.duration", false).value_or(0);
+    if (n["warmup"].IsDefined())
+      load.warmup_ns = ctx.duration(n["warmup"], "load.warmup", true).value_or(0);
+    if (n["grace"].IsDefined())
+      load.grace_ns = ctx.duration(n["grace"], "load.grace", true).value_or(load.grace_ns);
+    if (n["max_in_flight"].IsDefined())
+      load.max_in_flight =
+          ctx.integer(n["max_in_flight"], "load.max_in_flight", 1, kMaxConcurrency).value_or(0);
     return;
   }
   const bool has_c = n["concurrency"].IsDefined();

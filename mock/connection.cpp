@@ -231,6 +231,7 @@ void Connection::dispatch() {
     t.with_text = true;
     t.body = req_.body;
   }
+  if (loop_.truth() != nullptr) t.body_hash = TruthLog::hash(req_.body);
   job_.begin(std::move(plan.gen), std::move(t));
 }
 
@@ -263,6 +264,7 @@ void Connection::write_reply(const Reply& reply, const std::string& id) {
     t.path = std::string(req_.path());
     t.loop = loop_.index();
     t.status = reply.status;
+    t.body_hash = TruthLog::hash(req_.body);
     t.outcome = reply.status < 400 ? "ok" : "error";
     t.conn = conn_id_;
     t.received_ns = received_ns_;

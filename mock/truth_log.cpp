@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "common/clock.h"
@@ -38,6 +39,12 @@ void TruthLog::close() {
   writer_.join();
   std::fclose(file_);
   file_ = nullptr;
+}
+
+uint64_t TruthLog::hash(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
 }
 
 std::string TruthLog::to_json(const TruthRecord& r) {
@@ -82,6 +89,9 @@ std::string TruthLog::to_json(const TruthRecord& r) {
   num("prompt_tokens", r.prompt_tokens);
   str("fault", r.fault);
   str("outcome", r.outcome);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(r.body_hash));
+  str("body_hash", hash);
   key("late_max_us");
   o.append_fixed(double(r.late_max_ns) / 1000.0, 1);
   str("conn", r.conn);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct TruthRecord {
   int tokens = 0;                // tokens sent (content + reasoning)
   int reasoning_tokens = 0;      // of which reasoning
   int prompt_tokens = 0;
+  uint64_t body_hash = 0;  // FNV-1a 64 of the request body (tells requests' bodies apart)
   int64_t late_max_ns = 0;  // worst emission lateness of this response
   // CLOCK_REALTIME − CLOCK_MONOTONIC (ns) on the pushing thread, set by push().
   int64_t unix_offset_ns = 0;
@@ -58,6 +60,8 @@ class TruthLog {
   // Writes everything pushed so far, stops the writer, closes the file.
   void close();
   static std::string to_json(const TruthRecord& r);
+  // FNV-1a 64 of `bytes` (TruthRecord::body_hash).
+  static uint64_t hash(std::string_view bytes);
 
  private:
   void run();

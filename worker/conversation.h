@@ -26,6 +26,7 @@ struct Conversation {
   LiveHistory history;
   HttpRequest request;  // a live turn's bytes: they must outlive the request in flight
   ConnectionPin pin;    // sticky: the connection the conversation holds
+  uint64_t tag_key = 0;  // per-request bodies: the conversation's unique-prefix tag key
 };
 
 // The request for turn `item` of a conversation whose replies so far are `history`: its body

@@ -61,4 +61,11 @@ Expected<HttpRequest> HttpRequest::build(std::string_view method, const Endpoint
   return r;
 }
 
+void HttpRequest::assign_with_body(std::string_view head, std::string_view body) {
+  bytes_.clear();
+  bytes_.append(head).append(std::to_string(body.size())).append("\r\n\r\n");
+  head_size_ = bytes_.size();
+  bytes_.append(body);
+}
+
 }  // namespace llmload::worker

@@ -37,6 +37,10 @@ class HttpRequest {
   }
   size_t head_size() const { return head_size_; }
 
+  // Refills this request (its buffer reused) as `head` (ending in "Content-Length: "), the
+  // body's length, the blank line and `body`: a body written per send (worker/body_template.h).
+  void assign_with_body(std::string_view head, std::string_view body);
+
  private:
   std::string bytes_;
   size_t head_size_ = 0;

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <ctime>
 
+#include "common/synthetic_text.h"
 #include "worker/dns_cache.h"
+#include "worker/scheduler_trace.h"
 
 namespace llmload::worker {
 
@@ -60,7 +62,14 @@ void Loop::run() {
   ctx_.recorder = &recorder_;
   ctx_.owner = this;
   ctx_.worker_id = config_.worker_id;
-  scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);
+  if (plan_->trace && config_.open_loop) {
+    SchedulerHost& host = *this;
+    scheduler_ = std::make_unique<TraceScheduler>(
+        config_.sched, clock_, host, plan_->trace, plan_->trace_spec,
+        trace_rows_for_loop(*plan_->trace, config_.run_loop, config_.run_loops));
+  } else {
+    scheduler_ = make_scheduler(config_.open_loop, config_.sched, clock_, *this);
+  }
   ctx_.window_start_ns = scheduler_->window_start_ns();
 
   const size_t users = static_cast<size_t>(std::floor(scheduler_->profile().max_level() + 1e-9));
@@ -315,10 +324,43 @@ void Loop::start_request(const StartTicket& ticket) {
     return;
   }
   const int64_t item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
-  const int group = plan.pick_group(rng_.uniform01());
+  int group = plan.pick_group(rng_.uniform01());
   Request* r = take_slot();
   link(r);
-  r->start(ticket, group, item, Request::StartOptions{.cancel_after_ns = cancel_after});
+  Request::StartOptions o{.cancel_after_ns = cancel_after};
+  BodyFill fill;
+  if (plan.per_request) o.fill = fill_body(fill, ticket, nullptr, item, group, o.prompt);
+  r->start(ticket, group, item, o);
+}
+
+const BodyFill* Loop::fill_body(BodyFill& fill, const StartTicket& ticket, Conversation* c,
+                                int64_t item, int& group, int64_t& prompt) {
+  // The body is written now (worker/body_template.h): keyed by (seed, run loop, sequence), so
+  // every request of the run, and every conversation, gets its own text or tag.
+  const RunPlan& plan = *plan_;
+  const int64_t sequence = sequence_++;
+  fill.key = request_key(config_.run_seed, config_.run_loop, sequence);
+  fill.tag_key = fill.key;
+  if (c != nullptr) {
+    // Every turn of a conversation shares its first turn's tag.
+    if (plan.items[size_t(item)].turn == 0) c->tag_key = fill.key;
+    fill.tag_key = c->tag_key;
+  }
+  if (ticket.trace_seq >= 0 && plan.trace) {
+    const Trace& t = *plan.trace;
+    const TraceRow& row = t.rows[size_t(ticket.trace_seq % int64_t(t.rows.size()))];
+    fill.row = &row;
+    fill.trace = &t;
+    prompt = row.line;
+    if (row.model >= 0) {
+      const std::vector<int>& gs = plan.model_groups[size_t(row.model)];
+      group = gs[size_t(rng_.below(gs.size()))];
+    }
+  } else if (plan.synthetic) {
+    // The request's own text: requests.csv names it by its number in the run.
+    prompt = sequence * config_.run_loops + config_.run_loop;
+  }
+  return &fill;
 }
 
 void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t cancel_after) {
@@ -349,11 +391,14 @@ void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t
   ticket.user = user;
   Request* r = take_slot();
   link(r);
-  r->start(ticket, c.group, c.item,
-           Request::StartOptions{.request = bytes,
-                                 .pin = plan.sticky ? &c.pin : nullptr,
-                                 .reply_cap = reply_cap,
-                                 .cancel_after_ns = cancel_after});
+  Request::StartOptions o{.request = bytes,
+                          .pin = plan.sticky ? &c.pin : nullptr,
+                          .reply_cap = reply_cap,
+                          .cancel_after_ns = cancel_after};
+  BodyFill fill;
+  int group = c.group;
+  if (plan.per_request && bytes == nullptr) o.fill = fill_body(fill, ticket, &c, c.item, group, o.prompt);
+  r->start(ticket, c.group, c.item, o);
 }
 
 void Loop::end_conversation(Conversation& c) {

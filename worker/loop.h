@@ -42,6 +42,9 @@ struct LoopConfig {
   bool keep_rows = false;
   uint64_t seed = 1;          // group choice
   int64_t prompt_offset = 0;  // first conversation this loop sends
+  int run_loop = 0;           // the loop's position in the run (LoopShare::index)
+  int run_loops = 1;          // event loops in the run (LoadShare::loop_count)
+  uint64_t run_seed = 1;      // the scenario's seed: request keys (common/synthetic_text.h)
   size_t max_connects_in_flight = 64;
   bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
   // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
@@ -115,6 +118,11 @@ class Loop final : private SchedulerHost, private RequestOwner {
   // Conversations: the next turn of ticket.user's conversation, or a new one.
   Conversation* conversation_of(int32_t user);
   void start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t cancel_after);
+  // Per-request bodies (RunPlan::per_request): fills `fill` for this request (its key, the
+  // conversation's tag, the trace row; a trace row's model may pick `group`) and sets the
+  // requests.csv `prompt`. Returns &fill.
+  const BodyFill* fill_body(BodyFill& fill, const StartTicket& ticket, Conversation* c,
+                            int64_t item, int& group, int64_t& prompt);
   // The conversation is over (last turn, a failed live turn, a dropped session turn).
   void end_conversation(Conversation& c);
 
@@ -125,6 +133,7 @@ class Loop final : private SchedulerHost, private RequestOwner {
   bool sessions_ = false;  // rate mode with multi-turn conversations
   int64_t conversation_cursor_ = 0;
   int64_t item_cursor_ = 0;
+  int64_t sequence_ = 0;  // requests (and conversations) keyed so far: request_key()
 
   bool poll_pending_ = false;
   bool shutting_down_ = false;

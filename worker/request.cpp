@@ -33,6 +33,7 @@ Request::~Request() = default;
 
 void Request::start(const StartTicket& ticket, int group, int64_t item, const StartOptions& o) {
   ticket_ = ticket;
+  prompt_ = o.prompt;
   group_ = group;
   item_ = item;
   const PlanGroup& g = ctx_.plan->groups[size_t(group)];
@@ -53,7 +54,12 @@ void Request::start(const StartTicket& ticket, int group, int64_t item, const St
   reply_cap_ = o.reply_cap;
   reply_.clear();
   active_ = true;
-  ctx_.pools[size_t(g.target)]->submit(o.request ? *o.request : g.requests[size_t(item)], this, o.pin);
+  const HttpRequest* bytes = o.request;
+  if (bytes == nullptr && o.fill != nullptr && !g.templates.empty()) {
+    g.templates[size_t(item)].write(written_, body_scratch_, ctx_.plan->writer, *o.fill);
+    bytes = &written_;
+  }
+  ctx_.pools[size_t(g.target)]->submit(bytes ? *bytes : g.requests[size_t(item)], this, o.pin);
 }
 
 void Request::cancel(int64_t t) {
@@ -241,7 +247,7 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       row.request_id = request_id_;
       row.worker = ctx_.worker_id;
       row.group = ctx_.plan->record_groups[size_t(record)].key;
-      row.prompt = ctx_.plan->items[size_t(item_)].prompt;
+      row.prompt = prompt_ >= 0 ? prompt_ : ctx_.plan->items[size_t(item_)].prompt;
       const int64_t origin =
           timing_.sent() ? timing_.origin_ns() : (ticket_.open_loop ? ticket_.intended_ns : t);
       row.start_us = ns_to_us(origin - ctx_.window_start_ns);

@@ -67,7 +67,11 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   // reply_cap > 0 keeps the answer's text, at most reply_cap bytes (history: live).
   // cancel_after_ns > 0: the client closes it that long after its write (scenario `cancel:`)
   // unless it ended before; it then counts as client_cancelled, neither ok nor failed.
+  // When the plan writes bodies per request (RunPlan::per_request), `fill` says what goes in
+  // the template's holes and `prompt` is the requests.csv `prompt` value (else the item's).
   struct StartOptions {
+    const BodyFill* fill = nullptr;
+    int64_t prompt = -1;
     const HttpRequest* request = nullptr;
     ConnectionPin* pin = nullptr;
     size_t reply_cap = 0;
@@ -138,6 +142,9 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t cancel_after_ns_ = 0;    // scenario `cancel:` draw for this request; 0: not picked
   int64_t cancel_at_ns_ = 0;       // when the close is due (set at the write); 0: none
   bool client_cancelled_ = false;  // the close came due: finish() records client_cancelled
+  int64_t prompt_ = -1;      // requests.csv `prompt` when set by start()
+  HttpRequest written_;      // the request written per send (buffer reused)
+  std::string body_scratch_;
 };
 
 }  // namespace llmload::worker

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/conversation.h"
+#include "common/synthetic_text.h"
 #include "worker/api_adapter.h"
 
 namespace llmload::worker {
@@ -13,6 +14,34 @@ std::vector<std::pair<std::string, std::string>> pairs(const std::vector<Message
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(ms.size());
   for (const Message& m : ms) out.emplace_back(m.role, m.content);
+  return out;
+}
+
+// The prompts the plan serialises when it writes bodies per send: one placeholder prompt for a
+// synthetic or trace run, the shipped prompts with a tag hole for unique_prefix.
+std::vector<ResolvedPrompt> template_prompts(const Scenario& s,
+                                             const std::vector<ResolvedPrompt>& shipped) {
+  const std::string tag = std::string(kTagSentinel);
+  if (s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic) {
+    ResolvedPrompt p;
+    if (!s.load.trace) p.system = s.prompts.system;
+    p.text = std::string(kTextSentinel);
+    if (s.load.trace || s.output.max_tokens) p.max_tokens = kMaxTokensSentinel;
+    return {p};
+  }
+  std::vector<ResolvedPrompt> out = shipped;
+  for (ResolvedPrompt& p : out) {
+    auto before = [&](std::string& text) { text = text.empty() ? tag : tag + " " + text; };
+    if (!p.turns.empty()) {
+      before(p.turns.front().user);
+    } else if (!p.messages.empty()) {
+      auto user = std::find_if(p.messages.begin(), p.messages.end(),
+                               [](const Message& m) { return m.role == "user"; });
+      before(user != p.messages.end() ? user->content : p.messages.front().content);
+    } else {
+      before(p.text);
+    }
+  }
   return out;
 }
 
@@ -34,12 +63,36 @@ std::vector<Labels> RunPlan::group_labels() const {
 }
 
 Expected<std::shared_ptr<const RunPlan>> build_run_plan(
-    const Scenario& s, const std::vector<ResolvedPrompt>& prompts) {
+    const Scenario& s, const std::vector<ResolvedPrompt>& shipped) {
   auto plan = std::make_shared<RunPlan>();
   plan->slo = s.slo.request;
   plan->cancel = s.cancel;
   if (s.targets.empty()) return Error{"scenario has no targets"};
-  if (prompts.empty()) return Error{"the run has no prompts"};
+  if (shipped.empty()) return Error{"the run has no prompts"};
+  plan->synthetic = s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic;
+  plan->per_request = plan->synthetic || s.prompts.unique_prefix;
+  std::vector<ResolvedPrompt> templated;
+  if (plan->per_request) templated = template_prompts(s, shipped);
+  const std::vector<ResolvedPrompt>& prompts = plan->per_request ? templated : shipped;
+  if (s.load.trace) {
+    // The worker reads the trace from the path the coordinator checked (DESIGN.md "Prompts on
+    // the worker"): the same file must be there.
+    auto trace = load_trace(*s.load.trace);
+    if (!trace) return Error{"load.trace: " + trace.error()};
+    plan->trace = std::make_shared<const Trace>(std::move(trace.value()));
+    plan->trace_spec = *s.load.trace;
+  }
+  BodyWriter& w = plan->writer;
+  w.seed = s.seed;
+  if (s.prompts.kind == PromptSourceKind::kSynthetic && !s.load.trace) {
+    w.input_tokens = s.prompts.input_tokens;
+    w.shared_prefix_tokens = s.prompts.shared_prefix_tokens;
+    // The shared prefix: the same words on every request of the run (from the seed alone).
+    append_synthetic_tokens(w.shared_prefix, mix64(s.seed ^ 0x707265666978ULL),
+                            s.prompts.shared_prefix_tokens);
+    w.unique_prefix = s.prompts.unique_prefix;
+  }
+  w.max_tokens = s.output.max_tokens;
 
   plan->sticky = s.prompts.sticky;
   plan->history_max_bytes = s.prompts.history_max_bytes;
@@ -153,11 +206,28 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
                        body.error()};
         auto req = HttpRequest::build("POST", pt.endpoint, path, headers, body.value());
         if (!req) return Error{"target " + t.name + ": " + req.error()};
+        if (plan->per_request) {
+          auto tmpl = BodyTemplate::make(req.value(), plan->synthetic);
+          if (!tmpl) return Error{"target " + t.name + ": " + tmpl.error()};
+          g.templates.push_back(std::move(tmpl.value()));
+        }
         g.requests.push_back(std::move(req.value()));
       }
       plan->groups.push_back(std::move(g));
     }
     plan->targets.push_back(std::move(pt));
+  }
+  if (plan->trace) {
+    // A row naming a model goes to the groups sending that model.
+    for (const std::string& model : plan->trace->models) {
+      std::vector<int> groups;
+      for (size_t g = 0; g < plan->groups.size(); ++g)
+        if (plan->groups[g].model == model) groups.push_back(int(g));
+      if (groups.empty())
+        return Error{"load.trace: model '" + model + "' (in " + s.load.trace->file +
+                     ") is no model of any target"};
+      plan->model_groups.push_back(std::move(groups));
+    }
   }
   return std::shared_ptr<const RunPlan>(std::move(plan));
 }

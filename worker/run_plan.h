@@ -16,6 +16,7 @@
 #include "common/group_stats.h"
 #include "common/scenario.h"
 #include "worker/api_adapter.h"
+#include "worker/body_template.h"
 #include "worker/endpoint.h"
 #include "worker/http_request.h"
 #include "worker/tls_context.h"
@@ -50,6 +51,7 @@ struct PlanGroup {
   std::string model;
   double weight = 1;                  // chance of a request going to this group (sums to 1)
   std::vector<HttpRequest> requests;  // one per PlanItem
+  std::vector<BodyTemplate> templates;  // one per PlanItem when RunPlan::per_request
   std::vector<int> record;            // result group, by PlanItem::label_set
   // What every request of the group shares, kept for history: live, whose later turns are
   // built as they come (worker/conversation.h): the body fields (no prompt), headers and path.
@@ -80,6 +82,17 @@ struct RunPlan {
   // A conversation's turns stay on one connection.
   bool sticky = false;
   std::vector<ResolvedPrompt> live_prompts;  // history: live only; by PlanItem::position
+  // Bodies written per send (worker/body_template.h), so that no two requests share a
+  // cacheable prefix however long the run: synthetic prompts (one item, generated per request),
+  // trace replay (one item, each row's prompt), and unique_prefix (each item, the tag per
+  // request or conversation). Then every group has one template per item.
+  bool per_request = false;
+  bool synthetic = false;  // one item whose text is generated per request (synthetic, trace)
+  BodyWriter writer;
+  std::shared_ptr<const Trace> trace;  // trace replay: the rows (read from load.trace.file)
+  TraceSpec trace_spec;                // ... and how to replay them
+  // Trace replay: for each of the trace's models (Trace::models), the groups sending it.
+  std::vector<std::vector<int>> model_groups;
 
   // Picks a group by weight from a uniform draw in [0, 1).
   int pick_group(double u) const;

@@ -38,6 +38,7 @@ struct StartTicket {
   int64_t intended_ns = 0;  // open loop: the intended start; closed loop: when it was started
   bool measured = false;    // started inside the measured window: record it
   bool open_loop = false;   // rate mode: queue, ttft_sent and e2e_sent apply
+  int64_t trace_seq = -1;   // trace replay: pass × rows + row of the trace (-1: none)
 };
 
 class SchedulerHost {

@@ -245,6 +245,9 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
     lc.keep_rows = spec.record_requests;
     lc.seed = ls.seed;
     lc.prompt_offset = ls.index;
+    lc.run_loop = ls.index;
+    lc.run_loops = share.loop_count;
+    lc.run_seed = sc.seed;
     lc.sched = scheduler_config(share, ls, start_ns);
     lc.kernel_timestamps = m.kernel_timestamps;
     if (m.test_stall.stall_ns > 0) {

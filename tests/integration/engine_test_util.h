@@ -33,7 +33,8 @@ struct RunOutcome {
   ClientTiming client;   // every interval's, merged (token reads, uncertain values, loop lag)
 };
 
-// One openai-chat target at `url`, concurrency mode, generous timeouts, grace 10 s.
+// One openai-chat target at `url`, concurrency mode, generous timeouts, grace 10 s, an inline
+// prompt source (the run's prompts are the ones the test ships).
 inline Scenario make_scenario(const std::string& url, int64_t concurrency, int64_t requests) {
   Scenario s;
   s.name = "engine-test";
@@ -52,6 +53,9 @@ inline Scenario make_scenario(const std::string& url, int64_t concurrency, int64
   s.load.requests = requests;
   s.load.grace_ns = 10'000 * kMs;
   s.interval_ns = 200 * kMs;
+  // The tests ship their own prompts (prompts() below): an inline source, sent as given (a
+  // synthetic source is generated on the worker per request).
+  s.prompts.kind = PromptSourceKind::kInline;
   return s;
 }
 

@@ -2,7 +2,10 @@
 // errors that name the file and line.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/prompts.h"
+#include "worker/run_plan.h"
 
 namespace llmload {
 namespace {
@@ -127,17 +130,30 @@ TEST(Conversations, MessagesAndTurnsFormsAndErrors) {
   }
 }
 
-TEST(DatasetSampling, UniquePrefixGoesOnTheFirstUserMessage) {
+TEST(DatasetSampling, UniquePrefixGoesOnTheFirstUserMessageOfEachRequest) {
   Scenario s;
   s.prompts = source(PromptSourceKind::kJsonl, "good.jsonl");
   s.prompts.unique_prefix = true;
   s.prompts.sampling = Sampling::kSequential;
+  Target t;
+  t.url = "http://127.0.0.1:9";
+  t.models = {ModelChoice{"m", 1}};
+  s.targets.push_back(t);
   auto ps = sample_prompts(s, 5, 3);
   ASSERT_TRUE(ps.ok());
-  EXPECT_EQ((*ps)[0].text.rfind("[request 0 ", 0), 0u) << (*ps)[0].text;
-  EXPECT_EQ((*ps)[2].messages[0].content.rfind("[request 2 ", 0), 0u);
-  EXPECT_EQ((*ps)[2].messages[0].content.substr((*ps)[2].messages[0].content.find("] ") + 2),
-            "third one");
+  // The sample is the dataset's text: the tag is written per request on the worker.
+  EXPECT_EQ((*ps)[2].messages[0].content, "third one");
+  auto plan = worker::build_run_plan(s, *ps);
+  ASSERT_TRUE(plan.ok()) << plan.error();
+  const worker::RunPlan& p = *plan.value();
+  ASSERT_TRUE(p.per_request);
+  worker::HttpRequest out;
+  std::string scratch;
+  worker::BodyFill f;
+  f.key = f.tag_key = 0x2a;
+  p.groups[0].templates[2].write(out, scratch, p.writer, f);
+  const auto body = nlohmann::json::parse(out.bytes().substr(out.head_size()));
+  EXPECT_EQ(body["messages"][0]["content"], "[request 000000000000002a] third one");
 }
 
 }  // namespace

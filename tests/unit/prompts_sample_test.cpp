@@ -242,13 +242,19 @@ TEST(Distribution, DescribeAndDeterministicRng) {
 // seeded sample (deterministic), and holds every entry of a dataset smaller than the cap.
 TEST(RunPrompts, CountAndBytesAreCappedAndTheSampleIsAPrefix) {
   Scenario s = synthetic("{input_tokens: 20}");
+  // Synthetic prompts are written per request on the worker: the run ships one placeholder.
   s.load.requests = 100'000'000;
-  EXPECT_EQ(prompt_count_for_run(s), kRunPromptsMax);
-  s.load.requests = 10;
-  EXPECT_EQ(prompt_count_for_run(s), 10u);
+  EXPECT_EQ(prompt_count_for_run(s), 1u);
+  Scenario listed = s;
+  listed.prompts.kind = PromptSourceKind::kInline;
+  EXPECT_EQ(prompt_count_for_run(listed), kRunPromptsMax);
+  listed.load.requests = 10;
+  EXPECT_EQ(prompt_count_for_run(listed), 10u);
+  listed.load.requests = 0;
+  listed.load.duration_ns = 1'000'000'000;
+  EXPECT_EQ(prompt_count_for_run(listed), kRunPromptsMax);
   s.load.requests = 0;
   s.load.duration_ns = 1'000'000'000;
-  EXPECT_EQ(prompt_count_for_run(s), kRunPromptsMax);
 
   auto small = sample_prompts(s, 100, 5);
   auto large = sample_prompts(s, kRunPromptsMax, 5);
