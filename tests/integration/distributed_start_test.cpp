@@ -112,14 +112,15 @@ TEST(DistributedStart, AWorkerWhoseVerdictIsTooLateIsNeverStartedAndSendsNothing
   ASSERT_FALSE(st.url.empty());
   ASSERT_FALSE(st.ep.empty()) << slurp(st.coord.out);
   Proc good, late;
-  spawn(good, {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id", "good"},
-        d + "/good.log");
-  ASSERT_FALSE(wait_for(st.coord, "(worker good .*joined)").empty()) << slurp(st.coord.out);
+  // The late worker joins first and is frozen before the run can start (the coordinator sends
+  // RUN once every worker has joined): its verdict cannot come within --preflight-timeout.
   spawn(late, {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id", "late"},
         d + "/late.log");
+  ASSERT_FALSE(wait_for(st.coord, "(worker late .*joined)").empty()) << slurp(st.coord.out);
   ASSERT_FALSE(wait_for(late, "(attached to)").empty()) << slurp(late.out);
-  // Frozen before RUN can be answered: its verdict cannot come within --preflight-timeout.
   ::kill(late.pid, SIGSTOP);
+  spawn(good, {"llmload", "worker", "--connect", st.ep, "--threads", "1", "--id", "good"},
+        d + "/good.log");
   ASSERT_FALSE(wait_for(st.coord, "(never answered)").empty()) << slurp(st.coord.out);
   ::kill(late.pid, SIGCONT);  // it now reads RUN (its pre-flight passes) and STOP
   const int code = wait_exit(st.coord, 60);
