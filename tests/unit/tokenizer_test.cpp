@@ -256,10 +256,14 @@ TEST(Tokenizer, TiktokenMergesByTheRankOfTheConcatenation) {
   ASSERT_TRUE(t) << t.error();
   EXPECT_EQ((*t)->kind(), "tiktoken:cl100k_base");
   EXPECT_EQ((*t)->encode("abc"), (std::vector<uint32_t>{258}));  // whole piece is a token
-  EXPECT_EQ((*t)->encode("abcb"), (std::vector<uint32_t>{256, 'c', 'b'}));
-  EXPECT_EQ((*t)->encode("abcb x"), (std::vector<uint32_t>{256, 'c', 'b', 259}));
+  EXPECT_EQ((*t)->encode("abcb"), (std::vector<uint32_t>{258, 'b'}));  // ab, then ab+c
+  EXPECT_EQ((*t)->encode("abcb x"), (std::vector<uint32_t>{258, 'b', 259}));
   EXPECT_EQ((*t)->encode("<|endoftext|>"), (std::vector<uint32_t>{100257}));
   EXPECT_EQ((*t)->decode({100257}), "<|endoftext|>");
+  // Without "abc", the lower rank decides: "bc" (256) before "ab" (257).
+  auto u = Tokenizer::from_tiktoken(tiktoken_file({"bc", "ab"}), "cl100k_base.tiktoken");
+  ASSERT_TRUE(u) << u.error();
+  EXPECT_EQ((*u)->encode("abc"), (std::vector<uint32_t>{'a', 256}));
 }
 
 TEST(Tokenizer, MalformedTiktokenNamesTheLine) {
