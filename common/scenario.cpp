@@ -171,6 +171,7 @@ json prompts_json(const PromptSource& p) {
     j["shared_prefix_tokens"] = p.shared_prefix_tokens;
   }
   j["unique_prefix"] = p.unique_prefix;
+  if (!p.tokenizer.empty()) j["tokenizer"] = p.tokenizer;
   if (p.kind == K::kConversations) j["history"] = p.history == History::kLive ? "live" : "recorded";
   return j;
 }

@@ -188,6 +188,11 @@ struct PromptSource {
   bool unique_prefix = false;
   // kConversations
   History history = History::kRecorded;
+  // prompts.tokenizer / --tokenizer: a tokenizer.json or .tiktoken file (absolute path; empty:
+  // none). When set, lengths are true tokens of that tokenizer: synthetic prompts (and the
+  // shared prefix) have exactly input_tokens tokens, and input_tokens_estimate counts tokens,
+  // not words (common/tokenizer.h).
+  std::string tokenizer;
 };
 
 // A prompt ready to send: what the coordinator ships to the workers (it never ships the

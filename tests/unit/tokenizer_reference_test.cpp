@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/prompts.h"
 #include "common/tokenizer.h"
 
 namespace llmload {
@@ -100,6 +101,65 @@ TEST(TokenizerReference, Cl100kMatchesJsTiktoken) {
 
 TEST(TokenizerReference, O200kMatchesJsTiktoken) {
   check_against_reference("o200k_base.tiktoken", "o200k_base");
+}
+
+// Done-when of the tokenizer issue: a scenario with prompts.tokenizer produces prompts whose
+// lengths, counted by the reference tokenizer, equal the asked lengths (with a shared prefix
+// and a unique tag too).
+void check_prompt_lengths(const std::string& file) {
+  const std::string& dir = reference_dir();
+  if (dir.empty()) return;
+  std::vector<int64_t> asked;
+  std::vector<std::string> texts;
+  for (const char* form :
+       {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
+        "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true"}) {
+    for (int n : {1, 2, 7, 64, 500, 3000}) {
+      if (std::string(form).find("shared") != std::string::npos && n <= 60) continue;
+      char fields[128];
+      std::snprintf(fields, sizeof fields, form, n);
+      const std::string yaml = "target: {model: m}\nload: {requests: 1}\nprompts: {" +
+                               std::string(fields) + ", tokenizer: " + dir + "/" + file + "}\n";
+      auto s = parse_scenario(yaml, "s.yaml", "/tmp");
+      ASSERT_TRUE(s) << s.error();
+      auto ps = sample_prompts(*s, 5, 42);
+      ASSERT_TRUE(ps) << ps.error();
+      for (const ResolvedPrompt& p : *ps) {
+        EXPECT_EQ(p.input_tokens_estimate, n) << fields << ": " << p.text.substr(0, 200);
+        asked.push_back(n);
+        texts.push_back(p.text);
+      }
+    }
+  }
+  const std::string in = dir + "/prompts_" + file + ".jsonl";
+  {
+    std::ofstream out(in);
+    for (const std::string& t : texts) out << nlohmann::json(t).dump() << "\n";
+  }
+  const std::string cmd = "node " + std::string(LLMLOAD_SOURCE_DIR) +
+                          "/tests/tools/tokenizer_count.cjs " + dir + "/../npm " + dir + "/" +
+                          file + " < " + in;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::vector<int64_t> counted;
+  long long v = 0;
+  while (fscanf(p, "%lld", &v) == 1) counted.push_back(v);
+  ASSERT_EQ(pclose(p), 0) << cmd;
+  ASSERT_EQ(counted.size(), asked.size());
+  for (size_t i = 0; i < asked.size(); ++i)
+    EXPECT_EQ(counted[i], asked[i]) << file << ": " << texts[i].substr(0, 200);
+}
+
+TEST(TokenizerReference, SyntheticPromptsHaveTheAskedLengthToTheReferenceLlama3) {
+  check_prompt_lengths("llama3.json");
+}
+
+TEST(TokenizerReference, SyntheticPromptsHaveTheAskedLengthToTheReferenceCl100k) {
+  check_prompt_lengths("cl100k_base.tiktoken");
+}
+
+TEST(TokenizerReference, SyntheticPromptsHaveTheAskedLengthToTheReferenceO200k) {
+  check_prompt_lengths("o200k_base.tiktoken");
 }
 
 }  // namespace
