@@ -35,4 +35,4 @@ if [ "$(cat "$dir/out/.stamp" 2>/dev/null)" != "$stamp" ]; then
   mv "$dir/out.tmp" "$dir/out"
   echo "$stamp" >"$dir/out/.stamp"
 fi
-echo "$dir/out"
+cd "$dir/out" && pwd

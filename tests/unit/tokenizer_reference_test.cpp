@@ -115,6 +115,9 @@ void check_prompt_lengths(const std::string& file) {
        {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
         "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true"}) {
     for (int n : {1, 2, 7, 64, 500, 3000}) {
+      // A prompt keeps its tag (about 10 tokens) and the shared prefix whole, and one own word
+      // at least: shorter asks than those cannot be met, by design (docs/scenarios.md).
+      if (std::string(form).find("unique") != std::string::npos && n < 64) continue;
       if (std::string(form).find("shared") != std::string::npos && n <= 60) continue;
       char fields[128];
       std::snprintf(fields, sizeof fields, form, n);
