@@ -14,9 +14,14 @@ struct Piece {
   int64_t tokens;
 };
 
-std::vector<Piece> pieces_for(const Tokenizer& tok, bool leading_space) {
+// Short words only used to fill the last few tokens when no vocabulary word fits.
+constexpr std::string_view kFillers[] = {"a", "I", "x", "o"};
+
+std::vector<Piece> pieces_for(const Tokenizer& tok, bool leading_space, bool fillers = false) {
   std::vector<Piece> out;
-  for (std::string_view w : synthetic_vocabulary()) {
+  std::vector<std::string_view> words(std::begin(kFillers), std::end(kFillers));
+  if (!fillers) words = synthetic_vocabulary();
+  for (std::string_view w : words) {
     std::string s = leading_space ? " " : "";
     s.append(w);
     const auto n = static_cast<int64_t>(tok.count(s));
@@ -30,6 +35,8 @@ std::vector<Piece> pieces_for(const Tokenizer& tok, bool leading_space) {
 std::string fill_to_tokens(Rng& rng, std::string text, int64_t tokens, const Tokenizer& tok) {
   const std::vector<Piece> spaced = pieces_for(tok, true);
   const std::vector<Piece> first = pieces_for(tok, false);
+  const std::vector<Piece> spaced_fill = pieces_for(tok, true, true);
+  const std::vector<Piece> first_fill = pieces_for(tok, false, true);
   int64_t n = static_cast<int64_t>(tok.count(text));
   size_t added = 0;
   // Appends a random word, or (when that would overshoot) the first that fits; false when
@@ -41,6 +48,8 @@ std::string fill_to_tokens(Rng& rng, std::string text, int64_t tokens, const Tok
       p = nullptr;
       for (const Piece& c : from)
         if (n + c.tokens <= tokens && (!p || c.tokens > p->tokens)) p = &c;
+      for (const Piece& c : text.empty() ? first_fill : spaced_fill)
+        if (!p && n + c.tokens <= tokens) p = &c;
       if (!p) return false;
     }
     text += p->text;
