@@ -79,6 +79,26 @@ TEST(PromptsTokens, DatasetEstimatesCountTokens) {
   EXPECT_NE((*ps)[0].input_tokens_estimate, 5);  // not the word count
 }
 
+TEST(PromptsTokens, ShareGptReplyLengthsAreTokensWithATokenizer) {
+  const std::string path = write_tokenizer();
+  const std::string file = testing::TempDir() + "prompts_tokens_sharegpt.json";
+  std::ofstream(file) << R"([{"conversations": [{"from": "human", "value": "hi"},
+                                                  {"from": "gpt", "value": "the weather in the west"}]}])";
+  PromptSource src;
+  src.kind = PromptSourceKind::kShareGpt;
+  src.file = file;
+  src.output_from_reply = true;
+  auto words = load_prompt_entries(src);
+  ASSERT_TRUE(words) << words.error();
+  EXPECT_EQ((*words)[0].max_tokens, 5);
+  src.tokenizer = path;
+  auto tokens = load_prompt_entries(src);
+  ASSERT_TRUE(tokens) << tokens.error();
+  EXPECT_EQ((*tokens)[0].max_tokens,
+            int64_t(shared_tokenizer(path).value()->count("the weather in the west")));
+  EXPECT_NE((*tokens)[0].max_tokens, 5);
+}
+
 TEST(PromptsTokens, ABadTokenizerFileIsAScenarioErrorNamingTheField) {
   const std::string bad = testing::TempDir() + "bad_tokenizer.json";
   std::ofstream(bad) << R"({"model": {"type": "Unigram"}})";
