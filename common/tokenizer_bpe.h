@@ -198,11 +198,10 @@ bool byte_level_decode(std::string_view token, std::string& bytes);
 // false (and leaves `out` untouched) when `text` is valid.
 bool utf8_sanitize(std::string_view text, std::string& out);
 
-// The split patterns tiktoken publishes for its encodings, and GPT-2's (ByteLevel use_regex).
+// GPT-2's split pattern (ByteLevel use_regex; tiktoken's gpt2, r50k, p50k) and o200k_base's,
+// as tiktoken publishes it (cl100k_base's is in tokenizer_tiktoken.cpp).
 inline constexpr const char* kPatternGpt2 =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-inline constexpr const char* kPatternCl100k =
-    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s)";
 inline constexpr const char* kPatternO200k =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
