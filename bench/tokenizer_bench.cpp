@@ -63,13 +63,27 @@ void encode(benchmark::State& state, const char* file, bool prose) {
   state.counters["bytes_per_token"] = double(text.size()) / double(tokens);
 }
 
-void BM_Llama3Corpus(benchmark::State& s) { encode(s, "llama3.json", false); }
-void BM_Llama3Prose(benchmark::State& s) { encode(s, "llama3.json", true); }
-void BM_Cl100kCorpus(benchmark::State& s) { encode(s, "cl100k_base.tiktoken", false); }
-void BM_Cl100kProse(benchmark::State& s) { encode(s, "cl100k_base.tiktoken", true); }
-void BM_O200kCorpus(benchmark::State& s) { encode(s, "o200k_base.tiktoken", false); }
-void BM_O200kProse(benchmark::State& s) { encode(s, "o200k_base.tiktoken", true); }
-void BM_ByteLevelRegexCorpus(benchmark::State& s) { encode(s, "llama3_bytelevel.json", false); }
+void BM_Llama3Corpus(benchmark::State& s) {
+  encode(s, "llama3.json", false);
+}
+void BM_Llama3Prose(benchmark::State& s) {
+  encode(s, "llama3.json", true);
+}
+void BM_Cl100kCorpus(benchmark::State& s) {
+  encode(s, "cl100k_base.tiktoken", false);
+}
+void BM_Cl100kProse(benchmark::State& s) {
+  encode(s, "cl100k_base.tiktoken", true);
+}
+void BM_O200kCorpus(benchmark::State& s) {
+  encode(s, "o200k_base.tiktoken", false);
+}
+void BM_O200kProse(benchmark::State& s) {
+  encode(s, "o200k_base.tiktoken", true);
+}
+void BM_ByteLevelRegexCorpus(benchmark::State& s) {
+  encode(s, "llama3_bytelevel.json", false);
+}
 BENCHMARK(BM_Llama3Corpus)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Llama3Prose)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Cl100kCorpus)->Unit(benchmark::kMillisecond);

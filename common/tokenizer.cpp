@@ -1,12 +1,13 @@
 // Tokenizer: reading the file, the encode pipeline (added tokens -> pre-tokenizer -> BPE) and
 // the per-process cache (tokenizer.h). The two file formats are read in tokenizer_json.cpp and
 // tokenizer_tiktoken.cpp.
+#include "common/tokenizer.h"
+
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
 
-#include "common/tokenizer.h"
 #include "common/tokenizer_bpe.h"
 #include "common/tokenizer_builder.h"
 
@@ -19,7 +20,9 @@ Tokenizer::Tokenizer()
 
 Tokenizer::~Tokenizer() = default;
 
-size_t Tokenizer::vocab_size() const { return model_->id_limit(); }
+size_t Tokenizer::vocab_size() const {
+  return model_->id_limit();
+}
 
 template <class Sink>
 void Tokenizer::run(std::string_view text, Sink&& sink) const {

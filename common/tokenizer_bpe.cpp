@@ -1,15 +1,17 @@
 // The BPE model over bytes, the byte-level map and the added-token matcher (tokenizer_bpe.h).
+#include "common/tokenizer_bpe.h"
+
 #include <algorithm>
 #include <cstring>
 #include <queue>
-
-#include "common/tokenizer_bpe.h"
 
 namespace llmload {
 
 namespace {
 
-uint64_t pair_key(uint32_t left, uint32_t right) { return (uint64_t{left} << 32) | right; }
+uint64_t pair_key(uint32_t left, uint32_t right) {
+  return (uint64_t{left} << 32) | right;
+}
 
 size_t hash_key(uint64_t k) {
   k ^= k >> 33;
@@ -69,7 +71,9 @@ size_t utf8_valid_at(std::string_view s, size_t i) {
 
 }  // namespace
 
-uint32_t byte_level_char(uint8_t byte) { return byte_map().to_char[byte]; }
+uint32_t byte_level_char(uint8_t byte) {
+  return byte_map().to_char[byte];
+}
 
 bool byte_level_decode(std::string_view token, std::string& bytes) {
   bytes.clear();
@@ -77,7 +81,8 @@ bool byte_level_decode(std::string_view token, std::string& bytes) {
     const size_t n = utf8_valid_at(token, i);
     if (n == 0) return false;
     uint32_t cp = static_cast<unsigned char>(token[i]) & (n == 1 ? 0x7F : (0x3F >> (n - 1)));
-    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(token[i + k]) & 0x3F);
+    for (size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(token[i + k]) & 0x3F);
     if (cp >= 324 || byte_map().from_char[cp] < 0) return false;
     bytes += static_cast<char>(byte_map().from_char[cp]);
     i += n;
@@ -203,8 +208,7 @@ void BpeModel::derive_merges_from_ranks() {
     for (size_t k = 1; k < t.size(); ++k) {
       const int64_t l = find(t.substr(0, k));
       const int64_t r = find(t.substr(k));
-      if (l >= 0 && r >= 0)
-        add_merge(static_cast<uint32_t>(l), static_cast<uint32_t>(r), id, id);
+      if (l >= 0 && r >= 0) add_merge(static_cast<uint32_t>(l), static_cast<uint32_t>(r), id, id);
     }
   }
 }
@@ -227,9 +231,7 @@ void BpeModel::encode_piece(std::string_view piece, std::vector<uint32_t>& out) 
     uint32_t rank;
     int32_t start;
     uint32_t left, right, result;
-    bool operator>(const Cand& o) const {
-      return rank != o.rank ? rank > o.rank : start > o.start;
-    }
+    bool operator>(const Cand& o) const { return rank != o.rank ? rank > o.rank : start > o.start; }
   };
   std::vector<Sym> sym(n);
   for (size_t i = 0; i < n; ++i)
@@ -272,7 +274,9 @@ void AddedTokens::add(Token t) {
   by_first_byte_[first].push_back(static_cast<uint32_t>(tokens_.size() - 1));
   // Longest first, so the first that matches at a position is the longest.
   std::sort(by_first_byte_[first].begin(), by_first_byte_[first].end(),
-            [&](uint32_t x, uint32_t y) { return tokens_[x].content.size() > tokens_[y].content.size(); });
+            [&](uint32_t x, uint32_t y) {
+              return tokens_[x].content.size() > tokens_[y].content.size();
+            });
 }
 
 bool AddedTokens::find(std::string_view text, size_t from, size_t& start, size_t& end,

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -59,14 +59,14 @@ class BpeModel {
   const MergeSlot* find_merge(uint32_t left, uint32_t right) const;
   void grow_merges();
 
-  std::string blob_;                   // every token's bytes, back to back
-  std::vector<Span> spans_;            // by id
+  std::string blob_;                                    // every token's bytes, back to back
+  std::vector<Span> spans_;                             // by id
   std::vector<std::pair<uint32_t, uint32_t>> pending_;  // (id, offset) until finish() maps them
   std::unordered_map<std::string_view, uint32_t> by_bytes_;  // views into blob_
   std::unordered_map<uint32_t, std::string> late_;  // decode-only tokens added after finish()
   bool finished_ = false;
   uint32_t byte_id_[256] = {};
-  std::vector<MergeSlot> merges_;      // open addressing, power-of-two size
+  std::vector<MergeSlot> merges_;  // open addressing, power-of-two size
   size_t merge_count_ = 0;
 };
 
@@ -131,9 +131,8 @@ class PreTokenizer {
       run_from(level + 1, text, piece);
       return;
     }
-    step.pattern->split(text, [&](size_t b, size_t e) {
-      run_from(level + 1, text.substr(b, e - b), piece);
-    });
+    step.pattern->split(
+        text, [&](size_t b, size_t e) { run_from(level + 1, text.substr(b, e - b), piece); });
   }
 };
 

@@ -131,7 +131,8 @@ struct Loader {
     b.set_whole_word_lookup(bool_field(m, "ignore_merges", false));
 
     auto vocab = m.find("vocab");
-    if (vocab == m.end() || !vocab->is_object()) return fail("model.vocab", "missing or not an object");
+    if (vocab == m.end() || !vocab->is_object())
+      return fail("model.vocab", "missing or not an object");
     std::string bytes;
     for (auto it = vocab->begin(); it != vocab->end(); ++it) {
       if (!it.value().is_number_unsigned())
@@ -143,15 +144,16 @@ struct Loader {
       // A token outside the byte-level alphabet (a special token written plainly) is kept for
       // decoding only.
       const bool encodable = byte_level_decode(it.key(), bytes);
-      const std::string err = b.model().add_token(encodable ? bytes : it.key(),
-                                                  static_cast<uint32_t>(id), encodable);
+      const std::string err =
+          b.model().add_token(encodable ? bytes : it.key(), static_cast<uint32_t>(id), encodable);
       if (!err.empty()) return fail("model.vocab", err);
     }
     const std::string err = b.model().finish();
     if (!err.empty()) return fail("model.vocab", err + " (not a byte-level vocabulary)");
 
     auto merges = m.find("merges");
-    if (merges == m.end() || !merges->is_array()) return fail("model.merges", "missing or not a list");
+    if (merges == m.end() || !merges->is_array())
+      return fail("model.merges", "missing or not a list");
     std::string left, right;
     for (size_t i = 0; i < merges->size(); ++i) {
       const json& e = (*merges)[i];
@@ -210,8 +212,8 @@ struct Loader {
 
 }  // namespace
 
-Expected<std::shared_ptr<const Tokenizer>> Tokenizer::from_tokenizer_json(
-    std::string_view text, const std::string& name) {
+Expected<std::shared_ptr<const Tokenizer>> Tokenizer::from_tokenizer_json(std::string_view text,
+                                                                          const std::string& name) {
   Loader ld;
   ld.where = "tokenizer '" + name + "'";
   if (text.size() > kTokenizerFileMax) return Error{ld.where + ": over the 64 MiB limit"};

@@ -87,9 +87,13 @@ MatchState& match_state() {
 
 }  // namespace
 
-SplitPattern::~SplitPattern() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
+SplitPattern::~SplitPattern() {
+  pcre2_code_free(static_cast<pcre2_code*>(code_));
+}
 
-SplitPattern::SplitPattern(SplitPattern&& o) noexcept : code_(o.code_) { o.code_ = nullptr; }
+SplitPattern::SplitPattern(SplitPattern&& o) noexcept : code_(o.code_) {
+  o.code_ = nullptr;
+}
 
 Expected<SplitPattern> SplitPattern::compile(std::string_view pattern) {
   if (pattern.size() > 64 * 1024) return Error{"pattern over 64 KiB"};
@@ -120,8 +124,8 @@ bool SplitPattern::next_match(std::string_view text, size_t from, size_t& start,
   while (at < text.size()) {
     // The text is valid UTF-8 (Tokenizer sanitizes it): skip PCRE2's check of the whole
     // subject on every call.
-    const int rc = pcre2_match(code, subject, text.size(), at, PCRE2_NO_UTF_CHECK, st.data,
-                               st.context);
+    const int rc =
+        pcre2_match(code, subject, text.size(), at, PCRE2_NO_UTF_CHECK, st.data, st.context);
     if (rc < 0) return false;  // no match, or a limit hit: the rest is one piece
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.data);
     if (ov[1] > ov[0]) {

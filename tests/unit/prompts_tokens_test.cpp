@@ -38,7 +38,8 @@ TEST(PromptsTokens, SyntheticPromptsHaveExactlyTheAskedTokens) {
   ASSERT_TRUE(tok) << tok.error();
   for (const char* extra : {"", ", unique_prefix: true", ", shared_prefix_tokens: 30"}) {
     for (int n : {40, 41, 97, 1000}) {
-      auto s = scenario("{input_tokens: " + std::to_string(n) + extra + ", tokenizer: " + path + "}");
+      auto s =
+          scenario("{input_tokens: " + std::to_string(n) + extra + ", tokenizer: " + path + "}");
       ASSERT_TRUE(s) << s.error();
       auto ps = sample_prompts(*s, 20, 3);
       ASSERT_TRUE(ps) << ps.error();
@@ -70,7 +71,8 @@ TEST(PromptsTokens, TheSharedPrefixIsExactAndTheSameOnEveryPrompt) {
 
 TEST(PromptsTokens, DatasetEstimatesCountTokens) {
   const std::string path = write_tokenizer();
-  auto s = scenario("{source: inline, items: [\"the weather in the west\"], tokenizer: " + path + "}");
+  auto s =
+      scenario("{source: inline, items: [\"the weather in the west\"], tokenizer: " + path + "}");
   ASSERT_TRUE(s) << s.error();
   auto ps = sample_prompts(*s, 1, 1);
   ASSERT_TRUE(ps);

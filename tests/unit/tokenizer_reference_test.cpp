@@ -79,8 +79,8 @@ void check_against_reference(const std::string& file, const std::string& name) {
     tokens += want.size();
     EXPECT_EQ((*tok)->count(text), got.size());
     if (got != want && ++mismatches <= 5)
-      ADD_FAILURE() << name << " string " << i << " " << corpus[i] << "\n  reference "
-                    << show(want) << "\n  ours      " << show(got);
+      ADD_FAILURE() << name << " string " << i << " " << corpus[i] << "\n  reference " << show(want)
+                    << "\n  ours      " << show(got);
   }
   EXPECT_EQ(mismatches, 0u) << "of " << corpus.size() << " strings";
   // The corpus is not trivial: it holds hundreds of thousands of tokens.
@@ -111,9 +111,8 @@ void check_prompt_lengths(const std::string& file) {
   if (dir.empty()) return;
   std::vector<int64_t> asked;
   std::vector<std::string> texts;
-  for (const char* form :
-       {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
-        "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true"}) {
+  for (const char* form : {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
+                           "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true"}) {
     for (int n : {1, 2, 7, 64, 500, 3000}) {
       // A prompt keeps its tag (about 10 tokens) and the shared prefix whole, and one own word
       // at least: shorter asks than those cannot be met, by design (docs/scenarios.md).

@@ -2,6 +2,8 @@
 // BPE merge order, whole-word lookup, added tokens, the byte-level map, and a clear error
 // naming the field for every malformed or hostile file. (The cross-check against the npm
 // reference implementations on real vocabularies is tokenizer_reference_test.cpp.)
+#include "common/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,7 +11,6 @@
 #include <thread>
 
 #include "common/base64.h"
-#include "common/tokenizer.h"
 #include "common/tokenizer_bpe.h"
 
 namespace llmload {
@@ -139,7 +140,10 @@ TEST(Tokenizer, AddedTokensAreMatchedInTheTextLongestFirst) {
 TEST(Tokenizer, EveryByteStringRoundTripsAndInvalidUtf8BecomesReplacementChars) {
   auto t = load_json(small_json({{"a", "b"}, {"\xC3", "\xA9"}}));
   EXPECT_EQ(t->decode(t->encode("ab é ü 日本 😀\t\n  x")), "ab é ü 日本 😀\t\n  x");
-  EXPECT_EQ(t->decode(t->encode("a\xFF" "b\xC3")), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(t->decode(t->encode("a\xFF"
+                                "b\xC3")),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
   EXPECT_TRUE(t->encode("").empty());
 }
 
@@ -190,12 +194,12 @@ TEST(Tokenizer, MalformedTokenizerJsonNamesTheField) {
   j = small_json({});
   j["pre_tokenizer"] = nullptr;
   EXPECT_NE(json_error(j).find("no ByteLevel step"), std::string::npos);
-  j = small_json({}, false,
-                 {{"type", "Sequence"},
-                  {"pretokenizers",
-                   {{{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}},
-                     {"behavior", "Isolated"}},
-                    {{"type", "ByteLevel"}}}}});
+  j = small_json(
+      {}, false,
+      {{"type", "Sequence"},
+       {"pretokenizers",
+        {{{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}},
+         {{"type", "ByteLevel"}}}}});
   const std::string err = json_error(j);
   EXPECT_NE(err.find("pre_tokenizer.pretokenizers[0].pattern: pattern does not compile (PCRE2:"),
             std::string::npos)
@@ -252,10 +256,11 @@ std::string tiktoken_file(const std::vector<std::string>& extra) {
 }
 
 TEST(Tokenizer, TiktokenMergesByTheRankOfTheConcatenation) {
-  auto t = Tokenizer::from_tiktoken(tiktoken_file({"ab", "bc", "abc", " x"}), "dir/cl100k_base.tiktoken");
+  auto t = Tokenizer::from_tiktoken(tiktoken_file({"ab", "bc", "abc", " x"}),
+                                    "dir/cl100k_base.tiktoken");
   ASSERT_TRUE(t) << t.error();
   EXPECT_EQ((*t)->kind(), "tiktoken:cl100k_base");
-  EXPECT_EQ((*t)->encode("abc"), (std::vector<uint32_t>{258}));  // whole piece is a token
+  EXPECT_EQ((*t)->encode("abc"), (std::vector<uint32_t>{258}));        // whole piece is a token
   EXPECT_EQ((*t)->encode("abcb"), (std::vector<uint32_t>{258, 'b'}));  // ab, then ab+c
   EXPECT_EQ((*t)->encode("abcb x"), (std::vector<uint32_t>{258, 'b', 259}));
   EXPECT_EQ((*t)->encode("<|endoftext|>"), (std::vector<uint32_t>{100257}));
