@@ -13,7 +13,7 @@
 FROM debian:12-slim AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       ca-certificates libuv1 libssl3 libzmq5 libyaml-cpp0.7 zlib1g \
+       ca-certificates libuv1 libssl3 libzmq5 libyaml-cpp0.7 zlib1g libpcre2-8-0 \
     && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
     && groupadd --system --gid 10001 llmload \
     && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/llmload llmload

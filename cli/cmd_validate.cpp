@@ -187,8 +187,11 @@ bool print_prompts(const Scenario& s) {
     std::printf("%s %s", i == 0 ? ":" : ";", group_key(groups[i]).c_str());
   std::printf("%s\n", groups.size() > 8 ? "; ..." : "");
   const PromptLengthStats st = prompt_length_stats(*prompts);
-  std::printf("  input tokens (%s, ≈ words): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld\n",
-              over, st.count, st.mean, (long long)st.p50, (long long)st.p90, (long long)st.max);
+  // With prompts.tokenizer the lengths are that tokenizer's tokens, else words.
+  const char* unit = s.prompts.tokenizer.empty() ? "≈ words" : "tokenizer tokens";
+  std::printf("  input tokens (%s, %s): count %zu, mean %.1f, p50 %lld, p90 %lld, max %lld\n",
+              over, unit, st.count, st.mean, (long long)st.p50, (long long)st.p90,
+              (long long)st.max);
   return true;
 }
 

@@ -41,6 +41,9 @@ void add_override_flags(CLI::App* sub, Overrides& o, bool load_levels) {
                 "built-in mock's)");
   optional_flag(sub, "--wait-ready", o.wait_ready,
                 "before pre-flight, wait up to this for every target to answer, e.g. 60s");
+  optional_flag(sub, "--tokenizer", o.tokenizer,
+                "tokenizer.json or .tiktoken file: prompt lengths in its tokens "
+                "(prompts.tokenizer)");
   sub->add_option("--assert", o.asserts, "assertion, e.g. 'ttft.p99 < 2s' (repeatable)")
       ->expected(1)
       ->take_all()

@@ -10,6 +10,7 @@
 #include "common/env_expand.h"
 #include "common/number_format.h"
 #include "common/scenario_parse_ctx.h"
+#include "common/tokenizer.h"
 
 namespace llmload {
 
@@ -33,7 +34,7 @@ std::string default_name(const std::string& url) {
 bool Overrides::empty() const {
   return !target && !api && !model && !concurrency && !rate && !duration && !requests && !warmup &&
          !grace && !interval && headers.empty() && !insecure && !ca_file && asserts.empty() &&
-         !target_metrics && !wait_ready;
+         !target_metrics && !wait_ready && !tokenizer;
 }
 
 std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
@@ -181,6 +182,16 @@ std::vector<std::string> apply_overrides(Scenario& s, const Overrides& o) {
     } else {
       for (Target& t : s.targets) t.tls.ca_file = abs;
       record("--ca-file " + *o.ca_file);
+    }
+  }
+  if (o.tokenizer) {
+    std::error_code ec;
+    const std::string abs = std::filesystem::absolute(*o.tokenizer, ec).lexically_normal().string();
+    if (auto tok = shared_tokenizer(abs); !tok) {
+      errors.push_back("--tokenizer: " + tok.error());
+    } else {
+      s.prompts.tokenizer = abs;
+      record("--tokenizer " + *o.tokenizer);
     }
   }
   int64_t wait_ready = -1;

@@ -32,6 +32,8 @@ struct Overrides {
                                               // metrics_url (the others' cleared)
   // --wait-ready 60s: every target's wait_ready
   std::optional<std::string> wait_ready;
+  // --tokenizer FILE (relative to the working directory): prompts.tokenizer
+  std::optional<std::string> tokenizer;
 
   bool empty() const;
 };

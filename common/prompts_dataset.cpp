@@ -171,6 +171,12 @@ Expected<std::vector<InlinePrompt>> read_jsonl(const PromptSource& src, bool con
 }
 
 Expected<std::vector<InlinePrompt>> read_sharegpt(const PromptSource& src) {
+  std::shared_ptr<const Tokenizer> tok;
+  if (src.output_from_reply && !src.tokenizer.empty()) {
+    auto t = shared_tokenizer(src.tokenizer);
+    if (!t) return Error{"prompts.tokenizer: " + t.error()};
+    tok = *t;
+  }
   std::ifstream in(src.file, std::ios::binary);
   if (!in) return Error{src.file + ": cannot open the prompt file"};
   std::stringstream buf;
@@ -211,7 +217,9 @@ Expected<std::vector<InlinePrompt>> read_sharegpt(const PromptSource& src) {
         found = !p.text.empty();
         if (found && src.output_from_reply && k + 1 < conv.size() && conv[k + 1].is_object() &&
             conv[k + 1].contains("value") && conv[k + 1]["value"].is_string()) {
-          const int64_t n = estimate_tokens(conv[k + 1]["value"].get<std::string>());
+          const std::string reply = conv[k + 1]["value"].get<std::string>();
+          // In the tokenizer's tokens when the scenario names one (prompts.tokenizer).
+          const int64_t n = tok ? static_cast<int64_t>(tok->count(reply)) : estimate_tokens(reply);
           if (n > 0) p.max_tokens = n;
         }
         if (found) break;

@@ -41,16 +41,6 @@ void prepend(std::string& s, const std::string& prefix) {
   if (!prefix.empty()) s = s.empty() ? prefix : prefix + " " + s;
 }
 
-int64_t estimate_of(const ResolvedPrompt& p) {
-  int64_t n = estimate_tokens(p.system);
-  if (!p.turns.empty()) return n + estimate_tokens(p.turns.front().user);
-  if (!p.messages.empty()) {
-    for (const Message& m : p.messages) n += estimate_tokens(m.content);
-    return n;
-  }
-  return n + estimate_tokens(p.text);
-}
-
 }  // namespace
 
 int64_t estimate_tokens(std::string_view text) {
@@ -62,6 +52,11 @@ int64_t estimate_tokens(std::string_view text) {
     in_word = !space;
   }
   return words;
+}
+
+const std::vector<std::string_view>& synthetic_vocabulary() {
+  static const std::vector<std::string_view> v(std::begin(kVocabulary), std::end(kVocabulary));
+  return v;
 }
 
 std::string synthetic_words(Rng& rng, int64_t words) {
@@ -106,10 +101,21 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
   out.reserve(count);
   Rng max_rng(seed ^ kStreamMaxTokens);
   Rng unique_rng(seed ^ kStreamUnique);
+  // prompts.tokenizer: lengths in that tokenizer's tokens (loaded once per process).
+  std::shared_ptr<const Tokenizer> tok;
+  if (!src.tokenizer.empty()) {
+    auto t = shared_tokenizer(src.tokenizer);
+    if (!t) return Error{"prompts.tokenizer: " + t.error()};
+    tok = *t;
+  }
   if (src.kind == PromptSourceKind::kSynthetic) {
     Rng len_rng(seed ^ kStreamLengths);
     Rng prefix_rng(seed ^ kStreamPrefix);
-    const std::string shared = synthetic_words(prefix_rng, src.shared_prefix_tokens);
+    const std::string shared =
+        !tok ? synthetic_words(prefix_rng, src.shared_prefix_tokens)
+        : src.shared_prefix_tokens > 0
+            ? fill_to_tokens(prefix_rng, "", src.shared_prefix_tokens, *tok)
+            : std::string();
     for (size_t i = 0; i < count; ++i) {
       ResolvedPrompt p;
       p.index = static_cast<int64_t>(i);
@@ -118,6 +124,13 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
       // input_tokens is the whole prompt: shared prefix and unique tag included (≥ 1 own word).
       const int64_t total = src.input_tokens.sample_int(len_rng, 1);
       std::string tag = src.unique_prefix ? unique_tag(p.index, unique_rng) : "";
+      if (tok) {
+        // Exactly `total` tokens, the shared prefix included. Shipped to the workers (not
+        // written there): unique_prefix's tag goes before it per request, as for a dataset.
+        p.text = fill_to_tokens(len_rng, shared, total, *tok);
+        out.push_back(std::move(p));
+        continue;
+      }
       const int64_t own =
           std::max<int64_t>(1, total - src.shared_prefix_tokens - estimate_tokens(tag));
       p.text = synthetic_words(len_rng, own);
@@ -153,17 +166,22 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
     }
   }
   for (ResolvedPrompt& p : out) {
-    p.input_tokens_estimate = estimate_of(p);
+    p.input_tokens_estimate = prompt_tokens(p, tok.get());
     if (!p.max_tokens && s.output.max_tokens)
       p.max_tokens = s.output.max_tokens->sample_int(max_rng, 1);
   }
   return out;
 }
 
+bool prompts_written_on_worker(const Scenario& s) {
+  return s.load.trace ||
+         (s.prompts.kind == PromptSourceKind::kSynthetic && s.prompts.tokenizer.empty());
+}
+
 size_t prompt_count_for_run(const Scenario& s) {
   // Synthetic and trace prompts are written on the worker, per request (worker/body_template.h):
   // the run ships one placeholder.
-  if (s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic) return 1;
+  if (prompts_written_on_worker(s)) return 1;
   if (s.load.requests > 0) {
     const size_t warmup_room = s.load.warmup_ns > 0 ? 256 : 0;
     return std::min(kRunPromptsMax, static_cast<size_t>(s.load.requests) + warmup_room);

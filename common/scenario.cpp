@@ -184,6 +184,7 @@ json prompts_json(const PromptSource& p) {
     j["shared_prefix_tokens"] = p.shared_prefix_tokens;
   }
   j["unique_prefix"] = p.unique_prefix;
+  if (!p.tokenizer.empty()) j["tokenizer"] = p.tokenizer;
   if (p.kind == K::kConversations) {
     j["history"] = p.history == History::kLive ? "live" : "recorded";
     j["history_max_bytes"] = p.history_max_bytes;

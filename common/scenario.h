@@ -199,6 +199,11 @@ struct PromptSource {
   int64_t history_max_bytes = 256 * 1024;
   // kConversations: every turn of a conversation goes on the connection its first turn used.
   bool sticky = false;
+  // prompts.tokenizer / --tokenizer: a tokenizer.json or .tiktoken file (absolute path; empty:
+  // none). When set, lengths are true tokens of that tokenizer: synthetic prompts (and the
+  // shared prefix) have exactly input_tokens tokens, and input_tokens_estimate counts tokens,
+  // not words (common/tokenizer.h).
+  std::string tokenizer;
 };
 
 // A prompt ready to send: what the coordinator ships to the workers (it never ships the
@@ -377,6 +382,10 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
                                                      uint64_t seed);
 // How many prompts to ship for a run: the request limit plus room for warmup when there is
 // one, else a pool the engine cycles through (bounded).
+// Whether the worker writes each request's prompt text itself (worker/body_template.h): trace
+// replay, and synthetic prompts without a tokenizer. With prompts.tokenizer, synthetic prompts
+// are drawn by the coordinator, exact in that tokenizer's tokens, and shipped like a dataset's.
+bool prompts_written_on_worker(const Scenario& s);
 size_t prompt_count_for_run(const Scenario& s);
 
 // A prompt row's label: a Prometheus-style name, not `target` or `model`; bounded.

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "common/scenario_parse_ctx.h"
+#include "common/tokenizer.h"
 
 namespace llmload::scenario_parse {
 
@@ -100,7 +101,7 @@ void parse_prompts(Ctx& ctx, const YAML::Node& n, PromptSource& p) {
           n, "prompts",
           {"source", "items", "file", "system", "sampling", "limit", "output_from_reply",
            "input_tokens", "shared_prefix_tokens", "unique_prefix", "history",
-           "history_max_bytes", "sticky"})) {
+           "history_max_bytes", "sticky", "tokenizer"})) {
     return;
   }
   if (n["source"].IsDefined()) {
@@ -200,6 +201,16 @@ void parse_prompts(Ctx& ctx, const YAML::Node& n, PromptSource& p) {
   }
   if (n["unique_prefix"].IsDefined()) {
     p.unique_prefix = ctx.boolean(n["unique_prefix"], "prompts.unique_prefix").value_or(false);
+  }
+  if (n["tokenizer"].IsDefined()) {
+    if (auto f = ctx.str(n["tokenizer"], "prompts.tokenizer")) {
+      p.tokenizer = ctx.resolve_path(*f);
+      // Loaded now (once per process: shared_tokenizer), so a bad file is a scenario error.
+      if (ctx.check_files) {
+        auto tok = shared_tokenizer(p.tokenizer);
+        if (!tok) ctx.error(n["tokenizer"], "prompts.tokenizer", tok.error());
+      }
+    }
   }
   if (allowed("history", {K::kConversations})) {
     if (auto h = ctx.choice(n["history"], "prompts.history", {"recorded", "live"}))

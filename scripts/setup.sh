@@ -12,13 +12,14 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp libssl-dev
   libzmq3-dev cppzmq-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev)
 # Used by the tests only: the fuzz build (clang + libFuzzer runtime), the reference
 # HdrHistogram (Java), openssl for test certificates, iproute2 for network namespaces,
 # prometheus (server + promtool) for the exposition tests; simdjson for bench/json_simdjson_bench
-# (the JSON comparison of docs/benchmarks.md; llmload itself does not use it).
+# (the JSON comparison of docs/benchmarks.md; llmload itself does not use it); nodejs and npm
+# for the tokenizer cross-check (npm reference tokenizers, installed into the build tree).
 test_pkgs=(clang libclang-rt-14-dev default-jdk-headless libhdrhistogram-java openssl iproute2 procps
-  prometheus wrk chromium libsimdjson-dev)
+  prometheus wrk chromium libsimdjson-dev nodejs npm)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${LLMLOAD_TEST_DEPS:-0}" = 1 ]; then pkgs+=("${test_pkgs[@]}"); fi

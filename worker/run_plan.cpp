@@ -22,7 +22,7 @@ std::vector<std::pair<std::string, std::string>> pairs(const std::vector<Message
 std::vector<ResolvedPrompt> template_prompts(const Scenario& s,
                                              const std::vector<ResolvedPrompt>& shipped) {
   const std::string tag = std::string(kTagSentinel);
-  if (s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic) {
+  if (prompts_written_on_worker(s)) {
     ResolvedPrompt p;
     if (!s.load.trace) p.system = s.prompts.system;
     p.text = std::string(kTextSentinel);
@@ -69,7 +69,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   plan->cancel = s.cancel;
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (shipped.empty()) return Error{"the run has no prompts"};
-  plan->synthetic = s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic;
+  plan->synthetic = prompts_written_on_worker(s);
   plan->per_request = plan->synthetic || s.prompts.unique_prefix;
   std::vector<ResolvedPrompt> templated;
   if (plan->per_request) templated = template_prompts(s, shipped);
@@ -84,7 +84,7 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   }
   BodyWriter& w = plan->writer;
   w.seed = s.seed;
-  if (s.prompts.kind == PromptSourceKind::kSynthetic && !s.load.trace) {
+  if (prompts_written_on_worker(s) && !s.load.trace) {
     w.input_tokens = s.prompts.input_tokens;
     w.shared_prefix_tokens = s.prompts.shared_prefix_tokens;
     // The shared prefix: the same words on every request of the run (from the seed alone).
