@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "common/prompts.h"
+#include "common/synthetic_text.h"
 
 namespace llmload {
 
@@ -19,16 +20,6 @@ constexpr uint64_t kStreamMaxTokens = 0x6d6178746f6bULL;
 constexpr uint64_t kStreamPrefix = 0x707265666978ULL;
 constexpr uint64_t kStreamUnique = 0x756e69717565ULL;
 
-constexpr const char* kVocabulary[] = {
-    "time",     "person",  "year",     "way",    "day",    "thing",   "man",     "world",
-    "life",     "hand",    "part",     "child",  "eye",    "woman",   "place",   "work",
-    "week",     "case",    "point",    "number", "group",  "problem", "fact",    "water",
-    "river",    "stone",   "light",    "house",  "garden", "market",  "system",  "answer",
-    "question", "story",   "city",     "road",   "window", "paper",   "music",   "table",
-    "bright",   "quiet",   "simple",   "early",  "large",  "small",   "green",   "heavy",
-    "write",    "explain", "describe", "build",  "carry",  "listen",  "measure", "follow",
-    "under",    "between", "across",   "after",  "before", "around",  "through", "without"};
-constexpr size_t kVocabularySize = sizeof(kVocabulary) / sizeof(kVocabulary[0]);
 
 std::string unique_tag(int64_t index, Rng& rng) {
   char buf[64];
@@ -55,7 +46,8 @@ int64_t estimate_tokens(std::string_view text) {
 }
 
 const std::vector<std::string_view>& synthetic_vocabulary() {
-  static const std::vector<std::string_view> v(std::begin(kVocabulary), std::end(kVocabulary));
+  static const std::vector<std::string_view> v(synthetic_word_list().begin(),
+                                               synthetic_word_list().end());
   return v;
 }
 
@@ -64,7 +56,7 @@ std::string synthetic_words(Rng& rng, int64_t words) {
   out.reserve(static_cast<size_t>(std::max<int64_t>(words, 0)) * 7);
   for (int64_t i = 0; i < words; ++i) {
     if (i > 0) out += ' ';
-    out += kVocabulary[rng.below(kVocabularySize)];
+    out += synthetic_word_list()[rng.below(synthetic_word_list().size())];
   }
   return out;
 }

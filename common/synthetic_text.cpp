@@ -48,6 +48,8 @@ inline char* put_word(char* p, bool first, unsigned index) {
 
 }  // namespace
 
+std::span<const std::string_view> synthetic_word_list() { return kWords; }
+
 uint64_t mix64(uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;

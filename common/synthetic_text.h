@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ namespace llmload {
 
 // The words that spell a key: ceil(64 / 6).
 inline constexpr int64_t kKeyWords = 11;
+
+// The 64 words synthetic text is made of (common/prompts_sample.cpp draws from them too).
+std::span<const std::string_view> synthetic_word_list();
 
 // "Make N tokens of text": appends `tokens` tokens of text generated from `key` to `out`
 // (words separated by one space, none before the first). Today a token is counted as a word of the
