@@ -82,6 +82,7 @@ IntervalRow make_interval_row(const GroupStats& total, double elapsed_s, double 
   row.ok = total.counters.ok;
   row.failed = total.counters.failed;
   row.errors = total.counters.failed;
+  row.client_cancelled = total.counters.client_cancelled;
   row.in_flight = in_flight;
   row.requests_per_s = per_second(total.counters.requests, interval_s);
   row.output_tokens_per_s = per_second(total.counters.output_tokens, interval_s);

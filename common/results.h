@@ -152,6 +152,8 @@ struct IntervalRow {
   std::optional<double> ttft_p50_ms;  // nullopt: no ttft recorded in the interval
   std::optional<double> ttft_p99_ms;
   int64_t errors = 0;  // == failed (kept as its own column for readers)
+  int64_t client_cancelled = 0;  // closed on purpose by the scenario's cancel: (requests =
+                                 // ok + failed + client_cancelled)
   // The target's /metrics as scraped in the interval, by series name (empty: no scrape).
   std::map<std::string, double> target;
   bool operator==(const IntervalRow&) const = default;

@@ -112,7 +112,7 @@ Expected<std::string> write_summary_csv(const RunResult& result, const std::stri
 
 std::string_view timeseries_csv_header() {
   return "elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,output_tokens_per_s,"
-         "ttft_p50_ms,ttft_p99_ms,errors\n";
+         "ttft_p50_ms,ttft_p99_ms,errors,client_cancelled\n";
 }
 
 std::string timeseries_csv_row(const IntervalRow& r) {
@@ -121,7 +121,8 @@ std::string timeseries_csv_row(const IntervalRow& r) {
                        std::to_string(r.requests), std::to_string(r.ok), std::to_string(r.failed),
                        std::to_string(r.in_flight), format_round_trip(r.requests_per_s),
                        format_round_trip(r.output_tokens_per_s), format_optional(r.ttft_p50_ms),
-                       format_optional(r.ttft_p99_ms), std::to_string(r.errors)});
+                       format_optional(r.ttft_p99_ms), std::to_string(r.errors),
+                       std::to_string(r.client_cancelled)});
   return line;
 }
 
@@ -173,7 +174,8 @@ namespace {
 // The fixed columns; any other is a target series.
 const std::set<std::string, std::less<>> kTimeseriesColumns = {
     "elapsed_s",      "interval_s",          "requests",    "ok",          "failed", "in_flight",
-    "requests_per_s", "output_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "errors"};
+    "requests_per_s", "output_tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "errors",
+    "client_cancelled"};
 }  // namespace
 
 Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
@@ -208,6 +210,7 @@ Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
     r.ttft_p50_ms = get("ttft_p50_ms");
     r.ttft_p99_ms = get("ttft_p99_ms");
     r.errors = int64_t(get("errors").value_or(0));
+    r.client_cancelled = int64_t(get("client_cancelled").value_or(0));  // absent in older files
     for (const auto& [name, i] : col) {
       if (kTimeseriesColumns.count(name) || i >= fields.size() || fields[i].empty()) continue;
       r.target[name] = std::strtod(fields[i].c_str(), nullptr);

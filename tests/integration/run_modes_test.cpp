@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/results_csv.h"
 #include "tests/integration/process_util.h"
 
 namespace {
@@ -80,6 +81,15 @@ TEST(RunModes, CancelScenarioCountsClientCancelledInEveryFile) {
        at = rows.find(",client_cancelled,", at + 1))
     ++rows_cancelled;
   EXPECT_EQ(rows_cancelled, cancelled);
+  // timeseries.csv: each interval keeps the identity, and the intervals hold every close.
+  auto series = llmload::parse_timeseries_csv(slurp(out + "/timeseries.csv"), "timeseries.csv");
+  ASSERT_TRUE(series) << series.error();
+  int64_t series_cancelled = 0;
+  for (const auto& r : *series) {
+    EXPECT_EQ(r.requests, r.ok + r.failed + r.client_cancelled) << "at " << r.elapsed_s << " s";
+    series_cancelled += r.client_cancelled;
+  }
+  EXPECT_EQ(series_cancelled, cancelled);
 }
 
 TEST(RunModes, NonStreamingScenarioHasE2eAndUsageTokensButNoTtft) {

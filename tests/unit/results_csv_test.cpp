@@ -113,14 +113,19 @@ TEST(Csv, TimeseriesRows) {
   EXPECT_EQ(row.ttft_p50_ms, 1.5);
   IntervalRow empty = make_interval_row(GroupStats{}, 3.5, 0.5, 0);
   EXPECT_FALSE(empty.ttft_p99_ms.has_value());
+  GroupStats cancels;
+  cancels.counters.requests = 5;
+  cancels.counters.ok = 2;
+  cancels.counters.client_cancelled = 3;
+  EXPECT_EQ(make_interval_row(cancels, 1.0, 1.0, 0).client_cancelled, 3);
 
   auto lines = lines_of(timeseries_csv({row, empty}));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
             "elapsed_s,interval_s,requests,ok,failed,in_flight,requests_per_s,"
-            "output_tokens_per_s,ttft_p50_ms,ttft_p99_ms,errors");
-  EXPECT_EQ(lines[1], "3,0.5,10,8,2,7,20,1000,1.5,1.5,2");
-  EXPECT_EQ(lines[2], "3.5,0.5,0,0,0,0,0,0,,,0");
+            "output_tokens_per_s,ttft_p50_ms,ttft_p99_ms,errors,client_cancelled");
+  EXPECT_EQ(lines[1], "3,0.5,10,8,2,7,20,1000,1.5,1.5,2,0");
+  EXPECT_EQ(lines[2], "3.5,0.5,0,0,0,0,0,0,,,0,0");
 }
 
 TEST(Csv, RequestRowsHaveTheDesignColumns) {
@@ -215,6 +220,7 @@ TEST(Csv, TimeseriesReaderFindsColumnsByNameAndNamesBadLines) {
   EXPECT_EQ((*rows)[0].in_flight, 4);
   EXPECT_DOUBLE_EQ(*(*rows)[0].ttft_p50_ms, 50.5);
   EXPECT_FALSE((*rows)[0].ttft_p99_ms);
+  EXPECT_EQ((*rows)[0].client_cancelled, 0) << "a file from before client_cancelled reads as 0";
   auto bad = parse_timeseries_csv("a,b\n1,2\n", "ts.csv");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().find("ts.csv:1"), std::string::npos);
@@ -234,6 +240,8 @@ TEST(Csv, TimeseriesReadsBackExactlyWhatWasWritten) {
   a.ttft_p50_ms = 12.345678901234567;
   a.ttft_p99_ms = std::nullopt;
   a.errors = 345;
+  a.client_cancelled = 6;
+  a.requests += 6;
   rows.push_back(a);
   IntervalRow b;  // all zeros, both ttft missing
   rows.push_back(b);
