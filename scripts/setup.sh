@@ -19,7 +19,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config libuv1-dev node-llhttp 
 # (the JSON comparison of docs/benchmarks.md; llmload itself does not use it); nodejs and npm
 # for the tokenizer cross-check (npm reference tokenizers, installed into the build tree).
 test_pkgs=(clang libclang-rt-14-dev default-jdk-headless libhdrhistogram-java openssl iproute2 procps
-  prometheus wrk chromium libsimdjson-dev nodejs npm)
+  prometheus wrk chromium libsimdjson-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${LLMLOAD_TEST_DEPS:-0}" = 1 ]; then pkgs+=("${test_pkgs[@]}"); fi
@@ -30,6 +30,13 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
+
+# node and npm (tests): any install will do (a machine may carry another distribution's
+# nodejs, which Debian's npm cannot sit beside), so they are looked for as commands.
+if [ "${LLMLOAD_TEST_DEPS:-0}" = 1 ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
