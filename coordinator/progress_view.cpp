@@ -67,6 +67,11 @@ std::string ProgressView::line(const ProgressSample& s, bool with_bar) {
                 ms(s.ttft_p50_ms).c_str(), ms(s.ttft_p99_ms).c_str(),
                 static_cast<long long>(s.errors), s.workers_alive, s.workers_total);
   out += buf;
+  if (s.client_cancelled > 0) {  // only a run with cancel: has any; other lines stay as they were
+    std::snprintf(buf, sizeof buf, " | client-cancelled %lld",
+                  static_cast<long long>(s.client_cancelled));
+    out += buf;
+  }
   if (s.partial()) {
     std::snprintf(buf, sizeof buf, " | partial %.2fs", s.interval_s);
     out += buf;
@@ -85,6 +90,7 @@ std::string ProgressView::json_line(const ProgressSample& s) {
       {"ttft_p50_ms", s.ttft_p50_ms ? nlohmann::json(*s.ttft_p50_ms) : nlohmann::json()},
       {"ttft_p99_ms", s.ttft_p99_ms ? nlohmann::json(*s.ttft_p99_ms) : nlohmann::json()},
       {"errors", s.errors},
+      {"client_cancelled", s.client_cancelled},
       {"workers_alive", s.workers_alive},
       {"workers", s.workers_total},
       {"phase", s.phase()},

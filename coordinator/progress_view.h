@@ -31,6 +31,7 @@ struct ProgressSample {
   std::optional<double> ttft_p50_ms;  // last interval
   std::optional<double> ttft_p99_ms;
   int64_t errors = 0;  // failed requests so far
+  int64_t client_cancelled = 0;  // closed on purpose by the scenario's cancel: so far
   int workers_alive = 0;
   int workers_total = 0;
   double interval_s = 0;          // this interval's length (the rates are over it)

@@ -483,6 +483,7 @@ void RunControl::flush_intervals(int64_t now, bool force) {
     s.ttft_p50_ms = row.ttft_p50_ms;
     s.ttft_p99_ms = row.ttft_p99_ms;
     s.errors = counted.failed;
+    s.client_cancelled = counted.client_cancelled;
     s.workers_alive = 0;
     for (const auto& rid : order_)
       s.workers_alive += registry_.find(rid)->state != WorkerState::kLost;

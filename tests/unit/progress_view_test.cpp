@@ -38,6 +38,15 @@ TEST(ProgressView, InsideTheWindowTheClockReadsElapsedOfTotal) {
             std::string::npos)
       << l;
   EXPECT_NE(l.find("workers 2/3"), std::string::npos) << l;
+  EXPECT_EQ(l.find("cancelled"), std::string::npos) << "no cancel: no column: " << l;
+}
+
+TEST(ProgressView, ClientCancelledStreamsAreCountedBesideTheErrors) {
+  ProgressSample s = sample(7, 15);
+  s.client_cancelled = 5;
+  const std::string l = ProgressView::line(s, false);
+  EXPECT_NE(l.find("errors 1 | workers 2/3 | client-cancelled 5"), std::string::npos) << l;
+  EXPECT_EQ(nlohmann::json::parse(ProgressView::json_line(s))["client_cancelled"], 5);
 }
 
 TEST(ProgressView, PastTheWindowTheClockSaysGraceNotSixteenOfFifteen) {
