@@ -233,7 +233,8 @@ TEST(TargetSeries, TimeseriesColumnsRoundTrip) {
   rows[2].target = {{"llamacpp:requests_processing", 3}};
   const std::string csv = timeseries_csv(rows);
   const std::string header = csv.substr(0, csv.find('\n'));
-  EXPECT_TRUE(header.ends_with(",errors,\"g{gpu=\"\"0\"\"}\",llamacpp:requests_processing"))
+  EXPECT_TRUE(header.ends_with(
+      ",errors,client_cancelled,\"g{gpu=\"\"0\"\"}\",llamacpp:requests_processing"))
       << header;
   auto back = parse_timeseries_csv(csv, "timeseries.csv");
   ASSERT_TRUE(back.ok()) << back.error();
