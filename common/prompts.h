@@ -55,12 +55,6 @@ std::string synthetic_words(Rng& rng, int64_t words);
 // The fixed vocabulary synthetic prompts draw from.
 const std::vector<std::string_view>& synthetic_vocabulary();
 
-// With a tokenizer (prompts.tokenizer): `text` followed by words from the synthetic vocabulary
-// until the whole is exactly `tokens` tokens to `tok` (at least one word is added; when `text`
-// alone has `tokens` or more, the one word is all). Each " word" is a piece of its own to the
-// byte-level split patterns, so its tokens add up; the total is checked on the whole text and
-// corrected from the end.
-std::string fill_to_tokens(Rng& rng, std::string text, int64_t tokens, const Tokenizer& tok);
 // Tokens of everything a prompt sends, as input_tokens_estimate counts it (words without a
 // tokenizer).
 int64_t prompt_tokens(const ResolvedPrompt& p, const Tokenizer* tok);

@@ -7,6 +7,7 @@
 
 #include "common/prompts.h"
 #include "common/synthetic_text.h"
+#include "common/token_words.h"
 
 namespace llmload {
 
@@ -17,7 +18,7 @@ namespace {
 constexpr uint64_t kStreamIndices = 0x70726f6d7074ULL;
 constexpr uint64_t kStreamLengths = 0x6c656e677468ULL;
 constexpr uint64_t kStreamMaxTokens = 0x6d6178746f6bULL;
-constexpr uint64_t kStreamPrefix = 0x707265666978ULL;
+constexpr uint64_t kStreamPrefix = 0x707265666978ULL;  // also the worker's (run_plan.cpp)
 constexpr uint64_t kStreamUnique = 0x756e69717565ULL;
 
 
@@ -101,13 +102,19 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
     tok = *t;
   }
   if (src.kind == PromptSourceKind::kSynthetic) {
+    // The run writes synthetic prompts on the worker (worker/body_template.h); these are the
+    // same shape (shared prefix, tag, own words), for validate and the run's placeholder. With
+    // a tokenizer the words are one token each (common/token_words.h), the tag counted.
+    std::shared_ptr<const SyntheticWords> words;
+    if (tok) {
+      auto w = single_token_words(tok, src.tokenizer);
+      if (!w) return Error{"prompts.tokenizer: " + w.error()};
+      words = *w;
+    }
+    const SyntheticWords& table = words ? *words : SyntheticWords::standard();
     Rng len_rng(seed ^ kStreamLengths);
-    Rng prefix_rng(seed ^ kStreamPrefix);
-    const std::string shared =
-        !tok ? synthetic_words(prefix_rng, src.shared_prefix_tokens)
-        : src.shared_prefix_tokens > 0
-            ? fill_to_tokens(prefix_rng, "", src.shared_prefix_tokens, *tok)
-            : std::string();
+    std::string shared;
+    append_synthetic_tokens(shared, mix64(seed ^ kStreamPrefix), src.shared_prefix_tokens, table);
     for (size_t i = 0; i < count; ++i) {
       ResolvedPrompt p;
       p.index = static_cast<int64_t>(i);
@@ -116,16 +123,11 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
       // input_tokens is the whole prompt: shared prefix and unique tag included (≥ 1 own word).
       const int64_t total = src.input_tokens.sample_int(len_rng, 1);
       std::string tag = src.unique_prefix ? unique_tag(p.index, unique_rng) : "";
-      if (tok) {
-        // Exactly `total` tokens, the shared prefix included. Shipped to the workers (not
-        // written there): unique_prefix's tag goes before it per request, as for a dataset.
-        p.text = fill_to_tokens(len_rng, shared, total, *tok);
-        out.push_back(std::move(p));
-        continue;
-      }
-      const int64_t own =
-          std::max<int64_t>(1, total - src.shared_prefix_tokens - estimate_tokens(tag));
-      p.text = synthetic_words(len_rng, own);
+      int64_t tag_tokens = estimate_tokens(tag);
+      if (tok && !tag.empty())
+        tag_tokens = int64_t(tok->count(shared.empty() ? tag : " " + tag));
+      const int64_t own = std::max<int64_t>(1, total - src.shared_prefix_tokens - tag_tokens);
+      append_synthetic_tokens(p.text, len_rng.next(), own, table);
       prepend(p.text, tag);
       prepend(p.text, shared);
       out.push_back(std::move(p));
@@ -166,8 +168,7 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 }
 
 bool prompts_written_on_worker(const Scenario& s) {
-  return s.load.trace ||
-         (s.prompts.kind == PromptSourceKind::kSynthetic && s.prompts.tokenizer.empty());
+  return s.load.trace || s.prompts.kind == PromptSourceKind::kSynthetic;
 }
 
 size_t prompt_count_for_run(const Scenario& s) {

@@ -22,13 +22,36 @@ inline constexpr int64_t kKeyWords = 11;
 // The 64 words synthetic text is made of (common/prompts_sample.cpp draws from them too).
 std::span<const std::string_view> synthetic_word_list();
 
+// A table of 64 words (6 bits a word) that synthetic text is written from, each kept padded so
+// writing one is a fixed-size copy. standard() is synthetic_word_list() (a word ≈ a token);
+// with prompts.tokenizer, single_token_words() (common/token_words.h) builds one whose every
+// word is exactly one token of that tokenizer.
+class SyntheticWords {
+ public:
+  static constexpr size_t kCount = 64;
+  static constexpr size_t kWordMax = 15;  // the longest word's bytes
+  // `words`: kCount words of 1..kWordMax bytes each, ASCII letters only (asserted).
+  explicit SyntheticWords(std::span<const std::string_view> words);
+  static const SyntheticWords& standard();
+  std::string_view word(size_t i) const { return {bytes_[i], len_[i]}; }
+  // Writes word `index & 63` (after a space unless `first`) at `p`; returns the end. Needs
+  // kWordMax + 2 bytes of room.
+  char* put(char* p, bool first, unsigned index) const;
+
+ private:
+  char bytes_[kCount][kWordMax + 1] = {};
+  uint8_t len_[kCount] = {};
+};
+
 // "Make N tokens of text": appends `tokens` tokens of text generated from `key` to `out`
-// (words separated by one space, none before the first). Today a token is counted as a word of the
-// fixed vocabulary (the estimate llmload uses everywhere); a tokenizer can replace this one
-// function. Only ASCII letters and spaces: the text needs no escaping in JSON. The first
-// min(tokens, kKeyWords) words spell the key; the text of a smaller `tokens` is a prefix of the
-// text of a larger one with the same key (so a block cut short still shares its prefix).
-void append_synthetic_tokens(std::string& out, uint64_t key, int64_t tokens);
+// (words of `words` separated by one space, none before the first). With the standard table a
+// token is counted as a word (the estimate llmload uses everywhere); with a tokenizer's table
+// each word is one true token. Only ASCII letters and spaces: the text needs no escaping in
+// JSON. The first min(tokens, kKeyWords) words spell the key; the text of a smaller `tokens` is
+// a prefix of the text of a larger one with the same key (so a block cut short still shares its
+// prefix).
+void append_synthetic_tokens(std::string& out, uint64_t key, int64_t tokens,
+                             const SyntheticWords& words = SyntheticWords::standard());
 
 // The key of request `sequence` of run loop `loop` (0-based, LoopShare::index) in a run seeded
 // `seed`: a bijection of (loop, sequence) for a fixed seed, loop < 2^24 and sequence < 2^40.

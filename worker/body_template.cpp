@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "common/synthetic_text.h"
 
@@ -22,7 +23,21 @@ void append_i64(std::string& out, int64_t v) {
 
 }  // namespace
 
+namespace {
+
+// The tag's tokens as it is written: after a space unless it starts the text.
+int64_t tag_tokens(const Tokenizer* tok, const char* tag, size_t len, bool first) {
+  if (tok == nullptr) return 2;  // "[request" and "<hex>]" as words
+  char buf[kUniqueTagMax + 1];
+  buf[0] = ' ';
+  std::memcpy(buf + 1, tag, len);
+  return int64_t(tok->count(std::string_view(first ? buf + 1 : buf, first ? len : len + 1)));
+}
+
+}  // namespace
+
 void BodyWriter::append_text(std::string& out, const BodyFill& f) const {
+  const SyntheticWords& table = words ? *words : SyntheticWords::standard();
   if (f.row != nullptr && f.trace != nullptr) {
     const TraceRow& row = *f.row;
     if (row.prompt >= 0) {
@@ -37,13 +52,13 @@ void BodyWriter::append_text(std::string& out, const BodyFill& f) const {
       const uint64_t id = f.trace->hash_ids[size_t(row.hash_begin) + i];
       const int64_t n = std::min(left, kBlockTokens);
       if (!first) out += ' ';
-      append_synthetic_tokens(out, mix64(seed ^ kStreamBlock ^ mix64(id)), n);
+      append_synthetic_tokens(out, mix64(seed ^ kStreamBlock ^ mix64(id)), n, table);
       first = false;
       left -= n;
     }
     if (left > 0) {
       if (!first) out += ' ';
-      append_synthetic_tokens(out, f.key, left);
+      append_synthetic_tokens(out, f.key, left, table);
     }
     return;
   }
@@ -54,17 +69,31 @@ void BodyWriter::append_text(std::string& out, const BodyFill& f) const {
     out += shared_prefix;
     first = false;
   }
-  int64_t tag_words = 0;
+  int64_t tag_count = 0;
   if (unique_prefix) {
     char tag[kUniqueTagMax];
+    const size_t len = write_unique_tag(tag, f.tag_key);
+    tag_count = tag_tokens(tokenizer.get(), tag, len, first);
     if (!first) out += ' ';
-    out.append(tag, write_unique_tag(tag, f.tag_key));
-    tag_words = 2;
+    out.append(tag, len);
     first = false;
   }
   if (!first) out += ' ';
   append_synthetic_tokens(out, f.key,
-                          std::max<int64_t>(1, total - shared_prefix_tokens - tag_words));
+                          std::max<int64_t>(1, total - shared_prefix_tokens - tag_count), table);
+}
+
+int64_t BodyWriter::text_tokens(const BodyFill& f) const {
+  if (f.row != nullptr) return f.row->prompt >= 0 ? -1 : std::max<int64_t>(1, f.row->input_tokens);
+  Rng rng(f.key ^ kStreamLength);
+  const int64_t total = input_tokens.sample_int(rng, 1);
+  int64_t tag_count = 0;
+  if (unique_prefix) {
+    char tag[kUniqueTagMax];
+    const size_t len = write_unique_tag(tag, f.tag_key);
+    tag_count = tag_tokens(tokenizer.get(), tag, len, shared_prefix.empty());
+  }
+  return std::max(total, shared_prefix_tokens + tag_count + 1);
 }
 
 int64_t BodyWriter::max_tokens_of(const BodyFill& f) const {

@@ -15,6 +15,8 @@
 
 #include "common/distribution.h"
 #include "common/expected.h"
+#include "common/synthetic_text.h"
+#include "common/tokenizer.h"
 #include "common/trace.h"
 #include "worker/http_request.h"
 
@@ -43,12 +45,22 @@ struct BodyWriter {
   std::string shared_prefix;  // the same words on every prompt
   int64_t shared_prefix_tokens = 0;
   bool unique_prefix = false;
+  // prompts.tokenizer: the words are `words` (each one token to `tokenizer`: single_token_words
+  // in common/token_words.h), so the text and a trace row's blocks are exact in its tokens;
+  // the tag's tokens are counted per request (a few dozen bytes). Null: the standard words, a
+  // word counted as a token, the tag as two.
+  std::shared_ptr<const Tokenizer> tokenizer;
+  std::shared_ptr<const SyntheticWords> words;
   // max_tokens when the row gives none: drawn from this with the key; absent: not sent.
   std::optional<Distribution> max_tokens;
   uint64_t seed = 1;  // the run's: trace blocks are generated from (seed, hash id)
 
   // Appends the prompt text of `f` (JSON-safe: already escaped where it came from a trace).
   void append_text(std::string& out, const BodyFill& f) const;
+  // The tokens the text of `f` has by construction: for a synthetic prompt max(drawn length,
+  // shared prefix + tag + 1), for a trace row max(1, input_tokens); -1 for a row's own prompt.
+  // With a tokenizer this is its true count (build_run_plan checks it on samples).
+  int64_t text_tokens(const BodyFill& f) const;
   // The request's max_tokens.
   int64_t max_tokens_of(const BodyFill& f) const;
 };

@@ -4,6 +4,7 @@
 
 #include "common/conversation.h"
 #include "common/synthetic_text.h"
+#include "common/token_words.h"
 #include "worker/api_adapter.h"
 
 namespace llmload::worker {
@@ -45,6 +46,45 @@ std::vector<ResolvedPrompt> template_prompts(const Scenario& s,
   return out;
 }
 
+// With a tokenizer, the writer's texts are exact by construction (one-token words, the tag
+// counted): checked here with the real encoder on sample requests (and trace rows), so a
+// tokenizer that merges across the tag's edges fails the plan, never sends wrong lengths. ""
+// when all agree, else what differed.
+std::string check_exact(const BodyWriter& w, const Trace* trace, uint64_t seed) {
+  constexpr int64_t kBudget = 256 * 1024;  // tokens encoded at most (at least one sample)
+  int64_t spent = 0;
+  std::string text;
+  auto check = [&](const BodyFill& f, const std::string& what) {
+    const int64_t want = w.text_tokens(f);
+    if (want < 0) return std::string();
+    text.clear();
+    w.append_text(text, f);
+    const auto got = int64_t(w.tokenizer->count(text));
+    spent += got;
+    if (got == want) return std::string();
+    return what + " written as " + std::to_string(want) + " tokens encodes to " +
+           std::to_string(got) + " (it begins '" + text.substr(0, 80) +
+           "'): its words merge across the prompt's parts";
+  };
+  if (trace != nullptr) {
+    for (size_t i = 0; i < trace->rows.size() && i < 16 && (i == 0 || spent < kBudget); ++i) {
+      BodyFill f;
+      f.key = f.tag_key = request_key(seed, 0, int64_t(i));
+      f.row = &trace->rows[i];
+      f.trace = trace;
+      if (auto bad = check(f, "trace row " + std::to_string(trace->rows[i].line)); !bad.empty())
+        return bad;
+    }
+    return "";
+  }
+  for (int64_t i = 0; i < 32 && (i == 0 || spent < kBudget); ++i) {
+    BodyFill f;
+    f.key = f.tag_key = request_key(seed, 0, i);
+    if (auto bad = check(f, "a synthetic prompt"); !bad.empty()) return bad;
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunPlan::pick_group(double u) const {
@@ -82,17 +122,35 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     plan->trace = std::make_shared<const Trace>(std::move(trace.value()));
     plan->trace_spec = *s.load.trace;
   }
+  if (!s.prompts.tokenizer.empty()) {
+    // The worker reads the tokenizer from the path the coordinator checked, as the trace.
+    auto tok = shared_tokenizer(s.prompts.tokenizer);
+    if (!tok) return Error{"prompts.tokenizer: " + tok.error()};
+    plan->tokenizer = *tok;
+  }
   BodyWriter& w = plan->writer;
   w.seed = s.seed;
-  if (prompts_written_on_worker(s) && !s.load.trace) {
+  if (plan->synthetic && plan->tokenizer) {
+    // Exact in the tokenizer's tokens: one-token words (checked once per process).
+    auto words = single_token_words(plan->tokenizer, s.prompts.tokenizer);
+    if (!words) return Error{"prompts.tokenizer: " + words.error()};
+    w.words = *words;
+    w.tokenizer = plan->tokenizer;
+  }
+  if (plan->synthetic && !s.load.trace) {
     w.input_tokens = s.prompts.input_tokens;
     w.shared_prefix_tokens = s.prompts.shared_prefix_tokens;
     // The shared prefix: the same words on every request of the run (from the seed alone).
     append_synthetic_tokens(w.shared_prefix, mix64(s.seed ^ 0x707265666978ULL),
-                            s.prompts.shared_prefix_tokens);
+                            s.prompts.shared_prefix_tokens,
+                            w.words ? *w.words : SyntheticWords::standard());
     w.unique_prefix = s.prompts.unique_prefix;
   }
   w.max_tokens = s.output.max_tokens;
+  if (w.tokenizer) {
+    if (auto bad = check_exact(w, plan->trace.get(), s.seed); !bad.empty())
+      return Error{"prompts.tokenizer: tokenizer '" + s.prompts.tokenizer + "': " + bad};
+  }
 
   plan->sticky = s.prompts.sticky;
   plan->history_max_bytes = s.prompts.history_max_bytes;
