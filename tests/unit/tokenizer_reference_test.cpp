@@ -5,7 +5,8 @@
 // cl100k_base and o200k_base .tiktoken files. tests/tools/tokenizer_reference.sh installs the
 // npm packages into a scratch directory of the build tree (once, cached) and writes the files,
 // the corpus and the reference ids there; when node, npm or the registry is missing these
-// tests FAIL, saying which.
+// tests FAIL, saying which. The prompts the worker writes with prompts.tokenizer (synthetic
+// prompts and trace rows) are counted by the same references: exactly the asked lengths.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -15,7 +16,10 @@
 #include <vector>
 
 #include "common/prompts.h"
+#include "common/synthetic_text.h"
 #include "common/tokenizer.h"
+#include "common/trace.h"
+#include "worker/run_plan.h"
 
 namespace llmload {
 namespace {
@@ -103,36 +107,10 @@ TEST(TokenizerReference, O200kMatchesJsTiktoken) {
   check_against_reference("o200k_base.tiktoken", "o200k_base");
 }
 
-// Done-when of the tokenizer issue: a scenario with prompts.tokenizer produces prompts whose
-// lengths, counted by the reference tokenizer, equal the asked lengths (with a shared prefix
-// and a unique tag too).
-void check_prompt_lengths(const std::string& file) {
+// Token counts of `texts` by the reference tokenizer of `file` (tests/tools/tokenizer_count.cjs).
+std::vector<int64_t> reference_counts(const std::string& file,
+                                      const std::vector<std::string>& texts) {
   const std::string& dir = reference_dir();
-  if (dir.empty()) return;
-  std::vector<int64_t> asked;
-  std::vector<std::string> texts;
-  for (const char* form : {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
-                           "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true"}) {
-    for (int n : {1, 2, 7, 64, 500, 3000}) {
-      // A prompt keeps its tag (about 10 tokens) and the shared prefix whole, and one own word
-      // at least: shorter asks than those cannot be met, by design (docs/scenarios.md).
-      if (std::string(form).find("unique") != std::string::npos && n < 64) continue;
-      if (std::string(form).find("shared") != std::string::npos && n <= 60) continue;
-      char fields[128];
-      std::snprintf(fields, sizeof fields, form, n);
-      const std::string yaml = "target: {model: m}\nload: {requests: 1}\nprompts: {" +
-                               std::string(fields) + ", tokenizer: " + dir + "/" + file + "}\n";
-      auto s = parse_scenario(yaml, "s.yaml", "/tmp");
-      ASSERT_TRUE(s) << s.error();
-      auto ps = sample_prompts(*s, 5, 42);
-      ASSERT_TRUE(ps) << ps.error();
-      for (const ResolvedPrompt& p : *ps) {
-        EXPECT_EQ(p.input_tokens_estimate, n) << fields << ": " << p.text.substr(0, 200);
-        asked.push_back(n);
-        texts.push_back(p.text);
-      }
-    }
-  }
   const std::string in = dir + "/prompts_" + file + ".jsonl";
   {
     std::ofstream out(in);
@@ -141,12 +119,104 @@ void check_prompt_lengths(const std::string& file) {
   const std::string cmd = "node " + std::string(LLMLOAD_SOURCE_DIR) +
                           "/tests/tools/tokenizer_count.cjs " + dir + "/../npm " + dir + "/" +
                           file + " < " + in;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
   std::vector<int64_t> counted;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    ADD_FAILURE() << cmd;
+    return counted;
+  }
   long long v = 0;
   while (fscanf(p, "%lld", &v) == 1) counted.push_back(v);
-  ASSERT_EQ(pclose(p), 0) << cmd;
+  EXPECT_EQ(pclose(p), 0) << cmd;
+  return counted;
+}
+
+// The prompt text of requests the worker writes from `plan` (an openai-completions target:
+// the body's "prompt" is the text), one per key.
+std::vector<std::string> worker_texts(const worker::RunPlan& plan, uint64_t seed, int n,
+                                      std::vector<int64_t>& asked, const Trace* trace = nullptr) {
+  std::vector<std::string> out;
+  worker::HttpRequest req;
+  std::string scratch;
+  for (int i = 0; i < n; ++i) {
+    worker::BodyFill f;
+    f.key = f.tag_key = request_key(seed, i % 3, i);
+    if (trace != nullptr) {
+      f.row = &trace->rows[size_t(i) % trace->rows.size()];
+      f.trace = trace;
+    }
+    plan.groups[0].templates[0].write(req, scratch, plan.writer, f);
+    const auto body = nlohmann::json::parse(req.bytes().substr(req.head_size()));
+    out.push_back(body["prompt"].get<std::string>());
+    asked.push_back(trace != nullptr ? std::max<int64_t>(1, f.row->input_tokens)
+                                     : plan.writer.text_tokens(f));
+  }
+  return out;
+}
+
+// Done-when of the tokenizer issue: a scenario with prompts.tokenizer produces prompts whose
+// lengths, counted by the reference tokenizer, equal the asked lengths. These are the prompts
+// the worker writes per request (worker/body_template.h), with a shared prefix and a unique
+// tag too, and trace rows (Mooncake's 512-token blocks, Azure's lengths) likewise.
+void check_prompt_lengths(const std::string& file) {
+  const std::string& dir = reference_dir();
+  if (dir.empty()) return;
+  auto tok = Tokenizer::load(dir + "/" + file);
+  ASSERT_TRUE(tok) << tok.error();
+  std::vector<int64_t> asked;
+  std::vector<std::string> texts;
+  const std::string target =
+      "target: {url: \"http://127.0.0.1:9\", model: m, api: openai-completions}\n";
+  for (const char* form : {"input_tokens: %d", "input_tokens: %d, unique_prefix: true",
+                           "input_tokens: %d, shared_prefix_tokens: 40, unique_prefix: true",
+                           "input_tokens: {dist: uniform, min: 1, max: %d}"}) {
+    for (int n : {1, 2, 7, 64, 500, 3000}) {
+      char fields[128];
+      std::snprintf(fields, sizeof fields, form, n);
+      const std::string yaml = target + "load: {requests: 1}\nprompts: {" + std::string(fields) +
+                               ", tokenizer: " + dir + "/" + file + "}\n";
+      auto s = parse_scenario(yaml, "s.yaml", "/tmp");
+      ASSERT_TRUE(s) << s.error();
+      ASSERT_TRUE(prompts_written_on_worker(*s));
+      auto ps = sample_prompts(*s, prompt_count_for_run(*s), s->seed);
+      ASSERT_TRUE(ps) << ps.error();
+      auto plan = worker::build_run_plan(*s, *ps);
+      ASSERT_TRUE(plan) << plan.error();
+      const size_t before = asked.size();
+      for (std::string& t : worker_texts(**plan, uint64_t(n), 8, asked)) {
+        // A prompt keeps its tag and the shared prefix whole and one own word at least: asks
+        // shorter than those are met by the shortest prompt (docs/scenarios.md); all others
+        // exactly. Our own count agrees with the asked length (the reference's is below).
+        texts.push_back(std::move(t));
+        EXPECT_EQ(int64_t((*tok)->count(texts.back())), asked[texts.size() - 1]) << fields;
+      }
+      if (std::string(form).find("dist") == std::string::npos) {
+        const bool fixed_parts = std::string(form).find("unique") != std::string::npos;
+        for (size_t i = before; i < asked.size(); ++i)
+          if (!fixed_parts || n >= 64) EXPECT_EQ(asked[i], n) << fields;
+      }
+    }
+  }
+  // Trace rows: Mooncake (hash-id blocks of 512 tokens, shared by rows sharing ids) and Azure.
+  for (const char* trace_file : {"trace-mooncake.jsonl", "trace-azure.csv"}) {
+    const std::string path = std::string(LLMLOAD_SOURCE_DIR) + "/scenarios/data/" + trace_file;
+    const std::string yaml =
+        target + "load: {trace: {file: " + path + ", format: " +
+        (std::string(trace_file).find("azure") != std::string::npos ? "azure" : "mooncake") +
+        "}}\nprompts: {tokenizer: " + dir + "/" + file + "}\n";
+    auto s = parse_scenario(yaml, "s.yaml", "/tmp");
+    ASSERT_TRUE(s) << s.error();
+    auto ps = sample_prompts(*s, prompt_count_for_run(*s), s->seed);
+    ASSERT_TRUE(ps) << ps.error();
+    auto plan = worker::build_run_plan(*s, *ps);
+    ASSERT_TRUE(plan) << plan.error();
+    const Trace& trace = *(*plan)->trace;
+    for (std::string& t : worker_texts(**plan, 7, int(trace.rows.size()), asked, &trace)) {
+      texts.push_back(std::move(t));
+      EXPECT_EQ(int64_t((*tok)->count(texts.back())), asked[texts.size() - 1]) << trace_file;
+    }
+  }
+  const std::vector<int64_t> counted = reference_counts(file, texts);
   ASSERT_EQ(counted.size(), asked.size());
   for (size_t i = 0; i < asked.size(); ++i)
     EXPECT_EQ(counted[i], asked[i]) << file << ": " << texts[i].substr(0, 200);
