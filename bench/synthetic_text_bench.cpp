@@ -3,8 +3,11 @@
 // (worker/body_template.h: the prompt hole filled, max_tokens drawn, Content-Length written),
 // for an openai-chat request of 1,000 words. Reports ns per prompt and bytes per second; compare
 // with the request's whole client CPU (docs/benchmarks.md, record_overhead.sh: tens of µs).
+// BM_WriteRequestExactTokens: the same with prompts.tokenizer and unique_prefix (Llama 3's
+// vocabulary from LLMLOAD_TOKENIZER_DIR, see tokenizer_bench.cpp).
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "common/prompts.h"
@@ -29,12 +32,13 @@ void BM_SyntheticTokens(benchmark::State& state) {
 }
 BENCHMARK(BM_SyntheticTokens)->Arg(100)->Arg(1000)->Arg(8000);
 
-void BM_WriteRequestFromTemplate(benchmark::State& state) {
+// `extra`: more prompts: fields (e.g. a tokenizer and unique_prefix).
+void write_request(benchmark::State& state, const std::string& extra) {
   auto s = parse_scenario(
       "targets: [{url: \"http://127.0.0.1:9\", model: m}]\n"
       "load: {concurrency: 1, requests: 10}\n"
       "prompts: {source: synthetic, input_tokens: " +
-          std::to_string(state.range(0)) +
+          std::to_string(state.range(0)) + extra +
           "}\n"
           "output: {max_tokens: {dist: uniform, min: 16, max: 256}}\n",
       "bench.yaml", "/");
@@ -43,6 +47,10 @@ void BM_WriteRequestFromTemplate(benchmark::State& state) {
     return;
   }
   auto prompts = sample_prompts(*s, 1, 1);
+  if (!prompts.ok()) {
+    state.SkipWithError(prompts.error().c_str());
+    return;
+  }
   auto plan = worker::build_run_plan(*s, *prompts);
   if (!plan.ok()) {
     state.SkipWithError(plan.error().c_str());
@@ -61,7 +69,32 @@ void BM_WriteRequestFromTemplate(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(out.bytes().size()));
   state.counters["bytes"] = double(out.bytes().size());
 }
+
+void BM_WriteRequestFromTemplate(benchmark::State& state) {
+  write_request(state, "");
+}
 BENCHMARK(BM_WriteRequestFromTemplate)->Arg(100)->Arg(1000)->Arg(8000);
+
+// With prompts.tokenizer (exact in its tokens: one-token words, the unique_prefix tag counted
+// per request) on Llama 3's vocabulary: LLMLOAD_TOKENIZER_DIR as for tokenizer_bench (skipped
+// without it).
+void write_exact(benchmark::State& state, bool unique) {
+  const char* dir = std::getenv("LLMLOAD_TOKENIZER_DIR");
+  if (dir == nullptr) {
+    state.SkipWithError("LLMLOAD_TOKENIZER_DIR is not set");
+    return;
+  }
+  write_request(state, std::string(unique ? ", unique_prefix: true" : "") + ", tokenizer: " + dir +
+                           "/llama3.json");
+}
+void BM_WriteRequestExactTokens(benchmark::State& state) {
+  write_exact(state, false);
+}
+BENCHMARK(BM_WriteRequestExactTokens)->Arg(100)->Arg(1000)->Arg(8000);
+void BM_WriteRequestExactTokensTagged(benchmark::State& state) {
+  write_exact(state, true);
+}
+BENCHMARK(BM_WriteRequestExactTokensTagged)->Arg(100)->Arg(1000)->Arg(8000);
 
 }  // namespace
 }  // namespace llmload
