@@ -201,8 +201,9 @@ struct PromptSource {
   bool sticky = false;
   // prompts.tokenizer / --tokenizer: a tokenizer.json or .tiktoken file (absolute path; empty:
   // none). When set, lengths are true tokens of that tokenizer: synthetic prompts (and the
-  // shared prefix) have exactly input_tokens tokens, and input_tokens_estimate counts tokens,
-  // not words (common/tokenizer.h).
+  // shared prefix) and trace rows have exactly their asked tokens (written on the worker from
+  // one-token words, common/token_words.h), and input_tokens_estimate counts tokens, not words
+  // (common/tokenizer.h). Workers read the file from this same path.
   std::string tokenizer;
 };
 
@@ -383,8 +384,8 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 // How many prompts to ship for a run: the request limit plus room for warmup when there is
 // one, else a pool the engine cycles through (bounded).
 // Whether the worker writes each request's prompt text itself (worker/body_template.h): trace
-// replay, and synthetic prompts without a tokenizer. With prompts.tokenizer, synthetic prompts
-// are drawn by the coordinator, exact in that tokenizer's tokens, and shipped like a dataset's.
+// replay and synthetic prompts, with or without prompts.tokenizer (with it, exact in that
+// tokenizer's tokens: common/token_words.h).
 bool prompts_written_on_worker(const Scenario& s);
 size_t prompt_count_for_run(const Scenario& s);
 
