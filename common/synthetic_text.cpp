@@ -48,6 +48,7 @@ SyntheticWords::SyntheticWords(std::span<const std::string_view> words) {
     const size_t n = std::min(words[i].size(), kWordMax);
     std::memcpy(bytes_[i], words[i].data(), n);
     len_[i] = uint8_t(n);
+    longest_ = std::max(longest_, n);
   }
 }
 
@@ -67,10 +68,10 @@ char* SyntheticWords::put(char* p, bool first, unsigned index) const {
 void append_synthetic_tokens(std::string& out, uint64_t key, int64_t tokens,
                              const SyntheticWords& words) {
   if (tokens <= 0) return;
-  // Written in place: room for the longest words, cut to what was written.
-  constexpr size_t kRoom = SyntheticWords::kWordMax + 2;
+  // Written in place: room for the longest words (and the last word's padded copy), cut to
+  // what was written.
   const size_t start = out.size();
-  out.resize(start + size_t(tokens) * kRoom + 1);
+  out.resize(start + size_t(tokens) * (words.longest() + 1) + SyntheticWords::kWordMax + 2);
   char* const begin = out.data() + start;
   char* p = begin;
   int64_t n = 0;

@@ -34,13 +34,16 @@ class SyntheticWords {
   explicit SyntheticWords(std::span<const std::string_view> words);
   static const SyntheticWords& standard();
   std::string_view word(size_t i) const { return {bytes_[i], len_[i]}; }
+  // The longest word's bytes.
+  size_t longest() const { return longest_; }
   // Writes word `index & 63` (after a space unless `first`) at `p`; returns the end. Needs
-  // kWordMax + 2 bytes of room.
+  // kWordMax + 2 bytes of room (it copies the padded word whole).
   char* put(char* p, bool first, unsigned index) const;
 
  private:
   char bytes_[kCount][kWordMax + 1] = {};
   uint8_t len_[kCount] = {};
+  size_t longest_ = 0;
 };
 
 // "Make N tokens of text": appends `tokens` tokens of text generated from `key` to `out`

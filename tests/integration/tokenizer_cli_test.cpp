@@ -1,6 +1,7 @@
 // `llmload validate --tokenizer FILE` as users run it: the prompt statistics are in that
-// tokenizer's tokens (a fixed input_tokens gives exactly that length), a bad file exits 2 with
-// an error naming the flag and the field. (Lengths checked against the reference tokenizers:
+// tokenizer's tokens (a fixed input_tokens gives exactly that length, the unique tag counted),
+// a bad file exits 2 with an error naming the flag and the field, a vocabulary without enough
+// one-token words fails naming the file. (Lengths checked against the reference tokenizers:
 // tests/unit/tokenizer_reference_test.cpp.)
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -10,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "common/base64.h"
+#include "tests/unit/word_tokenizer_test_util.h"
 
 namespace {
 
@@ -32,24 +33,19 @@ Result run(const std::string& args) {
   return r;
 }
 
-// Bytes only plus a few merges: words are several tokens each, so tokens differ from words.
-std::string write_tiktoken() {
-  std::string s;
-  for (int b = 0; b < 256; ++b)
-    s += llmload::base64_encode(std::string(1, static_cast<char>(b))) + " " + std::to_string(b) +
-         "\n";
-  uint32_t rank = 256;
-  for (const char* t : {" t", "he", "in", "er", " a", "on"})
-    s += llmload::base64_encode(t) + " " + std::to_string(rank++) + "\n";
-  const std::string path = testing::TempDir() + "cli_o200k_base.tiktoken";
-  std::ofstream(path) << s;
-  return path;
+// A tokenizer.json to which 80 words are one token each and every other byte a token
+// (tests/unit/word_tokenizer_test_util.h): prompts of its one-token words, the unique tag in
+// bytes, so tokens differ from words.
+std::string write_tokenizer(size_t drop = 8, size_t extra = 24) {
+  return llmload_test::write_word_tokenizer(
+      testing::TempDir() + "cli_words_" + std::to_string(drop) + ".json",
+      llmload_test::word_tokenizer_words(drop, extra));
 }
 
 std::string write_scenario() {
   const std::string path = testing::TempDir() + "cli_tokenizer.yaml";
   std::ofstream(path) << "target: {url: mock, model: m}\nload: {concurrency: 1, requests: 50}\n"
-                         "prompts: {source: synthetic, input_tokens: 300}\n";
+                         "prompts: {source: synthetic, input_tokens: 300, unique_prefix: true}\n";
   return path;
 }
 
@@ -58,12 +54,22 @@ TEST(TokenizerCli, ValidateCountsPromptsInTheTokenizersTokens) {
   ASSERT_EQ(words.code, 0) << words.out;
   EXPECT_NE(words.out.find("(synthetic sample, ≈ words): count 50, mean 300.0"), std::string::npos)
       << words.out;
-  const Result tokens = run("validate " + write_scenario() + " --tokenizer " + write_tiktoken());
+  const Result tokens = run("validate " + write_scenario() + " --tokenizer " + write_tokenizer());
   ASSERT_EQ(tokens.code, 0) << tokens.out;
   EXPECT_NE(tokens.out.find("(synthetic sample, tokenizer tokens): count 50, mean 300.0, p50 300, "
                             "p90 300, max 300"),
             std::string::npos)
       << tokens.out;
+}
+
+TEST(TokenizerCli, ATokenizerWithoutOneTokenWordsFailsValidateNamingTheFile) {
+  const std::string path = write_tokenizer(40, 16);
+  const Result r = run("validate " + write_scenario() + " --tokenizer " + path);
+  EXPECT_NE(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("prompts.tokenizer: tokenizer '" + path +
+                       "': only 40 lowercase ASCII words are one token each"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST(TokenizerCli, ABadTokenizerFileExitsTwoNamingTheField) {
