@@ -1,8 +1,10 @@
 // prompts.tokenizer end to end against `llmload mock --truth --truth-text` (the mock logs every
 // request's body): a run with a tokenizer sends synthetic prompts written on the worker whose
 // token counts (that tokenizer's) equal the asked lengths, with a system prompt, a shared prefix
-// and a unique tag, every prompt distinct; and a run whose tokenizer cannot give one-token words
-// fails before any request, naming the file. The tokenizer is a small tokenizer.json made here.
+// and a unique tag, every prompt distinct; remote `llmload worker` processes read the tokenizer
+// at the scenario's path and write exact prompts, and one that cannot read it fails its
+// pre-flight naming the file; a run whose tokenizer cannot give one-token words fails before any
+// request, naming the file. The tokenizer is a small tokenizer.json made here.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -89,6 +91,91 @@ TEST(PromptTokensRun, PromptsWrittenOnTheWorkerHaveTheAskedTokens) {
         << c.fields;  // written per request, never a capped list
     fs::remove_all(d / "out");
   }
+}
+
+TEST(PromptTokensRun, RemoteWorkersReadTheTokenizerAtTheSamePathAndWriteExactPrompts) {
+  // A coordinator and two `llmload worker` processes: RUN carries the scenario (the tokenizer's
+  // path) and one placeholder prompt; each worker loads the file and writes every prompt.
+  const fs::path d = fresh_dir("llmload_prompt_tokens_dist");
+  const std::string tok_path = llmload_test::write_word_tokenizer(
+      (d / "tokenizer.json").string(), llmload_test::word_tokenizer_words());
+  auto tok = llmload::Tokenizer::load(tok_path);
+  ASSERT_TRUE(tok) << tok.error();
+  const fs::path truth = d / "truth.jsonl";
+  Proc mock, coord, w1, w2;
+  const std::string url =
+      start_mock(mock, (d / "mock.log").string(),
+                 {"--truth", truth.string(), "--truth-text", "--ttft", "0s", "--itl", "0s"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  std::ofstream(d / "s.yaml") << "target: {url: \"" << url
+                              << "\", api: openai-chat, model: m}\n"
+                                 "load: {concurrency: 4, requests: 400}\n"
+                                 "prompts: {source: synthetic, input_tokens: 700, "
+                                 "unique_prefix: true, tokenizer: "
+                              << tok_path << "}\noutput: {max_tokens: 1}\n";
+  llmload_test::spawn(
+      coord,
+      {"llmload", "coordinator", (d / "s.yaml").string(), "--bind", "tcp://127.0.0.1:*",
+       "--workers", "2", "--out", (d / "out").string(), "--quiet"},
+      (d / "coord.log").string());
+  const std::string ep =
+      llmload_test::wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  llmload_test::spawn(
+      w1,
+      {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1", "--exit-after-run"},
+      (d / "w1.log").string());
+  llmload_test::spawn(
+      w2,
+      {"llmload", "worker", "--connect", ep, "--threads", "2", "--id", "w2", "--exit-after-run"},
+      (d / "w2.log").string());
+  const int code = wait_exit(coord, 60);
+  const auto sent = sent_messages(mock, truth);
+  ASSERT_EQ(code, 0) << slurp(coord.out) << slurp((d / "w1.log").string());
+  ASSERT_EQ(sent.size(), 400u);
+  std::set<std::string> prompts;
+  for (const nlohmann::json& messages : sent) {
+    const std::string user = messages.back()["content"];
+    ASSERT_EQ(int64_t((*tok)->count(user)), 700) << user.substr(0, 200);
+    prompts.insert(user);
+  }
+  EXPECT_EQ(prompts.size(), 400u);
+  EXPECT_EQ(wait_exit(w1, 30), 0) << slurp((d / "w1.log").string());
+  EXPECT_EQ(wait_exit(w2, 30), 0) << slurp((d / "w2.log").string());
+}
+
+TEST(PromptTokensRun, AWorkerThatCannotReadTheTokenizerFailsItsPreflightNamingTheFile) {
+  // The coordinator read the file; it is gone by the time the worker gets RUN (as on a machine
+  // without it at that path): the worker refuses the run, naming the file, and nothing is sent.
+  const fs::path d = fresh_dir("llmload_prompt_tokens_missing");
+  const std::string tok_path = llmload_test::write_word_tokenizer(
+      (d / "tokenizer.json").string(), llmload_test::word_tokenizer_words());
+  Proc mock, coord, w1;
+  const std::string url = start_mock(mock, (d / "mock.log").string());
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  std::ofstream(d / "s.yaml") << "target: {url: \"" << url
+                              << "\", api: openai-chat, model: m}\n"
+                                 "load: {concurrency: 1, requests: 5}\n"
+                                 "prompts: {input_tokens: 50, tokenizer: "
+                              << tok_path << "}\n";
+  llmload_test::spawn(
+      coord,
+      {"llmload", "coordinator", (d / "s.yaml").string(), "--bind", "tcp://127.0.0.1:*",
+       "--workers", "1", "--out", (d / "out").string(), "--quiet"},
+      (d / "coord.log").string());
+  const std::string ep =
+      llmload_test::wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  fs::remove(tok_path);
+  llmload_test::spawn(
+      w1,
+      {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1", "--exit-after-run"},
+      (d / "w1.log").string());
+  const int code = wait_exit(coord, 60);
+  EXPECT_NE(code, 0);
+  const std::string logs = slurp(coord.out) + slurp((d / "w1.log").string());
+  EXPECT_NE(logs.find("prompts.tokenizer: tokenizer"), std::string::npos) << logs;
+  EXPECT_NE(logs.find(tok_path), std::string::npos) << logs;
 }
 
 TEST(PromptTokensRun, ATokenizerWithoutOneTokenWordsFailsTheRunNamingTheFile) {
