@@ -21,10 +21,6 @@ void append_i64(std::string& out, int64_t v) {
   out.append(buf, r.ptr);
 }
 
-}  // namespace
-
-namespace {
-
 // The tag's tokens as it is written: after a space unless it starts the text.
 int64_t tag_tokens(const Tokenizer* tok, const char* tag, size_t len, bool first) {
   if (tok == nullptr) return 2;  // "[request" and "<hex>]" as words
