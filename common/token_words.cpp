@@ -10,7 +10,7 @@ namespace llmload {
 namespace {
 
 bool lowercase_word(std::string_view w) {
-  if (w.size() < 2 || w.size() > SyntheticWords::kWordMax) return false;
+  if (w.size() < 3 || w.size() > SyntheticWords::kWordMax) return false;
   for (char c : w)
     if (c < 'a' || c > 'z') return false;
   return true;
@@ -35,7 +35,7 @@ Expected<std::shared_ptr<const SyntheticWords>> build(const Tokenizer& tok,
   for (std::string_view w : synthetic_word_list()) take(w);
   for (uint32_t id = 0; id < tok.vocab_size() && words.size() < SyntheticWords::kCount; ++id) {
     const std::string piece = tok.decode({id});
-    if (piece.size() > 2 && piece[0] == ' ') take(std::string_view(piece).substr(1));
+    if (piece.size() > 3 && piece[0] == ' ') take(std::string_view(piece).substr(1));
   }
   const std::string who = "tokenizer '" + path + "'";
   if (words.size() < SyntheticWords::kCount)

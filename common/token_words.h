@@ -15,7 +15,7 @@ namespace llmload {
 // 64 words (SyntheticWords::kCount) that `tok` encodes to exactly one token each, both as
 // "word" (the start of a text) and as " word", and whose sequences encode to one token a word:
 // the synthetic vocabulary's words first, then, if too few qualify, the tokenizer's own
-// vocabulary (tokens that are a space and 2..15 ASCII lowercase letters), in id order. The
+// vocabulary (tokens that are a space and 3..15 ASCII lowercase letters), in id order. The
 // property is checked with the real encoder on a text holding every ordered pair of the words
 // and on a long generated sample. Errors (a vocabulary without 64 such words, or one that merges
 // across words) name `path`. Built once per tokenizer and process (later calls share it).
