@@ -30,7 +30,7 @@ class SyntheticWords {
  public:
   static constexpr size_t kCount = 64;
   static constexpr size_t kWordMax = 15;  // the longest word's bytes
-  // `words`: kCount words of 1..kWordMax bytes each, ASCII letters only (asserted).
+  // `words`: kCount words of 1..kWordMax bytes each (asserted), ASCII letters only.
   explicit SyntheticWords(std::span<const std::string_view> words);
   static const SyntheticWords& standard();
   std::string_view word(size_t i) const { return {bytes_[i], len_[i]}; }
