@@ -67,6 +67,13 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   auto plan = std::make_shared<RunPlan>();
   plan->slo = s.slo.request;
   plan->cancel = s.cancel;
+  if (!s.prompts.tokenizer.empty()) {
+    // Counts output tokens when a server sends no usage (worker/output_text.h). The same file
+    // the coordinator checked must be on this worker (DESIGN.md "Prompts on the worker").
+    auto tok = shared_tokenizer(s.prompts.tokenizer);
+    if (!tok) return Error{"prompts.tokenizer: " + tok.error()};
+    plan->tokenizer = *tok;
+  }
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (shipped.empty()) return Error{"the run has no prompts"};
   plan->synthetic = prompts_written_on_worker(s);

@@ -15,6 +15,7 @@
 #include "common/expected.h"
 #include "common/group_stats.h"
 #include "common/scenario.h"
+#include "common/tokenizer.h"
 #include "worker/api_adapter.h"
 #include "worker/body_template.h"
 #include "worker/endpoint.h"
@@ -102,6 +103,7 @@ struct RunPlan {
   }
   // The labels of every result group, by id (the Recorder's groups).
   std::vector<Labels> group_labels() const;
+  std::shared_ptr<const Tokenizer> tokenizer;  // prompts.tokenizer, loaded once per process
 };
 
 Expected<std::shared_ptr<const RunPlan>> build_run_plan(const Scenario& scenario,
