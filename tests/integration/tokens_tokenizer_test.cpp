@@ -61,9 +61,10 @@ struct Outcome {
   std::map<std::string, nlohmann::json> truth;  // the mock's truth log by request id
 };
 
-// One run of kRequests against a fresh mock started with `mock_args` (plus its truth log).
+// One run of `requests` requests against a fresh mock started with `mock_args` (plus its truth log).
+// max_tokens 0: the request names none (the mock's --tokens decides).
 Outcome run(const fs::path& d, const std::string& api, const std::vector<std::string>& mock_args,
-        const std::string& tokenizer) {
+            const std::string& tokenizer, int max_tokens = 30, int requests = kRequests) {
   Outcome r;
   Proc mock;
   std::vector<std::string> args = {
@@ -77,10 +78,12 @@ Outcome run(const fs::path& d, const std::string& api, const std::vector<std::st
   std::ofstream(d / "s.yaml") << "name: tokens\n"
                               << "target: {url: " << url << ", api: " << api
                               << ", model: mock-model}\n"
-                              << "load: {concurrency: 3, requests: " << kRequests << "}\n"
+                              << "load: {concurrency: 3, requests: " << requests << "}\n"
                               << "prompts: {source: synthetic, input_tokens: 8"
                               << (tokenizer.empty() ? "" : ", tokenizer: " + tokenizer) << "}\n"
-                              << "output: {max_tokens: 30}\n";
+                              << (max_tokens > 0
+                                      ? "output: {max_tokens: " + std::to_string(max_tokens) + "}\n"
+                                      : "");
   r.code =
       run_llmload("run " + (d / "s.yaml").string() + " --no-report --out " + (d / "out").string() +
                       " --requests-jsonl " + (d / "calls.jsonl").string(),
@@ -176,6 +179,30 @@ TEST_P(TokensTokenizer, WithoutATokenizerTheChunksAreCounted) {
   const nlohmann::json* f = finding(r.summary, "tokens_counted");
   ASSERT_NE(f, nullptr) << r.summary["findings"].dump();
   EXPECT_NE((*f)["advice"].get<std::string>().find("prompts.tokenizer"), std::string::npos);
+}
+
+// An answer longer than the text kept per request (4 MiB): the request falls back to counting
+// chunks, and the finding says the chunks were counted.
+TEST(TokensTokenizerCap, AnAnswerOverTheCapFallsBackToCountedChunks) {
+  const fs::path d = fresh_dir("llmload_tokens_tokenizer_cap");
+  const Outcome r = run(d, "openai-chat",
+                        {"--usage", "none", "--tokens", "1000000", "--tokens-per-chunk", "10000"},
+                        write_tokenizer(d), /*max_tokens=*/0, /*requests=*/2);
+  ASSERT_EQ(r.code, 0) << r.log;
+  ASSERT_EQ(r.calls.size(), 2u) << r.log;
+  for (const auto& c : r.calls) {
+    EXPECT_EQ(c["tokens_source"], "counted") << c.dump();
+    auto t = r.truth.find(c["request_id"].get<std::string>());
+    ASSERT_NE(t, r.truth.end());
+    EXPECT_EQ(c["output_tokens"], 1000000) << c.dump();
+    EXPECT_GT((*t).second["text"].get<std::string>().size(), size_t(4) << 20) << "not over the cap";
+  }
+  const auto& c = r.summary["totals"];
+  EXPECT_EQ(c["tokens_counted"], 2) << c.dump();
+  EXPECT_EQ(c["tokens_tokenized"], 0) << c.dump();
+  const nlohmann::json* f = finding(r.summary, "tokens_counted");
+  ASSERT_NE(f, nullptr) << r.summary["findings"].dump();
+  EXPECT_NE((*f)["message"].get<std::string>().find("stream chunks"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Apis, TokensTokenizer,
