@@ -229,7 +229,8 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   const int record = ctx_.plan->record_group(group_, item_);
   if (GroupStats* g = ctx_.recorder->group(ticket_.measured, record)) {
     timing_.record_client(ctx_.recorder->active().client, !error && !client_cancelled);
-    // prompts.tokenizer and no usage: the output text is encoded now, once, off the hot path.
+    // prompts.tokenizer and no usage: the output text is encoded now, once per request (never
+    // per chunk).
     decoder_->state().tokenized_tokens = output_text_.count(decoder_->state());
     const StreamState& stream = decoder_->state();
     ServerValues server;
