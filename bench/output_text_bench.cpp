@@ -10,6 +10,7 @@
 //                  tokenizer with a few merges; real vocabularies: tokenizer_bench)
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "common/base64.h"
@@ -107,6 +108,34 @@ void BM_CountAtEnd(benchmark::State& st) {
   st.SetBytesProcessed(int64_t(st.iterations() * text.text().size()));
 }
 BENCHMARK(BM_CountAtEnd);
+
+// The same answer counted by a real vocabulary (LLMLOAD_TOKENIZER_DIR, as tokenizer_bench:
+// llama3.json and cl100k_base.tiktoken); skipped without it.
+void count_real(benchmark::State& st, const char* file) {
+  const char* dir = std::getenv("LLMLOAD_TOKENIZER_DIR");
+  if (dir == nullptr) return st.SkipWithError("LLMLOAD_TOKENIZER_DIR is not set");
+  auto tok = Tokenizer::load(std::string(dir) + "/" + file);
+  if (!tok) return st.SkipWithError(tok.error().c_str());
+  OutputText text;
+  text.begin(tok->get());
+  ChunkInfo c;
+  c.kind = ChunkKind::content;
+  c.tokens = 1;
+  c.text_json = "\" lighthouse\"";
+  StreamState state;
+  for (int i = 0; i < kAnswerChunks; ++i) text.on_chunk(c, state);
+  for (auto _ : st) benchmark::DoNotOptimize(text.count(state));
+  st.SetItemsProcessed(st.iterations());
+  st.SetBytesProcessed(int64_t(st.iterations() * text.text().size()));
+}
+void BM_CountAtEndLlama3(benchmark::State& st) {
+  count_real(st, "llama3.json");
+}
+BENCHMARK(BM_CountAtEndLlama3);
+void BM_CountAtEndCl100k(benchmark::State& st) {
+  count_real(st, "cl100k_base.tiktoken");
+}
+BENCHMARK(BM_CountAtEndCl100k);
 
 }  // namespace
 }  // namespace llmload
