@@ -20,8 +20,7 @@ ErrorKind status_kind(int status) {
 }
 }  // namespace
 
-Request::Request(const RequestContext& ctx)
-    : ctx_(ctx), output_text_(ctx.max_output_text_bytes) {
+Request::Request(const RequestContext& ctx) : ctx_(ctx), output_text_(ctx.max_output_text_bytes) {
   for (const PlanTarget& t : ctx.plan->targets) {
     decoders_.push_back(
         std::make_unique<StreamDecoder>(*t.adapter, t.streamed, ctx.max_event_bytes));

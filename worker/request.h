@@ -142,7 +142,7 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t bytes_ = 0;
   size_t reply_cap_ = 0;  // 0: keep no reply
   std::string reply_;
-  OutputText output_text_;  // for plan->tokenizer: output_tokens counted at the end
+  OutputText output_text_;         // for plan->tokenizer: output_tokens counted at the end
   int64_t cancel_after_ns_ = 0;    // scenario `cancel:` draw for this request; 0: not picked
   int64_t cancel_at_ns_ = 0;       // when the close is due (set at the write); 0: none
   bool client_cancelled_ = false;  // the close came due: finish() records client_cancelled

@@ -61,8 +61,8 @@ struct Outcome {
   std::map<std::string, nlohmann::json> truth;  // the mock's truth log by request id
 };
 
-// One run of `requests` requests against a fresh mock started with `mock_args` (plus its truth log).
-// max_tokens 0: the request names none (the mock's --tokens decides).
+// One run of `requests` requests against a fresh mock started with `mock_args` (plus its truth
+// log). max_tokens 0: the request names none (the mock's --tokens decides).
 Outcome run(const fs::path& d, const std::string& api, const std::vector<std::string>& mock_args,
             const std::string& tokenizer, int max_tokens = 30, int requests = kRequests) {
   Outcome r;

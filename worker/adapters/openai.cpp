@@ -113,8 +113,8 @@ bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
     out.text_json = m[kContent].is_nonempty_string() ? m[kContent].raw : m[kRefusal].raw;
   } else if (m[kReasoningContent].is_nonempty_string() || m[kReasoning].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
-    out.text_json = m[kReasoningContent].is_nonempty_string() ? m[kReasoningContent].raw
-                                                              : m[kReasoning].raw;
+    out.text_json =
+        m[kReasoningContent].is_nonempty_string() ? m[kReasoningContent].raw : m[kReasoning].raw;
   } else if (m[kRole].is_string()) {
     out.kind = ChunkKind::role_only;
   } else {
