@@ -206,6 +206,61 @@ TEST(TokensTokenizerCap, AnAnswerOverTheCapFallsBackToCountedChunks) {
   EXPECT_NE((*f)["message"].get<std::string>().find("stream chunks"), std::string::npos);
 }
 
+// Coordinator and worker processes: each worker loads the tokenizer from the path the scenario
+// names (its run plan), counts its requests' output with it, and the merged totals and the
+// per-worker totals carry tokens_tokenized.
+TEST(TokensTokenizerDistributed, WorkerProcessesCountWithTheTokenizer) {
+  using llmload_test::spawn;
+  using llmload_test::wait_exit;
+  using llmload_test::wait_for;
+  const fs::path d = fresh_dir("llmload_tokens_tokenizer_dist");
+  const std::string tok_path = write_tokenizer(d);
+  auto tok = llmload::Tokenizer::load(tok_path);
+  ASSERT_TRUE(tok.ok()) << tok.error();
+  Proc mock, coord, w1, w2;
+  const std::string url = start_mock(mock, (d / "mock.log").string(),
+                                     {"--ttft", "0s", "--itl", "0s", "--usage", "none", "--truth",
+                                      (d / "truth.jsonl").string(), "--truth-text"});
+  ASSERT_FALSE(url.empty()) << slurp((d / "mock.log").string());
+  std::ofstream(d / "s.yaml") << "name: tokens-dist\n"
+                              << "target: {url: " << url << ", api: openai-chat, model: m}\n"
+                              << "load: {concurrency: 2, requests: " << kRequests << "}\n"
+                              << "prompts: {source: synthetic, input_tokens: 8, tokenizer: "
+                              << tok_path << "}\n"
+                              << "output: {max_tokens: 20}\n";
+  const std::string out = (d / "out").string();
+  spawn(coord,
+        {"llmload", "coordinator", (d / "s.yaml").string(), "--bind", "tcp://127.0.0.1:*",
+         "--workers", "2", "--out", out, "--quiet"},
+        (d / "coord.log").string());
+  const std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp((d / "coord.log").string());
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"},
+        (d / "w1.log").string());
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"},
+        (d / "w2.log").string());
+  ASSERT_EQ(wait_exit(coord, 60), 0)
+      << slurp((d / "coord.log").string()) << slurp((d / "w1.log").string());
+  const auto j = nlohmann::json::parse(slurp(out + "/summary.json"));
+  EXPECT_EQ(j["totals"]["tokens_tokenized"], kRequests) << j["totals"].dump();
+  EXPECT_EQ(j["totals"]["tokens_counted"], 0);
+  int64_t per_worker = 0;
+  ASSERT_EQ(j["run"]["workers"].size(), 2u);
+  for (const auto& w : j["run"]["workers"])
+    per_worker += w["totals"]["tokens_tokenized"].get<int64_t>();
+  EXPECT_EQ(per_worker, kRequests);
+  ::kill(mock.pid, SIGINT);
+  EXPECT_EQ(wait_exit(mock, 30), 0);
+  int64_t want = 0, n = 0;
+  for (auto& t : read_jsonl(d / "truth.jsonl")) {
+    if (t["api"].get<std::string>().empty()) continue;
+    want += int64_t((*tok)->count(t["text"].get<std::string>()));
+    ++n;
+  }
+  EXPECT_EQ(n, kRequests);
+  EXPECT_EQ(j["totals"]["output_tokens"].get<int64_t>(), want);
+}
+
 INSTANTIATE_TEST_SUITE_P(Apis, TokensTokenizer,
                          testing::Values("openai-chat", "openai-completions", "anthropic-messages",
                                          "ollama-chat", "ollama-generate"),
