@@ -109,7 +109,8 @@ struct ChunkInfo {
   // The stream's id field when this chunk has one (OpenAI `id`, Anthropic message_start's
   // message.id); empty otherwise. Used as request_id when the server sent no x-request-id.
   std::string_view id;
-  // For kinds content and reasoning (and Anthropic's input_json_delta tool_call): the text as
+  // For kinds content and reasoning, and tool_call when its text is one string (an OpenAI
+  // delta's function name or arguments piece, Anthropic's input_json_delta): the text as
   // the chunk's JSON string holds it (quotes and escapes as sent: decode with json_unescape), so
   // history: live can keep the reply, and a tokenizer count the output, at no cost to streams
   // that do neither; empty for every other kind (a tool_call whose text is not one string).

@@ -8,9 +8,9 @@
 // keeping, drops the text, and the request falls back to another source, when:
 //   usage     the server reported completion tokens: usage wins (tokens_source `usage`);
 //   cap       the text passed `cap_bytes` (bounded memory per request): `counted`;
-//   no_text   a token-bearing chunk carried no text string (OpenAI and Ollama tool-call deltas,
-//             Anthropic's non-streamed content array): the tokenizer could not see all of the
-//             output, so `counted`.
+//   no_text   a token-bearing chunk carried no text string (Ollama tool calls, an OpenAI
+//             tool-call delta that is not one string, Anthropic's non-streamed content array):
+//             the tokenizer could not see all of the output, so `counted`.
 // One per request slot, reused: the buffer keeps its capacity across requests (released when a
 // request left it above kKeepCapacity, so one long answer does not pin memory for the run).
 #pragma once

@@ -165,8 +165,8 @@ prompts:
 }
 
 // Every API's content chunk hands out its text (as a JSON string) for history: live, reasoning
-// and Anthropic's input_json_delta theirs too (for the tokenizer's output count: the request
-// keeps only content for history: live); other kinds hand out none.
+// and tool-call chunks whose text is one string theirs too (for the tokenizer's output count:
+// the request keeps only content for history: live); other kinds hand out none.
 struct TextCase {
   Api api;
   const char* event;
@@ -184,8 +184,20 @@ TEST(ChunkText, EveryAdapterHandsOutTheTextOfTextBearingChunks) {
       {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"reasoning":"hm2"}}]})", "hm2",
        ChunkKind::reasoning},
       {Api::kOpenAiChat, "",
-       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{"}}]}}]})", "",
-       ChunkKind::tool_call},
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a"}}]}}]})",
+       "{\"a", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"get","arguments":""}}]}}]})",
+       "get", ChunkKind::tool_call},
+      // Not one string: a name and arguments together, two calls, no function: no text.
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]}}]})",
+       "", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"1"}},{"index":1,"function":{"arguments":"2"}}]}}]})",
+       "", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1"}]}}]})",
+       "", ChunkKind::tool_call},
       {Api::kOllamaChat, "", R"({"message":{"role":"assistant","thinking":"t"},"done":false})", "t",
        ChunkKind::reasoning},
       {Api::kOllamaGenerate, "", R"({"thinking":"u","done":false})", "u", ChunkKind::reasoning},
