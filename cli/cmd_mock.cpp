@@ -62,8 +62,10 @@ int run_mock(mock::MockOptions o, const MockArgs& a) {
     o.usage_mode = mock::UsageMode::kChunk;
   else if (a.usage == "final")
     o.usage_mode = mock::UsageMode::kFinal;
+  else if (a.usage == "none")
+    o.usage_mode = mock::UsageMode::kNone;
   else {
-    std::fprintf(stderr, "llmload mock: --usage must be chunk or final, not '%s'\n",
+    std::fprintf(stderr, "llmload mock: --usage must be chunk, final or none, not '%s'\n",
                  a.usage.c_str());
     return kExitUsage;
   }
@@ -149,8 +151,8 @@ void register_mock(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sub->add_flag("--no-role-chunk", a->no_role_chunk, "no role-only first chunk (OpenAI chat)");
   sub->add_option("--usage", a->usage,
-                  "OpenAI usage: chunk (own chunk when include_usage) or final (llama.cpp: on the "
-                  "finish chunk)")
+                  "OpenAI usage: chunk (own chunk when include_usage), final (llama.cpp: on the "
+                  "finish chunk), or none (no usage in any API's responses)")
       ->capture_default_str();
   sub->add_option("--max-body", o->max_body_bytes, "largest request body in bytes (else 413)")
       ->capture_default_str();

@@ -82,18 +82,38 @@ void errors_dominated(const RunResult& r, std::vector<Finding>& out) {
                      ".samples; requests.csv has each one)"});
 }
 
+// Says which of our two counts stood in for the server's: the scenario's tokenizer over the
+// streamed text (tokens_tokenized), or counted chunks (tokens_counted; with a tokenizer, the
+// requests it could not take: text over the cap, or tool-call deltas without text).
 void tokens_counted(const RunResult& r, std::vector<Finding>& out) {
   const Counters& c = r.total.counters;
-  if (c.tokens_counted <= 0) return;
-  out.push_back({"tokens_counted", "info",
-                 std::to_string(c.tokens_counted) +
-                     " request(s) had their output tokens counted from stream chunks: the server "
-                     "sent no usage, so token counts and tokens/s are llmload's, not the "
-                     "server's tokenizer's",
+  if (c.tokens_counted <= 0 && c.tokens_tokenized <= 0) return;
+  std::string message;
+  if (c.tokens_tokenized > 0) {
+    message = std::to_string(c.tokens_tokenized) +
+              " request(s) had their output tokens counted by the scenario's tokenizer "
+              "(prompts.tokenizer) over the streamed text: the server sent no usage, so token "
+              "counts and tokens/s are exact only if that tokenizer is the model's";
+    if (c.tokens_counted > 0)
+      message += "; " + std::to_string(c.tokens_counted) +
+                 " more were counted from stream chunks (text over the per-request cap, or "
+                 "tool-call deltas with no text to tokenize)";
+  } else {
+    message = std::to_string(c.tokens_counted) +
+              " request(s) had their output tokens counted from stream chunks: the server "
+              "sent no usage, so token counts and tokens/s are llmload's, not the server's "
+              "tokenizer's";
+  }
+  std::string advice =
+      "ask for usage (OpenAI-compatible servers: target.stream_options.include_usage, on by "
+      "default; some servers ignore it)";
+  if (c.tokens_tokenized <= 0)
+    advice += ", or name the model's tokenizer (prompts.tokenizer) to count the streamed text";
+  out.push_back({"tokens_counted", "info", std::move(message),
                  json{{"tokens_counted", c.tokens_counted},
+                      {"tokens_tokenized", c.tokens_tokenized},
                       {"tokens_from_usage", c.tokens_from_usage}},
-                 "ask for usage (OpenAI-compatible servers: target.stream_options.include_usage, "
-                 "on by default; some servers ignore it)"});
+                 std::move(advice)});
 }
 
 void warmup_short(const RunResult& r, std::vector<Finding>& out) {

@@ -5,7 +5,8 @@
 //   client_saturated  the load generator was the bottleneck (run.client.saturated)
 //   rate_limited      the server answered 429 (and from which request rate, when intervals show it)
 //   errors_dominated  one error kind is most of the failures
-//   tokens_counted    output tokens were counted from chunks: the server sent no usage
+//   tokens_counted    the server sent no usage: output tokens were counted by the scenario's
+//                     tokenizer over the streamed text, or from chunks (the message says which)
 //   warmup_short      the first interval's TTFT p50 is far above the rest's (a cold server)
 //   dropped_arrivals  rate mode started fewer requests than asked (max_in_flight reached)
 //   server_queueing   TTFT p99 > 3× p50 while requests waited before the server's work

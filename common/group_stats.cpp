@@ -27,6 +27,7 @@ void Counters::merge(const Counters& o) {
   output_tokens += o.output_tokens;
   tokens_from_usage += o.tokens_from_usage;
   tokens_counted += o.tokens_counted;
+  tokens_tokenized += o.tokens_tokenized;
   goodput += o.goodput;
   dropped += o.dropped;
   bytes_received += o.bytes_received;

@@ -11,7 +11,7 @@
 //   { "labels": {k: v},
 //     "counters": { "requests", "ok", "failed", "client_cancelled"?, "retries", "input_tokens",
 //                   "output_tokens", "tokens_from_usage", "tokens_counted", "goodput", "dropped",
-//                   "bytes_received", "errors": {kind: n},
+//                   "bytes_received", "errors": {kind: n}, "tokens_tokenized"?,
 //                   "tokens_mismatch"?, "cached_tokens"?, "cache_prompt_tokens"?, "inputs"? },
 //                                        (non-negative integers; those marked ? 0 when absent)
 //     "histograms": { name: { "hdr": binary (compressed V2 encoding; a base64 "HISTF..."
@@ -50,7 +50,8 @@ using Labels = std::map<std::string, std::string>;
 std::string group_key(const Labels& labels);
 
 // Request counters. Invariants: requests == ok + failed + client_cancelled; sum(errors) == failed;
-// goodput <= ok; tokens_from_usage + tokens_counted == ok + failed requests with known tokens.
+// goodput <= ok; tokens_from_usage + tokens_counted + tokens_tokenized == ok + failed requests
+// with known tokens.
 struct Counters {
   int64_t requests = 0;  // measured requests that finished (ok + failed + client_cancelled)
   int64_t ok = 0;        // requests that completed a full, well-formed response
@@ -64,6 +65,9 @@ struct Counters {
   int64_t output_tokens = 0;      // sum of output tokens over all requests (ok and failed)
   int64_t tokens_from_usage = 0;  // requests whose output_tokens came from server usage
   int64_t tokens_counted = 0;     // requests whose output_tokens were counted chunks
+  // Requests whose output_tokens the scenario's tokenizer counted in the streamed text
+  // (prompts.tokenizer, no usage: tokens_source `tokenizer`).
+  int64_t tokens_tokenized = 0;
   int64_t goodput = 0;            // ok requests that met every per-request SLO
   int64_t dropped = 0;            // rate mode: arrivals not started (max-in-flight cap reached)
   int64_t bytes_received = 0;     // response bytes read (headers and body)

@@ -31,8 +31,9 @@ constexpr std::array<CounterField, 11> kCounterFields = {{
     {"bytes_received", &Counters::bytes_received},
 }};
 // Server-reported counters: optional (absent = 0), so peers that never send them still decode.
-constexpr std::array<CounterField, 5> kOptionalCounterFields = {{
+constexpr std::array<CounterField, 6> kOptionalCounterFields = {{
     {"inputs", &Counters::inputs},
+    {"tokens_tokenized", &Counters::tokens_tokenized},
     {"client_cancelled", &Counters::client_cancelled},
     {"tokens_mismatch", &Counters::tokens_mismatch},
     {"cached_tokens", &Counters::cached_tokens},

@@ -221,7 +221,21 @@ Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
 }
 
 std::string_view name(TokensSource s) {
-  return s == TokensSource::kUsage ? "usage" : "counted";
+  switch (s) {
+    case TokensSource::kUsage:
+      return "usage";
+    case TokensSource::kCounted:
+      return "counted";
+    case TokensSource::kTokenizer:
+      return "tokenizer";
+  }
+  return "counted";
+}
+
+std::optional<TokensSource> parse_tokens_source(std::string_view s) {
+  for (TokensSource t : {TokensSource::kUsage, TokensSource::kCounted, TokensSource::kTokenizer})
+    if (s == name(t)) return t;
+  return std::nullopt;
 }
 
 std::string format_us_as_ms(int64_t us) {

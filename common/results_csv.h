@@ -54,8 +54,12 @@ Expected<std::vector<IntervalRow>> parse_timeseries_csv(const std::string& text,
                                                         const std::string& source);
 
 // --- requests.csv ----------------------------------------------------------------------------
-enum class TokensSource : uint8_t { kUsage, kCounted };
-std::string_view name(TokensSource s);  // "usage", "counted"
+// Where a request's output_tokens came from: the server's usage, counted chunks, or the
+// scenario's tokenizer over the streamed text (prompts.tokenizer, no usage).
+enum class TokensSource : uint8_t { kUsage, kCounted, kTokenizer };
+std::string_view name(TokensSource s);  // "usage", "counted", "tokenizer"
+// The value of a name(); nullopt for any other text.
+std::optional<TokensSource> parse_tokens_source(std::string_view s);
 
 // One measured request. Times are whole microseconds since the request's start (start_us: since
 // the measured window began), written as ms with µs precision ("12.345"); nullopt = not

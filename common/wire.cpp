@@ -246,12 +246,11 @@ std::array<std::optional<int64_t> ServerFigures::*, kRowServerFields> row_server
 
 json request_row_to_json(const RequestRow& r) {
   auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
-  json row =
-      json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
-                   opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us), opt(r.e2e_us),
-                   r.output_tokens, r.tokens_source == TokensSource::kUsage ? "usage" : "counted",
-                   std::string(request_outcome(r)), opt(r.wait_us),
-                   opt(r.sent_unix_ns), opt(r.queue_us)});
+  json row = json::array({r.request_id, r.worker, r.group, r.prompt, r.start_us, opt(r.connect_us),
+                          opt(r.tls_us), opt(r.ttfb_us), opt(r.ttft_us), opt(r.ttfo_us),
+                          opt(r.e2e_us), r.output_tokens, std::string(name(r.tokens_source)),
+                          std::string(request_outcome(r)), opt(r.wait_us), opt(r.sent_unix_ns),
+                          opt(r.queue_us)});
   for (auto field : row_server_fields()) row.push_back(opt(r.server.*field));
   row.push_back(opt(r.input_tokens));
   row.push_back(r.error_message);
@@ -296,12 +295,10 @@ Expected<RequestRow> request_row_from_json(const json& j, std::size_t max_string
     }
     r.output_tokens = as_i64(j[11], ctx + ".output_tokens", 0, kMaxI64);
     std::string src = as_str(j[12], ctx + ".tokens_source", 16);
-    if (src == "usage") {
-      r.tokens_source = TokensSource::kUsage;
-    } else if (src == "counted") {
-      r.tokens_source = TokensSource::kCounted;
+    if (auto t = parse_tokens_source(src)) {
+      r.tokens_source = *t;
     } else {
-      fail(ctx + ".tokens_source", "neither 'usage' nor 'counted'");
+      fail(ctx + ".tokens_source", "not 'usage', 'counted' or 'tokenizer'");
     }
     std::string outcome = as_str(j[13], ctx + ".outcome", 32);
     if (outcome == "client_cancelled") {

@@ -47,11 +47,13 @@ void AnthropicStream::preamble(const Generation& g, ChunkSink& sink) const {
   e.append(g.id);
   e.append("\",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
   e.append(g.model_json);
-  e.append(
-      ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{"
-      "\"input_tokens\":");
-  e.append_i64(g.prompt_tokens);
-  e.append(",\"output_tokens\":1}}}\n\n");
+  e.append(",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null");
+  if (g.usage_mode != UsageMode::kNone) {
+    e.append(",\"usage\":{\"input_tokens\":");
+    e.append_i64(g.prompt_tokens);
+    e.append(",\"output_tokens\":1}");
+  }
+  e.append("}}\n\n");
   sink.end_event();
   block_start(sink.begin_event(), 0, g.reasoning_tokens > 0);
   sink.end_event();
@@ -80,9 +82,13 @@ void AnthropicStream::finish(const Generation& g, ChunkSink& sink) const {
   OutBuffer& e = sink.begin_event();
   e.append("event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"");
   e.append(stop_reason(g));
-  e.append("\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":");
-  e.append_i64(g.total_tokens());
-  e.append("}}\n\n");
+  e.append("\",\"stop_sequence\":null}");
+  if (g.usage_mode != UsageMode::kNone) {
+    e.append(",\"usage\":{\"output_tokens\":");
+    e.append_i64(g.total_tokens());
+    e.push('}');
+  }
+  e.append("}\n\n");
   sink.end_event();
   sink.begin_event().append("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
   sink.end_event();
@@ -127,11 +133,15 @@ void AnthropicStream::body(const Generation& g, OutBuffer& out) const {
   append_words(g, g.reasoning_tokens, g.content_tokens, out);
   out.append("\"}],\"stop_reason\":\"");
   out.append(stop_reason(g));
-  out.append("\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":");
-  out.append_i64(g.prompt_tokens);
-  out.append(",\"output_tokens\":");
-  out.append_i64(g.total_tokens());
-  out.append("}}");
+  out.append("\",\"stop_sequence\":null");
+  if (g.usage_mode != UsageMode::kNone) {
+    out.append(",\"usage\":{\"input_tokens\":");
+    out.append_i64(g.prompt_tokens);
+    out.append(",\"output_tokens\":");
+    out.append_i64(g.total_tokens());
+    out.push('}');
+  }
+  out.push('}');
 }
 
 void AnthropicStream::error_body(int status, std::string_view message, OutBuffer& out) const {

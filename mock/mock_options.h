@@ -16,6 +16,8 @@ namespace llmload::mock {
 enum class UsageMode {
   kChunk,  // a separate chunk with empty `choices` when stream_options.include_usage (vLLM, OpenAI)
   kFinal,  // usage (and llama.cpp-style `timings`) on the final chunk that carries finish_reason
+  kNone,   // no usage at all, in any API's stream or body (a server that never counts: clients
+           // fall back to their own count)
 };
 
 // What happens to a request that arrives when `max_streams` are already running.

@@ -32,12 +32,17 @@ void done_fields(const Generation& g, OutBuffer& e) {
   e.append_i64(g.first_token_delay_ns() + g.eval_ns());
   e.append(",\"load_duration\":");
   e.append_i64(g.load_ns);
-  e.append(",\"prompt_eval_count\":");
-  e.append_i64(g.prompt_tokens);
+  // --usage none: no counts (eval_count is Ollama's usage), the durations stay.
+  if (g.usage_mode != UsageMode::kNone) {
+    e.append(",\"prompt_eval_count\":");
+    e.append_i64(g.prompt_tokens);
+  }
   e.append(",\"prompt_eval_duration\":");
   e.append_i64(g.prompt_eval_ns());
-  e.append(",\"eval_count\":");
-  e.append_i64(g.total_tokens());
+  if (g.usage_mode != UsageMode::kNone) {
+    e.append(",\"eval_count\":");
+    e.append_i64(g.total_tokens());
+  }
   e.append(",\"eval_duration\":");
   e.append_i64(g.eval_ns());
   e.append("}");

@@ -184,8 +184,11 @@ void OpenAiStream::body(const Generation& g, OutBuffer& out) const {
   }
   out.append(",\"logprobs\":null,\"finish_reason\":\"");
   out.append(finish_reason(g));
-  out.append("\"}],");
-  append_usage(g, out);
+  out.append("\"}]");
+  if (g.usage_mode != UsageMode::kNone) {
+    out.push(',');
+    append_usage(g, out);
+  }
   if (g.usage_mode == UsageMode::kFinal) {
     out.push(',');
     append_timings(g, out);

@@ -308,8 +308,10 @@ Generation plan_generation(Api api, const HttpRequest& req, PlanContext& ctx) {
       g.usage_mode = UsageMode::kChunk;
     else if (*u == "final")
       g.usage_mode = UsageMode::kFinal;
+    else if (*u == "none")
+      g.usage_mode = UsageMode::kNone;
     else
-      throw BadRequest{"header x-mock-usage: '" + *u + "' is not chunk or final"};
+      throw BadRequest{"header x-mock-usage: '" + *u + "' is not chunk, final or none"};
   }
   g.stream_key = uint64_t(header_int(req, "x-mock-seed", 0, INT64_MAX, int64_t(ctx.stream_key)));
   g.created_at = rfc3339(ctx.wall_ns);

@@ -29,7 +29,15 @@ const char* to_string(ChunkKind k) {
 }
 
 const char* to_string(TokenSource s) {
-  return s == TokenSource::usage ? "usage" : "counted";
+  switch (s) {
+    case TokenSource::usage:
+      return "usage";
+    case TokenSource::counted:
+      return "counted";
+    case TokenSource::tokenizer:
+      return "tokenizer";
+  }
+  return "?";
 }
 
 std::unique_ptr<ApiAdapter> make_adapter(Api api) {

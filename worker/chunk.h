@@ -9,7 +9,9 @@
 //   itl       every gap between token-bearing chunks; a chunk with tokens == k > 1 adds its gap
 //             and k - 1 zero gaps (the k tokens arrived together).
 //   tokens    StreamState::output_tokens(): the server's usage when it reported any, else the
-//             sum of `tokens` over token-bearing chunks; TokenSource says which.
+//             scenario tokenizer's count of the streamed text (set by the request at its end,
+//             prompts.tokenizer only), else the sum of `tokens` over token-bearing chunks;
+//             TokenSource says which.
 //   end       `final` set: the stream's terminator ([DONE], Ollama's done:true object,
 //             Anthropic's message_stop). A body that ends before any chunk had `final` set is a
 //             truncated stream (error kind `truncated`): the engine decides that from
@@ -107,9 +109,11 @@ struct ChunkInfo {
   // The stream's id field when this chunk has one (OpenAI `id`, Anthropic message_start's
   // message.id); empty otherwise. Used as request_id when the server sent no x-request-id.
   std::string_view id;
-  // For kind content: the answer text as the chunk's JSON string holds it (quotes and escapes as
-  // sent: decode with json_unescape), so history: live can keep the reply at no cost to streams
-  // that do not; empty for every other kind.
+  // For kinds content and reasoning, and tool_call when its text is one string (an OpenAI
+  // delta's function name or arguments piece, Anthropic's input_json_delta): the text as
+  // the chunk's JSON string holds it (quotes and escapes as sent: decode with json_unescape), so
+  // history: live can keep the reply, and a tokenizer count the output, at no cost to streams
+  // that do neither; empty for every other kind (a tool_call whose text is not one string).
   std::string_view text_json;
   // For kind error: the server's message (unescaped). Empty otherwise.
   std::string_view error_message;
@@ -120,7 +124,11 @@ struct ChunkInfo {
 };
 
 // Where output_tokens came from (recorded as tokens_source in requests.csv).
-enum class TokenSource : uint8_t { usage, counted };
+enum class TokenSource : uint8_t {
+  usage,      // the server's usage (completion_tokens, eval_count, output_tokens)
+  counted,    // token-bearing chunks counted (ChunkInfo::tokens summed)
+  tokenizer,  // the streamed text encoded by the scenario's tokenizer at the request's end
+};
 const char* to_string(TokenSource s);
 
 struct TokenCount {
@@ -140,6 +148,9 @@ struct StreamState {
   std::string scratch;                   // holds unescaped error messages (rare path)
   ServerTimings server;                  // every timing the server reported so far
   int64_t inputs = 0;                    // inputs embedded (embeddings APIs), else 0
+  // Output tokens the scenario's tokenizer counted in the streamed text, -1 if not counted (no
+  // tokenizer, usage came, or the text passed its cap). Set by the request when it ends.
+  int64_t tokenized_tokens = -1;
 
   void reset() {
     counted_tokens = 0;
@@ -150,11 +161,14 @@ struct StreamState {
     scratch.clear();
     server = ServerTimings{};
     inputs = 0;
+    tokenized_tokens = -1;
   }
 
-  // output_tokens per DESIGN.md: server usage when present, else counted token-bearing chunks.
+  // output_tokens per DESIGN.md: server usage when present, else the tokenizer's count of the
+  // streamed text when made, else counted token-bearing chunks.
   TokenCount output_tokens() const {
     if (usage_completion_tokens >= 0) return {usage_completion_tokens, TokenSource::usage};
+    if (tokenized_tokens >= 0) return {tokenized_tokens, TokenSource::tokenizer};
     return {counted_tokens, TokenSource::counted};
   }
   // input_tokens: the server's prompt_tokens, -1 when it never said.

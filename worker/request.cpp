@@ -20,7 +20,7 @@ ErrorKind status_kind(int status) {
 }
 }  // namespace
 
-Request::Request(const RequestContext& ctx) : ctx_(ctx) {
+Request::Request(const RequestContext& ctx) : ctx_(ctx), output_text_(ctx.max_output_text_bytes) {
   for (const PlanTarget& t : ctx.plan->targets) {
     decoders_.push_back(
         std::make_unique<StreamDecoder>(*t.adapter, t.streamed, ctx.max_event_bytes));
@@ -53,6 +53,7 @@ void Request::start(const StartTicket& ticket, int group, int64_t item, const St
   bytes_ = 0;
   reply_cap_ = o.reply_cap;
   reply_.clear();
+  output_text_.begin(ctx_.plan->tokenizer.get());
   active_ = true;
   const HttpRequest* bytes = o.request;
   if (bytes == nullptr && o.fill != nullptr && !g.templates.empty()) {
@@ -86,6 +87,7 @@ void Request::arm(HttpConnection& conn, int64_t deadline_ns, ErrorKind kind) {
 
 void Request::on_request_sent(int64_t t, HttpConnection& conn) {
   timing_.on_sent(t);
+  output_text_.restart();
   // The close is due `after` from the (latest) write.
   if (cancel_after_ns_ > 0) cancel_at_ns_ = t + cancel_after_ns_;
   const Timeouts& to = target_->timeouts;
@@ -152,6 +154,7 @@ void Request::on_body(int64_t t, const char* data, size_t len) {
 
 bool Request::on_chunk(const ChunkInfo& chunk) {
   timing_.on_chunk(now_, chunk, now_kernel_);
+  output_text_.on_chunk(chunk, decoder_->state());
   if (request_id_.empty() && !chunk.id.empty()) request_id_.assign(chunk.id.substr(0, 256));
   if (reply_cap_ > 0 && chunk.kind == ChunkKind::content && reply_.size() < reply_cap_) {
     // history: live only: the text appended as it came (decoded from its JSON string).
@@ -225,6 +228,9 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
   const int record = ctx_.plan->record_group(group_, item_);
   if (GroupStats* g = ctx_.recorder->group(ticket_.measured, record)) {
     timing_.record_client(ctx_.recorder->active().client, !error && !client_cancelled);
+    // prompts.tokenizer and no usage: the output text is encoded now, once per request (never
+    // per chunk).
+    decoder_->state().tokenized_tokens = output_text_.count(decoder_->state());
     const StreamState& stream = decoder_->state();
     ServerValues server;
     if (error) {
@@ -268,8 +274,9 @@ void Request::finish(int64_t t, std::optional<ErrorKind> error, std::string_view
       row.e2e_us = us(timing_.e2e());
       const TokenCount tc = stream.output_tokens();
       row.output_tokens = tc.value;
-      row.tokens_source =
-          tc.source == TokenSource::usage ? TokensSource::kUsage : TokensSource::kCounted;
+      row.tokens_source = tc.source == TokenSource::usage       ? TokensSource::kUsage
+                          : tc.source == TokenSource::tokenizer ? TokensSource::kTokenizer
+                                                                : TokensSource::kCounted;
       row.error = error;
       row.client_cancelled = client_cancelled;
       row.server = server.figures;

@@ -28,6 +28,7 @@
 
 #include "worker/connection_pool.h"
 #include "worker/http_connection.h"
+#include "worker/output_text.h"
 #include "worker/recorder.h"
 #include "worker/request_timing.h"
 #include "worker/run_plan.h"
@@ -54,6 +55,8 @@ struct RequestContext {
   std::string worker_id;
   int64_t window_start_ns = 0;  // requests.csv start_ms origin
   size_t max_event_bytes = size_t(1) << 20;
+  // The output text kept per request for the tokenizer (plan->tokenizer set), at most this.
+  size_t max_output_text_bytes = OutputText::kDefaultCap;
 };
 
 class Request final : public HttpListener, private StreamDecoder::Sink {
@@ -139,6 +142,7 @@ class Request final : public HttpListener, private StreamDecoder::Sink {
   int64_t bytes_ = 0;
   size_t reply_cap_ = 0;  // 0: keep no reply
   std::string reply_;
+  OutputText output_text_;         // for plan->tokenizer: output_tokens counted at the end
   int64_t cancel_after_ns_ = 0;    // scenario `cancel:` draw for this request; 0: not picked
   int64_t cancel_at_ns_ = 0;       // when the close is due (set at the write); 0: none
   bool client_cancelled_ = false;  // the close came due: finish() records client_cancelled

@@ -125,10 +125,16 @@ void RequestTiming::record_failed_facts(GroupStats& stats, const StreamState& st
   stats.counters.output_tokens += out.value;
   if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();
   stats.counters.inputs += stream.inputs;
-  if (out.source == TokenSource::usage) {
-    ++stats.counters.tokens_from_usage;
-  } else {
-    ++stats.counters.tokens_counted;
+  switch (out.source) {
+    case TokenSource::usage:
+      ++stats.counters.tokens_from_usage;
+      break;
+    case TokenSource::counted:
+      ++stats.counters.tokens_counted;
+      break;
+    case TokenSource::tokenizer:
+      ++stats.counters.tokens_tokenized;
+      break;
   }
 }
 
@@ -137,7 +143,7 @@ void RequestTiming::record_cancelled(GroupStats& stats, const StreamState& strea
   if (tls_ns_ > 0) stats.record_ns(Metric::kTls, tls_ns_);
   if (auto w = wait()) stats.record_ns(Metric::kWait, *w);
   // The tokens that came before the close; a cut stream has no usage yet, so it counts in
-  // neither tokens_from_usage nor tokens_counted (no finding about missing usage).
+  // none of tokens_from_usage, tokens_counted, tokens_tokenized (no finding about missing usage).
   stats.counters.output_tokens += stream.output_tokens().value;
   if (stream.input_tokens() >= 0) stats.counters.input_tokens += stream.input_tokens();
   if (auto v = ttfb()) stats.record_ns(Metric::kTtfb, *v);

@@ -101,7 +101,7 @@ class RequestTiming {
   // (connect, tls, output/input token sums). Used for failed requests.
   void record_failed_facts(GroupStats& stats, const StreamState& stream) const;
   // A request the client closed on purpose (counted by the caller): connect, tls, wait, the
-  // tokens that came before the close (in neither tokens_from_usage nor tokens_counted: a cut
+  // tokens that came before the close (in none of the tokens_* source counters: a cut
   // stream has no usage yet), and the ttfb and ttft it reached (a user who gave up saw them).
   void record_cancelled(GroupStats& stats, const StreamState& stream) const;
   // Adds the request's token reads to `client`, and when `ok` (its ttft and itl values were

@@ -123,7 +123,9 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
     plan->trace_spec = *s.load.trace;
   }
   if (!s.prompts.tokenizer.empty()) {
-    // The worker reads the tokenizer from the path the coordinator checked, as the trace.
+    // The worker reads the tokenizer from the path the coordinator checked, as the trace: it
+    // writes synthetic prompts exact in its tokens and counts output tokens when a server sends
+    // no usage (worker/output_text.h).
     auto tok = shared_tokenizer(s.prompts.tokenizer);
     if (!tok) return Error{"prompts.tokenizer: " + tok.error()};
     plan->tokenizer = *tok;

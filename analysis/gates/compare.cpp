@@ -112,6 +112,23 @@ void compare_totals(std::vector<CompareRow>& rows, const RunResult& b, const Run
     };
     add("client_cancelled_share", "fraction", cancelled(b), cancelled(c));
   }
+  // Where output tokens came from: shown when either run counted any itself (chunks, or the
+  // scenario's tokenizer), so output_tokens_per_s of a usage run is not compared blind with one
+  // whose tokens are another count. Shares of the requests with known tokens.
+  auto source_share = [](const RunResult& r, int64_t Counters::*field) -> std::optional<double> {
+    const Counters& k = r.total.counters;
+    const int64_t known = k.tokens_from_usage + k.tokens_counted + k.tokens_tokenized;
+    return known ? std::optional<double>(double(k.*field) / double(known)) : std::nullopt;
+  };
+  const struct {
+    const char* metric;
+    int64_t Counters::*field;
+  } sources[] = {{"tokens_counted_share", &Counters::tokens_counted},
+                 {"tokens_tokenized_share", &Counters::tokens_tokenized}};
+  for (const auto& s : sources) {
+    if (b.total.counters.*s.field > 0 || c.total.counters.*s.field > 0)
+      add(s.metric, "fraction", source_share(b, s.field), source_share(c, s.field));
+  }
   auto err = [](const RunResult& r) -> std::optional<double> {
     const Counters& k = r.total.counters;
     return k.requests ? std::optional<double>(double(k.failed) / double(k.requests)) : std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <set>
+#include <utility>
 
 #include "common/number_format.h"
 
@@ -182,6 +183,17 @@ std::string prometheus_exposition(const std::vector<GroupStats>& groups,
     for (ErrorKind k : kAllErrorKinds)
       out += "llmload_errors_total" + with(open, "kind=\"" + std::string(name(k)) + "\"") + " " +
              std::to_string(g.counters.errors[size_t(k)]) + "\n";
+  }
+  header(out, "llmload_output_tokens_source_requests_total", "counter",
+         "Requests by where their output_tokens came from (usage, counted, tokenizer)");
+  for (const GroupStats& g : groups) {
+    std::string open = open_labels(g.labels);
+    const std::pair<const char*, int64_t> sources[] = {{"usage", g.counters.tokens_from_usage},
+                                                       {"counted", g.counters.tokens_counted},
+                                                       {"tokenizer", g.counters.tokens_tokenized}};
+    for (const auto& [src, n] : sources)
+      out += "llmload_output_tokens_source_requests_total" +
+             with(open, "source=\"" + std::string(src) + "\"") + " " + std::to_string(n) + "\n";
   }
   struct CounterDef {
     const char* name;

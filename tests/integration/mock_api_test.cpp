@@ -119,6 +119,57 @@ TEST(MockApi, UsageOnFinalChunkLikeLlamaCpp) {
   EXPECT_EQ(fin["timings"]["predicted_n"], 3);
 }
 
+// --usage none (or x-mock-usage: none): no usage anywhere, in every API's stream and body, so
+// a client must count the output itself; the text is unchanged.
+TEST(MockApi, UsageNoneSendsNoUsageInAnyApi) {
+  MockProcess mock({"--ttft", "1ms", "--itl", "1ms", "--usage", "none"});
+  ASSERT_TRUE(mock.ok());
+  Client c(mock.port());
+  const std::string stream_usage =
+      R"("stream":true,"stream_options":{"include_usage":true},"max_tokens":3)";
+  for (const std::string& body : {with(kChat, stream_usage), with(kChat, R"("max_tokens":3)")}) {
+    Response r = c.request(post("/v1/chat/completions", body));
+    ASSERT_TRUE(r.complete);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.find("\"usage\""), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("\"completion_tokens\""), std::string::npos) << r.body;
+  }
+  Response r = c.request(post("/v1/completions", R"({"prompt":"a","stream":true,"max_tokens":2})"));
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.body.find("\"usage\""), std::string::npos) << r.body;
+  EXPECT_EQ(sse_data(r.body).size(), 4u) << r.body;  // 2 tokens, finish, [DONE]
+  for (const char* stream : {"true", "false"}) {
+    r = c.request(post("/v1/messages", std::string(R"({"model":"c","max_tokens":2,"stream":)") +
+                                           stream +
+                                           R"(,"messages":[{"role":"user","content":"q"}]})"));
+    ASSERT_TRUE(r.complete);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body.find("\"usage\""), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find("\"output_tokens\""), std::string::npos) << r.body;
+    if (std::string(stream) == "true") {
+      for (const auto& d : sse_data(r.body)) EXPECT_FALSE(parse(d).is_discarded()) << d;
+    } else {
+      EXPECT_EQ(count_words(parse(r.body)["content"][0]["text"]), 2);
+    }
+  }
+  r = c.request(post("/api/generate", R"({"model":"m","prompt":"x","options":{"num_predict":2}})"));
+  ASSERT_TRUE(r.complete);
+  auto ls = lines(r.body);
+  ASSERT_EQ(ls.size(), 3u) << r.body;
+  json last = parse(ls[2]);
+  EXPECT_EQ(last["done"], true);
+  EXPECT_FALSE(last.contains("eval_count")) << ls[2];
+  EXPECT_FALSE(last.contains("prompt_eval_count")) << ls[2];
+  EXPECT_TRUE(last["eval_duration"].is_number_integer()) << ls[2];
+  // Per request: x-mock-usage: chunk brings it back; a bad value names the header and "none".
+  r = c.request(post("/v1/chat/completions", with(kChat, stream_usage), "x-mock-usage: chunk\r\n"));
+  ASSERT_TRUE(r.complete);
+  EXPECT_NE(r.body.find("\"completion_tokens\":3"), std::string::npos) << r.body;
+  r = c.request(post("/v1/chat/completions", kChat, "x-mock-usage: some\r\n"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("none"), std::string::npos) << r.body;
+}
+
 TEST(MockApi, ReasoningThenContentAndMultiTokenChunks) {
   MockProcess mock({"--ttft", "1ms", "--itl", "1ms"});
   ASSERT_TRUE(mock.ok());

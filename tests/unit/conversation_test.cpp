@@ -164,20 +164,43 @@ prompts:
       << tiny.error();
 }
 
-// Every API's content chunk hands out its text (as a JSON string) for history: live; other
-// kinds hand out none.
+// Every API's content chunk hands out its text (as a JSON string) for history: live, reasoning
+// and tool-call chunks whose text is one string theirs too (for the tokenizer's output count:
+// the request keeps only content for history: live); other kinds hand out none.
 struct TextCase {
   Api api;
   const char* event;
   const char* data;
   const char* text;  // decoded; "" for none
+  ChunkKind kind = ChunkKind::content;
 };
 
-TEST(ChunkText, EveryAdapterHandsOutTheAnswerTextOfContentChunks) {
+TEST(ChunkText, EveryAdapterHandsOutTheTextOfTextBearingChunks) {
   const TextCase cases[] = {
       {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"content":" say \"hi\"\n"}}]})",
        " say \"hi\"\n"},
-      {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"reasoning_content":"hmm"}}]})", ""},
+      {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"reasoning_content":"hmm"}}]})", "hmm",
+       ChunkKind::reasoning},
+      {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"reasoning":"hm2"}}]})", "hm2",
+       ChunkKind::reasoning},
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a"}}]}}]})",
+       "{\"a", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function","function":{"name":"get","arguments":""}}]}}]})",
+       "get", ChunkKind::tool_call},
+      // Not one string: a name and arguments together, two calls, no function: no text.
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]}}]})",
+       "", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "",
+       R"({"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"1"}},{"index":1,"function":{"arguments":"2"}}]}}]})",
+       "", ChunkKind::tool_call},
+      {Api::kOpenAiChat, "", R"({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1"}]}}]})",
+       "", ChunkKind::tool_call},
+      {Api::kOllamaChat, "", R"({"message":{"role":"assistant","thinking":"t"},"done":false})", "t",
+       ChunkKind::reasoning},
+      {Api::kOllamaGenerate, "", R"({"thinking":"u","done":false})", "u", ChunkKind::reasoning},
       {Api::kOpenAiCompletions, "", R"({"choices":[{"text":" caf\u00e9"}]})", " café"},
       {Api::kOllamaChat, "", R"({"message":{"role":"assistant","content":" one"},"done":false})",
        " one"},
@@ -187,18 +210,24 @@ TEST(ChunkText, EveryAdapterHandsOutTheAnswerTextOfContentChunks) {
        " three"},
       {Api::kAnthropicMessages, "content_block_delta",
        R"({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"x"}})",
-       ""},
+       "x", ChunkKind::reasoning},
+      {Api::kAnthropicMessages, "content_block_delta",
+       R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"a\""}})",
+       "{\"a\"", ChunkKind::tool_call},
+      {Api::kAnthropicMessages, "content_block_start",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"y"}})",
+       "y", ChunkKind::reasoning},
+      {Api::kAnthropicMessages, "ping", R"({"type":"ping"})", "", ChunkKind::other},
   };
   for (const TextCase& c : cases) {
     auto a = make_adapter(c.api);
     StreamState st;
     ChunkInfo out;
     ASSERT_EQ(a->classify(c.event, c.data, st, out), ClassifyStatus::ok) << c.data;
+    EXPECT_EQ(out.kind, c.kind) << c.data;
     std::string text;
-    if (!out.text_json.empty()) {
-      EXPECT_EQ(out.kind, ChunkKind::content) << c.data;
+    if (!out.text_json.empty())
       ASSERT_TRUE(json_unescape(JsonSlice{JsonType::string, out.text_json}, text)) << c.data;
-    }
     EXPECT_EQ(text, c.text) << c.data;
   }
 }

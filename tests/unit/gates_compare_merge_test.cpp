@@ -56,6 +56,32 @@ TEST(Compare, FewSamplesAreNoise) {
   EXPECT_FALSE(p99->significant);
 }
 
+// Output tokens from another source than usage (chunks, the tokenizer) are shown as shares, so
+// tokens/s of two runs are not compared blind; runs that both had usage show neither.
+TEST(Compare, TokenSourceSharesAreShownWhenEitherRunCountedItself) {
+  RunResult base = run_with_ttft(100, 100, 1);
+  RunResult cur = run_with_ttft(100, 100, 2);
+  base.groups[0].stats.counters.tokens_from_usage = 100;
+  cur.groups[0].stats.counters.tokens_from_usage = 100;
+  recompute_total(base);
+  recompute_total(cur);
+  auto rows = compare_results(base, cur);
+  EXPECT_EQ(find(rows, "tokens_counted_share", ""), nullptr);
+  EXPECT_EQ(find(rows, "tokens_tokenized_share", ""), nullptr);
+  cur.groups[0].stats.counters.tokens_from_usage = 0;
+  cur.groups[0].stats.counters.tokens_tokenized = 75;
+  cur.groups[0].stats.counters.tokens_counted = 25;
+  recompute_total(cur);
+  rows = compare_results(base, cur);
+  const CompareRow* t = find(rows, "tokens_tokenized_share", "");
+  ASSERT_TRUE(t);
+  EXPECT_DOUBLE_EQ(*t->baseline, 0.0);
+  EXPECT_DOUBLE_EQ(*t->current, 0.75);
+  const CompareRow* k = find(rows, "tokens_counted_share", "");
+  ASSERT_TRUE(k);
+  EXPECT_DOUBLE_EQ(*k->current, 0.25);
+}
+
 TEST(FailOn, ParsesRelativeAndAbsoluteRules) {
   auto r = parse_fail_on("ttft.p99>+10%");
   ASSERT_TRUE(r) << r.error();

@@ -9,7 +9,7 @@ namespace {
 constexpr AdapterHeader kHeaders[] = {{"Content-Type", "application/json"},
                                       {"anthropic-version", "2023-06-01"}};
 
-// content_block_delta: delta.type says which text it carries (*text: a text_delta's JSON string).
+// content_block_delta: delta.type says which text it carries (*text: its JSON string).
 ChunkKind classify_delta(const JsonSlice& delta, bool* ok, std::string_view* text) {
   JsonSlice m[4];
   *ok = delta.is_object() &&
@@ -21,15 +21,17 @@ ChunkKind classify_delta(const JsonSlice& delta, bool* ok, std::string_view* tex
     *text = m[1].raw;
     return ChunkKind::content;
   }
-  if (type == "thinking_delta")
-    return m[2].is_nonempty_string() ? ChunkKind::reasoning : ChunkKind::empty;
-  if (type == "input_json_delta")
-    return m[3].is_nonempty_string() ? ChunkKind::tool_call : ChunkKind::empty;
+  if (type == "thinking_delta" || type == "input_json_delta") {
+    const JsonSlice& t = type == "thinking_delta" ? m[2] : m[3];
+    if (!t.is_nonempty_string()) return ChunkKind::empty;
+    *text = t.raw;
+    return type == "thinking_delta" ? ChunkKind::reasoning : ChunkKind::tool_call;
+  }
   return ChunkKind::other;  // signature_delta, citations_delta, future types
 }
 
 // content_block_start: a tool_use block names the tool (generated text); text and thinking
-// blocks start empty (*text: a text block's JSON string when it does not).
+// blocks start empty (*text: a text or thinking block's JSON string when it does not).
 ChunkKind classify_block_start(const JsonSlice& block, bool* ok, std::string_view* text) {
   JsonSlice m[3];
   *ok = block.is_object() && json_find_members(block.raw, {"type", "text", "thinking"}, m);
@@ -40,7 +42,10 @@ ChunkKind classify_block_start(const JsonSlice& block, bool* ok, std::string_vie
     *text = m[1].raw;
     return ChunkKind::content;
   }
-  if (type == "thinking" && m[2].is_nonempty_string()) return ChunkKind::reasoning;
+  if (type == "thinking" && m[2].is_nonempty_string()) {
+    *text = m[2].raw;
+    return ChunkKind::reasoning;
+  }
   return ChunkKind::other;
 }
 

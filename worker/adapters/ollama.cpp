@@ -28,6 +28,7 @@ bool classify_message(const JsonSlice& message, ChunkInfo& out) {
     out.text_json = m[0].raw;
   } else if (m[1].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
+    out.text_json = m[1].raw;
   } else {
     out.kind = ChunkKind::empty;
   }
@@ -75,6 +76,7 @@ ClassifyStatus classify_ollama(std::string_view data, StreamState& state, ChunkI
     out.text_json = f[kResponse].raw;
   } else if (f[kThinking].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
+    out.text_json = f[kThinking].raw;
   } else {
     out.kind = f[kResponse].present() ? ChunkKind::empty : ChunkKind::other;
   }

@@ -86,6 +86,26 @@ ClassifyStatus classify_openai(std::string_view event_name, std::string_view dat
   return ClassifyStatus::ok;
 }
 
+// The generated text of a tool_calls delta, for the tokenizer's output count (ChunkInfo::
+// text_json): its one call's function.arguments piece, or the function name on the call's first
+// delta. Empty (the count falls back to chunks) when it is not one string: several calls in one
+// delta, or a name and arguments together.
+std::string_view tool_call_text(const JsonSlice& calls) {
+  bool ok = false;
+  if (json_array_count(calls.raw) != 1) return {};
+  const JsonSlice call = json_array_element(calls.raw, 0, &ok);
+  JsonSlice function;
+  std::string_view key = "function";
+  if (!ok || !call.is_object() || !json_find_members(call.raw, &key, 1, &function) ||
+      !function.is_object())
+    return {};
+  JsonSlice f[2];
+  if (!json_find_members(function.raw, {"name", "arguments"}, f)) return {};
+  const bool name = f[0].is_nonempty_string(), args = f[1].is_nonempty_string();
+  if (name == args) return {};
+  return name ? f[0].raw : f[1].raw;
+}
+
 // choices[0]: a streamed `delta` or a non-streamed `message`.
 bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
   JsonSlice c[2];
@@ -108,11 +128,14 @@ bool classify_chat_choice(const JsonSlice& choice, ChunkInfo& out) {
     return false;
   if (m[kToolCalls].is_array() && !m[kToolCalls].is_empty_container()) {
     out.kind = ChunkKind::tool_call;
+    out.text_json = tool_call_text(m[kToolCalls]);
   } else if (m[kContent].is_nonempty_string() || m[kRefusal].is_nonempty_string()) {
     out.kind = ChunkKind::content;
     out.text_json = m[kContent].is_nonempty_string() ? m[kContent].raw : m[kRefusal].raw;
   } else if (m[kReasoningContent].is_nonempty_string() || m[kReasoning].is_nonempty_string()) {
     out.kind = ChunkKind::reasoning;
+    out.text_json =
+        m[kReasoningContent].is_nonempty_string() ? m[kReasoningContent].raw : m[kReasoning].raw;
   } else if (m[kRole].is_string()) {
     out.kind = ChunkKind::role_only;
   } else {
