@@ -92,14 +92,18 @@ Header parse_header(const char* p) {
 struct HdrCodec {
   using Layout = HdrHistogram::Layout;
 
-  // A checked header with its payload (inflated into `inflated` for a compressed encoding).
+  // A checked header with its payload. A compressed encoding is inflated into `inflated`
+  // whole, its plain header then its payload: a plain encoding itself (check_encoded keeps it
+  // as it is, no second copy).
   struct Parsed {
     Header h{};
     Layout layout{};
     std::string_view plain_payload;
     std::string inflated;
     bool compressed = false;
-    std::string_view payload() const { return compressed ? inflated : plain_payload; }
+    std::string_view payload() const {
+      return compressed ? std::string_view(inflated).substr(kHeaderSize) : plain_payload;
+    }
   };
 
   // Checks the header's settings and sizes without allocating anything. `payload_available`
@@ -238,8 +242,11 @@ struct HdrCodec {
     auto layout = check_header(p.h, compressed_len * kMaxInflateRatio, max_counts_len);
     if (!layout.ok()) return Error{layout.error()};
     p.layout = layout.value();
-    p.inflated.assign(static_cast<size_t>(p.h.payload_len), '\0');
-    if (auto e = inflate_exactly(p.inflated.data(), p.inflated.size(), "payload"); !e.empty())
+    p.inflated.resize(kHeaderSize + static_cast<size_t>(p.h.payload_len));
+    std::memcpy(p.inflated.data(), header, kHeaderSize);
+    if (auto e = inflate_exactly(p.inflated.data() + kHeaderSize,
+                                 static_cast<size_t>(p.h.payload_len), "payload");
+        !e.empty())
       return fail(e);
     return p;
   }
@@ -376,7 +383,7 @@ struct HdrCodec {
                                                        int64_t max_counts_len) {
     auto parsed = parse(bytes, max_counts_len);
     if (!parsed.ok()) return Error{parsed.error()};
-    const Parsed& p = parsed.value();
+    Parsed& p = parsed.value();
     HdrHistogram::Checked c;
     bool any = false;
     std::string e = walk(p.payload(), static_cast<size_t>(p.layout.counts_len),
@@ -394,20 +401,9 @@ struct HdrCodec {
     c.significant_digits = p.h.significant_digits;
     if (!p.compressed) {
       c.plain.assign(bytes.substr(0, kHeaderSize + static_cast<size_t>(p.h.payload_len)));
-      return c;
+    } else {
+      c.plain = std::move(p.inflated);  // the inflated plain encoding, as it was written
     }
-    c.plain.reserve(kHeaderSize + p.inflated.size());
-    put_be32(c.plain, kV2Cookie);
-    put_be32(c.plain, static_cast<uint32_t>(p.h.payload_len));
-    put_be32(c.plain, 0);  // normalizing index offset (ignored when read)
-    put_be32(c.plain, static_cast<uint32_t>(p.h.significant_digits));
-    put_be64(c.plain, static_cast<uint64_t>(p.h.lowest));
-    put_be64(c.plain, static_cast<uint64_t>(p.h.highest));
-    double ratio = 1.0;
-    uint64_t ratio_bits;
-    std::memcpy(&ratio_bits, &ratio, sizeof ratio_bits);
-    put_be64(c.plain, ratio_bits);
-    c.plain += p.inflated;
     return c;
   }
 };
