@@ -492,7 +492,7 @@ void RunControl::flush_intervals(int64_t now, bool force) {
   if (force) through = std::numeric_limits<int64_t>::max();
   auto ready = merge_->take_through(through);
   if (ready.empty()) return;
-  // The cumulative total (every group's histograms merged: ~150 full-layout adds) only for a
+  // The cumulative total (every group's histograms merged: ~150 histogram adds) only for a
   // live gate that reads it; the progress line needs only the counters.
   std::optional<GroupStats> total;
   if (opt_.on_interval) total = merge_->total();
