@@ -208,9 +208,12 @@ int run(const Options& o) {
   bool timed_out = false;
   while (byes < o.workers) {
     int64_t now = mono_now_ns();
-    // Bounded: the whole process, and 20 s for the BYEs after the last DONE (a worker the
-    // coordinator declared lost gets none).
-    if (now > hard_end || (all_done_ns > 0 && now > all_done_ns + 20'000'000'000)) {
+    // Bounded: the whole process, and 150 s for the BYEs after the last DONE (a worker the
+    // coordinator declared lost gets none). A coordinator behind on its queue sends them only
+    // once it has read everything (at 1,000 workers on a loaded machine, 30-45 s after the last
+    // DONE), and a worker stays connected, answering PINGs, until then, as a real one does;
+    // 150 s is the coordinator's drain bound past its deadline (120 s) with room to spare.
+    if (now > hard_end || (all_done_ns > 0 && now > all_done_ns + 150'000'000'000)) {
       std::fprintf(stderr, "coordinator_scale %s: gave up waiting: %d of %d BYEs\n",
                    o.id_prefix.c_str(), byes, o.workers);
       timed_out = true;

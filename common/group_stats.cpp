@@ -179,32 +179,27 @@ void GroupStats::merge(const GroupStats& other) {
   for (const auto& [n, c] : other.server_overflow_) server_overflow_[n] += c;
   for (const EncodedHistogram& e : other.encoded_) {
     if (e.hdr.total_count == 0) continue;
-    // Into an absent metric: decoded, which allocates only the slots the encoding reaches (as
-    // the copy above), not the whole layout make_histogram would allocate and zero.
+    // Into an absent metric: a histogram of the encoding's settings (the metric's: checked)
+    // holding only the range the counts reach (HdrHistogram::growing), as the copy above, not
+    // the whole layout make_histogram would allocate and zero; later merges grow it to what
+    // they touch.
+    auto growing = [&e] {
+      return HdrHistogram::growing(e.hdr.lowest_discernible, e.hdr.highest_trackable,
+                                   e.hdr.significant_digits);
+    };
     HdrHistogram* target = nullptr;
     if (auto m = parse_metric(e.name)) {
       auto& slot = fixed_[static_cast<std::size_t>(*m)];
-      if (!slot) {
-        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
-          slot.emplace(std::move(d).value());
-          continue;
-        }
-      }
-      target = &fixed_histogram(*m);
+      if (!slot) slot.emplace(growing());
+      target = &*slot;
     } else {
       auto it = server_.find(e.name);
-      if (it == server_.end()) {
-        if (auto d = HdrHistogram::decode(e.hdr.plain)) {
-          server_.emplace(e.name, std::move(d).value());
-          continue;
-        }
-        it = server_.emplace(e.name, make_histogram(*units_of_name(e.name))).first;
-      }
+      if (it == server_.end()) it = server_.emplace(e.name, growing()).first;
       target = &it->second;
     }
     // Checked, with the metric's settings: only a total past 2^63 - 1 can fail here, which
-    // add() reports the same way.
-    auto added = target->add_encoded(e.hdr.plain);
+    // add() reports the same way. One walk of the payload (it was checked whole when read).
+    auto added = target->add_checked(e.hdr);
     if (!added) throw std::overflow_error("GroupStats::merge: " + added.error());
   }
   for (std::size_t i = 0; i < kErrorKindCount; ++i) {

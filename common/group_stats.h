@@ -217,8 +217,11 @@ struct ClientTiming {
   int64_t token_reads_kernel = 0;  // ... of which the kernel stamped
   int64_t timing_values = 0;       // ttft and itl values recorded
   int64_t timing_uncertain = 0;    // ... of which came from a read with > 1 token event
-  HdrHistogram uncertain_window_us = HdrHistogram::for_micros();  // one per uncertain read
-  HdrHistogram loop_lag_us = HdrHistogram::for_micros();          // every lag probe sample
+  // Holding only the range their values span (HdrHistogram::growing): a coordinator keeps one
+  // ClientTiming per worker and decodes one per report, and a worker's loops reset theirs
+  // every interval, keeping that range (so they stop growing once it is reached).
+  HdrHistogram uncertain_window_us = HdrHistogram::growing_micros();  // one per uncertain read
+  HdrHistogram loop_lag_us = HdrHistogram::growing_micros();          // every lag probe sample
 
   // "kernel" when every token read was kernel-stamped, "clock" when none was, "mixed"
   // otherwise, "none" when there was no token read.

@@ -55,8 +55,8 @@ void check_histogram(const std::string& hdr_path, int64_t lowest, int64_t highes
   const HdrHistogram& expected = units.is_time ? kTime : kCount;
   if (lowest != expected.lowest_discernible() || highest != expected.highest_trackable() ||
       digits != expected.significant_digits()) {
-    jf::fail(hdr_path, "settings " + std::to_string(lowest) + ".." + std::to_string(highest) +
-                           "/" + std::to_string(digits) + " differ from the expected " +
+    jf::fail(hdr_path, "settings " + std::to_string(lowest) + ".." + std::to_string(highest) + "/" +
+                           std::to_string(digits) + " differ from the expected " +
                            std::to_string(expected.lowest_discernible()) + ".." +
                            std::to_string(expected.highest_trackable()) + "/" +
                            std::to_string(expected.significant_digits()));
@@ -100,9 +100,9 @@ std::pair<HdrHistogram, int64_t> histogram_from_wire(const json& v, const std::s
 
 // The same checks as histogram_from_wire, the histogram kept as its (plain) encoding.
 std::pair<HdrHistogram::Checked, int64_t> histogram_checked_from_wire(const json& v,
-                                                                     const std::string& path,
-                                                                     const MetricUnits& units,
-                                                                     const WireLimits& limits) {
+                                                                      const std::string& path,
+                                                                      const MetricUnits& units,
+                                                                      const WireLimits& limits) {
   auto [bytes, overflow] = histogram_bytes(v, path);
   const json& hdr = v.at("hdr");
   std::string hdr_path = jf::sub(path, "hdr");
@@ -197,13 +197,13 @@ void client_timing_from_wire(const json& v, const std::string& path, const WireL
   if (c.timing_uncertain > c.timing_values) {
     jf::fail(jf::sub(path, "timing_uncertain"), "greater than timing_values");
   }
-  for (auto [name, h] : {std::pair<const char*, HdrHistogram*>{"uncertain_window_us",
-                                                                &c.uncertain_window_us},
-                         std::pair<const char*, HdrHistogram*>{"loop_lag_us", &c.loop_lag_us}}) {
+  for (auto [name, h] :
+       {std::pair<const char*, HdrHistogram*>{"uncertain_window_us", &c.uncertain_window_us},
+        std::pair<const char*, HdrHistogram*>{"loop_lag_us", &c.loop_lag_us}}) {
     // Checked, then added straight from the encoding into the fresh histogram (exact).
     auto checked = histogram_checked_from_wire(jf::member(v, name, path), jf::sub(path, name),
                                                kMicros, limits);
-    if (auto added = h->add_encoded(checked.first.plain, limits.max_counts_len); !added) {
+    if (auto added = h->add_checked(checked.first); !added) {
       jf::fail(jf::sub(path, name), "not a valid histogram (" + added.error() + ")");
     }
   }

@@ -53,7 +53,7 @@ Expected<HdrHistogram::Layout> HdrHistogram::layout_for(int64_t lowest_discernib
 }
 
 HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
-                           int significant_digits, const Layout& l, size_t slots)
+                           int significant_digits, const Layout& l, bool hold_all)
     : lowest_discernible_(lowest_discernible),
       highest_trackable_(highest_trackable),
       significant_digits_(significant_digits),
@@ -66,7 +66,7 @@ HdrHistogram::HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable
       unit_magnitude_mask_((int64_t{1} << l.unit_magnitude) - 1),
       leading_zero_count_base_(64 - l.unit_magnitude - l.sub_bucket_half_count_magnitude - 1),
       counts_len_(static_cast<size_t>(l.counts_len)),
-      counts_(slots == 0 ? counts_len_ : std::min(slots, counts_len_), 0) {
+      counts_(hold_all ? counts_len_ : 0, 0) {
   max_value_ = unit_magnitude_mask_;  // the reference's reset state (0 | mask)
   max_index_ = counts_index(highest_trackable_);
   assert(max_index_ < counts_len_);
@@ -84,6 +84,13 @@ HdrHistogram HdrHistogram::for_micros() {
   return HdrHistogram(1, 3'600'000'000, 3);
 }
 
+HdrHistogram HdrHistogram::growing(int64_t lowest_discernible, int64_t highest_trackable,
+                                   int significant_digits) {
+  auto l = layout_for(lowest_discernible, highest_trackable, significant_digits);
+  if (!l.ok()) throw std::invalid_argument("HdrHistogram: " + l.error());
+  return HdrHistogram(lowest_discernible, highest_trackable, significant_digits, l.value(), false);
+}
+
 // --- recording ---------------------------------------------------------------------------
 
 bool HdrHistogram::record(int64_t value, int64_t count) noexcept {
@@ -98,8 +105,8 @@ bool HdrHistogram::record(int64_t value, int64_t count) noexcept {
   if (__builtin_add_overflow(total_count_, count, &new_total)) return false;
   total_count_ = new_total;
   size_t index = counts_index(value);
-  ensure_slot(index);
-  counts_[index] += count;
+  ensure_range(index, index);
+  slot_ref(index) += count;
   if (count > 0) {
     int64_t internal_max = value | unit_magnitude_mask_;
     if (internal_max > max_value_) max_value_ = internal_max;
@@ -122,8 +129,8 @@ bool HdrHistogram::record_corrected(int64_t value, int64_t expected_interval) no
     if (__builtin_add_overflow(total_count_, in_bucket, &new_total)) return false;
     total_count_ = new_total;
     size_t index = counts_index(missing);
-    ensure_slot(index);
-    counts_[index] += in_bucket;
+    ensure_range(index, index);
+    slot_ref(index) += in_bucket;
     if (lowest_in_bucket < min_value_) min_value_ = lowest_in_bucket;
     missing = lowest_in_bucket - expected_interval;
   }
@@ -142,14 +149,20 @@ bool HdrHistogram::add(const HdrHistogram& other) {
     // Same bucket structure: slot i means the same values in both; add slot by slot up to
     // walk only other's recorded slots, from the one of its min value to the one of its max
     // value. Slots past max_index_ hold values above our range.
-    size_t other_top = std::min(other.counts_index(other.max_value_), other.counts_.size() - 1);
-    size_t other_low = std::min(other.counts_index(other.min_value_), other_top);
+    // Only the slots other holds can be non-empty.
+    const size_t other_end = other.base_ + other.counts_.size() - 1;
+    size_t other_top = std::min(other.counts_index(other.max_value_), other_end);
+    size_t other_low =
+        std::min(std::max(other.counts_index(other.min_value_), other.base_), other_top);
     size_t shared_top = std::min(other_top, max_index_);
-    if (other_low <= shared_top) ensure_slot(shared_top);
-    for (size_t i = other_low; i <= shared_top; ++i) counts_[i] += other.counts_[i];
+    if (other_low <= shared_top) {
+      ensure_range(other_low, shared_top);
+      int64_t* to = &slot_ref(other_low);
+      const int64_t* from = &other.counts_[other_low - other.base_];
+      for (size_t i = 0, n = shared_top - other_low + 1; i < n; ++i) to[i] += from[i];
+    }
     int64_t beyond = 0;
-    for (size_t i = std::max(shared_top + 1, other_low); i <= other_top; ++i)
-      beyond += other.counts_[i];
+    for (size_t i = std::max(shared_top + 1, other_low); i <= other_top; ++i) beyond += other.at(i);
     overflow_count_ += beyond;
     total_count_ += other.total_count_ - beyond;
     if (beyond > 0) {
@@ -165,7 +178,7 @@ bool HdrHistogram::add(const HdrHistogram& other) {
   // reference add() does), so it lands in the bucket of ours that holds that value.
   for (size_t i = 0; i < other.counts_.size(); ++i) {
     int64_t c = other.counts_[i];
-    if (c != 0 && !record(other.value_from_index(i), c)) all_fit = false;
+    if (c != 0 && !record(other.value_from_index(other.base_ + i), c)) all_fit = false;
   }
   return all_fit;
 }
@@ -174,10 +187,11 @@ void HdrHistogram::reset() noexcept {
   // Only the slots from min to max can hold counts (every other slot is 0): an interval
   // histogram is reset every second on every loop, and its full layout is ~360 KB for times.
   if (total_count_ > 0 && !counts_.empty()) {
-    const size_t top = std::min(counts_index(max_value_), counts_.size() - 1);
-    const size_t low = std::min(counts_index(min_value_), top);
-    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(low),
-              counts_.begin() + static_cast<std::ptrdiff_t>(top) + 1, 0);
+    const size_t end = base_ + counts_.size() - 1;
+    const size_t top = std::min(counts_index(max_value_), end);
+    const size_t low = std::min(std::max(counts_index(min_value_), base_), top);
+    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(low - base_),
+              counts_.begin() + static_cast<std::ptrdiff_t>(top - base_) + 1, 0);
   }
   total_count_ = 0;
   overflow_count_ = 0;
@@ -196,9 +210,27 @@ void HdrHistogram::recompute_stats() noexcept {
     int64_t c = counts_[i];
     if (c == 0) continue;
     total_count_ += c;
-    if (min_value_ == std::numeric_limits<int64_t>::max()) min_value_ = value_from_index(i);
-    max_value_ = highest_equivalent(value_from_index(i)) | unit_magnitude_mask_;
+    const int64_t v = value_from_index(base_ + i);
+    if (min_value_ == std::numeric_limits<int64_t>::max()) min_value_ = v;
+    max_value_ = highest_equivalent(v) | unit_magnitude_mask_;
   }
+}
+
+void HdrHistogram::grow(size_t low, size_t top) {
+  if (!counts_.empty()) {
+    low = std::min(low, base_);
+    top = std::max(top, base_ + counts_.size() - 1);
+  }
+  // Whole sub-bucket halves (each bucket past the first is one): a distribution's range grows
+  // by whole buckets, each of which doubles the values it covers, so a few times at most.
+  const size_t grain = static_cast<size_t>(sub_bucket_half_count_);
+  low -= low % grain;
+  top = std::min(top - top % grain + grain - 1, counts_len_ - 1);
+  if (low == base_ && top - low + 1 == counts_.size()) return;
+  std::vector<int64_t> wider(top - low + 1, 0);
+  if (!counts_.empty()) std::copy(counts_.begin(), counts_.end(), wider.begin() + (base_ - low));
+  counts_ = std::move(wider);
+  base_ = low;
 }
 
 // --- bucket arithmetic -------------------------------------------------------------------
@@ -252,7 +284,7 @@ bool HdrHistogram::values_equivalent(int64_t a, int64_t b) const {
 // --- queries -----------------------------------------------------------------------------
 
 int64_t HdrHistogram::min() const {
-  if (total_count_ == 0 || counts_[0] > 0) return 0;
+  if (total_count_ == 0 || at(0) > 0) return 0;
   return lowest_equivalent(min_value_);
 }
 
@@ -265,7 +297,7 @@ double HdrHistogram::mean() const {
   double total_value = 0;
   for (size_t i = 0; i < counts_.size(); ++i)
     if (counts_[i] != 0)
-      total_value += static_cast<double>(median_equivalent(value_from_index(i))) *
+      total_value += static_cast<double>(median_equivalent(value_from_index(base_ + i))) *
                      static_cast<double>(counts_[i]);
   return total_value / static_cast<double>(total_count_);
 }
@@ -276,7 +308,7 @@ double HdrHistogram::stddev() const {
   double sum = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     if (counts_[i] == 0) continue;
-    double dev = static_cast<double>(median_equivalent(value_from_index(i))) - m;
+    double dev = static_cast<double>(median_equivalent(value_from_index(base_ + i))) - m;
     sum += dev * dev * static_cast<double>(counts_[i]);
   }
   return std::sqrt(sum / static_cast<double>(total_count_));
@@ -296,7 +328,7 @@ int64_t HdrHistogram::value_at_percentile(double percentile) const {
   for (size_t i = 0; i < counts_.size(); ++i) {
     running += counts_[i];
     if (running >= rank) {
-      int64_t v = value_from_index(i);
+      int64_t v = value_from_index(base_ + i);
       return percentile == 0.0 ? lowest_equivalent(v) : highest_equivalent(v);
     }
   }
@@ -305,14 +337,14 @@ int64_t HdrHistogram::value_at_percentile(double percentile) const {
 
 int64_t HdrHistogram::count_at_value(int64_t value) const {
   if (value < 0) return 0;
-  size_t i = counts_index(value);
-  return i < counts_.size() ? counts_[i] : 0;
+  return at(counts_index(value));
 }
 
 std::vector<HdrHistogram::Bucket> HdrHistogram::recorded_buckets() const {
   std::vector<Bucket> out;
   for (size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i] != 0) out.push_back({highest_equivalent(value_from_index(i)), counts_[i]});
+    if (counts_[i] != 0)
+      out.push_back({highest_equivalent(value_from_index(base_ + i)), counts_[i]});
   return out;
 }
 
@@ -328,7 +360,7 @@ std::vector<HdrHistogram::PercentilePoint> HdrHistogram::percentiles(
   double level = 0.0;
   int64_t cumulative = 0;
   size_t i = 0;
-  size_t last_counted = 0;  // the slot where the cumulative count last grew
+  size_t last_counted = 0;  // the slot (index into counts_) where the cumulative count last grew
   bool fresh = true;
   while (cumulative < total_count_ && i < counts_.size()) {
     int64_t c = counts_[i];
@@ -338,7 +370,7 @@ std::vector<HdrHistogram::PercentilePoint> HdrHistogram::percentiles(
       fresh = false;
     }
     if (c != 0 && (100.0 * static_cast<double>(cumulative)) / total >= level) {
-      out.push_back({level, highest_equivalent(value_from_index(i)), cumulative});
+      out.push_back({level, highest_equivalent(value_from_index(base_ + i)), cumulative});
       double halvings = std::floor(std::log(100.0 / (100.0 - level)) / std::log(2.0));
       halvings = std::min(halvings, 1000.0);
       double next = level + 100.0 / (ticks_per_half_distance *
@@ -353,7 +385,7 @@ std::vector<HdrHistogram::PercentilePoint> HdrHistogram::percentiles(
     ++i;
     fresh = true;
   }
-  out.push_back({100.0, highest_equivalent(value_from_index(last_counted)), cumulative});
+  out.push_back({100.0, highest_equivalent(value_from_index(base_ + last_counted)), cumulative});
   return out;
 }
 
@@ -362,12 +394,12 @@ bool HdrHistogram::operator==(const HdrHistogram& other) const {
          highest_trackable_ == other.highest_trackable_ &&
          significant_digits_ == other.significant_digits_ && total_count_ == other.total_count_ &&
          overflow_count_ == other.overflow_count_ && [&] {
-           // Slots beyond either side's allocation are 0.
-           const auto& a = counts_.size() <= other.counts_.size() ? counts_ : other.counts_;
-           const auto& b = counts_.size() <= other.counts_.size() ? other.counts_ : counts_;
-           if (!std::equal(a.begin(), a.end(), b.begin())) return false;
-           return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(a.size()), b.end(),
-                              [](int64_t c) { return c == 0; });
+           // Slots outside either side's held range are 0.
+           const size_t low = std::min(base_, other.base_);
+           const size_t end = std::max(base_ + counts_.size(), other.base_ + other.counts_.size());
+           for (size_t i = low; i < end; ++i)
+             if (at(i) != other.at(i)) return false;
+           return true;
          }();
 }
 

@@ -27,6 +27,18 @@ class HdrHistogram {
 
   // The settings llmload uses for times: 1 µs .. 1 h, 3 significant digits.
   static HdrHistogram for_micros();
+  // The same histogram holding no count slot yet: each write grows it to the range it touches
+  // (in whole sub-bucket halves), so it holds the range its values span, not the whole layout
+  // (23,552 slots for for_micros(), where seconds-scale values use a few thousand). Every
+  // figure, comparison and encoding is the full layout's. For merge targets and histograms
+  // written rarely; a hot recording path keeps the full layout (never allocates after
+  // construction). Throws as the constructor does.
+  static HdrHistogram growing(int64_t lowest_discernible, int64_t highest_trackable,
+                              int significant_digits);
+  static HdrHistogram growing_micros() { return growing(1, 3'600'000'000, 3); }
+  // Count slots held (the full layout's count for a constructed histogram): for tests and
+  // memory accounting.
+  size_t slots_held() const { return counts_.size(); }
 
   // Records `count` occurrences of `value`. No allocation (except once, into a histogram
   // returned by decode(), which holds only the slots its encoding used). False (and `count` added
@@ -123,10 +135,17 @@ class HdrHistogram {
     int64_t highest_trackable = 0;
     int significant_digits = 0;
     int64_t total_count = 0;
+    // The lowest and highest slots holding a count (both 0 when total_count is 0).
+    size_t first_slot = 0;
+    size_t top_slot = 0;
   };
   // The same checks and errors as decode(); nothing of the size of the layout is allocated.
-  static Expected<Checked> check_encoded(std::string_view bytes,
-                                         int64_t max_counts_len = 1 << 20);
+  static Expected<Checked> check_encoded(std::string_view bytes, int64_t max_counts_len = 1 << 20);
+  // add_encoded(c.plain) for an encoding check_encoded() returned: its payload is not checked
+  // again, so its counts are walked once (add_encoded walks twice: check, then add). `c` must
+  // be check_encoded()'s, unchanged; its header is still checked (a tampered one is an Error,
+  // nothing added).
+  Expected<bool> add_checked(const Checked& c);
 
   // Interval metadata, as the reference histograms carry it: not part of the V2 encoding, but
   // written and read by the .hlog format (common/hdr_log.h); reset() clears them.
@@ -146,13 +165,23 @@ class HdrHistogram {
   // Validates the settings without allocating anything. Error names the bad setting.
   static Expected<Layout> layout_for(int64_t lowest_discernible, int64_t highest_trackable,
                                      int significant_digits);
-  // `slots`: how many count slots to allocate now (0: all of them, layout.counts_len).
+  // hold_all: the full layout is allocated (a histogram that is recorded into never grows);
+  // false: no slot is held yet (the decoder's, which sets the range it needs).
   explicit HdrHistogram(int64_t lowest_discernible, int64_t highest_trackable,
-                        int significant_digits, const Layout& layout, size_t slots = 0);
-  // Grows counts_ to the full layout when slot `top` is not allocated yet.
-  void ensure_slot(size_t top) {
-    if (top >= counts_.size()) counts_.resize(counts_len_, 0);
+                        int significant_digits, const Layout& layout, bool hold_all = true);
+  // Makes slots [low, top] the ones held (top < counts_len_), keeping every count: a
+  // histogram holds only the range its counts were written to, grown as writes reach
+  // beyond it (in whole sub-bucket halves, so a spread distribution grows a few times only).
+  void ensure_range(size_t low, size_t top) {
+    if (low - base_ >= counts_.size() || top - base_ >= counts_.size()) grow(low, top);
   }
+  void grow(size_t low, size_t top);
+  // The count of slot `slot` (0 outside the slots held).
+  int64_t at(size_t slot) const noexcept {
+    const size_t r = slot - base_;
+    return r < counts_.size() ? counts_[r] : 0;
+  }
+  int64_t& slot_ref(size_t slot) noexcept { return counts_[slot - base_]; }
 
   size_t counts_index(int64_t value) const noexcept {
     int bucket =
@@ -186,10 +215,14 @@ class HdrHistogram {
   int leading_zero_count_base_ = 0;
   size_t max_index_ = 0;   // counts_index(highest_trackable_): the last slot record() may touch
   size_t counts_len_ = 0;  // slots of the full layout
-  // The counts of slots [0, counts_.size()); every slot beyond holds 0. A constructed histogram
-  // allocates the full layout; a decoded one only up to its highest non-empty slot (at least
-  // one), so decoding a sparse interval never allocates and zeroes the whole layout. Writers
-  // call ensure_slot() first (a trimmed histogram grows to the full layout once).
+  // The counts of slots [base_, base_ + counts_.size()) (the slots held); every other slot
+  // holds 0. A constructed histogram holds the full layout (base_ 0); a decoded one only its
+  // slots from its lowest to its highest non-empty one, and merges grow that range to what
+  // they touch (ensure_range): an interval's histograms merged from many reports (the
+  // coordinator) hold the range their values span, not the whole layout (23,552 slots for
+  // for_micros(), of which seconds-scale values use a few thousand). Writers call
+  // ensure_range() first.
+  size_t base_ = 0;
   std::vector<int64_t> counts_;
 };
 

@@ -92,14 +92,18 @@ Header parse_header(const char* p) {
 struct HdrCodec {
   using Layout = HdrHistogram::Layout;
 
-  // A checked header with its payload (inflated into `inflated` for a compressed encoding).
+  // A checked header with its payload. A compressed encoding is inflated into `inflated`
+  // whole, its plain header then its payload: a plain encoding itself (check_encoded keeps it
+  // as it is, no second copy).
   struct Parsed {
     Header h{};
     Layout layout{};
     std::string_view plain_payload;
     std::string inflated;
     bool compressed = false;
-    std::string_view payload() const { return compressed ? inflated : plain_payload; }
+    std::string_view payload() const {
+      return compressed ? std::string_view(inflated).substr(kHeaderSize) : plain_payload;
+    }
   };
 
   // Checks the header's settings and sizes without allocating anything. `payload_available`
@@ -238,8 +242,11 @@ struct HdrCodec {
     auto layout = check_header(p.h, compressed_len * kMaxInflateRatio, max_counts_len);
     if (!layout.ok()) return Error{layout.error()};
     p.layout = layout.value();
-    p.inflated.assign(static_cast<size_t>(p.h.payload_len), '\0');
-    if (auto e = inflate_exactly(p.inflated.data(), p.inflated.size(), "payload"); !e.empty())
+    p.inflated.resize(kHeaderSize + static_cast<size_t>(p.h.payload_len));
+    std::memcpy(p.inflated.data(), header, kHeaderSize);
+    if (auto e = inflate_exactly(p.inflated.data() + kHeaderSize,
+                                 static_cast<size_t>(p.h.payload_len), "payload");
+        !e.empty())
       return fail(e);
     return p;
   }
@@ -248,17 +255,26 @@ struct HdrCodec {
     auto parsed = parse(bytes, max_counts_len);
     if (!parsed.ok()) return Error{parsed.error()};
     const Parsed& p = parsed.value();
-    // Only the slots the payload reaches are allocated (grown as the walk goes): an interval's
-    // few hundred non-empty slots do not cost the whole layout (23,552 for for_micros()).
-    // A first walk finds the last non-empty slot, so the counts are allocated once.
+    // Only the slots from the first to the last non-empty one are held: an interval's few
+    // hundred non-empty slots do not cost the whole layout (23,552 for for_micros()). A first
+    // walk finds them, so the counts are allocated once.
     const size_t len = static_cast<size_t>(p.layout.counts_len);
-    size_t top = 0;
-    std::string e = walk(p.payload(), len, [&top](size_t slot, int64_t v) {
-      if (v != 0) top = slot;
+    size_t first = 0, top = 0;
+    bool any = false;
+    std::string e = walk(p.payload(), len, [&](size_t slot, int64_t v) {
+      if (v != 0) {
+        if (!any) first = slot;
+        top = slot;
+        any = true;
+      }
       return true;
     });
     if (!e.empty()) return fail(e);
-    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout, top + 1);
+    HdrHistogram hist(p.h.lowest, p.h.highest, p.h.significant_digits, p.layout, false);
+    if (any) {  // exactly [first, top]: merges into it grow it as they need
+      hist.base_ = first;
+      hist.counts_.assign(top - first + 1, 0);
+    }
     e = walk(p.payload(), len, [&hist](size_t slot, int64_t v) {
       if (v == 0) return true;  // slots not allocated are 0 already
       if (__builtin_add_overflow(hist.total_count_, v, &hist.total_count_)) return false;
@@ -271,7 +287,7 @@ struct HdrCodec {
         hist.max_value_ =
             hist.highest_equivalent(hist.value_from_index(slot)) | hist.unit_magnitude_mask_;
       }
-      hist.counts_[slot] = v;
+      hist.slot_ref(slot) = v;
       return true;
     });
     if (!e.empty()) return fail(e);
@@ -310,22 +326,33 @@ struct HdrCodec {
     if (__builtin_add_overflow(into.total_count_, total, &sum) ||
         __builtin_add_overflow(into.overflow_count_, total, &sum))
       return fail("adding " + std::to_string(total) + " values would exceed 2^63 - 1");
+    return add_walk(into, p.payload(), static_cast<size_t>(p.layout.counts_len), total, any, first,
+                    top);
+  }
+
+  // The adding walk of a payload already checked whole: `total` its sum, [first, top] its
+  // non-empty slots within into's range (any: there are some).
+  static bool add_walk(HdrHistogram& into, std::string_view payload, size_t len, int64_t total,
+                       bool any, size_t first, size_t top) {
     if (any) {
-      into.ensure_slot(top);
+      into.ensure_range(first, top);
       int64_t low = into.value_from_index(first);
       if (low < into.min_value_) into.min_value_ = low;
-      int64_t high = into.highest_equivalent(into.value_from_index(top)) | into.unit_magnitude_mask_;
+      int64_t high =
+          into.highest_equivalent(into.value_from_index(top)) | into.unit_magnitude_mask_;
       if (high > into.max_value_) into.max_value_ = high;
     }
     int64_t beyond = 0;
+    // Every non-empty slot within range lies in [first, top], which into now holds.
     int64_t* counts = into.counts_.data();
+    const size_t base = into.base_;
     const size_t max_index = into.max_index_;
-    walk(p.payload(), static_cast<size_t>(p.layout.counts_len), [&](size_t slot, int64_t v) {
-      if (v == 0) return true;  // explicit zeros may lie past the slots allocated
+    walk(payload, len, [&](size_t slot, int64_t v) {
+      if (v == 0) return true;  // explicit zeros may lie outside the slots held
       if (slot > max_index) {
         beyond += v;
       } else {
-        counts[slot] += v;
+        counts[slot - base] += v;
       }
       return true;
     });
@@ -334,14 +361,38 @@ struct HdrCodec {
     return beyond == 0;
   }
 
+  static Expected<bool> add_checked(HdrHistogram& into, const HdrHistogram::Checked& c) {
+    // The header again (cheap, no walk): settings and lengths as check_encoded saw them.
+    auto parsed = parse_plain(c.plain, std::numeric_limits<int64_t>::max());
+    if (!parsed.ok()) return Error{parsed.error()};
+    const Parsed& p = parsed.value();
+    if (p.layout.unit_magnitude != into.unit_magnitude_ ||
+        p.layout.sub_bucket_count != into.sub_bucket_count_ ||
+        c.top_slot >= static_cast<size_t>(p.layout.counts_len) || c.first_slot > c.top_slot)
+      return add_encoded(into, c.plain, std::numeric_limits<int64_t>::max());
+    int64_t sum;
+    if (__builtin_add_overflow(into.total_count_, c.total_count, &sum) ||
+        __builtin_add_overflow(into.overflow_count_, c.total_count, &sum))
+      return fail("adding " + std::to_string(c.total_count) + " values would exceed 2^63 - 1");
+    const bool any = c.total_count > 0 && c.first_slot <= into.max_index_;
+    return add_walk(into, p.payload(), static_cast<size_t>(p.layout.counts_len), c.total_count, any,
+                    c.first_slot, std::min(c.top_slot, into.max_index_));
+  }
+
   static Expected<HdrHistogram::Checked> check_encoded(std::string_view bytes,
                                                        int64_t max_counts_len) {
     auto parsed = parse(bytes, max_counts_len);
     if (!parsed.ok()) return Error{parsed.error()};
-    const Parsed& p = parsed.value();
+    Parsed& p = parsed.value();
     HdrHistogram::Checked c;
+    bool any = false;
     std::string e = walk(p.payload(), static_cast<size_t>(p.layout.counts_len),
-                         [&c](size_t, int64_t v) {
+                         [&c, &any](size_t slot, int64_t v) {
+                           if (v != 0) {
+                             if (!any) c.first_slot = slot;
+                             c.top_slot = slot;
+                             any = true;
+                           }
                            return !__builtin_add_overflow(c.total_count, v, &c.total_count);
                          });
     if (!e.empty()) return fail(e);
@@ -350,20 +401,9 @@ struct HdrCodec {
     c.significant_digits = p.h.significant_digits;
     if (!p.compressed) {
       c.plain.assign(bytes.substr(0, kHeaderSize + static_cast<size_t>(p.h.payload_len)));
-      return c;
+    } else {
+      c.plain = std::move(p.inflated);  // the inflated plain encoding, as it was written
     }
-    c.plain.reserve(kHeaderSize + p.inflated.size());
-    put_be32(c.plain, kV2Cookie);
-    put_be32(c.plain, static_cast<uint32_t>(p.h.payload_len));
-    put_be32(c.plain, 0);  // normalizing index offset (ignored when read)
-    put_be32(c.plain, static_cast<uint32_t>(p.h.significant_digits));
-    put_be64(c.plain, static_cast<uint64_t>(p.h.lowest));
-    put_be64(c.plain, static_cast<uint64_t>(p.h.highest));
-    double ratio = 1.0;
-    uint64_t ratio_bits;
-    std::memcpy(&ratio_bits, &ratio, sizeof ratio_bits);
-    put_be64(c.plain, ratio_bits);
-    c.plain += p.inflated;
     return c;
   }
 };
@@ -372,10 +412,10 @@ std::string HdrHistogram::encode() const {
   std::string payload;
   size_t limit = total_count_ == 0 ? 1 : counts_index(max_value_) + 1;
   for (size_t i = 0; i < limit;) {
-    int64_t c = counts_[i++];
+    int64_t c = at(i++);
     if (c == 0) {
       int64_t zeros = 1;
-      while (i < limit && counts_[i] == 0) {
+      while (i < limit && at(i) == 0) {
         ++zeros;
         ++i;
       }
@@ -431,6 +471,10 @@ Expected<HdrHistogram> HdrHistogram::decode(std::string_view bytes, int64_t max_
 
 Expected<bool> HdrHistogram::add_encoded(std::string_view bytes, int64_t max_counts_len) {
   return HdrCodec::add_encoded(*this, bytes, max_counts_len);
+}
+
+Expected<bool> HdrHistogram::add_checked(const Checked& c) {
+  return HdrCodec::add_checked(*this, c);
 }
 
 Expected<HdrHistogram::Checked> HdrHistogram::check_encoded(std::string_view bytes,

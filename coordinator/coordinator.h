@@ -79,6 +79,14 @@ struct CoordinatorOptions {
   std::string command;                          // the command line, secrets redacted
   const std::atomic<int>* signals = nullptr;    // count of SIGINT/SIGTERM received (cli)
   int64_t max_abort_grace_ns = 10'000'000'000;  // drain bound after a signal
+  // The drain after STOP (DESIGN.md "How a run starts and ends"): every worker has the STOP's
+  // grace plus drain_slack_ns to send its final REPORT and DONE. Past that deadline a worker the
+  // coordinator still hears from (any message, a heartbeat included) is waited for; only one
+  // silent for the heartbeat limit (3 s) is declared lost, judged with every waiting message
+  // read. max_drain_overrun_ns caps that wait past the deadline (and the planned end's overrun
+  // check while the queue never reads empty): whoever has not sent DONE by then is lost.
+  int64_t drain_slack_ns = 5'000'000'000;
+  int64_t max_drain_overrun_ns = 120'000'000'000;
   // Fills result.assertions from the merged result (the gates); null: no assertions evaluated.
   std::function<void(RunResult&)> evaluate_assertions;
   // Called after every merged interval. A non-empty return stops the run as aborted (exit 4)

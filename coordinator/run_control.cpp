@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <optional>
 #include <cstdarg>
 #include <limits>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/exit_codes.h"
@@ -23,7 +23,6 @@ constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kMaxMalformedLogged = 5;
 constexpr int64_t kOffsetBurstNs = 200 * kMs;     // PING bursts for the clock offsets after RUN
 constexpr int64_t kLostReportWaitNs = 15 * kSec;  // for the final REPORT of a lost worker
-constexpr int64_t kMaxBehindNs = 120 * kSec;      // reading a backlog past the drain deadline
 
 std::string format_seconds(int64_t ns) {
   return format_general(double(ns) / 1e9) + "s";
@@ -279,8 +278,47 @@ void RunControl::stop_all(const std::string& reason, int64_t grace_ns) {
   if (phase_ != RunPhase::kDraining) {
     phase_ = RunPhase::kDraining;
     stop_sent_ns_ = now;
-    drain_deadline_ns_ = now + grace_ns + 5 * kSec;
+    drain_deadline_ns_ = now + grace_ns + opt_.drain_slack_ns;
   }
+}
+
+bool RunControl::drain_over(int64_t now) {
+  // Past the drain deadline: judged with every waiting message read (a coordinator behind on
+  // its queue, a starved machine, reads the DONEs it holds before judging), except at the bound.
+  const bool bound = now - drain_deadline_ns_ > opt_.max_drain_overrun_ns;
+  if (!drained_ && !bound) return false;
+  std::size_t heard = 0;
+  for (const auto& rid : order_) {
+    WorkerEntry* w = registry_.find(rid);
+    if (w->state == WorkerState::kDone || w->state == WorkerState::kLost) continue;
+    const int64_t silent = now - w->last_heard_ns;
+    if (bound) {
+      registry_.mark_lost(
+          *w,
+          "no DONE within " +
+              format_seconds(drain_deadline_ns_ - stop_sent_ns_ + opt_.max_drain_overrun_ns) +
+              " after STOP (still heard from; the drain's bound)",
+          now);
+    } else if (silent >= wire::kSilenceNs) {
+      registry_.mark_lost(
+          *w, "no DONE within the grace after STOP (silent for " + format_seconds(silent) + ")",
+          now);
+    } else {
+      // Still heard from: its final REPORT and DONE may be queued behind what this coordinator
+      // has not read yet (ZeroMQ's I/O thread, the kernel's buffers). Waited for.
+      ++heard;
+      continue;
+    }
+    warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason);
+  }
+  if (heard > 0 && !drain_overrun_logged_) {
+    drain_overrun_logged_ = true;
+    log("%zu worker(s) still heard from but without DONE %s after STOP: waiting for them (at "
+        "most %s more)",
+        heard, format_seconds(now - stop_sent_ns_).c_str(),
+        format_seconds(drain_deadline_ns_ + opt_.max_drain_overrun_ns - now).c_str());
+  }
+  return heard == 0;
 }
 
 bool RunControl::join() {
@@ -454,7 +492,7 @@ void RunControl::flush_intervals(int64_t now, bool force) {
   if (force) through = std::numeric_limits<int64_t>::max();
   auto ready = merge_->take_through(through);
   if (ready.empty()) return;
-  // The cumulative total (every group's histograms merged: ~150 full-layout adds) only for a
+  // The cumulative total (every group's histograms merged: ~150 histogram adds) only for a
   // live gate that reads it; the progress line needs only the counters.
   std::optional<GroupStats> total;
   if (opt_.on_interval) total = merge_->total();
@@ -528,7 +566,10 @@ void RunControl::run_load() {
           double(grace) / 1e9);
       stop_all("interrupted", grace);
     }
-    if (phase_ == RunPhase::kRunning && now > hard_end) {
+    // The planned end, like silence, is judged with every waiting message read: a coordinator
+    // behind on its queue has not seen the DONEs of workers that ended on time.
+    if (phase_ == RunPhase::kRunning && now > hard_end &&
+        (drained_ || now - hard_end > opt_.max_drain_overrun_ns)) {
       warnings_.push_back("the run overran its planned end; workers were stopped");
       stop_all("the run overran its planned end", 0);
     }
@@ -544,20 +585,7 @@ void RunControl::run_load() {
                  (w->state == WorkerState::kDone || (w->state == WorkerState::kLost && !awaited));
     }
     if (all_over) break;
-    // The drain deadline, like silence, is judged with every waiting message read: a coordinator
-    // behind on its queue (a burst of reports on a starved machine) reads the DONEs it holds
-    // before calling their workers lost; at most kMaxBehindNs past the deadline.
-    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_ &&
-        (drained_ || now > drain_deadline_ns_ + kMaxBehindNs)) {
-      for (const auto& rid : order_) {
-        WorkerEntry* w = registry_.find(rid);
-        if (w->state != WorkerState::kDone && w->state != WorkerState::kLost) {
-          registry_.mark_lost(*w, "no DONE within the grace after STOP", now);
-          warnings_.push_back("worker " + w->hello.worker_id + " lost: " + w->lost_reason);
-        }
-      }
-      break;
-    }
+    if (phase_ == RunPhase::kDraining && now > drain_deadline_ns_ && drain_over(now)) break;
   }
   flush_intervals(clock_.now_ns(), true);
 }

@@ -60,6 +60,9 @@ class RunControl {
   void send(WorkerEntry& w, const wire::Message& m);
   void heartbeats(int64_t now);
   void stop_all(const std::string& reason, int64_t grace_ns);
+  // Past the drain deadline: declares lost the workers silent for the heartbeat limit (or all
+  // left at max_drain_overrun_ns past it); true when none is left to wait for.
+  bool drain_over(int64_t now);
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
   // phases
@@ -87,9 +90,9 @@ class RunControl {
   int64_t start_ns_ = 0;           // coordinator clock
   int64_t measured_start_ns_ = 0;  // start + warmup
   int64_t last_interval_end_ns_ = 0;
-  int64_t measured_end_ns_ = 0;
-  bool drained_ = true;  // the last pump() read every message waiting  // latest worker-reported
-                         // window end (coordinator clock), 0 none
+  int64_t measured_end_ns_ = 0;  // latest worker-reported window end (coordinator clock), 0 none
+  bool drained_ = true;          // the last pump() read every message waiting
+  bool drain_overrun_logged_ = false;
   int64_t stop_sent_ns_ = 0;
   int64_t drain_deadline_ns_ = 0;
   int signals_seen_ = 0;

@@ -74,6 +74,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto again = from_plain.add_encoded(checked->plain, kMaxCounts);
     check(again.ok() && from_plain == direct && from_plain.min() == direct.min() &&
           from_plain.max() == direct.max());
+    // add_checked (one walk) into a histogram holding no slots yet: the same counts.
+    llmload::HdrHistogram grown = llmload::HdrHistogram::growing_micros();
+    auto once = grown.add_checked(*checked);
+    check(once.ok() && grown == direct && grown.min() == direct.min() &&
+          grown.max() == direct.max() && grown.encode() == direct.encode());
   }
   auto text = llmload::HdrHistogram::from_base64(bytes, kMaxCounts);
   if (text.ok()) exercise(*text);

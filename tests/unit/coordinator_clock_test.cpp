@@ -65,12 +65,13 @@ class ScriptedWorker {
     return true;
   }
 
-  // One lock-step heartbeat: PING, then wait (real time, bounded) for its PONG. False when
-  // none came (the coordinator's run is over).
+  // One lock-step heartbeat: PING, then wait (real time, bounded: 10 s, for a machine whose
+  // other work stalls the coordinator's thread) for its PONG. False when none came (the
+  // coordinator's run is over).
   bool ping_and_wait() {
     const int64_t seq = ++ping_seq;
     send(wire::Ping{seq, now()});
-    for (int i = 0; i < 200 && last_pong < seq; ++i) read(10);
+    for (int i = 0; i < 1000 && last_pong < seq; ++i) read(10);
     return last_pong >= seq;
   }
 
@@ -311,6 +312,121 @@ TEST(CoordinatorClock, SilenceOfThreeSecondsLosesAWorkerAndNothingLess) {
   EXPECT_EQ(out.exit_code, kExitIncomplete) << out.message;
   ASSERT_EQ(out.result.run.workers.size(), 1u);
   EXPECT_EQ(out.result.run.workers[0].status, WorkerStatus::kLost);
+}
+
+// Drives a one-worker run to the STOP of an overrun: GO, then heartbeats (lock-step, 500 ms
+// steps) until the planned end (2 s of load + 1 s grace + 15 s) has passed and STOP came. The
+// drain deadline is then the STOP's instant + its grace (0) + drain_slack_ns. Returns the run id.
+std::string run_to_overrun_stop(ClockHarness& h, ScriptedWorker& w) {
+  w.hello();
+  const wire::Run* run = w.await<wire::Run>();
+  EXPECT_NE(run, nullptr);
+  if (run == nullptr) return "";
+  const std::string run_id = run->run_id;
+  w.send(wire::Report{run_id, 0, wire::Preflight{}, std::nullopt, false, {}});
+  h.advance({&w}, 2 * kSec, 10 * kMs, [&] { return w.first<wire::Go>() != nullptr; });
+  EXPECT_NE(w.await<wire::Go>(), nullptr);
+  h.advance({&w}, 40 * kSec, 500 * kMs, [&] { return w.first<wire::Stop>() != nullptr; });
+  const wire::Stop* stop = w.first<wire::Stop>();
+  EXPECT_NE(stop, nullptr);
+  if (stop) {
+    EXPECT_EQ(stop->reason, "the run overran its planned end");
+  }
+  return run_id;
+}
+
+// The final interval of a scripted worker: 7 ok requests, each with a ttft.
+IntervalSnapshot final_snapshot(int64_t now) {
+  IntervalSnapshot s;
+  s.start_ns = now - kSec;
+  s.end_ns = now;
+  s.window_end_ns = now;
+  GroupStats& g = s.group(Labels{{"model", "m"}, {"target", "t"}});
+  g.counters.requests = 7;
+  g.counters.ok = 7;
+  g.counters.tokens_counted = 7;
+  for (int i = 0; i < 7; ++i) g.record(Metric::kTtft, 1'000 + i);
+  return s;
+}
+
+// The drain after STOP on a coordinator that is behind: a worker whose final REPORT and DONE
+// come long after the drain deadline (STOP + grace + 5 s), but which kept its heartbeat all the
+// while, is waited for, not declared lost: its data is merged and the run is complete, exact.
+TEST(CoordinatorClock, AWorkerStillHeardPastTheDrainDeadlineIsWaitedFor) {
+  ClockHarness h("drain-heard", 1);
+  h.scenario.load.duration_ns = 2 * kSec;
+  h.run();
+  ScriptedWorker w(h.ctx, h.endpoint, h.clock, "behind");
+  const std::string run_id = run_to_overrun_stop(h, w);
+  ASSERT_FALSE(run_id.empty());
+  // 60 s of heartbeats past the STOP: the drain deadline (5 s) is long gone, the run waits.
+  EXPECT_EQ(h.advance({&w}, 60 * kSec, 500 * kMs, [] { return false; }), 60 * kSec);
+  ASSERT_TRUE(w.ping_and_wait());
+  EXPECT_FALSE(h.over()) << "the run ended while its worker was still heard from";
+  w.send(wire::Report{run_id, 1, std::nullopt, final_snapshot(w.now()), true, {}});
+  w.send(wire::Done{run_id, 1, ""});
+  for (int i = 0; i < 500 && !h.over(); ++i) w.read(10);
+  ASSERT_TRUE(h.over());
+  const RunOutcome out = h.outcome.get();
+  EXPECT_EQ(out.exit_code, kExitOk) << out.message;
+  EXPECT_EQ(out.result.run.status, RunStatus::kCompleted);
+  ASSERT_EQ(out.result.run.workers.size(), 1u);
+  EXPECT_EQ(out.result.run.workers[0].status, WorkerStatus::kOk);
+  EXPECT_EQ(out.result.total.counters.requests, 7);
+  EXPECT_EQ(out.result.total.counters.ok, 7);
+  EXPECT_EQ(out.result.total.count(Metric::kTtft), 7);
+}
+
+// A worker silent after STOP is still declared lost, by its silence: 3 s without a word once
+// the drain deadline has passed ends the run, partial, naming it. Its data so far is kept.
+TEST(CoordinatorClock, AWorkerSilentAfterStopIsLostBySilence) {
+  ClockHarness h("drain-silent", 1);
+  h.scenario.load.duration_ns = 2 * kSec;
+  h.run();
+  ScriptedWorker w(h.ctx, h.endpoint, h.clock, "gone");
+  ASSERT_FALSE(run_to_overrun_stop(h, w).empty());
+  w.silent = true;
+  const int64_t moved = h.advance_silent(w, 60 * kSec, 500 * kMs, [&] { return h.over(); });
+  for (int i = 0; i < 100 && !h.over(); ++i) usleep(10'000);
+  ASSERT_TRUE(h.over());
+  // Lost on its silence (3 s), ended at the latest at the drain deadline (5 s after STOP) plus
+  // the wait for a lost worker's final REPORT (15 s); never at the 120 s bound.
+  EXPECT_GE(moved, 3 * kSec);
+  EXPECT_LE(moved, 21 * kSec);
+  const RunOutcome out = h.outcome.get();
+  EXPECT_EQ(out.exit_code, kExitIncomplete) << out.message;
+  ASSERT_EQ(out.result.run.workers.size(), 1u);
+  EXPECT_EQ(out.result.run.workers[0].status, WorkerStatus::kLost);
+}
+
+// A worker that keeps its heartbeat but never sends DONE is waited for only up to the bound:
+// max_drain_overrun_ns past the drain deadline it is declared lost, by name, and the run ends
+// partial.
+TEST(CoordinatorClock, TheDrainWaitsForAHeardWorkerOnlyUpToItsBound) {
+  ClockHarness h("drain-bound", 1);
+  h.scenario.load.duration_ns = 2 * kSec;
+  h.coord->options().max_drain_overrun_ns = 30 * kSec;
+  h.run();
+  ScriptedWorker w(h.ctx, h.endpoint, h.clock, "stuck");
+  ASSERT_FALSE(run_to_overrun_stop(h, w).empty());
+  // Deadline: STOP + 5 s; bound: 30 s past it. 34 s of heartbeats: still waiting.
+  h.advance({&w}, 34 * kSec, 500 * kMs, [] { return false; });
+  ASSERT_TRUE(w.ping_and_wait());
+  EXPECT_FALSE(h.over());
+  const int64_t moved = h.advance({&w}, 10 * kSec, 500 * kMs, [&] { return h.over(); });
+  for (int i = 0; i < 100 && !h.over(); ++i) w.read(10);
+  ASSERT_TRUE(h.over());
+  EXPECT_LE(moved, 2 * kSec);
+  const RunOutcome out = h.outcome.get();
+  EXPECT_EQ(out.exit_code, kExitIncomplete) << out.message;
+  ASSERT_EQ(out.result.run.workers.size(), 1u);
+  EXPECT_EQ(out.result.run.workers[0].status, WorkerStatus::kLost);
+  bool named = false;
+  for (const auto& warn : out.result.run.warnings)
+    named = named || warn.find(
+                         "worker stuck lost: no DONE within 35s after STOP (still heard "
+                         "from; the drain's bound)") != std::string::npos;
+  EXPECT_TRUE(named) << ::testing::PrintToString(out.result.run.warnings);
 }
 
 }  // namespace

@@ -79,11 +79,17 @@ TEST(MergeEncoded, CheckedEncodingAddsExactlyAsDecodeThenAdd) {
     EXPECT_EQ(checked->highest_trackable, from.highest);
     EXPECT_EQ(checked->significant_digits, from.digits);
 
+    HdrHistogram got_checked = expected;
     const bool fit = expected.add(decoded.value());
     auto added = got.add_encoded(checked->plain);
     ASSERT_TRUE(added.ok()) << added.error();
     EXPECT_EQ(*added, fit) << "round " << round;
     expect_same(got, expected);
+    // add_checked: the same, from the one walk of a payload check_encoded already checked.
+    auto added_checked = got_checked.add_checked(*checked);
+    ASSERT_TRUE(added_checked.ok()) << added_checked.error();
+    EXPECT_EQ(*added_checked, fit) << "round " << round;
+    expect_same(got_checked, expected);
     if (::testing::Test::HasFailure()) {
       FAIL() << "round " << round << ": " << from.lowest << ".." << from.highest << "/"
              << from.digits << " into " << to.lowest << ".." << to.highest << "/" << to.digits;
@@ -176,6 +182,132 @@ GroupStats random_group(const std::string& model, std::mt19937_64& rng) {
   return g;
 }
 
+// Every figure and encoding of `a` and `b` is the same (they may hold different slot ranges).
+void expect_identical(const HdrHistogram& a, const HdrHistogram& b, const std::string& where) {
+  SCOPED_TRACE(where);
+  expect_same(a, b);
+  EXPECT_EQ(a.encode(), b.encode());
+  EXPECT_EQ(a.encode_compressed(), b.encode_compressed());
+  EXPECT_EQ(a.mean(), b.mean());
+  EXPECT_EQ(a.stddev(), b.stddev());
+  const auto ab = a.recorded_buckets(), bb = b.recorded_buckets();
+  ASSERT_EQ(ab.size(), bb.size());
+  for (std::size_t i = 0; i < ab.size(); ++i) {
+    EXPECT_EQ(ab[i].value, bb[i].value);
+    EXPECT_EQ(ab[i].count, bb[i].count);
+    EXPECT_EQ(a.count_at_value(ab[i].value), b.count_at_value(ab[i].value));
+  }
+  const auto ap = a.percentiles(5), bp = b.percentiles(5);
+  ASSERT_EQ(ap.size(), bp.size());
+  for (std::size_t i = 0; i < ap.size(); ++i) {
+    EXPECT_EQ(ap[i].percentile, bp[i].percentile);
+    EXPECT_EQ(ap[i].value, bp[i].value);
+    EXPECT_EQ(ap[i].cumulative_count, bp[i].cumulative_count);
+  }
+  for (double p : {0.0, 0.1, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 99.0, 99.9, 99.99, 100.0}) {
+    EXPECT_EQ(a.value_at_percentile(p), b.value_at_percentile(p)) << p;
+  }
+}
+
+// A histogram holding only the range its counts span (HdrHistogram::growing, what the
+// coordinator's interval and cumulative groups hold) against the full layout, through the same
+// random mix of writes: records, corrected records, add() (same and other settings),
+// add_encoded, add_checked, resets. Counts, percentiles, min/max/mean/stddev, iteration and
+// both encodings must stay identical, with never more slots held than the full layout.
+TEST(MergeEncoded, GrowingHistogramsEqualFullLayoutOnes) {
+  std::mt19937_64 rng(4242);
+  for (int round = 0; round < 120; ++round) {
+    const Settings s = random_settings(rng);
+    HdrHistogram full(s.lowest, s.highest, s.digits);
+    HdrHistogram grown = HdrHistogram::growing(s.lowest, s.highest, s.digits);
+    EXPECT_EQ(grown.slots_held(), 0u);
+    expect_identical(full, grown, "empty");
+    for (int op = 0; op < 12; ++op) {
+      const std::string where = "round " + std::to_string(round) + " op " + std::to_string(op);
+      switch (rng() % 7) {
+        case 0: {  // records, some out of range
+          std::lognormal_distribution<double> ln(std::log(double(s.highest) / 100 + 1), 1.5);
+          for (int i = 0, n = int(rng() % 50); i < n; ++i) {
+            const int64_t v = std::llround(ln(rng)) - (rng() % 40 == 0 ? s.highest : 0);
+            const int64_t c = 1 + int64_t(rng() % 4);
+            EXPECT_EQ(full.record(v, c), grown.record(v, c));
+          }
+          break;
+        }
+        case 1: {
+          const int64_t v = std::min<int64_t>(s.highest, int64_t(rng() % 100'000));
+          const int64_t interval = 1 + int64_t(rng() % 10'000);
+          EXPECT_EQ(full.record_corrected(v, interval), grown.record_corrected(v, interval));
+          break;
+        }
+        case 2: {  // add(), same settings: both the full layout and a growing one as source
+          HdrHistogram other = random_histogram(s, rng);
+          HdrHistogram other_grown = HdrHistogram::growing(s.lowest, s.highest, s.digits);
+          other_grown.add(other);
+          EXPECT_EQ(full.add(other_grown), grown.add(other));
+          break;
+        }
+        case 3: {  // add(), other settings (re-recorded bucket by bucket; overflow)
+          HdrHistogram other = random_histogram(random_settings(rng), rng);
+          EXPECT_EQ(full.add(other), grown.add(other));
+          break;
+        }
+        case 4: {
+          const std::string bytes = random_histogram(s, rng).encode_compressed();
+          auto a = full.add_encoded(bytes);
+          auto b = grown.add_encoded(bytes);
+          ASSERT_TRUE(a.ok() && b.ok());
+          EXPECT_EQ(*a, *b);
+          break;
+        }
+        case 5: {
+          const Settings from = rng() % 3 == 0 ? random_settings(rng) : s;
+          auto checked = HdrHistogram::check_encoded(random_histogram(from, rng).encode());
+          ASSERT_TRUE(checked.ok()) << checked.error();
+          auto a = full.add_checked(*checked);
+          auto b = grown.add_checked(*checked);
+          ASSERT_TRUE(a.ok() && b.ok());
+          EXPECT_EQ(*a, *b);
+          break;
+        }
+        case 6:
+          if (rng() % 3 == 0) {
+            full.reset();
+            grown.reset();
+          }
+          break;
+      }
+      expect_identical(full, grown, where);
+      EXPECT_LE(grown.slots_held(), full.slots_held());
+      // Decoding either gives the same histogram (holding only its non-empty range; the
+      // encoding does not carry the overflow count).
+      auto decoded = HdrHistogram::decode(grown.encode());
+      auto decoded_full = HdrHistogram::decode(full.encode());
+      ASSERT_TRUE(decoded.ok() && decoded_full.ok());
+      expect_identical(*decoded_full, *decoded, where + " decoded");
+      if (::testing::Test::HasFailure()) {
+        FAIL() << where << ": " << s.lowest << ".." << s.highest << "/" << s.digits;
+      }
+    }
+  }
+}
+
+// A Checked whose header was changed after check_encoded is refused by add_checked (nothing
+// added), not trusted.
+TEST(MergeEncoded, AddCheckedRefusesATamperedHeader) {
+  HdrHistogram h = HdrHistogram::for_micros();
+  h.record(1'000'000, 3);
+  auto checked = HdrHistogram::check_encoded(h.encode());
+  ASSERT_TRUE(checked.ok());
+  HdrHistogram::Checked bad = *checked;
+  bad.plain.resize(20);  // the header cut
+  HdrHistogram into = HdrHistogram::for_micros();
+  auto added = into.add_checked(bad);
+  ASSERT_FALSE(added.ok());
+  EXPECT_NE(added.error().find("truncated"), std::string::npos) << added.error();
+  EXPECT_EQ(into.total_count(), 0);
+}
+
 TEST(MergeEncoded, GroupStatsKeptEncodedMergeAsDecodedOnes) {
   std::mt19937_64 rng(18);
   WireLimits encoded;
@@ -211,7 +343,8 @@ TEST(MergeEncoded, GroupStatsKeptEncodedRefuseWhatDecodingRefuses) {
     j["histograms"][metric] = value;
     bad.push_back(j);
   };
-  with("ttft", {{"hdr", nlohmann::json::binary(std::vector<std::uint8_t>{1, 2, 3})}, {"overflow", 0}});
+  with("ttft",
+       {{"hdr", nlohmann::json::binary(std::vector<std::uint8_t>{1, 2, 3})}, {"overflow", 0}});
   with("ttft", {{"hdr", 12}, {"overflow", 0}});
   with("ttft", {{"hdr", "HISTF!!!"}, {"overflow", 0}});
   with("ttft", {{"overflow", 0}});
@@ -293,6 +426,64 @@ TEST(MergeEncoded, LiveMergeOfEncodedReportsEqualsDecodedReports) {
   }
   EXPECT_TRUE(encoded.total() == decoded.total());
   EXPECT_EQ(encoded.total().count(Metric::kE2e), decoded.total().count(Metric::kE2e));
+}
+
+// The coordinator's interval and cumulative groups hold the range their values span, not the
+// full layout: for seconds-scale values (ttft around 1 s, e2e 5-20 s) a few buckets of the
+// 23,552 slots. Their figures equal those of full-layout histograms fed the same values.
+TEST(MergeEncoded, LiveMergeGroupsHoldOnlyTheRangeTheirValuesSpan) {
+  std::mt19937_64 rng(77);
+  constexpr std::size_t kWorkers = 20;
+  coord::LiveMerge merge(kWorkers);
+  wire::DecodeLimits keep;
+  keep.stats.keep_encoded = true;
+  HdrHistogram ttft_full = HdrHistogram::for_micros(), e2e_full = HdrHistogram::for_micros();
+  HdrHistogram ttft_interval = HdrHistogram::for_micros();
+  std::lognormal_distribution<double> ttft(std::log(1e6), 0.4);
+  std::uniform_int_distribution<int64_t> e2e(5'000'000, 20'000'000);
+  for (int64_t seq = 1; seq <= 3; ++seq) {
+    ttft_interval.reset();
+    for (std::size_t w = 0; w < kWorkers; ++w) {
+      IntervalSnapshot s;
+      s.start_ns = (seq - 1) * 1'000'000'000;
+      s.end_ns = seq * 1'000'000'000;
+      GroupStats& g = s.group(Labels{{"model", "m"}});
+      for (int i = 0; i < 10; ++i) {
+        const int64_t t = std::llround(ttft(rng)), e = e2e(rng);
+        g.counters.requests += 1;
+        g.counters.ok += 1;
+        g.record(Metric::kTtft, t);
+        g.record(Metric::kE2e, e);
+        ttft_full.record(t);
+        ttft_interval.record(t);
+        e2e_full.record(e);
+      }
+      s.client.loop_lag_us.record(int64_t(rng() % 5'000));
+      wire::Report r;
+      r.run_id = "t";
+      r.seq = seq;
+      r.snapshot = std::move(s);
+      const wire::Frames f = wire::encode(r);
+      auto d = wire::decode(f.type, f.body, keep);
+      ASSERT_TRUE(d.ok()) << d.error();
+      ASSERT_TRUE(merge.add(w, seq, std::move(*std::get<wire::Report>(*d).snapshot), 0));
+    }
+    auto taken = merge.take_through(seq);
+    ASSERT_EQ(taken.size(), 1u);
+    const HdrHistogram* iv = taken[0].groups.at("model=m").histogram(Metric::kTtft);
+    ASSERT_NE(iv, nullptr);
+    expect_identical(*iv, ttft_interval, "interval " + std::to_string(seq));
+    EXPECT_LT(iv->slots_held(), ttft_full.slots_held() / 4) << iv->slots_held();
+  }
+  const GroupStats& cumulative = merge.groups().at("model=m");
+  expect_identical(*cumulative.histogram(Metric::kTtft), ttft_full, "cumulative ttft");
+  expect_identical(*cumulative.histogram(Metric::kE2e), e2e_full, "cumulative e2e");
+  EXPECT_LT(cumulative.histogram(Metric::kTtft)->slots_held(), ttft_full.slots_held() / 4);
+  EXPECT_LT(cumulative.histogram(Metric::kE2e)->slots_held(), e2e_full.slots_held() / 4);
+  // The per-worker client timing too (the coordinator keeps one per worker).
+  EXPECT_EQ(merge.worker_client(0).loop_lag_us.total_count(), 3);
+  EXPECT_LT(merge.worker_client(0).loop_lag_us.slots_held(), ttft_full.slots_held() / 4);
+  EXPECT_LT(merge.client().uncertain_window_us.slots_held(), ttft_full.slots_held() / 4);
 }
 
 }  // namespace
