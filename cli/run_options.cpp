@@ -12,6 +12,7 @@
 #include "cli/override_flags.h"
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "common/prompts.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -139,7 +140,9 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     if (auto trace = load_trace(*p.scenario.load.trace); !trace)
       return Error{"load.trace: " + trace.error()};
   }
-  auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+  // The whole dataset when the workers read it (checked here, once, with errors naming the
+  // line); else the sampled list RUN ships.
+  auto prompts = run_prompts(p.scenario);
   if (!prompts) return Error{prompts.error()};
   if (auto problems = check_group_by(p.scenario, *prompts); !problems.empty()) {
     return Error{join_lines(problems)};

@@ -10,6 +10,8 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/prompts.h"
+#include "common/shared_file.h"
 #include "common/wire_socket.h"
 
 namespace llmload::worker {
@@ -216,7 +218,27 @@ struct WorkerControl::Session {
         return p;
       }
       p.scenario = std::make_shared<Scenario>(std::move(sc.value()));
-      p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
+      // The files this worker reads from the coordinator's paths (dataset, trace, tokenizer)
+      // must be the ones it checked: else the run is refused before any load.
+      for (const SharedFile& f : p.run.files) {
+        if (auto differs = check_shared_file(f)) {
+          p.verdict.ok = false;
+          p.verdict.error = *differs;
+          return p;
+        }
+      }
+      if (prompts_read_on_worker(*p.scenario)) {
+        // The whole dataset, once for this process (its loops share the plan built from it).
+        auto loaded = dataset_prompts(*p.scenario);
+        if (!loaded) {
+          p.verdict.ok = false;
+          p.verdict.error = "prompts: " + loaded.error();
+          return p;
+        }
+        p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(loaded.value()));
+      } else {
+        p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
+      }
       p.verdict = engine->preflight(*p.scenario);
       if (p.verdict.ok) {
         // The plan (every prompt's request bytes) now, so GO only starts the loops.

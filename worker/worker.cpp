@@ -245,6 +245,9 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
     lc.keep_rows = spec.record_requests;
     lc.seed = ls.seed;
     lc.prompt_offset = ls.index;
+    lc.first_request = ls.first_request;
+    lc.requests = share.has_request_limit ? ls.requests : 0;
+    lc.run_requests = share.has_request_limit ? share.run_requests : 0;
     lc.run_loop = ls.index;
     lc.run_loops = share.loop_count;
     lc.run_seed = sc.seed;
