@@ -17,6 +17,7 @@
 #include "common/atomic_file.h"
 #include "common/exit_codes.h"
 #include "common/prompts.h"
+#include "common/shared_file.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -186,6 +187,7 @@ int run_sweep_cmd(SweepArgs& a) {
           return step;
         }
         p.prompts = std::move(prompts.value());
+        if (prompts_read_on_worker(p.scenario)) drop_prompt_text(p.prompts);
         step.workers_asked = a.run.workers;
         if (remote && workers_left < a.run.workers)
           std::printf(

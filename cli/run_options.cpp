@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/exit_codes.h"
 #include "common/prompts.h"
+#include "common/shared_file.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -148,6 +149,8 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     return Error{join_lines(problems)};
   }
   p.prompts = std::move(prompts.value());
+  // The workers read the dataset themselves: what the coordinator needs is checked by now.
+  if (prompts_read_on_worker(p.scenario)) drop_prompt_text(p.prompts);
   p.run_id = make_run_id();
   p.out_dir = f.out_dir.empty() ? "results/" + p.run_id : f.out_dir;
   p.command = own_command_line();

@@ -51,6 +51,11 @@ int64_t dataset_entry(Sampling mode, int64_t entries, int64_t number, uint64_t s
 // sampled list RUN ships (sample_prompts with prompt_count_for_run).
 Expected<std::vector<ResolvedPrompt>> run_prompts(const Scenario& s);
 
+// What the coordinator keeps of a dataset the workers read themselves, once it is checked: each
+// entry's labels, turn count, max_tokens and length estimate (for the result groups), not its
+// text, so the dataset is not held twice in a process that is coordinator and worker in one.
+void drop_prompt_text(std::vector<ResolvedPrompt>& prompts);
+
 // A run's prompt list (inline prompts, synthetic prompts with a tokenizer; never a dataset file,
 // which the workers read themselves) travels inside the RUN message (DESIGN.md "Wire
 // protocol"), so it is bounded however many requests the run makes: at most kRunPromptsMax prompts and

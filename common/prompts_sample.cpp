@@ -243,6 +243,18 @@ Expected<std::vector<ResolvedPrompt>> run_prompts(const Scenario& s) {
   return sample_prompts(s, prompt_count_for_run(s), s.seed);
 }
 
+void drop_prompt_text(std::vector<ResolvedPrompt>& prompts) {
+  for (ResolvedPrompt& p : prompts) {
+    std::string().swap(p.text);
+    std::string().swap(p.system);
+    std::vector<Message>().swap(p.messages);
+    for (Turn& t : p.turns) {
+      std::string().swap(t.user);
+      std::string().swap(t.recorded_reply);
+    }
+  }
+}
+
 bool prompts_written_on_worker(const Scenario& s) {
   return s.load.trace ||
          (s.prompts.kind == PromptSourceKind::kSynthetic && s.prompts.tokenizer.empty());

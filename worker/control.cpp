@@ -227,6 +227,7 @@ struct WorkerControl::Session {
           return p;
         }
       }
+      std::shared_ptr<std::vector<ResolvedPrompt>> dataset;
       if (prompts_read_on_worker(*p.scenario)) {
         // The whole dataset, once for this process (its loops share the plan built from it).
         auto loaded = dataset_prompts(*p.scenario);
@@ -235,7 +236,8 @@ struct WorkerControl::Session {
           p.verdict.error = "prompts: " + loaded.error();
           return p;
         }
-        p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(loaded.value()));
+        dataset = std::make_shared<std::vector<ResolvedPrompt>>(std::move(loaded.value()));
+        p.prompts = dataset;
       } else {
         p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
       }
@@ -245,6 +247,12 @@ struct WorkerControl::Session {
         if (auto prepared = engine->prepare(p.scenario, p.prompts); !prepared) {
           p.verdict.ok = false;
           p.verdict.error = prepared.error();
+        } else if (dataset) {
+          // The plan holds every entry's request bytes (and its own copy for history: live):
+          // the parsed dataset goes, so the process holds it once. (The prepared plan is
+          // matched to this list by address, which stays.)
+          dataset->clear();
+          dataset->shrink_to_fit();
         }
       }
       return p;
