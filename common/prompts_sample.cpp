@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/prompts.h"
 #include "common/shared_file.h"
@@ -209,6 +210,13 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
 }
 
 Expected<std::vector<ResolvedPrompt>> dataset_prompts(const Scenario& s) {
+  // Bounded before it is parsed: every worker holds the whole dataset.
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(s.prompts.file, ec);
+  if (!ec && bytes > uint64_t(kSharedFileMaxBytes))
+    return Error{"prompts.file " + s.prompts.file + ": " + std::to_string(bytes >> 20) +
+                 " MiB, larger than the " + std::to_string(kSharedFileMaxBytes >> 20) +
+                 " MiB a worker reads from a shared path"};
   auto entries = load_prompt_entries(s.prompts);
   if (!entries) return Error{entries.error()};
   if (entries->empty()) return Error{"prompts: the source has no prompts"};

@@ -178,6 +178,14 @@ TEST_F(SharedFileTest, DatasetPromptsAreEveryEntryInFileOrder) {
   auto run = run_prompts(s);
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->size(), 3000u);
+  // Too large: refused before it is parsed (a sparse file: no disk used).
+  s.prompts.file = write("huge.jsonl", "\"x\"\n");
+  std::filesystem::resize_file(s.prompts.file, uint64_t(kSharedFileMaxBytes) + 1);
+  auto huge = dataset_prompts(s);
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().find("prompts.file " + s.prompts.file + ": 1024 MiB, larger than"),
+            std::string::npos)
+      << huge.error();
   s.prompts.file = write("bad.jsonl", "\"fine\"\n{\"prompt\": 3}\n");
   auto bad = dataset_prompts(s);
   ASSERT_FALSE(bad.ok());
