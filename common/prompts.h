@@ -55,6 +55,9 @@ Expected<std::vector<ResolvedPrompt>> run_prompts(const Scenario& s);
 // entry's labels, turn count, max_tokens and length estimate (for the result groups), not its
 // text, so the dataset is not held twice in a process that is coordinator and worker in one.
 void drop_prompt_text(std::vector<ResolvedPrompt>& prompts);
+// Gives the heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing): after
+// a dataset's text is released, so RSS shows what the process holds.
+void release_free_memory();
 
 // A run's prompt list (inline prompts, synthetic prompts with a tokenizer; never a dataset file,
 // which the workers read themselves) travels inside the RUN message (DESIGN.md "Wire

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "common/prompts.h"
 #include "common/shared_file.h"
@@ -261,6 +264,14 @@ void drop_prompt_text(std::vector<ResolvedPrompt>& prompts) {
       std::string().swap(t.recorded_reply);
     }
   }
+  release_free_memory();
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  // Thousands of small freed strings stay in the heap (and in RSS) until trimmed.
+  malloc_trim(0);
+#endif
 }
 
 bool prompts_written_on_worker(const Scenario& s) {

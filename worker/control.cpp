@@ -253,6 +253,7 @@ struct WorkerControl::Session {
           // matched to this list by address, which stays.)
           dataset->clear();
           dataset->shrink_to_fit();
+          release_free_memory();
         }
       }
       return p;
