@@ -2,8 +2,8 @@
 # Worker memory over long runs (issue 19): memory must stay flat however many requests the run
 # makes. One `llmload run --threads 1` (coordinator and worker in one process) of REQUESTS
 # requests against one `llmload mock` (its own process, loopback) per case; the client's RSS
-# (VmRSS of /proc/PID/status) is sampled every second and printed at the start (first sample
-# after load began), the middle and the end of the run, with its peak (VmHWM), the requests per
+# (VmRSS of /proc/PID/status) is sampled every second and printed at the start (the second
+# sample: a dataset may still be loading then), a tenth of the way, the middle and the end, with its peak (VmHWM), the requests per
 # second, the host's steal (/proc/stat) and load average (/proc/loadavg) before and after. With
 # TRUTH=1 the mock's log also gives the distinct bodies (distinct body_hash values / requests).
 #
@@ -81,15 +81,15 @@ YAML
   load1=$(cat /proc/loadavg)
   stop_mock
   [ "$rc" = 0 ] || { echo "$mode: run failed ($rc):"; tail -20 "$TMP/run-$mode.out"; exit 1; }
-  local n start middle end hwm wall
+  local n start tenth middle end hwm wall
   n=$(wc -l < "$TMP/rss-$mode")
   # The first sample is taken before load starts (pre-flight); "start" is the second one.
   pick() { sed -n "$1p" "$TMP/rss-$mode" | awk '{print $2}'; }
-  start=$(pick 2); middle=$(pick $(( (n + 1) / 2 ))); end=$(pick "$n")
+  start=$(pick 2); tenth=$(pick $(( n / 10 > 2 ? n / 10 : 2 ))); middle=$(pick $(( (n + 1) / 2 ))); end=$(pick "$n")
   hwm=$(tail -1 "$TMP/rss-$mode" | awk '{print $3}')
   wall=$(echo "$t1 - $t0" | bc)
   echo "# $mode: $REQUESTS requests, $desc, concurrency $CONNS, client --threads 1, mock --threads 1"
-  echo "rss_kb start $start middle $middle end $end (samples $n, 1 s apart); peak $hwm kB"
+  echo "rss_kb start $start 10% $tenth middle $middle end $end (samples $n, 1 s apart); peak $hwm kB"
   printf "wall %.1f s, %.0f requests/s, steal %s %%\n" "$wall" "$(echo "$REQUESTS / $wall" | bc -l)" "$(steal_pct "$s0" "$s1")"
   echo "loadavg before: $load0; after: $load1"
   if [ "$TRUTH" = 1 ]; then
