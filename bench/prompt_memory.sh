@@ -3,9 +3,10 @@
 # makes. One `llmload run --threads 1` (coordinator and worker in one process) of REQUESTS
 # requests against one `llmload mock` (its own process, loopback) per case; the client's RSS
 # (VmRSS of /proc/PID/status) is sampled every second and printed at the start (the second
-# sample: a dataset may still be loading then), a tenth of the way, the middle and the end, with its peak (VmHWM), the requests per
-# second, the host's steal (/proc/stat) and load average (/proc/loadavg) before and after. With
-# TRUTH=1 the mock's log also gives the distinct bodies (distinct body_hash values / requests).
+# sample: a dataset may still be loading then), a tenth of the way, the middle and the end, with
+# its peak (VmHWM), the requests per second, the host's steal (/proc/stat) and load average
+# (/proc/loadavg) before and after. With TRUTH=1 the mock's log also gives the distinct bodies
+# (distinct body_hash values / requests).
 #
 # Cases (MODES, in order):
 #   unique     synthetic prompts (~WORDS words) with unique_prefix
