@@ -61,11 +61,11 @@ void release_free_memory();
 
 // A run's prompt list (inline prompts, synthetic prompts with a tokenizer; never a dataset file,
 // which the workers read themselves) travels inside the RUN message (DESIGN.md "Wire
-// protocol"), so it is bounded however many requests the run makes: at most kRunPromptsMax prompts and
-// kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
-// order; a run needing fewer prompts ships exactly those, and a dataset with fewer entries than
-// the cap is shipped whole (sequential and shuffle sampling visit every entry first).
-// (Sized so a worker decodes the list well within the start delay, even in a Debug build.)
+// protocol"), so it is bounded however many requests the run makes: at most kRunPromptsMax prompts
+// and kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
+// order; a run needing fewer prompts ships exactly those, and an inline list with fewer entries
+// than the cap is shipped whole (sequential and shuffle sampling visit every entry first). (Sized
+// so a worker decodes the list well within the start delay, even in a Debug build.)
 inline constexpr size_t kRunPromptsMax = 2048;
 inline constexpr size_t kRunPromptBytesMax = size_t{4} << 20;
 
