@@ -42,15 +42,15 @@ struct LoopConfig {
   bool keep_rows = false;
   uint64_t seed = 1;          // group choice
   int64_t prompt_offset = 0;  // first conversation this loop sends
-  // A dataset read on the worker (RunPlan::dataset): the run-wide numbers of this loop's
-  // requests, its budget first (LoopShare::first_request, requests), then past the run's budget
-  // (run_requests) the loops interleaved: request_number().
-  int64_t first_request = 0;
-  int64_t requests = 0;      // the loop's budget (0: no request limit)
-  int64_t run_requests = 0;  // the run's budget (0: no request limit)
   int run_loop = 0;           // the loop's position in the run (LoopShare::index)
   int run_loops = 1;          // event loops in the run (LoadShare::loop_count)
   uint64_t run_seed = 1;      // the scenario's seed: request keys (common/synthetic_text.h)
+  // A dataset read on the worker (RunPlan::dataset): the run-wide numbers of this loop's
+  // requests are its budget's block first (LoopShare::first_request, requests), then, past the
+  // run's budget (run_requests), the run's loops interleaved (Loop::item_for).
+  int64_t first_request = 0;
+  int64_t requests = 0;      // the loop's budget (0: no request limit)
+  int64_t run_requests = 0;  // the run's budget (0: no request limit)
   size_t max_connects_in_flight = 64;
   bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
   // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
