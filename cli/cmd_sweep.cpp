@@ -16,6 +16,8 @@
 #include "cli/run_options.h"
 #include "common/atomic_file.h"
 #include "common/exit_codes.h"
+#include "common/prompts.h"
+#include "common/shared_file.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -178,14 +180,14 @@ int run_sweep_cmd(SweepArgs& a) {
         p.run_id = base.run_id + "-" + dir;
         analysis::SweepStep step;
         step.out_dir = p.out_dir;
-        auto prompts =
-            sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+        auto prompts = run_prompts(p.scenario);
         if (!prompts) {
           std::fprintf(stderr, "llmload sweep: %s\n", prompts.error().c_str());
           step.exit_code = kExitUsage;
           return step;
         }
         p.prompts = std::move(prompts.value());
+        if (prompts_read_on_worker(p.scenario)) drop_prompt_text(p.prompts);
         step.workers_asked = a.run.workers;
         if (remote && workers_left < a.run.workers)
           std::printf(

@@ -12,6 +12,8 @@
 #include "cli/override_flags.h"
 #include "common/clock.h"
 #include "common/exit_codes.h"
+#include "common/prompts.h"
+#include "common/shared_file.h"
 #include "mock/mock_server.h"
 
 namespace llmload::cli {
@@ -139,12 +141,16 @@ Expected<PreparedRun> prepare_run(const RunFlags& f) {
     if (auto trace = load_trace(*p.scenario.load.trace); !trace)
       return Error{"load.trace: " + trace.error()};
   }
-  auto prompts = sample_prompts(p.scenario, prompt_count_for_run(p.scenario), p.scenario.seed);
+  // The whole dataset when the workers read it (checked here, once, with errors naming the
+  // line); else the sampled list RUN ships.
+  auto prompts = run_prompts(p.scenario);
   if (!prompts) return Error{prompts.error()};
   if (auto problems = check_group_by(p.scenario, *prompts); !problems.empty()) {
     return Error{join_lines(problems)};
   }
   p.prompts = std::move(prompts.value());
+  // The workers read the dataset themselves: what the coordinator needs is checked by now.
+  if (prompts_read_on_worker(p.scenario)) drop_prompt_text(p.prompts);
   p.run_id = make_run_id();
   p.out_dir = f.out_dir.empty() ? "results/" + p.run_id : f.out_dir;
   p.command = own_command_line();

@@ -119,6 +119,7 @@ std::vector<LoadShare> split_load(const Load& load, const std::vector<int64_t>& 
                                                    : std::vector<int64_t>(L, 0);
 
   std::size_t g = 0;
+  int64_t first_request = 0;  // the budgets of the loops before, added up
   for (std::size_t i = 0; i < n; ++i) {
     LoadShare& s = shares[i];
     s.index = static_cast<int>(i);
@@ -131,6 +132,7 @@ std::vector<LoadShare> split_load(const Load& load, const std::vector<int64_t>& 
     s.warmup_ns = load.warmup_ns;
     s.duration_ns = load.duration_ns;
     s.has_request_limit = load.requests > 0;
+    s.run_requests = std::max<int64_t>(load.requests, 0);
     s.grace_ns = load.grace_ns;
     s.think_time = load.think_time;
     for (int64_t k = 0; k < loops[i]; ++k, ++g) {
@@ -139,6 +141,8 @@ std::vector<LoadShare> split_load(const Load& load, const std::vector<int64_t>& 
       l.level = level[g];
       l.stage_levels = stage_levels[g];
       l.requests = budget[g];
+      l.first_request = first_request;
+      first_request += budget[g];
       l.max_in_flight = caps[g] > 0 ? caps[g] : (open && load.max_in_flight > 0 ? 1 : 0);
       if (open && load.arrival == Arrival::kConstant && load.rate > 0) {
         l.first_arrival_offset_ns =
@@ -194,6 +198,7 @@ nlohmann::json loop_to_json(const LoopShare& l) {
                         {"level", l.level},
                         {"stage_levels", l.stage_levels},
                         {"requests", l.requests},
+                        {"first_request", l.first_request},
                         {"max_in_flight", l.max_in_flight},
                         {"first_arrival_offset_ns", l.first_arrival_offset_ns},
                         {"seed", l.seed}};
@@ -214,6 +219,7 @@ nlohmann::json LoadShare::to_json() const {
                         {"warmup_ns", warmup_ns},
                         {"duration_ns", duration_ns},
                         {"has_request_limit", has_request_limit},
+                        {"run_requests", run_requests},
                         {"grace_ns", grace_ns},
                         {"think_time", dist_to_json(think_time)},
                         {"loops", std::move(ls)}};
@@ -275,6 +281,7 @@ LoopShare loop_from_json(const nlohmann::json& v, const std::string& path, LoadM
     l.stage_levels.push_back(bounded(sl[k], jf::index(sl_path, k), level_max(mode)));
   }
   l.requests = jf::count(field("requests"), jf::sub(path, "requests"), INT64_MAX);
+  l.first_request = jf::count(field("first_request"), jf::sub(path, "first_request"), INT64_MAX);
   l.max_in_flight = jf::count(field("max_in_flight"), jf::sub(path, "max_in_flight"), 100'000'000);
   l.first_arrival_offset_ns = jf::count(field("first_arrival_offset_ns"),
                                         jf::sub(path, "first_arrival_offset_ns"), INT64_MAX);
@@ -319,6 +326,7 @@ LoadShare share_from_json(const nlohmann::json& v) {
   s.warmup_ns = jf::count(field("warmup_ns"), at("warmup_ns"), INT64_MAX);
   s.duration_ns = jf::count(field("duration_ns"), at("duration_ns"), INT64_MAX);
   s.has_request_limit = jf::boolean(field("has_request_limit"), at("has_request_limit"));
+  s.run_requests = jf::count(field("run_requests"), at("run_requests"), INT64_MAX);
   s.grace_ns = jf::count(field("grace_ns"), at("grace_ns"), INT64_MAX);
   s.think_time = dist_from_json(field("think_time"), at("think_time"));
   const auto& loops = jf::array(field("loops"), at("loops"));

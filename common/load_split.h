@@ -33,6 +33,10 @@ struct LoopShare {
   double level = 0;  // concurrency (virtual users) or rate (requests/s) before any stage
   std::vector<double> stage_levels;     // the level at the end of each stage (LoadShare::stage_ns)
   int64_t requests = 0;                 // measured-request budget (of a limit; may be 0)
+  // The run-wide number of this loop's first budgeted request: the budgets of the loops before
+  // it added up, so loop g's budget is numbers [first_request, first_request + requests) and
+  // the run's budget is 0 .. run_requests-1 exactly once (dataset entries by number).
+  int64_t first_request = 0;
   int64_t max_in_flight = 0;            // kRate: cap on requests in flight; 0 = no cap
   int64_t first_arrival_offset_ns = 0;  // kRate, constant arrivals: after the start instant
   uint64_t seed = 1;                    // the loop's random draws (groups, Poisson arrivals)
@@ -52,6 +56,7 @@ struct LoadShare {
   int64_t warmup_ns = 0;
   int64_t duration_ns = 0;  // 0: no duration limit
   bool has_request_limit = false;
+  int64_t run_requests = 0;  // the run's measured-request budget (0: no request limit)
   int64_t grace_ns = 0;
   Distribution think_time;  // ns, kConcurrency
   std::vector<LoopShare> loops;

@@ -34,12 +34,38 @@ PromptLengthStats prompt_length_stats(const std::vector<ResolvedPrompt>& prompts
 // each pass; sequential: in order, wrapping).
 std::vector<size_t> sample_indices(Sampling mode, size_t entries, size_t count, uint64_t seed);
 
-// A run's prompt list travels inside the RUN message (DESIGN.md "Wire protocol"), so it is
-// bounded however many requests the run makes: at most kRunPromptsMax prompts and
-// kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
-// order; a run needing fewer prompts ships exactly those, and a dataset with fewer entries than
-// the cap is shipped whole (sequential and shuffle sampling visit every entry first).
-// (Sized so a worker decodes the list well within the start delay, even in a Debug build.)
+// Every entry of a dataset file in dataset order (prompt and source_index = the entry's
+// 0-based position), with max_tokens drawn per entry from output.max_tokens as sample_prompts
+// draws it. What a worker loads when the prompts are read on the worker
+// (prompts_read_on_worker() in common/shared_file.h); the coordinator loads the same to check
+// the file and declare the result groups.
+Expected<std::vector<ResolvedPrompt>> dataset_prompts(const Scenario& s);
+
+// The dataset entry request number `number` (0-based, over the whole run) sends, without any
+// table: sequential: number mod entries; shuffle: a keyed permutation of the dataset per pass
+// (number / entries), so numbers 0 .. entries-1 are every entry once; random: a hash of the
+// number (with replacement).
+int64_t dataset_entry(Sampling mode, int64_t entries, int64_t number, uint64_t seed);
+
+// The prompts a run starts from: the whole dataset when it is read on the worker, else the
+// sampled list RUN ships (sample_prompts with prompt_count_for_run).
+Expected<std::vector<ResolvedPrompt>> run_prompts(const Scenario& s);
+
+// What the coordinator keeps of a dataset the workers read themselves, once it is checked: each
+// entry's labels, turn count, max_tokens and length estimate (for the result groups), not its
+// text, so the dataset is not held twice in a process that is coordinator and worker in one.
+void drop_prompt_text(std::vector<ResolvedPrompt>& prompts);
+// Gives the heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing): after
+// a dataset's text is released, so RSS shows what the process holds.
+void release_free_memory();
+
+// A run's prompt list (inline prompts, synthetic prompts with a tokenizer; never a dataset file,
+// which the workers read themselves) travels inside the RUN message (DESIGN.md "Wire
+// protocol"), so it is bounded however many requests the run makes: at most kRunPromptsMax prompts
+// and kRunPromptBytesMax bytes of prompt text. Workers cycle through the list in its (sampled)
+// order; a run needing fewer prompts ships exactly those, and an inline list with fewer entries
+// than the cap is shipped whole (sequential and shuffle sampling visit every entry first). (Sized
+// so a worker decodes the list well within the start delay, even in a Debug build.)
 inline constexpr size_t kRunPromptsMax = 2048;
 inline constexpr size_t kRunPromptBytesMax = size_t{4} << 20;
 

@@ -4,8 +4,13 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "common/prompts.h"
+#include "common/shared_file.h"
 #include "common/synthetic_text.h"
 #include "common/token_words.h"
 
@@ -31,6 +36,67 @@ std::string unique_tag(int64_t index, Rng& rng) {
 
 void prepend(std::string& s, const std::string& prefix) {
   if (!prefix.empty()) s = s.empty() ? prefix : prefix + " " + s;
+}
+
+// A dataset entry as a prompt: `index` its position in the run's list, `source` its entry.
+// unique_prefix: the worker puts a tag before each request's prompt as it writes the body
+// (worker/body_template.h), so no two requests share a prefix however many reuse one entry.
+ResolvedPrompt entry_prompt(const Scenario& s, const InlinePrompt& e, int64_t index,
+                            int64_t source) {
+  ResolvedPrompt p;
+  p.index = index;
+  p.source_index = source;
+  p.system = s.prompts.system;
+  p.max_tokens = e.max_tokens;
+  p.labels = grouped_row_labels(s, e.labels);
+  if (!e.turns.empty()) {
+    p.turns = e.turns;
+    if (!e.text.empty()) p.system = e.text;  // the conversation's own system prompt
+  } else if (!e.messages.empty()) {
+    p.messages = e.messages;
+  } else {
+    p.text = e.text;
+  }
+  return p;
+}
+
+// The lengths a run's prompts need: input_tokens_estimate, and max_tokens drawn from
+// output.max_tokens where the entry gives none.
+Expected<bool> finish_prompts(const Scenario& s, std::vector<ResolvedPrompt>& out, uint64_t seed) {
+  std::shared_ptr<const Tokenizer> tok;
+  if (!s.prompts.tokenizer.empty()) {
+    auto t = shared_tokenizer(s.prompts.tokenizer);
+    if (!t) return Error{"prompts.tokenizer: " + t.error()};
+    tok = *t;
+  }
+  Rng max_rng(seed ^ kStreamMaxTokens);
+  for (ResolvedPrompt& p : out) {
+    p.input_tokens_estimate = prompt_tokens(p, tok.get());
+    if (!p.max_tokens && s.output.max_tokens)
+      p.max_tokens = s.output.max_tokens->sample_int(max_rng, 1);
+  }
+  return true;
+}
+
+// A keyed permutation of [0, n): a 4-round Feistel network over the smallest even number of
+// bits covering n, walking the cycle until the value falls in range (fewer than 4 steps on
+// average: the domain is below 4n). No table: any loop computes any position on its own.
+uint64_t permute(uint64_t x, uint64_t n, uint64_t key) {
+  int bits = 2;
+  while ((uint64_t{1} << bits) < n) bits += 2;
+  const int half = bits / 2;
+  const uint64_t mask = (uint64_t{1} << half) - 1;
+  do {
+    uint64_t l = x >> half, r = x & mask;
+    for (uint64_t round = 0; round < 4; ++round) {
+      const uint64_t f = mix64(key ^ (round << 56) ^ r) & mask;
+      const uint64_t nl = r;
+      r = l ^ f;
+      l = nl;
+    }
+    x = (l << half) | r;
+  } while (x >= n);
+  return x;
 }
 
 }  // namespace
@@ -137,27 +203,8 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
     if (!entries) return Error{entries.error()};
     if (entries->empty()) return Error{"prompts: the source has no prompts"};
     const std::vector<size_t> order = sample_indices(src.sampling, entries->size(), count, seed);
-    for (size_t i = 0; i < order.size(); ++i) {
-      const InlinePrompt& e = (*entries)[order[i]];
-      ResolvedPrompt p;
-      p.index = static_cast<int64_t>(i);
-      p.source_index = static_cast<int64_t>(order[i]);
-      p.system = src.system;
-      p.max_tokens = e.max_tokens;
-      p.labels = grouped_row_labels(s, e.labels);
-      if (!e.turns.empty()) {
-        p.turns = e.turns;
-        if (!e.text.empty()) p.system = e.text;  // the conversation's own system prompt
-      } else if (!e.messages.empty()) {
-        p.messages = e.messages;
-      } else {
-        p.text = e.text;
-      }
-      // unique_prefix: the worker puts a tag before each request's prompt as it writes the
-      // body (worker/body_template.h), so no two requests share a prefix however many reuse
-      // one shipped prompt.
-      out.push_back(std::move(p));
-    }
+    for (size_t i = 0; i < order.size(); ++i)
+      out.push_back(entry_prompt(s, (*entries)[order[i]], int64_t(i), int64_t(order[i])));
   }
   for (ResolvedPrompt& p : out) {
     p.input_tokens_estimate = prompt_tokens(p, tok.get());
@@ -165,6 +212,68 @@ Expected<std::vector<ResolvedPrompt>> sample_prompts(const Scenario& s, size_t c
       p.max_tokens = s.output.max_tokens->sample_int(max_rng, 1);
   }
   return out;
+}
+
+Expected<std::vector<ResolvedPrompt>> dataset_prompts(const Scenario& s) {
+  // Bounded before it is parsed: every worker holds the whole dataset.
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(s.prompts.file, ec);
+  if (!ec && bytes > uint64_t(kSharedFileMaxBytes))
+    return Error{"prompts.file " + s.prompts.file + ": " + std::to_string(bytes >> 20) +
+                 " MiB, larger than the " + std::to_string(kSharedFileMaxBytes >> 20) +
+                 " MiB a worker reads from a shared path"};
+  auto entries = load_prompt_entries(s.prompts);
+  if (!entries) return Error{entries.error()};
+  if (entries->empty()) return Error{"prompts: the source has no prompts"};
+  std::vector<ResolvedPrompt> out;
+  out.reserve(entries->size());
+  for (size_t i = 0; i < entries->size(); ++i) {
+    out.push_back(entry_prompt(s, (*entries)[i], int64_t(i), int64_t(i)));
+    (*entries)[i] = InlinePrompt{};  // the text moves on: the dataset is held once
+  }
+  if (auto done = finish_prompts(s, out, s.seed); !done) return Error{done.error()};
+  return out;
+}
+
+int64_t dataset_entry(Sampling mode, int64_t entries, int64_t number, uint64_t seed) {
+  if (entries <= 0) return 0;
+  const auto n = uint64_t(entries);
+  const auto k = uint64_t(number);
+  switch (mode) {
+    case Sampling::kSequential:
+      return int64_t(k % n);
+    case Sampling::kShuffle:
+      // Pass k / n is its own permutation of the whole dataset.
+      return int64_t(permute(k % n, n, mix64(seed ^ kStreamIndices ^ mix64(k / n))));
+    case Sampling::kRandom:
+      break;
+  }
+  return int64_t(mix64(mix64(seed ^ kStreamIndices) ^ k) % n);
+}
+
+Expected<std::vector<ResolvedPrompt>> run_prompts(const Scenario& s) {
+  if (prompts_read_on_worker(s)) return dataset_prompts(s);
+  return sample_prompts(s, prompt_count_for_run(s), s.seed);
+}
+
+void drop_prompt_text(std::vector<ResolvedPrompt>& prompts) {
+  for (ResolvedPrompt& p : prompts) {
+    std::string().swap(p.text);
+    std::string().swap(p.system);
+    std::vector<Message>().swap(p.messages);
+    for (Turn& t : p.turns) {
+      std::string().swap(t.user);
+      std::string().swap(t.recorded_reply);
+    }
+  }
+  release_free_memory();
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  // Thousands of small freed strings stay in the heap (and in RSS) until trimmed.
+  malloc_trim(0);
+#endif
 }
 
 bool prompts_written_on_worker(const Scenario& s) {

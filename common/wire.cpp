@@ -333,12 +333,47 @@ json body_of(const Ping& m) {
 json body_of(const Pong& m) {
   return {{"seq", m.seq}, {"ping_sent_ns", m.ping_sent_ns}, {"recv_ns", m.recv_ns}};
 }
+// RUN's shared files: [{field, path, size, sha256}].
+constexpr std::size_t kMaxSharedFiles = 8;
+
+json files_to_json(const std::vector<SharedFile>& files) {
+  json out = json::array();
+  for (const SharedFile& f : files)
+    out.push_back({{"field", f.field}, {"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  return out;
+}
+
+std::vector<SharedFile> files_from_json(const json& a) {
+  std::vector<SharedFile> out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const std::string ctx = "files[" + std::to_string(i) + "]";
+    const json& f = a[i];
+    if (!f.is_object()) fail(ctx, "not a map");
+    SharedFile sf;
+    sf.field = get_str(f, ctx, "field", 64);
+    if (sf.field != "prompts.file" && sf.field != "load.trace.file" &&
+        sf.field != "prompts.tokenizer")
+      fail(ctx + ".field", "'" + sf.field +
+                               "' is none of prompts.file, load.trace.file, prompts.tokenizer");
+    sf.path = get_str(f, ctx, "path", 4096);
+    if (sf.path.empty()) fail(ctx + ".path", "empty");
+    sf.size = get_i64(f, ctx, "size", 0, kSharedFileMaxBytes);
+    sf.sha256 = get_str(f, ctx, "sha256", 64);
+    if (sf.sha256.size() != 64 ||
+        sf.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)
+      fail(ctx + ".sha256", "not 64 lowercase hex digits");
+    out.push_back(std::move(sf));
+  }
+  return out;
+}
+
 json body_of(const Run& m) {
   json prompts = json::array();
   for (const auto& p : m.prompts) prompts.push_back(prompt_to_json(p));
   return {{"run_id", m.run_id},
           {"scenario", m.scenario},
           {"prompts", std::move(prompts)},
+          {"files", files_to_json(m.files)},
           {"interval_ns", m.interval_ns},
           {"requests_csv", m.requests_csv}};
 }
@@ -395,6 +430,7 @@ Message decode_body(MsgType t, const json& j, const DecodeLimits& lim) {
         if (!p) fail("prompts[" + std::to_string(i) + "]", p.error());
         m.prompts.push_back(std::move(p.value()));
       }
+      m.files = files_from_json(get_array(j, "", "files", kMaxSharedFiles));
       m.interval_ns = get_i64(j, "", "interval_ns", 1'000'000, 3'600'000'000'000);
       m.requests_csv = get_bool(j, "", "requests_csv");
       return m;

@@ -11,7 +11,9 @@
 //   both   → PING {seq, sent_ns} every 500 ms; the peer answers PONG {seq, ping_sent_ns,
 //            recv_ns}. The coordinator estimates the worker's clock offset from the PONGs.
 //            Any message from a peer proves it alive; 3 s of silence means it is gone.
-//   coord  → RUN {run_id, scenario, prompts, share, interval_ns, requests_csv}
+//   coord  → RUN {run_id, scenario, prompts, files, interval_ns, requests_csv}: `files` the
+//            shared files the worker reads itself (dataset, trace, tokenizer: path, size,
+//            SHA-256), checked in its pre-flight; `prompts` empty when the dataset is one of them
 //   worker → REPORT {run_id, seq 0, preflight}: the pre-flight verdict; the worker then waits,
 //            sending nothing to the target, until GO or STOP
 //   coord  → GO {run_id, share, start_ns (worker clock)}: once every verdict it waits for is in;
@@ -42,13 +44,16 @@
 #include "common/load_split.h"
 #include "common/results_csv.h"
 #include "common/scenario.h"
+#include "common/shared_file.h"
 
 namespace llmload::wire {
 
 // Bumped on any incompatible change. A peer with another version is refused (REJECT) with a
 // message naming both versions.
 // 4: REPORT intervals carry client timing, and request rows sent_unix_ns and queue_us.
-inline constexpr int64_t kProtocolVersion = 4;
+// 5: RUN carries `files` (the shared files each worker checks); a loop's share carries
+//    first_request and GO's share run_requests (dataset entries by request number).
+inline constexpr int64_t kProtocolVersion = 5;
 
 inline constexpr int64_t kHeartbeatNs = 500'000'000;  // PING every 500 ms both ways
 inline constexpr int64_t kSilenceNs = 3'000'000'000;  // a peer silent this long is gone
@@ -101,7 +106,10 @@ struct Pong {
 struct Run {
   std::string run_id;
   nlohmann::json scenario;  // scenario_to_json(kWire): secrets resolved (never written to disk)
-  std::vector<ResolvedPrompt> prompts;
+  std::vector<ResolvedPrompt> prompts;  // empty when the worker reads the dataset (files)
+  // The files the worker reads from the paths the coordinator checked (common/shared_file.h):
+  // it refuses the run in its pre-flight when one is missing or differs.
+  std::vector<SharedFile> files;
   int64_t interval_ns = 1'000'000'000;
   bool requests_csv = false;  // send per-request rows in REPORTs
 };

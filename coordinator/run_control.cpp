@@ -12,6 +12,7 @@
 #include "common/load_split.h"
 #include "common/number_format.h"
 #include "common/prompts.h"
+#include "common/shared_file.h"
 #include "common/wire_socket.h"
 #include "coordinator/progress_view.h"
 
@@ -43,7 +44,7 @@ RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
   // Bounded (count and bytes): a RUN never grows with the request budget.
   const std::size_t ship =
       prompts_that_fit(prompts_, opt.max_run_prompts, opt.max_run_prompt_bytes);
-  if (ship < prompts_.size()) {
+  if (ship < prompts_.size() && !prompts_read_on_worker(scenario)) {
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < ship; ++i) bytes += prompt_bytes(prompts_[i]);
     warnings_.push_back(
@@ -53,7 +54,12 @@ RunControl::RunControl(const CoordinatorOptions& opt, zmq::socket_t& router,
         std::to_string(opt.max_run_prompt_bytes >> 10) + " KiB); workers cycle through them");
   }
   prompts_json_ = nlohmann::json::array();
-  for (std::size_t i = 0; i < ship; ++i) prompts_json_.push_back(wire::prompt_to_json(prompts_[i]));
+  // A dataset file is read by each worker from the same path (DESIGN.md "Prompts on the
+  // worker"): RUN names it (shared_files()) and carries no prompt.
+  if (!prompts_read_on_worker(scenario_)) {
+    for (std::size_t i = 0; i < ship; ++i)
+      prompts_json_.push_back(wire::prompt_to_json(prompts_[i]));
+  }
   if (opt.signals) signals_seen_ = opt.signals->load();
 }
 
@@ -362,6 +368,7 @@ bool RunControl::start() {
       wire::encode_run_body(wire::Run{run_id_,
                                       scenario_to_json(scenario_, JsonMode::kWire),
                                       {},
+                                      shared_files_,
                                       scenario_.interval_ns,
                                       opt_.requests_csv || !opt_.requests_jsonl.empty()},
                             std::move(prompts_json_));
@@ -609,9 +616,21 @@ std::vector<KeptWorker> RunControl::kept_workers() {
   return kept;
 }
 
+bool RunControl::describe_files() {
+  // Before any worker joins: a file that cannot be read (or is too large) is one clear error.
+  auto files = shared_files(scenario_);
+  if (!files) {
+    message_ = files.error() + "; no load was sent";
+    config_error_ = true;
+    return false;
+  }
+  shared_files_ = std::move(files.value());
+  return true;
+}
+
 RunOutcome RunControl::run() {
   RunOutcome out;
-  if (!join()) {
+  if (!describe_files() || !join()) {
     out.exit_code = exit_code_for({false, config_error_, aborted_, false, 1, false});
     out.message = message_;
     out.result.run.id = run_id_;

@@ -66,6 +66,7 @@ class RunControl {
   void log(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
   // phases
+  bool describe_files();  // the shared files RUN names (shared_files()); false: config error
   bool join();
   bool start();
   void run_load();
@@ -113,6 +114,7 @@ class RunControl {
   int64_t malformed_logged_ = 0;
   std::unique_ptr<class ProgressView> progress_;
   nlohmann::json prompts_json_;
+  std::vector<SharedFile> shared_files_;  // RUN's files: each worker checks its copies
 };
 
 }  // namespace llmload::coord

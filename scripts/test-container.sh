@@ -109,9 +109,11 @@ say "image size: $(( size / 1000000 )) MB ($size bytes; budget $(( max_bytes / 1
 bash scripts/test-manifests.sh "$scratch"
 
 # Volumes of the pods, as host directories: the scenario ConfigMap, the CURVE Secret (made as
-# docs/kubernetes.md makes it, with llmload keygen), the results claim; emptyDirs per pod.
-mkdir -p "$scratch/scenario" "$scratch/curve" "$scratch/results"
+# docs/kubernetes.md makes it, with llmload keygen), the results claim, the data ConfigMap
+# (the same directory for every pod, as the volume is); emptyDirs per pod.
+mkdir -p "$scratch/scenario" "$scratch/curve" "$scratch/results" "$scratch/data"
 cp deploy/kubernetes/base/scenario.yaml "$scratch/scenario/"
+cp deploy/kubernetes/base/data/* "$scratch/data/"
 chown 10001:10001 "$scratch/curve" "$scratch/results"
 for k in coord worker; do
   names+=("$tag-keygen-$k")
@@ -135,7 +137,7 @@ run_pod() {
     local vol path mode host
     while read -r vol path mode; do
       case $vol in
-        scenario|curve|results) host=$scratch/$vol ;;
+        scenario|curve|results|data) host=$scratch/$vol ;;
         keys) host=$scratch/emptydir-$name ;;
         *) die "$component.$c mounts volume $vol, which this test does not provide" ;;
       esac

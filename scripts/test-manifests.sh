@@ -10,7 +10,7 @@
 #
 # npm's kubernetes-models and yaml are installed into a scratch directory, never into the
 # repository. Without kubectl (not a Debian package here) only the render is skipped, loudly:
-# the base's own files are checked instead, with its ConfigMap made as kustomize makes it.
+# the base's own files are checked instead, with its ConfigMaps made as kustomize makes them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-}
@@ -53,6 +53,12 @@ else
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: llmload-scenario\ndata:\n'
     printf '  scenario.yaml: |\n'
     sed 's/^/    /' "$k8s/base/scenario.yaml"
+    echo "---"
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: llmload-data\ndata:\n'
+    for f in "$k8s"/base/data/*; do
+      printf '  %s: |\n' "$(basename "$f")"
+      sed 's/^/    /' "$f"
+    done
   } > "$scratch/base.yaml"
   rendered+=("$scratch/base.yaml")
 fi

@@ -10,6 +10,8 @@
 #include <zmq.hpp>
 
 #include "common/clock.h"
+#include "common/prompts.h"
+#include "common/shared_file.h"
 #include "common/wire_socket.h"
 
 namespace llmload::worker {
@@ -216,13 +218,42 @@ struct WorkerControl::Session {
         return p;
       }
       p.scenario = std::make_shared<Scenario>(std::move(sc.value()));
-      p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
+      // The files this worker reads from the coordinator's paths (dataset, trace, tokenizer)
+      // must be the ones it checked: else the run is refused before any load.
+      for (const SharedFile& f : p.run.files) {
+        if (auto differs = check_shared_file(f)) {
+          p.verdict.ok = false;
+          p.verdict.error = *differs;
+          return p;
+        }
+      }
+      std::shared_ptr<std::vector<ResolvedPrompt>> dataset;
+      if (prompts_read_on_worker(*p.scenario)) {
+        // The whole dataset, once for this process (its loops share the plan built from it).
+        auto loaded = dataset_prompts(*p.scenario);
+        if (!loaded) {
+          p.verdict.ok = false;
+          p.verdict.error = "prompts: " + loaded.error();
+          return p;
+        }
+        dataset = std::make_shared<std::vector<ResolvedPrompt>>(std::move(loaded.value()));
+        p.prompts = dataset;
+      } else {
+        p.prompts = std::make_shared<const std::vector<ResolvedPrompt>>(std::move(p.run.prompts));
+      }
       p.verdict = engine->preflight(*p.scenario);
       if (p.verdict.ok) {
         // The plan (every prompt's request bytes) now, so GO only starts the loops.
         if (auto prepared = engine->prepare(p.scenario, p.prompts); !prepared) {
           p.verdict.ok = false;
           p.verdict.error = prepared.error();
+        } else if (dataset) {
+          // The plan holds every entry's request bytes (and its own copy for history: live):
+          // the parsed dataset goes, so the process holds it once. (The prepared plan is
+          // matched to this list by address, which stays.)
+          dataset->clear();
+          dataset->shrink_to_fit();
+          release_free_memory();
         }
       }
       return p;

@@ -302,6 +302,22 @@ Conversation* Loop::conversation_of(int32_t user) {
   return nullptr;
 }
 
+int64_t Loop::item_for(int64_t taken, int64_t count) const {
+  const RunPlan& plan = *plan_;
+  if (!plan.dataset) {
+    const int64_t k = (config_.prompt_offset + taken) % count;
+    // `count`: the items, or the conversations (their first turns).
+    return count == int64_t(plan.items.size()) ? k : plan.conversation_start[size_t(k)];
+  }
+  // Run-wide numbers: the loop's budget is its own block of the run's (LoopShare), so a run of
+  // N requests numbers them 0 .. N-1 over every worker; past it, the loops interleave.
+  const LoopConfig& c = config_;
+  const int64_t number = taken < c.requests
+                             ? c.first_request + taken
+                             : c.run_requests + (taken - c.requests) * c.run_loops + c.run_loop;
+  return plan.dataset_item(number);
+}
+
 void Loop::start_request(const StartTicket& ticket) {
   const RunPlan& plan = *plan_;
   int32_t user = ticket.user;
@@ -323,7 +339,7 @@ void Loop::start_request(const StartTicket& ticket) {
     start_turn(*c, user, ticket, cancel_after);
     return;
   }
-  const int64_t item = (config_.prompt_offset + item_cursor_++) % int64_t(plan.items.size());
+  const int64_t item = item_for(item_cursor_++, int64_t(plan.items.size()));
   int group = plan.pick_group(rng_.uniform01());
   Request* r = take_slot();
   link(r);
@@ -370,9 +386,9 @@ void Loop::start_turn(Conversation& c, int32_t user, StartTicket ticket, int64_t
   } else {
     // A user replays a conversation turn by turn, then takes the next one.
     const int64_t conversations = int64_t(plan.conversation_start.size());
-    const int64_t k = (config_.prompt_offset + conversation_cursor_++) % conversations;
+    const int64_t first = item_for(conversation_cursor_++, conversations);
     if (c.pin.conn != nullptr) pools_[size_t(plan.groups[size_t(c.group)].target)]->release(&c.pin);
-    c.item = plan.conversation_start[size_t(k)];
+    c.item = first;
     c.group = plan.pick_group(rng_.uniform01());
     c.history.reset();
   }
@@ -418,7 +434,7 @@ void Loop::on_dropped(const StartTicket& ticket) {
     end_conversation(*c);
     free_sessions_.push_back(ticket.user);
   } else {
-    const int64_t next = (config_.prompt_offset + item_cursor_) % int64_t(plan_->items.size());
+    const int64_t next = item_for(item_cursor_, int64_t(plan_->items.size()));
     group = plan_->record_group(plan_->pick_group(rng_.uniform01()), next);
   }
   if (GroupStats* g = recorder_.group(ticket.measured, group)) {

@@ -45,6 +45,12 @@ struct LoopConfig {
   int run_loop = 0;           // the loop's position in the run (LoopShare::index)
   int run_loops = 1;          // event loops in the run (LoadShare::loop_count)
   uint64_t run_seed = 1;      // the scenario's seed: request keys (common/synthetic_text.h)
+  // A dataset read on the worker (RunPlan::dataset): the run-wide numbers of this loop's
+  // requests are its budget's block first (LoopShare::first_request, requests), then, past the
+  // run's budget (run_requests), the run's loops interleaved (Loop::item_for).
+  int64_t first_request = 0;
+  int64_t requests = 0;      // the loop's budget (0: no request limit)
+  int64_t run_requests = 0;  // the run's budget (0: no request limit)
   size_t max_connects_in_flight = 64;
   bool kernel_timestamps = true;  // PoolOptions::kernel_timestamps
   // Test seam (WorkerOptions::test_stall): the thread sleeps from stall_from_ns (when its timer
@@ -134,6 +140,9 @@ class Loop final : private SchedulerHost, private RequestOwner {
   int64_t conversation_cursor_ = 0;
   int64_t item_cursor_ = 0;
   int64_t sequence_ = 0;  // requests (and conversations) keyed so far: request_key()
+  // The item (or conversation) the loop's `taken`-th start sends: by the cursor from the
+  // loop's offset for a shipped list, by run-wide number for a dataset (RunPlan::dataset).
+  int64_t item_for(int64_t taken, int64_t count) const;
 
   bool poll_pending_ = false;
   bool shutting_down_ = false;

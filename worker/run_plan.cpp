@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/conversation.h"
+#include "common/shared_file.h"
 #include "common/synthetic_text.h"
 #include "common/token_words.h"
 #include "worker/api_adapter.h"
@@ -110,6 +111,9 @@ Expected<std::shared_ptr<const RunPlan>> build_run_plan(
   if (s.targets.empty()) return Error{"scenario has no targets"};
   if (shipped.empty()) return Error{"the run has no prompts"};
   plan->synthetic = prompts_written_on_worker(s);
+  plan->dataset = prompts_read_on_worker(s);
+  plan->sampling = s.prompts.sampling;
+  plan->seed = s.seed;
   plan->per_request = plan->synthetic || s.prompts.unique_prefix;
   std::vector<ResolvedPrompt> templated;
   if (plan->per_request) templated = template_prompts(s, shipped);

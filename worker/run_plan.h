@@ -14,6 +14,7 @@
 #include "common/distribution.h"
 #include "common/expected.h"
 #include "common/group_stats.h"
+#include "common/prompts.h"
 #include "common/scenario.h"
 #include "common/tokenizer.h"
 #include "worker/api_adapter.h"
@@ -94,6 +95,18 @@ struct RunPlan {
   TraceSpec trace_spec;                // ... and how to replay them
   // Trace replay: for each of the trace's models (Trace::models), the groups sending it.
   std::vector<std::vector<int>> model_groups;
+  // A dataset read on the worker (prompts_read_on_worker): the prompts are its entries in file
+  // order, and a request takes its entry by its run-wide number (dataset_entry()), so every
+  // entry is reachable and the first `entries` numbers (shuffle, sequential) are all distinct.
+  bool dataset = false;
+  Sampling sampling = Sampling::kRandom;
+  uint64_t seed = 1;  // the scenario's: the shuffle's and the random draw's key
+
+  // The first item (the prompt, or a conversation's first turn) request number `number` sends.
+  int64_t dataset_item(int64_t number) const {
+    const int64_t entries = int64_t(conversation_start.size());
+    return conversation_start[size_t(dataset_entry(sampling, entries, number, seed))];
+  }
 
   // Picks a group by weight from a uniform draw in [0, 1).
   int pick_group(double u) const;

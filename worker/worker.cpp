@@ -192,7 +192,7 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
   Impl& m = *impl_;
   if (m.running) return Error{"worker: a run is already going"};
   if (!spec.scenario) return Error{"worker: the run has no scenario"};
-  if (!spec.prompts || spec.prompts->empty()) return Error{"worker: the run has no prompts"};
+  if (!spec.prompts) return Error{"worker: the run has no prompts"};
   const Scenario& sc = *spec.scenario;
   const LoadShare& share = spec.share;
   std::shared_ptr<const RunPlan> plan;
@@ -207,6 +207,8 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
     m.prepared_prompts = nullptr;
   }
   if (!plan) {
+    // (A prepared plan needs no list: a dataset's is released once its plan is built.)
+    if (spec.prompts->empty()) return Error{"worker: the run has no prompts"};
     auto built = build_run_plan(sc, *spec.prompts);
     if (!built) return Error{"worker: " + built.error()};
     plan = std::move(built.value());
@@ -245,6 +247,9 @@ Expected<bool> Worker::start(RunSpec spec, int64_t start_ns) {
     lc.keep_rows = spec.record_requests;
     lc.seed = ls.seed;
     lc.prompt_offset = ls.index;
+    lc.first_request = ls.first_request;
+    lc.requests = share.has_request_limit ? ls.requests : 0;
+    lc.run_requests = share.has_request_limit ? share.run_requests : 0;
     lc.run_loop = ls.index;
     lc.run_loops = share.loop_count;
     lc.run_seed = sc.seed;

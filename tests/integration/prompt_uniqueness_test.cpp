@@ -1,7 +1,8 @@
 // Issue 19 end to end against `llmload mock --truth` (the mock logs a hash of every request's
 // body): a synthetic run sends a distinct body on every request however many it makes (20,000
 // short prompts; 2,000 prompts of 8,000 words), unique_prefix makes a two-prompt dataset send
-// distinct bodies, and trace replay (the three formats, scenarios/trace-*.yaml) sends one
+// distinct bodies, a 5,000-entry JSONL dataset (read on the worker) sends 5,000 distinct
+// bodies, and trace replay (the three formats, scenarios/trace-*.yaml) sends one
 // request per row with the row's output length as max_tokens.
 #include <gtest/gtest.h>
 
@@ -114,6 +115,47 @@ TEST(PromptUniqueness, UniquePrefixMakesEveryRequestOfATwoPromptDatasetDistinct)
   const std::vector<nlohmann::json> plain(truth.begin() + 300, truth.end());
   EXPECT_EQ(body_hashes(tagged).size(), 300u);
   EXPECT_EQ(body_hashes(plain).size(), 2u);
+}
+
+// A JSONL dataset larger than the 2,048 prompts a RUN used to carry: the worker reads the file
+// and takes entries by run-wide request number, so with shuffle (and sequential) sampling 5,000
+// requests over a 5,000-entry file send every entry once, and random sampling reaches entries
+// past the first 2,048. (Concurrency 7 gives the loops unequal budgets.)
+TEST(PromptUniqueness, FiveThousandEntryDatasetSendsFiveThousandDistinctBodies) {
+  const fs::path d = fresh_dir("llmload_unique_dataset_5k");
+  {
+    std::ofstream f(d / "ds.jsonl");
+    for (int i = 0; i < 5000; ++i) f << "{\"prompt\": \"dataset entry " << i << "\"}\n";
+  }
+  TruthMock mock(d);
+  ASSERT_FALSE(mock.url.empty()) << slurp((d / "mock.log").string());
+  auto scenario = [&](const std::string& sampling) {
+    return "target: {url: \"" + mock.url +
+           "\", api: openai-chat, model: m}\n"
+           "load: {concurrency: 7, requests: 5000}\n"
+           "prompts: {source: jsonl, file: ds.jsonl, sampling: " +
+           sampling +
+           "}\n"
+           "output: {max_tokens: 1}\n";
+  };
+  int run = 0;
+  for (const char* sampling : {"shuffle", "sequential", "random"}) {
+    ASSERT_EQ(run_scenario(d, scenario(sampling), "--threads 2"), 0)
+        << sampling << slurp((d / "log").string());
+    fs::rename(d / "out", d / ("out-" + std::to_string(run++)));
+  }
+  const auto truth = mock.stop();
+  ASSERT_EQ(truth.size(), 15000u);
+  const std::vector<nlohmann::json> shuffled(truth.begin(), truth.begin() + 5000);
+  const std::vector<nlohmann::json> sequential(truth.begin() + 5000, truth.begin() + 10000);
+  const std::vector<nlohmann::json> random(truth.begin() + 10000, truth.end());
+  EXPECT_EQ(body_hashes(shuffled).size(), 5000u);
+  EXPECT_EQ(body_hashes(sequential).size(), 5000u);
+  EXPECT_EQ(body_hashes(shuffled), body_hashes(sequential));  // the same 5,000 entries
+  // With replacement: about 1 - 1/e of the entries (~3,160), far past what a list of 2,048
+  // could hold.
+  EXPECT_GT(body_hashes(random).size(), 2900u);
+  EXPECT_LT(body_hashes(random).size(), 3400u);
 }
 
 // The output lengths a trace's rows ask for, as the mock counts them (at least 1 token).

@@ -153,6 +153,26 @@ TEST(LoadSplit, MaxInFlightKeepsAtLeastOne) {
   for (const auto& l : all_loops(split_load(load, {1, 1, 1}))) EXPECT_GE(l.max_in_flight, 1);
 }
 
+TEST(LoadSplit, LoopsNumberTheRunsRequestsInBlocks) {
+  // Uneven budgets (concurrency 5 over 2 + 3 loops): each loop's block starts where the one
+  // before ends, so the run's requests are numbered 0 .. requests-1 once (dataset entries).
+  Load load;
+  load.concurrency = 5;
+  load.requests = 1001;
+  const auto shares = split_load(load, {2, 3}, 3);
+  int64_t next = 0;
+  for (const LoadShare& s : shares) {
+    EXPECT_EQ(s.run_requests, 1001);
+    for (const LoopShare& l : s.loops) {
+      EXPECT_EQ(l.first_request, next);
+      next += l.requests;
+    }
+  }
+  EXPECT_EQ(next, 1001);
+  load.requests = 0;  // no limit: nothing to number
+  for (const LoadShare& s : split_load(load, {2}, 3)) EXPECT_EQ(s.run_requests, 0);
+}
+
 TEST(LoadSplit, ShareJsonRoundTripAndChecks) {
   Load load;
   load.mode = LoadMode::kRate;

@@ -238,6 +238,43 @@ TEST(Wire, RandomBytesNeverCrash) {
   EXPECT_LT(decoded, 20000 * 4);
 }
 
+TEST(Wire, RunCarriesTheSharedFilesAndChecksThem) {
+  wire::Run r;
+  r.run_id = "run-f";
+  r.scenario = nlohmann::json{{"name", "s"}};
+  const std::string hash(64, 'a');
+  r.files = {{"prompts.file", "/data/p.jsonl", 1234, hash},
+             {"load.trace.file", "/data/t.csv", 0, std::string(64, '0')},
+             {"prompts.tokenizer", "/data/tok.json", 99, std::string(64, 'f')}};
+  auto back = std::get<wire::Run>(roundtrip(r));
+  EXPECT_EQ(back.files, r.files);
+  EXPECT_TRUE(back.prompts.empty());
+
+  auto body = nlohmann::json::from_msgpack(encode_run_body(r));
+  auto refused = [&](const nlohmann::json& b, const std::string& field) {
+    std::string bytes;
+    nlohmann::json::to_msgpack(b, bytes);
+    auto d = decode("RUN", bytes);
+    ASSERT_FALSE(d.ok()) << field;
+    EXPECT_NE(d.error().find("RUN: " + field), std::string::npos) << d.error();
+  };
+  auto b = body;
+  b["files"][0]["field"] = "output.file";
+  refused(b, "files[0].field");
+  b = body;
+  b["files"][1]["sha256"] = "ABC";
+  refused(b, "files[1].sha256");
+  b = body;
+  b["files"][2]["size"] = -1;
+  refused(b, "files[2].size");
+  b = body;
+  b["files"][0]["path"] = "";
+  refused(b, "files[0].path");
+  b = body;
+  b.erase("files");
+  refused(b, "files");
+}
+
 // RUN's shared part is encoded once and each worker's fields appended to the encoded map.
 TEST(Wire, RunBodyIsEncodedOnceWithPromptsInWireForm) {
   // The coordinator converts its prompt list once and encodes RUN once for every worker: the
