@@ -174,8 +174,11 @@ TEST(PromptTokensRun, AWorkerThatCannotReadTheTokenizerFailsItsPreflightNamingTh
   const int code = wait_exit(coord, 60);
   EXPECT_NE(code, 0);
   const std::string logs = slurp(coord.out) + slurp((d / "w1.log").string());
-  EXPECT_NE(logs.find("prompts.tokenizer: tokenizer"), std::string::npos) << logs;
-  EXPECT_NE(logs.find(tok_path), std::string::npos) << logs;
+  // The pre-flight's shared-file check names the field, the path and what is wrong.
+  EXPECT_NE(logs.find("pre-flight failed on worker w1: prompts.tokenizer " + tok_path +
+                      ": cannot open"),
+            std::string::npos)
+      << logs;
 }
 
 TEST(PromptTokensRun, ATokenizerWithoutOneTokenWordsFailsTheRunNamingTheFile) {
