@@ -15,6 +15,7 @@
 #include "common/overrides.h"
 #include "common/prompts.h"
 #include "common/scenario.h"
+#include "common/shared_file.h"
 
 namespace llmload::cli {
 
@@ -155,6 +156,17 @@ bool print_prompts(const Scenario& s) {
     if (p.sticky) std::printf(", sticky (a conversation's turns on one connection)");
   }
   std::printf("\n");
+  if (prompts_read_on_worker(s)) {
+    // Remote workers read the file too: say so before a run finds a worker without it.
+    auto f = describe_shared_file("prompts.file", p.file);
+    if (!f) {
+      std::fprintf(stderr, "%s\n", f.error().c_str());
+      return false;
+    }
+    std::printf("  read by every worker from this path (remote workers need the same file "
+                "there): %lld bytes, sha256 %.12s...\n",
+                static_cast<long long>(f->size), f->sha256.c_str());
+  }
   size_t count = s.load.requests > 0 ? size_t(std::min<int64_t>(s.load.requests, 10000)) : 10000;
   Scenario copy = s;
   const char* over = "synthetic sample";

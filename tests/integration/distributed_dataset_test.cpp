@@ -1,7 +1,8 @@
 // A dataset read on the workers (DESIGN.md "Prompts on the worker"), between real processes on
 // loopback: a coordinator and two workers over a 3,000-entry JSONL file (more than the 2,048
 // prompts a RUN used to carry) send every entry once with exact totals; a worker whose copy of
-// the file differs from the coordinator's refuses the run in its pre-flight, naming the file.
+// the file (or the trace) differs from the coordinator's refuses the run in its pre-flight,
+// naming the file.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -130,6 +131,36 @@ TEST(DistributedDataset, AWorkerWhoseFileHasOtherBytesOfTheSameSizeRefusesTheRun
   for (int i = 0; i < 10; ++i)
     same << "{\"prompt\": \"shared dataset entry " << (i == 3 ? 7 : i) << "\"}\n";
   expect_refused("hash", same.str(), "content differs");
+}
+
+// The same check for a trace (load.trace.file): the worker reads it from the same path.
+TEST(DistributedDataset, AWorkerWhoseTraceDiffersRefusesTheRun) {
+  const std::string d = dir() + "/trace";
+  std::filesystem::create_directories(d);
+  const std::string trace = d + "/trace.jsonl";
+  std::ofstream(trace) << "{\"t_ms\": 0, \"input_tokens\": 3, \"output_tokens\": 2}\n"
+                          "{\"t_ms\": 5, \"input_tokens\": 4, \"output_tokens\": 2}\n";
+  Proc mock, coord, w1, w2;
+  const std::string url = start_mock(mock, d + "/mock.log");
+  ASSERT_FALSE(url.empty()) << slurp(mock.out);
+  std::ofstream(d + "/s.yaml") << "target: {url: \"" << url
+                               << "\", api: openai-chat, model: m}\n"
+                                  "load: {trace: {file: \""
+                               << trace << "\", format: jsonl}}\n";
+  spawn(coord,
+        {"llmload", "coordinator", d + "/s.yaml", "--bind", "tcp://127.0.0.1:*", "--workers", "2",
+         "--out", d + "/out"},
+        d + "/coord.log");
+  const std::string ep = wait_for(coord, "listening on (tcp://127\\.0\\.0\\.1:[0-9]+)");
+  ASSERT_FALSE(ep.empty()) << slurp(coord.out);
+  spawn(w1, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w1"}, d + "/w1.log");
+  ASSERT_FALSE(wait_for(coord, "(worker w1 .*joined)", 30).empty()) << slurp(coord.out);
+  std::ofstream(trace, std::ios::trunc)
+      << "{\"t_ms\": 0, \"input_tokens\": 3, \"output_tokens\": 2}\n";
+  spawn(w2, {"llmload", "worker", "--connect", ep, "--threads", "1", "--id", "w2"}, d + "/w2.log");
+  EXPECT_EQ(wait_exit(coord, 60), 2) << slurp(coord.out);
+  const std::string log = slurp(coord.out);
+  EXPECT_NE(log.find("load.trace.file " + trace + ": size differs"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -119,4 +119,20 @@ TEST(ValidateSmoke, BrokenDatasetNamesFileAndLine) {
   fs::remove_all(dir);
 }
 
+TEST(ValidateSmoke, ADatasetIsSaidToBeReadByEveryWorkerWithItsSizeAndHash) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("llmload-validate-ds-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "p.jsonl") << "\"abc\"\n";  // 6 bytes
+  std::ofstream(dir / "s.yaml") << "target: {model: m}\nload: {requests: 1}\nprompts: {source: "
+                                   "jsonl, file: p.jsonl}\n";
+  const Result r = run("validate " + (dir / "s.yaml").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("read by every worker from this path (remote workers need the same file "
+                       "there): 6 bytes, sha256 "),
+            std::string::npos)
+      << r.out;
+  fs::remove_all(dir);
+}
+
 }  // namespace
