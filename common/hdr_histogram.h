@@ -141,10 +141,10 @@ class HdrHistogram {
   };
   // The same checks and errors as decode(); nothing of the size of the layout is allocated.
   static Expected<Checked> check_encoded(std::string_view bytes, int64_t max_counts_len = 1 << 20);
-  // add_encoded(c.plain) for an encoding check_encoded() returned: its payload is not checked
-  // again, so its counts are walked once (add_encoded walks twice: check, then add). `c` must
-  // be check_encoded()'s, unchanged; its header is still checked (a tampered one is an Error,
-  // nothing added).
+  // add_encoded(c.plain) for an encoding check_encoded() returned, in one walk of its payload
+  // (add_encoded's two when c has counts past our range or another bucket structure). c must be
+  // check_encoded()'s, unchanged: a changed header, slot or payload is an Error, never a write
+  // out of bounds (a changed header adds nothing; changed slots may leave part added).
   Expected<bool> add_checked(const Checked& c);
 
   // Interval metadata, as the reference histograms carry it: not part of the V2 encoding, but

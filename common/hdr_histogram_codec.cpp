@@ -332,8 +332,8 @@ struct HdrCodec {
 
   // The adding walk of a payload already checked whole: `total` its sum, [first, top] its
   // non-empty slots within into's range (any: there are some).
-  static bool add_walk(HdrHistogram& into, std::string_view payload, size_t len, int64_t total,
-                       bool any, size_t first, size_t top) {
+  static Expected<bool> add_walk(HdrHistogram& into, std::string_view payload, size_t len,
+                                 int64_t total, bool any, size_t first, size_t top) {
     if (any) {
       into.ensure_range(first, top);
       int64_t low = into.value_from_index(first);
@@ -343,21 +343,32 @@ struct HdrCodec {
       if (high > into.max_value_) into.max_value_ = high;
     }
     int64_t beyond = 0;
-    // Every non-empty slot within range lies in [first, top], which into now holds.
+    // Every non-empty slot within range lies in [first, top], which into now holds (a slot
+    // outside what is held can only come from a Checked changed after check_encoded: refused
+    // rather than written out of bounds).
     int64_t* counts = into.counts_.data();
     const size_t base = into.base_;
+    const size_t held = into.counts_.size();
     const size_t max_index = into.max_index_;
+    bool outside = false;
     walk(payload, len, [&](size_t slot, int64_t v) {
       if (v == 0) return true;  // explicit zeros may lie outside the slots held
       if (slot > max_index) {
         beyond += v;
-      } else {
+      } else if (slot - base < held) {
         counts[slot - base] += v;
+      } else {
+        outside = true;
+        return false;
       }
       return true;
     });
-    into.total_count_ += total - beyond;
     into.overflow_count_ += beyond;
+    if (outside) {
+      into.recompute_stats();  // what was added stays counted, consistently
+      return fail("a checked encoding changed after check_encoded (counts outside its slots)");
+    }
+    into.total_count_ += total - beyond;
     return beyond == 0;
   }
 
@@ -366,17 +377,18 @@ struct HdrCodec {
     auto parsed = parse_plain(c.plain, std::numeric_limits<int64_t>::max());
     if (!parsed.ok()) return Error{parsed.error()};
     const Parsed& p = parsed.value();
+    // Another bucket structure, or counts past into's range (its max then comes from the
+    // highest slot within range, which only add_encoded's first walk finds): the two walks.
     if (p.layout.unit_magnitude != into.unit_magnitude_ ||
-        p.layout.sub_bucket_count != into.sub_bucket_count_ ||
-        c.top_slot >= static_cast<size_t>(p.layout.counts_len) || c.first_slot > c.top_slot)
+        p.layout.sub_bucket_count != into.sub_bucket_count_ || c.top_slot > into.max_index_ ||
+        c.first_slot > c.top_slot)
       return add_encoded(into, c.plain, std::numeric_limits<int64_t>::max());
     int64_t sum;
     if (__builtin_add_overflow(into.total_count_, c.total_count, &sum) ||
         __builtin_add_overflow(into.overflow_count_, c.total_count, &sum))
       return fail("adding " + std::to_string(c.total_count) + " values would exceed 2^63 - 1");
-    const bool any = c.total_count > 0 && c.first_slot <= into.max_index_;
-    return add_walk(into, p.payload(), static_cast<size_t>(p.layout.counts_len), c.total_count, any,
-                    c.first_slot, std::min(c.top_slot, into.max_index_));
+    return add_walk(into, p.payload(), static_cast<size_t>(p.layout.counts_len), c.total_count,
+                    c.total_count > 0, c.first_slot, c.top_slot);
   }
 
   static Expected<HdrHistogram::Checked> check_encoded(std::string_view bytes,

@@ -306,6 +306,38 @@ TEST(MergeEncoded, AddCheckedRefusesATamperedHeader) {
   ASSERT_FALSE(added.ok());
   EXPECT_NE(added.error().find("truncated"), std::string::npos) << added.error();
   EXPECT_EQ(into.total_count(), 0);
+  // Slots that no longer match the payload: an Error, nothing written outside the slots held.
+  HdrHistogram::Checked moved = *checked;
+  moved.first_slot = moved.top_slot = 0;
+  HdrHistogram grown = HdrHistogram::growing_micros();
+  auto refused = grown.add_checked(moved);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("changed after check_encoded"), std::string::npos)
+      << refused.error();
+}
+
+// Counts past the receiver's range (same bucket structure, a lower highest trackable value):
+// add_checked gives add_encoded's figures, max included (found by hdr_decode_fuzz: the max was
+// taken from the top of the range instead of the highest slot within it).
+TEST(MergeEncoded, AddCheckedPastTheReceiversRangeEqualsAddEncoded) {
+  HdrHistogram sent = HdrHistogram::for_micros();
+  for (int64_t v : {int64_t{5}, int64_t{900}, int64_t{123'456}, int64_t{999'000},
+                    int64_t{1'500'000}, int64_t{3'000'000'000}})
+    sent.record(v, 2);
+  auto checked = HdrHistogram::check_encoded(sent.encode_compressed());
+  ASSERT_TRUE(checked.ok());
+  HdrHistogram via_encoded(1, 1'000'000, 3), via_checked(1, 1'000'000, 3);
+  HdrHistogram grown = HdrHistogram::growing(1, 1'000'000, 3);
+  auto a = via_encoded.add_encoded(checked->plain);
+  auto b = via_checked.add_checked(*checked);
+  auto c = grown.add_checked(*checked);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_FALSE(*a);
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(*a, *c);
+  EXPECT_EQ(via_encoded.overflow_count(), 4);
+  expect_identical(via_checked, via_encoded, "add_checked");
+  expect_identical(grown, via_encoded, "growing add_checked");
 }
 
 TEST(MergeEncoded, GroupStatsKeptEncodedMergeAsDecodedOnes) {
