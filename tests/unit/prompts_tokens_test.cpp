@@ -131,8 +131,9 @@ TEST(PromptsTokens, TheTokenizerFlagSetsTheFieldAndIsRecorded) {
   ASSERT_TRUE(s);
   Overrides o;
   o.tokenizer = path;
-  EXPECT_TRUE(apply_overrides(*s, o).empty());
+  ASSERT_TRUE(apply_overrides(*s, o).empty());
   EXPECT_EQ(s->prompts.tokenizer, path);
+  ASSERT_FALSE(s->overrides.empty());
   EXPECT_EQ(s->overrides.back(), "--tokenizer " + path);
   EXPECT_EQ(scenario_to_json(*s, JsonMode::kRedacted)["prompts"]["tokenizer"], path);
   auto ps = sample_prompts(*s, 3, 1);

@@ -4,6 +4,9 @@
 // token of its own (the unique_prefix tag, digits and punctuation count in bytes).
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -47,7 +50,11 @@ inline std::string write_word_tokenizer(const std::string& path,
         {"ignore_merges", true}}},
       {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
       {"added_tokens", nlohmann::json::array()}};
-  std::ofstream(path) << j.dump();
+  // Written beside and renamed into place: ctest runs a test file's tests as parallel
+  // processes that write the same path, and a reader must never see a half-written file.
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+  std::ofstream(tmp) << j.dump();
+  std::rename(tmp.c_str(), path.c_str());
   return path;
 }
 
