@@ -31,6 +31,9 @@
 
 namespace llmload::coord {
 
+// A duration for messages: "2.5s".
+std::string format_seconds(int64_t ns);
+
 enum class RunPhase : uint8_t { kJoining, kStarting, kRunning, kDraining, kFinished };
 
 // A worker still in its session after a run (CoordinatorOptions::keep_workers).
