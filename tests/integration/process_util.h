@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -59,6 +60,11 @@ struct Proc {
 inline std::string test_dir(const std::string& label) {
   auto p = std::filesystem::temp_directory_path() /
            ("llmload-" + label + "-" + std::to_string(::getpid()));
+  // The first call of this process empties it: a folder of that name is an earlier process's
+  // whose pid this one reuses (a key left there made `keygen` refuse to overwrite it). Later
+  // calls with the same label return the same folder, as it is.
+  static std::set<std::string> made;
+  if (made.insert(p.string()).second) std::filesystem::remove_all(p);
   std::filesystem::create_directories(p);
   return p.string();
 }
